@@ -1,0 +1,6 @@
+/** Every CLI command, in the order `kinitro --help` lists them. Each lives in its own module. */
+import type { CommandSpec } from '../command.ts';
+import { listEnvsCommand } from './list-envs.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const COMMANDS: CommandSpec<any>[] = [listEnvsCommand];
