@@ -1,0 +1,8 @@
+/** Options several commands share, declared once so names, env vars and defaults agree. */
+import { opt } from './command.ts';
+import { LOG_LEVELS, type LogLevel } from '../log.ts';
+
+export const DEFAULT_DB = 'data/kinitro.sqlite';
+
+export const dbOption = opt.string('SQLite database file', { default: DEFAULT_DB, env: 'KINITRO_DB', placeholder: 'FILE' });
+export const logLevelOption = opt.choice(LOG_LEVELS as readonly LogLevel[], 'Log level', { default: 'info' });

@@ -1,0 +1,135 @@
+/** Evaluation cycles (spec §2.1, §2.6): running → completed | failed. */
+import type { Database } from './db.ts';
+import { isoNow, type Clock } from './clock.ts';
+
+export type CycleStatus = 'pending' | 'running' | 'completed' | 'failed';
+
+export interface CycleRow {
+  id: number;
+  blockNumber: number;
+  blockHash: string | null;
+  startedAt: string;
+  completedAt: string | null;
+  status: CycleStatus;
+  nMiners: number | null;
+  nEnvironments: number | null;
+  durationSeconds: number | null;
+  errorMessage: string | null;
+  envIds: string[] | null;
+  episodesPerEnv: number | null;
+}
+
+interface RawCycle {
+  id: number;
+  block_number: number;
+  block_hash: string | null;
+  started_at: string;
+  completed_at: string | null;
+  status: CycleStatus;
+  n_miners: number | null;
+  n_environments: number | null;
+  duration_seconds: number | null;
+  error_message: string | null;
+  env_ids: string | null;
+  episodes_per_env: number | null;
+}
+
+function toCycle(r: RawCycle): CycleRow {
+  return {
+    id: r.id,
+    blockNumber: r.block_number,
+    blockHash: r.block_hash,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+    status: r.status,
+    nMiners: r.n_miners,
+    nEnvironments: r.n_environments,
+    durationSeconds: r.duration_seconds,
+    errorMessage: r.error_message,
+    envIds: r.env_ids === null ? null : (JSON.parse(r.env_ids) as string[]),
+    episodesPerEnv: r.episodes_per_env,
+  };
+}
+
+export interface NewCycle {
+  blockNumber: number;
+  blockHash: string | null;
+  envIds: readonly string[];
+  episodesPerEnv: number;
+}
+
+export class Cycles {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  start(c: NewCycle): CycleRow {
+    const row = this.db
+      .prepare(
+        `INSERT INTO evaluation_cycles (block_number, block_hash, started_at, status, n_environments, env_ids, episodes_per_env)
+         VALUES (?, ?, ?, 'running', ?, ?, ?) RETURNING *`,
+      )
+      .get(c.blockNumber, c.blockHash, isoNow(this.clock), c.envIds.length, JSON.stringify(c.envIds), c.episodesPerEnv) as RawCycle;
+    return toCycle(row);
+  }
+
+  setMinerCount(cycleId: number, nMiners: number): void {
+    this.db.prepare('UPDATE evaluation_cycles SET n_miners = ? WHERE id = ?').run(nMiners, cycleId);
+  }
+
+  private elapsedSeconds(c: CycleRow): number {
+    return Math.max(0, (this.clock.now().getTime() - Date.parse(c.startedAt)) / 1000);
+  }
+
+  /** Marks a running cycle completed. Call inside the transaction that stores its results. */
+  complete(cycleId: number): void {
+    const c = this.get(cycleId);
+    if (!c) throw new Error(`cycle ${cycleId} not found`);
+    this.db
+      .prepare(`UPDATE evaluation_cycles SET status = 'completed', completed_at = ?, duration_seconds = ? WHERE id = ? AND status = 'running'`)
+      .run(isoNow(this.clock), this.elapsedSeconds(c), cycleId);
+  }
+
+  fail(cycleId: number, message: string): void {
+    const c = this.get(cycleId);
+    if (!c) throw new Error(`cycle ${cycleId} not found`);
+    this.db
+      .prepare(`UPDATE evaluation_cycles SET status = 'failed', completed_at = ?, duration_seconds = ?, error_message = ? WHERE id = ? AND status IN ('pending', 'running')`)
+      .run(isoNow(this.clock), this.elapsedSeconds(c), message, cycleId);
+  }
+
+  get(cycleId: number): CycleRow | undefined {
+    const r = this.db.prepare('SELECT * FROM evaluation_cycles WHERE id = ?').get(cycleId) as RawCycle | undefined;
+    return r ? toCycle(r) : undefined;
+  }
+
+  /** The highest-id running cycle (the original's "current cycle"). */
+  current(): CycleRow | undefined {
+    const r = this.db.prepare(`SELECT * FROM evaluation_cycles WHERE status = 'running' ORDER BY id DESC LIMIT 1`).get() as RawCycle | undefined;
+    return r ? toCycle(r) : undefined;
+  }
+
+  lastCompleted(): CycleRow | undefined {
+    const r = this.db.prepare(`SELECT * FROM evaluation_cycles WHERE status = 'completed' ORDER BY id DESC LIMIT 1`).get() as RawCycle | undefined;
+    return r ? toCycle(r) : undefined;
+  }
+
+  /** Cycles left pending or running by a previous process. */
+  incomplete(): CycleRow[] {
+    return (this.db.prepare(`SELECT * FROM evaluation_cycles WHERE status IN ('pending', 'running') ORDER BY id`).all() as RawCycle[]).map(toCycle);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM evaluation_cycles').get() as { n: number }).n;
+  }
+
+  /** Most recent first. */
+  list(options: { limit: number; offset: number; status?: CycleStatus }): { total: number; cycles: CycleRow[] } {
+    const filter = options.status ? 'WHERE status = ?' : '';
+    const args = options.status ? [options.status] : [];
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM evaluation_cycles ${filter}`).get(...args) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT * FROM evaluation_cycles ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, options.limit, options.offset) as RawCycle[];
+    return { total, cycles: rows.map(toCycle) };
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each. The database's
+ * `PRAGMA user_version` records the last applied version. Append new migrations; never edit old ones.
+ */
+import type { Database } from 'better-sqlite3';
+import { initialSchema } from './001-initial.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database): void;
+}
+
+export const MIGRATIONS: Migration[] = [initialSchema];

@@ -1,0 +1,361 @@
+/**
+ * The task pool: every operation on `task_pool` in one place.
+ *
+ * Lifecycle (spec §2.5): pending → assigned (fetch) → completed | failed (submit by the owner).
+ * Fixes over the original: only tasks of running cycles are handed out (§13.10); executor faults put
+ * a task back with a retry budget instead of scoring it as a miner failure (§13.11); an interrupted
+ * cycle can be resumed instead of cancelled.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Database } from './db.ts';
+import { isoNow, type Clock } from './clock.ts';
+
+export type TaskStatus = 'pending' | 'assigned' | 'completed' | 'failed';
+export type TaskFault = 'miner' | 'executor' | 'cancelled';
+
+export interface NewTask {
+  minerUid: number;
+  minerHotkey: string;
+  minerEndpoint: string;
+  minerRepo: string | null;
+  minerRevision: string | null;
+  envId: string;
+  seed: number;
+  episodeIndex: number;
+  taskUuid?: string;
+}
+
+export interface TaskResultPayload {
+  success: boolean;
+  score: number;
+  total_reward: number;
+  timesteps: number;
+  error: string | null;
+  /** Extensions over the original's result, stored when an executor reports them. */
+  mean_action_latency_ms?: number;
+  max_action_latency_ms?: number;
+}
+
+export interface TaskRow {
+  id: number;
+  taskUuid: string;
+  cycleId: number;
+  minerUid: number;
+  minerHotkey: string;
+  minerEndpoint: string;
+  minerRepo: string | null;
+  minerRevision: string | null;
+  envId: string;
+  seed: number;
+  episodeIndex: number;
+  status: TaskStatus;
+  assignedTo: string | null;
+  assignedAt: string | null;
+  completedAt: string | null;
+  result: TaskResultPayload | { error: string } | null;
+  fault: TaskFault | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+export interface SubmittedResult extends TaskResultPayload {
+  taskUuid: string;
+}
+
+export interface SubmitOutcome {
+  accepted: number;
+  rejected: number;
+  errors: string[];
+}
+
+export interface PoolStats {
+  totalTasks: number;
+  pendingTasks: number;
+  assignedTasks: number;
+  completedTasks: number;
+  failedTasks: number;
+  activeExecutors: number;
+  /** Terminal tasks that failed for infrastructure reasons (executor faults, cancellations). */
+  infraFailedTasks: number;
+}
+
+interface RawTaskRow {
+  id: number;
+  task_uuid: string;
+  cycle_id: number;
+  miner_uid: number;
+  miner_hotkey: string;
+  miner_endpoint: string;
+  miner_repo: string | null;
+  miner_revision: string | null;
+  env_id: string;
+  seed: number;
+  episode_index: number;
+  status: TaskStatus;
+  assigned_to: string | null;
+  assigned_at: string | null;
+  completed_at: string | null;
+  result: string | null;
+  fault: TaskFault | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+}
+
+function toTask(r: RawTaskRow): TaskRow {
+  return {
+    id: r.id,
+    taskUuid: r.task_uuid,
+    cycleId: r.cycle_id,
+    minerUid: r.miner_uid,
+    minerHotkey: r.miner_hotkey,
+    minerEndpoint: r.miner_endpoint,
+    minerRepo: r.miner_repo,
+    minerRevision: r.miner_revision,
+    envId: r.env_id,
+    seed: r.seed,
+    episodeIndex: r.episode_index,
+    status: r.status,
+    assignedTo: r.assigned_to,
+    assignedAt: r.assigned_at,
+    completedAt: r.completed_at,
+    result: r.result === null ? null : (JSON.parse(r.result) as TaskRow['result']),
+    fault: r.fault,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+  };
+}
+
+export interface FetchOptions {
+  executorId: string;
+  batchSize: number;
+  /** Only these environments; null or empty = no filter. */
+  envIds?: readonly string[] | null;
+}
+
+export class TaskPool {
+  private readonly insertStmt;
+  private readonly submitStmt;
+  private readonly countPendingStmt;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO task_pool (task_uuid, cycle_id, miner_uid, miner_hotkey, miner_endpoint, miner_repo, miner_revision,
+         env_id, seed, episode_index, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+    );
+    this.submitStmt = db.prepare(
+      `UPDATE task_pool SET status = ?, completed_at = ?, result = ?, fault = ?
+       WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`,
+    );
+    this.countPendingStmt = db.prepare(
+      `SELECT count(*) AS n FROM task_pool WHERE status = 'pending'
+         AND cycle_id IN (SELECT id FROM evaluation_cycles WHERE status = 'running')`,
+    );
+  }
+
+  /** Inserts a cycle's tasks in one transaction; returns their uuids in input order. */
+  enqueue(cycleId: number, tasks: readonly NewTask[]): string[] {
+    const now = isoNow(this.clock);
+    const uuids: string[] = [];
+    this.db.transaction(() => {
+      for (const t of tasks) {
+        const uuid = t.taskUuid ?? randomUUID();
+        this.insertStmt.run(uuid, cycleId, t.minerUid, t.minerHotkey, t.minerEndpoint, t.minerRepo, t.minerRevision, t.envId, t.seed, t.episodeIndex, now);
+        uuids.push(uuid);
+      }
+    }).immediate();
+    return uuids;
+  }
+
+  /**
+   * Atomically assigns up to `batchSize` pending tasks of running cycles, oldest first. One
+   * `BEGIN IMMEDIATE` transaction takes the write lock before reading, so two connections (or
+   * processes) can never claim the same task.
+   */
+  fetch(options: FetchOptions): { tasks: TaskRow[]; totalPending: number } {
+    const envIds = options.envIds && options.envIds.length > 0 ? options.envIds : null;
+    const envFilter = envIds ? `AND env_id IN (${envIds.map(() => '?').join(',')})` : '';
+    const claim = this.db.prepare(
+      `UPDATE task_pool SET status = 'assigned', assigned_to = ?, assigned_at = ?
+       WHERE id IN (
+         SELECT id FROM task_pool
+         WHERE status = 'pending' ${envFilter}
+           AND cycle_id IN (SELECT id FROM evaluation_cycles WHERE status = 'running')
+         ORDER BY id LIMIT ?)
+       RETURNING *`,
+    );
+    return this.db.transaction(() => {
+      const rows = claim.all(options.executorId, isoNow(this.clock), ...(envIds ?? []), options.batchSize) as RawTaskRow[];
+      rows.sort((a, b) => a.id - b.id);
+      const totalPending = (this.countPendingStmt.get() as { n: number }).n;
+      return { tasks: rows.map(toTask), totalPending };
+    }).immediate();
+  }
+
+  /**
+   * Records results. Each is accepted only from the executor the task is assigned to while it is
+   * still assigned, so double and late submissions (after a stale reclaim) are rejected.
+   */
+  submit(executorId: string, results: readonly SubmittedResult[]): SubmitOutcome {
+    const outcome: SubmitOutcome = { accepted: 0, rejected: 0, errors: [] };
+    const now = isoNow(this.clock);
+    this.db.transaction(() => {
+      for (const r of results) {
+        const payload: TaskResultPayload = {
+          success: r.success,
+          score: r.score,
+          total_reward: r.total_reward,
+          timesteps: r.timesteps,
+          error: r.error,
+          ...(r.mean_action_latency_ms !== undefined ? { mean_action_latency_ms: r.mean_action_latency_ms } : {}),
+          ...(r.max_action_latency_ms !== undefined ? { max_action_latency_ms: r.max_action_latency_ms } : {}),
+        };
+        try {
+          const status: TaskStatus = r.success ? 'completed' : 'failed';
+          const fault: TaskFault | null = r.success ? null : 'miner';
+          const info = this.submitStmt.run(status, now, JSON.stringify(payload), fault, r.taskUuid, executorId);
+          if (info.changes === 1) outcome.accepted += 1;
+          else {
+            outcome.rejected += 1;
+            outcome.errors.push(`Task ${r.taskUuid}: not found or not assigned to executor`);
+          }
+        } catch (err) {
+          outcome.rejected += 1;
+          outcome.errors.push(`Task ${r.taskUuid}: ${(err as Error).message}`);
+        }
+      }
+    }).immediate();
+    return outcome;
+  }
+
+  /**
+   * An executor could not run a task for reasons that are not the miner's fault (worker crash,
+   * simulator error). The task goes back to pending until `maxAttempts` is used up, then it fails as
+   * an executor fault, which scoring ignores and the coverage rule counts.
+   */
+  releaseForRetry(executorId: string, taskUuid: string, error: string, maxAttempts: number): 'retry' | 'exhausted' | 'rejected' {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare(`SELECT attempts FROM task_pool WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`)
+        .get(taskUuid, executorId) as { attempts: number } | undefined;
+      if (!row) return 'rejected' as const;
+      return this.recordInfraFailure(taskUuid, row.attempts + 1, error, maxAttempts);
+    }).immediate();
+  }
+
+  private recordInfraFailure(taskUuid: string, attempts: number, error: string, maxAttempts: number): 'retry' | 'exhausted' {
+    if (attempts >= maxAttempts) {
+      this.db
+        .prepare(
+          `UPDATE task_pool SET status = 'failed', fault = 'executor', attempts = ?, last_error = ?, completed_at = ?, result = ?
+           WHERE task_uuid = ?`,
+        )
+        .run(attempts, error, isoNow(this.clock), JSON.stringify({ error: `Executor fault after ${attempts} attempts: ${error}` }), taskUuid);
+      return 'exhausted';
+    }
+    this.db
+      .prepare(`UPDATE task_pool SET status = 'pending', assigned_to = NULL, assigned_at = NULL, attempts = ?, last_error = ? WHERE task_uuid = ?`)
+      .run(attempts, error, taskUuid);
+    return 'retry';
+  }
+
+  /** Extends the lease of tasks an executor is still working on. Returns how many were renewed. */
+  renewLease(executorId: string, taskUuids: readonly string[]): number {
+    if (taskUuids.length === 0) return 0;
+    const stmt = this.db.prepare(`UPDATE task_pool SET assigned_at = ? WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`);
+    const now = isoNow(this.clock);
+    return this.db.transaction(() => taskUuids.reduce((n, uuid) => n + stmt.run(now, uuid, executorId).changes, 0)).immediate();
+  }
+
+  /**
+   * Puts tasks whose lease is older than `staleSeconds` back to pending (counting an attempt, since
+   * a vanished executor is an infrastructure fault). Returns the number reclaimed or exhausted.
+   */
+  reclaimStale(staleSeconds: number, maxAttempts: number): number {
+    const cutoff = new Date(this.clock.now().getTime() - staleSeconds * 1000).toISOString();
+    return this.db.transaction(() => {
+      const stale = this.db
+        .prepare(`SELECT task_uuid, attempts, assigned_to FROM task_pool WHERE status = 'assigned' AND assigned_at < ?`)
+        .all(cutoff) as { task_uuid: string; attempts: number; assigned_to: string }[];
+      for (const t of stale) {
+        this.recordInfraFailure(t.task_uuid, t.attempts + 1, `lease expired (executor ${t.assigned_to} stopped reporting)`, maxAttempts);
+      }
+      return stale.length;
+    }).immediate();
+  }
+
+  /**
+   * After a restart: tasks held by this process's own executors (whose ids start with `prefix`) can
+   * never be submitted, so they go straight back to pending without costing an attempt.
+   */
+  reclaimAssignedTo(prefix: string): number {
+    return this.db
+      .prepare(`UPDATE task_pool SET status = 'pending', assigned_to = NULL, assigned_at = NULL WHERE status = 'assigned' AND substr(assigned_to, 1, ?) = ?`)
+      .run(prefix.length, prefix).changes;
+  }
+
+  /** Marks every unfinished task of a cycle failed (cancelled); they are not the miners' fault. */
+  cancelUnfinished(cycleId: number, reason: string): number {
+    return this.db
+      .prepare(
+        `UPDATE task_pool SET status = 'failed', fault = 'cancelled', completed_at = ?, result = ?
+         WHERE cycle_id = ? AND status IN ('pending', 'assigned')`,
+      )
+      .run(isoNow(this.clock), JSON.stringify({ error: reason }), cycleId).changes;
+  }
+
+  get(taskUuid: string): TaskRow | undefined {
+    const r = this.db.prepare('SELECT * FROM task_pool WHERE task_uuid = ?').get(taskUuid) as RawTaskRow | undefined;
+    return r ? toTask(r) : undefined;
+  }
+
+  /** A cycle's tasks in id order, paginated. */
+  listForCycle(cycleId: number, options: { limit: number; offset: number; status?: TaskStatus }): { total: number; tasks: TaskRow[] } {
+    const statusFilter = options.status ? 'AND status = ?' : '';
+    const args = options.status ? [cycleId, options.status] : [cycleId];
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM task_pool WHERE cycle_id = ? ${statusFilter}`).get(...args) as { n: number }).n;
+    const rows = this.db
+      .prepare(`SELECT * FROM task_pool WHERE cycle_id = ? ${statusFilter} ORDER BY id LIMIT ? OFFSET ?`)
+      .all(...args, options.limit, options.offset) as RawTaskRow[];
+    return { total, tasks: rows.map(toTask) };
+  }
+
+  /** Finished tasks of a cycle (what scoring reads). */
+  finishedForCycle(cycleId: number): TaskRow[] {
+    return (this.db.prepare(`SELECT * FROM task_pool WHERE cycle_id = ? AND status IN ('completed', 'failed') ORDER BY id`).all(cycleId) as RawTaskRow[]).map(toTask);
+  }
+
+  /** Counts by status; scope is one cycle or, with null, the whole pool. */
+  stats(cycleId: number | null): PoolStats {
+    const where = cycleId === null ? '' : 'WHERE cycle_id = ?';
+    const args = cycleId === null ? [] : [cycleId];
+    const rows = this.db
+      .prepare(
+        `SELECT status, count(*) AS n, sum(fault IN ('executor', 'cancelled')) AS infra, count(DISTINCT assigned_to) AS executors
+         FROM task_pool ${where} GROUP BY status`,
+      )
+      .all(...args) as { status: TaskStatus; n: number; infra: number | null; executors: number }[];
+    const by = (s: TaskStatus) => rows.find((r) => r.status === s);
+    return {
+      totalTasks: rows.reduce((a, r) => a + r.n, 0),
+      pendingTasks: by('pending')?.n ?? 0,
+      assignedTasks: by('assigned')?.n ?? 0,
+      completedTasks: by('completed')?.n ?? 0,
+      failedTasks: by('failed')?.n ?? 0,
+      activeExecutors: by('assigned')?.executors ?? 0,
+      infraFailedTasks: by('failed')?.infra ?? 0,
+    };
+  }
+
+  /** True when the cycle has no pending or assigned task left. */
+  isCycleDone(cycleId: number): boolean {
+    const row = this.db.prepare(`SELECT count(*) AS n FROM task_pool WHERE cycle_id = ? AND status IN ('pending', 'assigned')`).get(cycleId) as { n: number };
+    return row.n === 0;
+  }
+}
