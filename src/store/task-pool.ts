@@ -7,6 +7,7 @@
  * cycle can be resumed instead of cancelled.
  */
 import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Database } from './db.ts';
 import { isoNow, type Clock } from './clock.ts';
 
@@ -139,6 +140,8 @@ export class TaskPool {
   private readonly insertStmt;
   private readonly submitStmt;
   private readonly countPendingStmt;
+  /** Claim statements by number of env filters (prepared once each). */
+  private readonly claimStmts = new Map<number, Statement>();
 
   constructor(
     private readonly db: Database,
@@ -154,7 +157,7 @@ export class TaskPool {
        WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`,
     );
     this.countPendingStmt = db.prepare(
-      `SELECT count(*) AS n FROM task_pool WHERE status = 'pending'
+      `SELECT coalesce(sum(n), 0) AS n FROM task_counts WHERE status = 'pending'
          AND cycle_id IN (SELECT id FROM evaluation_cycles WHERE status = 'running')`,
     );
   }
@@ -180,22 +183,31 @@ export class TaskPool {
    */
   fetch(options: FetchOptions): { tasks: TaskRow[]; totalPending: number } {
     const envIds = options.envIds && options.envIds.length > 0 ? options.envIds : null;
-    const envFilter = envIds ? `AND env_id IN (${envIds.map(() => '?').join(',')})` : '';
-    const claim = this.db.prepare(
-      `UPDATE task_pool SET status = 'assigned', assigned_to = ?, assigned_at = ?
-       WHERE id IN (
-         SELECT id FROM task_pool
-         WHERE status = 'pending' ${envFilter}
-           AND cycle_id IN (SELECT id FROM evaluation_cycles WHERE status = 'running')
-         ORDER BY id LIMIT ?)
-       RETURNING *`,
-    );
+    const claim = this.claimStatement(envIds?.length ?? 0);
     return this.db.transaction(() => {
       const rows = claim.all(options.executorId, isoNow(this.clock), ...(envIds ?? []), options.batchSize) as RawTaskRow[];
       rows.sort((a, b) => a.id - b.id);
       const totalPending = (this.countPendingStmt.get() as { n: number }).n;
       return { tasks: rows.map(toTask), totalPending };
     }).immediate();
+  }
+
+  private claimStatement(envFilterCount: number): Statement {
+    let stmt = this.claimStmts.get(envFilterCount);
+    if (!stmt) {
+      const envFilter = envFilterCount > 0 ? `AND env_id IN (${Array(envFilterCount).fill('?').join(',')})` : '';
+      stmt = this.db.prepare(
+        `UPDATE task_pool SET status = 'assigned', assigned_to = ?, assigned_at = ?
+         WHERE id IN (
+           SELECT id FROM task_pool
+           WHERE status = 'pending' ${envFilter}
+             AND cycle_id IN (SELECT id FROM evaluation_cycles WHERE status = 'running')
+           ORDER BY id LIMIT ?)
+         RETURNING *`,
+      );
+      this.claimStmts.set(envFilterCount, stmt);
+    }
+    return stmt;
   }
 
   /**

@@ -55,6 +55,27 @@ export const initialSchema: Migration = {
       CREATE INDEX idx_task_pool_status ON task_pool(status, id);
       CREATE INDEX idx_task_pool_assigned ON task_pool(assigned_to) WHERE status = 'assigned';
 
+      -- Per-(cycle, status) counts kept by triggers, so fetch's total_pending and the stats endpoint
+      -- are O(cycles) instead of scanning every pending task on each claim.
+      CREATE TABLE task_counts (
+        cycle_id INTEGER NOT NULL REFERENCES evaluation_cycles(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (cycle_id, status)
+      ) WITHOUT ROWID;
+      CREATE TRIGGER task_counts_insert AFTER INSERT ON task_pool BEGIN
+        INSERT INTO task_counts (cycle_id, status, n) VALUES (NEW.cycle_id, NEW.status, 1)
+          ON CONFLICT (cycle_id, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER task_counts_update AFTER UPDATE OF status ON task_pool WHEN OLD.status <> NEW.status BEGIN
+        UPDATE task_counts SET n = n - 1 WHERE cycle_id = OLD.cycle_id AND status = OLD.status;
+        INSERT INTO task_counts (cycle_id, status, n) VALUES (NEW.cycle_id, NEW.status, 1)
+          ON CONFLICT (cycle_id, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER task_counts_delete AFTER DELETE ON task_pool BEGIN
+        UPDATE task_counts SET n = n - 1 WHERE cycle_id = OLD.cycle_id AND status = OLD.status;
+      END;
+
       CREATE TABLE miner_scores (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         cycle_id INTEGER NOT NULL REFERENCES evaluation_cycles(id) ON DELETE CASCADE,
