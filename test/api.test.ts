@@ -183,6 +183,17 @@ test('an executor fault reported through submit puts the task back instead of sc
     t.is(task.attempts, 1);
   }));
 
+test('heartbeat renews only the caller\'s leases', (t) =>
+  withApi(async (a) => {
+    const { uuids } = seedCycle(a.store);
+    await a.post('/v1/tasks/fetch', { executor_id: 'ex', batch_size: 2 });
+    let r = await a.post('/v1/tasks/heartbeat', { executor_id: 'ex', task_uuids: uuids.slice(0, 3) });
+    t.deepEqual(r.body, { renewed: 2 });
+    r = await a.post('/v1/tasks/heartbeat', { executor_id: 'other', task_uuids: uuids.slice(0, 2) });
+    t.deepEqual(r.body, { renewed: 0 });
+    t.is((await a.post('/v1/tasks/heartbeat', { executor_id: 'ex', task_uuids: uuids }, { key: null })).status, 401);
+  }));
+
 test('tasks/stats without a cycle id uses the running cycle, else the whole pool', (t) =>
   withApi(async (a) => {
     let r = await a.get('/v1/tasks/stats');

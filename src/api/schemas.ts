@@ -29,6 +29,12 @@ export const taskSubmitRequest = z.object({
   results: z.array(taskResult).max(1000),
 });
 
+/** Extension: an executor extends the lease of tasks it is still running. */
+export const taskHeartbeatRequest = z.object({
+  executor_id: z.string().min(1).max(128),
+  task_uuids: z.array(z.string().min(1).max(64)).max(1000),
+});
+
 export const pagination = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),

@@ -1,0 +1,101 @@
+/**
+ * The executor's side of the task API (spec §4.1): `POST /v1/tasks/fetch` and `/v1/tasks/submit`
+ * with a Bearer key, so executors on other machines can serve one appliance.
+ */
+import { z } from 'zod';
+
+export const wireTask = z.object({
+  task_uuid: z.string(),
+  cycle_id: z.number().int(),
+  miner_uid: z.number().int(),
+  miner_hotkey: z.string(),
+  miner_endpoint: z.string(),
+  miner_repo: z.string().nullable(),
+  miner_revision: z.string().nullable(),
+  env_id: z.string(),
+  seed: z.number().int(),
+  status: z.string(),
+  created_at: z.string(),
+});
+export type WireTask = z.infer<typeof wireTask>;
+
+const fetchResponse = z.object({ tasks: z.array(wireTask), total_pending: z.number().int() });
+const submitResponse = z.object({ accepted: z.number().int(), rejected: z.number().int(), errors: z.array(z.string()) });
+
+export interface WireTaskResult {
+  task_uuid: string;
+  success: boolean;
+  score: number;
+  total_reward: number;
+  timesteps: number;
+  error: string | null;
+  fault?: 'miner' | 'executor';
+  mean_action_latency_ms?: number;
+  max_action_latency_ms?: number;
+}
+
+export class TaskApiError extends Error {
+  override name = 'TaskApiError';
+}
+
+export class TaskApiClient {
+  private readonly base: string;
+
+  constructor(
+    apiUrl: string,
+    private readonly apiKey: string | null,
+    private readonly timeoutMs = 30_000,
+  ) {
+    this.base = apiUrl.replace(/\/+$/, '');
+  }
+
+  private async post<T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      throw new TaskApiError(`${path}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw new TaskApiError(`${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new TaskApiError(`${path}: response is not JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new TaskApiError(`${path}: unexpected response shape: ${parsed.error.message}`);
+    return parsed.data;
+  }
+
+  fetchTasks(executorId: string, batchSize: number, envIds: readonly string[] | null = null) {
+    return this.post('/v1/tasks/fetch', { executor_id: executorId, batch_size: batchSize, env_ids: envIds }, fetchResponse);
+  }
+
+  submit(executorId: string, results: readonly WireTaskResult[]) {
+    return this.post('/v1/tasks/submit', { executor_id: executorId, results }, submitResponse);
+  }
+
+  /** Extends the lease on tasks still running (kinitro extension; original APIs answer 404, which is ignored). */
+  async heartbeat(executorId: string, taskUuids: readonly string[]): Promise<number> {
+    try {
+      const r = await this.post('/v1/tasks/heartbeat', { executor_id: executorId, task_uuids: taskUuids }, z.object({ renewed: z.number().int() }));
+      return r.renewed;
+    } catch (err) {
+      if (/HTTP 404/.test((err as Error).message)) return 0;
+      throw err;
+    }
+  }
+
+  async health(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.base}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+}
