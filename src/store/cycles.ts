@@ -58,6 +58,15 @@ export interface NewCycle {
   episodesPerEnv: number;
 }
 
+export interface CycleMiner {
+  uid: number;
+  hotkey: string;
+  endpoint: string;
+  repo: string | null;
+  revision: string | null;
+  commitBlock: number | null;
+}
+
 export class Cycles {
   constructor(
     private readonly db: Database,
@@ -76,6 +85,27 @@ export class Cycles {
 
   setMinerCount(cycleId: number, nMiners: number): void {
     this.db.prepare('UPDATE evaluation_cycles SET n_miners = ? WHERE id = ?').run(nMiners, cycleId);
+  }
+
+  /** Records the miners a cycle evaluates (call in the transaction that enqueues its tasks). */
+  saveMiners(cycleId: number, miners: readonly CycleMiner[]): void {
+    const insert = this.db.prepare(
+      'INSERT INTO cycle_miners (cycle_id, uid, hotkey, endpoint, repo, revision, commit_block) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const m of miners) insert.run(cycleId, m.uid, m.hotkey, m.endpoint, m.repo, m.revision, m.commitBlock);
+  }
+
+  miners(cycleId: number): CycleMiner[] {
+    return (
+      this.db.prepare('SELECT uid, hotkey, endpoint, repo, revision, commit_block FROM cycle_miners WHERE cycle_id = ? ORDER BY uid').all(cycleId) as {
+        uid: number;
+        hotkey: string;
+        endpoint: string;
+        repo: string | null;
+        revision: string | null;
+        commit_block: number | null;
+      }[]
+    ).map((r) => ({ uid: r.uid, hotkey: r.hotkey, endpoint: r.endpoint, repo: r.repo, revision: r.revision, commitBlock: r.commit_block }));
   }
 
   private elapsedSeconds(c: CycleRow): number {

@@ -7,12 +7,14 @@ import { TaskPool } from './task-pool.ts';
 import { Cycles } from './cycles.ts';
 import { Results } from './results.ts';
 import { Miners } from './miners.ts';
+import { Settings } from './settings.ts';
 
 export class Store {
   readonly tasks: TaskPool;
   readonly cycles: Cycles;
   readonly results: Results;
   readonly miners: Miners;
+  readonly settings: Settings;
 
   constructor(
     readonly db: Database,
@@ -22,6 +24,7 @@ export class Store {
     this.cycles = new Cycles(db, clock);
     this.results = new Results(db, clock);
     this.miners = new Miners(db, clock);
+    this.settings = new Settings(db);
   }
 
   static open(file: string, options: OpenOptions & { clock?: Clock } = {}): Store {
@@ -52,6 +55,6 @@ export { StoreError, SCHEMA_VERSION } from './db.ts';
 export type { Clock } from './clock.ts';
 export { systemClock } from './clock.ts';
 export type { TaskRow, NewTask, SubmittedResult, PoolStats, TaskStatus } from './task-pool.ts';
-export type { CycleRow, CycleStatus } from './cycles.ts';
+export type { CycleRow, CycleStatus, CycleMiner } from './cycles.ts';
 export type { MinerScoreRow, WeightsRow, WeightsU16, CycleResults } from './results.ts';
 export type { MinerRecord } from './miners.ts';

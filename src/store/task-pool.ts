@@ -137,6 +137,8 @@ export interface FetchOptions {
 }
 
 export class TaskPool {
+  /** Called after any change that can finish or reopen tasks, so waiters wake without polling. */
+  private readonly listeners = new Set<() => void>();
   private readonly insertStmt;
   private readonly submitStmt;
   private readonly countPendingStmt;
@@ -160,6 +162,15 @@ export class TaskPool {
       `SELECT coalesce(sum(n), 0) AS n FROM task_counts WHERE status = 'pending'
          AND cycle_id IN (SELECT id FROM evaluation_cycles WHERE status = 'running')`,
     );
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) l();
   }
 
   /** Inserts a cycle's tasks in one transaction; returns their uuids in input order. */
@@ -243,6 +254,7 @@ export class TaskPool {
         }
       }
     }).immediate();
+    if (outcome.accepted > 0) this.notify();
     return outcome;
   }
 
@@ -252,13 +264,15 @@ export class TaskPool {
    * an executor fault, which scoring ignores and the coverage rule counts.
    */
   releaseForRetry(executorId: string, taskUuid: string, error: string, maxAttempts: number): 'retry' | 'exhausted' | 'rejected' {
-    return this.db.transaction(() => {
+    const verdict = this.db.transaction(() => {
       const row = this.db
         .prepare(`SELECT attempts FROM task_pool WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`)
         .get(taskUuid, executorId) as { attempts: number } | undefined;
       if (!row) return 'rejected' as const;
       return this.recordInfraFailure(taskUuid, row.attempts + 1, error, maxAttempts);
     }).immediate();
+    if (verdict !== 'rejected') this.notify();
+    return verdict;
   }
 
   private recordInfraFailure(taskUuid: string, attempts: number, error: string, maxAttempts: number): 'retry' | 'exhausted' {
@@ -291,7 +305,7 @@ export class TaskPool {
    */
   reclaimStale(staleSeconds: number, maxAttempts: number): number {
     const cutoff = new Date(this.clock.now().getTime() - staleSeconds * 1000).toISOString();
-    return this.db.transaction(() => {
+    const reclaimed = this.db.transaction(() => {
       const stale = this.db
         .prepare(`SELECT task_uuid, attempts, assigned_to FROM task_pool WHERE status = 'assigned' AND assigned_at < ?`)
         .all(cutoff) as { task_uuid: string; attempts: number; assigned_to: string }[];
@@ -300,6 +314,8 @@ export class TaskPool {
       }
       return stale.length;
     }).immediate();
+    if (reclaimed > 0) this.notify();
+    return reclaimed;
   }
 
   /**
@@ -314,12 +330,14 @@ export class TaskPool {
 
   /** Marks every unfinished task of a cycle failed (cancelled); they are not the miners' fault. */
   cancelUnfinished(cycleId: number, reason: string): number {
-    return this.db
+    const n = this.db
       .prepare(
         `UPDATE task_pool SET status = 'failed', fault = 'cancelled', completed_at = ?, result = ?
          WHERE cycle_id = ? AND status IN ('pending', 'assigned')`,
       )
       .run(isoNow(this.clock), JSON.stringify({ error: reason }), cycleId).changes;
+    if (n > 0) this.notify();
+    return n;
   }
 
   get(taskUuid: string): TaskRow | undefined {

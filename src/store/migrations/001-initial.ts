@@ -107,6 +107,24 @@ export const initialSchema: Migration = {
         explanation_json TEXT NOT NULL
       );
 
+      -- The miners a cycle evaluates, as discovered at its block: scoring reads commit blocks from
+      -- here, so a resumed cycle scores exactly the miners it started with.
+      CREATE TABLE cycle_miners (
+        cycle_id INTEGER NOT NULL REFERENCES evaluation_cycles(id) ON DELETE CASCADE,
+        uid INTEGER NOT NULL,
+        hotkey TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        repo TEXT,
+        revision TEXT,
+        commit_block INTEGER,
+        PRIMARY KEY (cycle_id, uid)
+      );
+
+      CREATE TABLE appliance_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
       CREATE TABLE miners (
         uid INTEGER PRIMARY KEY,
         hotkey TEXT NOT NULL,

@@ -4,6 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { initialSchema } from './001-initial.ts';
+import { chainSchema } from './002-chain.ts';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: Migration[] = [initialSchema];
+export const MIGRATIONS: Migration[] = [initialSchema, chainSchema];

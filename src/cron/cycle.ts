@@ -1,0 +1,257 @@
+/**
+ * One evaluation cycle (spec §3.2, with §13's fixes): read the chain head → discover miners → one
+ * shared task set → wait for completion (woken by task completions, with stale reclaim and a cycle
+ * timeout) → coverage rule → score → store scores, explanation and weights in one transaction.
+ *
+ * A cycle interrupted by a shutdown or crash stays `running` in the store and is resumed by
+ * `resume()` on the next start instead of being cancelled (§13.10).
+ */
+import type { Store, CycleRow } from '../store/index.ts';
+import type { Clock } from '../store/clock.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { discoverMiners } from '../chain/discovery.ts';
+import type { ChainSnapshot } from '../chain/types.ts';
+import { aggregateEpisodes, computeWeights, type ScoringParams } from '../scoring/index.ts';
+import { buildTaskSet } from './task-set.ts';
+import { assessCoverage } from './coverage.ts';
+
+export interface ChainReader {
+  /** Reads the head and the subnet's neurons and commitments, pinned at one block. */
+  snapshot(): Promise<Pick<ChainSnapshot, 'block' | 'blockHash' | 'neurons' | 'commitments'>>;
+}
+
+export interface CycleSettings {
+  envIds: readonly string[];
+  episodesPerEnv: number;
+  /** The whole cycle must finish within this (default 7200 s, the original's). */
+  cycleTimeoutSeconds: number;
+  /** Leases older than this are reclaimed (default 900 s). */
+  staleTaskSeconds: number;
+  maxTaskAttempts: number;
+  /** Minimum fraction of tasks with a miner-attributable result (default 0.9). */
+  minCoverage: number;
+  scoring: Partial<ScoringParams>;
+  backendPrivateKey: string | null;
+  /** The operator's own hotkeys: never miners. */
+  excludeHotkeys: readonly string[];
+  /** Housekeeping period while waiting (stale reclaim, timeout check); completions wake earlier. */
+  housekeepingMs: number;
+}
+
+export const DEFAULT_CYCLE_SETTINGS: Omit<CycleSettings, 'envIds'> = {
+  episodesPerEnv: 50,
+  cycleTimeoutSeconds: 7200,
+  staleTaskSeconds: 900,
+  maxTaskAttempts: 3,
+  minCoverage: 0.9,
+  scoring: {},
+  backendPrivateKey: null,
+  excludeHotkeys: [],
+  housekeepingMs: 5000,
+};
+
+export type CycleOutcome =
+  | { cycleId: number; status: 'completed'; blockNumber: number; weights: Record<string, number> }
+  | { cycleId: number | null; status: 'failed'; error: string }
+  | { cycleId: number; status: 'interrupted' };
+
+export class CycleRunner {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly store: Store,
+    private readonly chain: ChainReader,
+    private readonly settings: CycleSettings,
+    private readonly clock: Clock,
+    logger: Logger = silentLogger,
+  ) {
+    this.log = logger;
+  }
+
+  /** Starts a new cycle at the current chain head and runs it to the end (or until `signal` aborts). */
+  async runNew(signal?: AbortSignal): Promise<CycleOutcome> {
+    const s = this.settings;
+    const snapshot = await this.chain.snapshot();
+    const discovery = discoverMiners(snapshot, {
+      backendPrivateKey: s.backendPrivateKey,
+      excludeHotkeys: s.excludeHotkeys,
+      logger: this.log,
+    });
+    for (const skipped of discovery.skipped) {
+      if (skipped.reason !== 'no commitment') this.log.info({ uid: skipped.uid, hotkey: skipped.hotkey, reason: skipped.reason }, 'neuron skipped');
+    }
+    this.store.miners.replaceAll([
+      ...discovery.miners.map((m) => ({
+        uid: m.uid,
+        hotkey: m.hotkey,
+        commitment: m.raw,
+        repo: m.repo,
+        revision: m.revision,
+        endpoint: m.endpoint,
+        commitBlock: m.commitBlock,
+        status: 'active' as const,
+        skipReason: null,
+        lastSeenBlock: snapshot.block,
+      })),
+      ...discovery.skipped.map((m) => ({
+        uid: m.uid,
+        hotkey: m.hotkey,
+        commitment: m.raw,
+        repo: null,
+        revision: null,
+        endpoint: null,
+        commitBlock: m.commitBlock,
+        status: 'skipped' as const,
+        skipReason: m.reason,
+        lastSeenBlock: snapshot.block,
+      })),
+    ]);
+
+    const cycle = this.store.cycles.start({ blockNumber: snapshot.block, blockHash: snapshot.blockHash, envIds: s.envIds, episodesPerEnv: s.episodesPerEnv });
+    const log = this.log.child({ cycle: cycle.id, block: snapshot.block });
+    if (discovery.miners.length === 0) {
+      this.store.cycles.fail(cycle.id, 'No miners with commitments');
+      log.warn({ skipped: discovery.skipped.length }, 'cycle failed: no miners with commitments');
+      return { cycleId: cycle.id, status: 'failed', error: 'No miners with commitments' };
+    }
+    const tasks = buildTaskSet({
+      miners: discovery.miners,
+      envIds: s.envIds,
+      episodesPerEnv: s.episodesPerEnv,
+      blockHash: snapshot.blockHash,
+      secret: this.store.settings.seedSecret(),
+    });
+    this.store.transaction(() => {
+      this.store.cycles.setMinerCount(cycle.id, discovery.miners.length);
+      this.store.cycles.saveMiners(
+        cycle.id,
+        discovery.miners.map((m) => ({ uid: m.uid, hotkey: m.hotkey, endpoint: m.endpoint, repo: m.repo, revision: m.revision, commitBlock: m.commitBlock })),
+      );
+      this.store.tasks.enqueue(cycle.id, tasks);
+    });
+    log.info({ miners: discovery.miners.length, envs: s.envIds.length, episodes: s.episodesPerEnv, tasks: tasks.length }, 'cycle started');
+    return this.finish(cycle, signal);
+  }
+
+  /** Continues a cycle a previous process left running: its tasks and miners are already stored. */
+  async resume(cycle: CycleRow, signal?: AbortSignal): Promise<CycleOutcome> {
+    this.log.info({ cycle: cycle.id, block: cycle.blockNumber, stats: this.store.tasks.stats(cycle.id) }, 'resuming interrupted cycle');
+    return this.finish(cycle, signal);
+  }
+
+  private async finish(cycle: CycleRow, signal?: AbortSignal): Promise<CycleOutcome> {
+    const log = this.log.child({ cycle: cycle.id, block: cycle.blockNumber });
+    try {
+      const waited = await this.waitForTasks(cycle, signal);
+      if (waited === 'interrupted') {
+        log.info('cycle interrupted; it will resume on the next start');
+        return { cycleId: cycle.id, status: 'interrupted' };
+      }
+      if (waited === 'timeout') {
+        const message = 'Cycle timed out waiting for tasks';
+        this.store.transaction(() => {
+          this.store.tasks.cancelUnfinished(cycle.id, message);
+          this.store.cycles.fail(cycle.id, message);
+        });
+        log.warn(message);
+        return { cycleId: cycle.id, status: 'failed', error: message };
+      }
+      return this.publish(cycle, log);
+    } catch (err) {
+      const message = (err as Error).message;
+      this.store.cycles.fail(cycle.id, message);
+      log.error({ err }, 'cycle failed');
+      return { cycleId: cycle.id, status: 'failed', error: message };
+    }
+  }
+
+  private waitForTasks(cycle: CycleRow, signal?: AbortSignal): Promise<'done' | 'timeout' | 'interrupted'> {
+    const deadline = Date.parse(cycle.startedAt) + this.settings.cycleTimeoutSeconds * 1000;
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const finish = (result: 'done' | 'timeout' | 'interrupted') => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unsubscribe();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const check = () => {
+        if (settled) return;
+        if (signal?.aborted) return finish('interrupted');
+        if (this.store.tasks.isCycleDone(cycle.id)) return finish('done');
+        if (this.clock.now().getTime() >= deadline) return finish('timeout');
+      };
+      const housekeeping = () => {
+        if (settled) return;
+        this.store.tasks.reclaimStale(this.settings.staleTaskSeconds, this.settings.maxTaskAttempts);
+        check();
+        if (!settled) timer = setTimeout(housekeeping, this.settings.housekeepingMs);
+      };
+      const onAbort = () => finish('interrupted');
+      // Completions wake the wait at once; the timer only drives reclaim and the deadline.
+      const unsubscribe = this.store.tasks.onChange(() => setImmediate(check));
+      signal?.addEventListener('abort', onAbort);
+      housekeeping();
+    });
+  }
+
+  private publish(cycle: CycleRow, log: Logger): CycleOutcome {
+    const stats = this.store.tasks.stats(cycle.id);
+    const verdict = assessCoverage({ totalTasks: stats.totalTasks, infraFailedTasks: stats.infraFailedTasks }, this.settings.minCoverage);
+    if (!verdict.ok) {
+      this.store.cycles.fail(cycle.id, verdict.message);
+      log.warn({ stats }, verdict.message);
+      return { cycleId: cycle.id, status: 'failed', error: verdict.message };
+    }
+    const envIds = cycle.envIds ?? [...this.settings.envIds];
+    const episodesPerEnv = cycle.episodesPerEnv ?? this.settings.episodesPerEnv;
+    const finished = this.store.tasks.finishedForCycle(cycle.id).filter((t) => t.fault !== 'executor' && t.fault !== 'cancelled');
+    const aggregates = aggregateEpisodes(
+      finished.map((t) => {
+        const r = t.result as { success?: boolean; total_reward?: number; error?: string | null } | null;
+        return { uid: t.minerUid, envId: t.envId, success: r?.success === true, totalReward: r?.total_reward ?? 0, error: r?.error ?? null };
+      }),
+      envIds,
+    );
+    const miners = this.store.cycles.miners(cycle.id);
+    const hotkeys = new Map(miners.map((m) => [m.uid, m.hotkey]));
+    const scored = new Set(aggregates.map((a) => a.uid));
+    const result = computeWeights({
+      environments: envIds,
+      episodesPerEnv,
+      miners: miners
+        .filter((m) => scored.has(m.uid))
+        .map((m) => ({
+          uid: m.uid,
+          firstBlock: m.commitBlock,
+          scores: Object.fromEntries(aggregates.filter((a) => a.uid === m.uid).map((a) => [a.envId, a.successRate])),
+        })),
+      params: this.settings.scoring,
+    });
+    const weights = Object.fromEntries(Object.entries(result.weights).map(([uid, w]) => [String(uid), w]));
+    this.store.transaction(() => {
+      this.store.results.save(cycle.id, {
+        scores: aggregates.map((a) => ({
+          uid: a.uid,
+          hotkey: hotkeys.get(a.uid) ?? 'unknown',
+          envId: a.envId,
+          successRate: a.successRate,
+          meanReward: a.meanReward,
+          episodesCompleted: a.episodesCompleted,
+          episodesFailed: a.episodesFailed,
+        })),
+        weights,
+        weightsU16: result.weightsU16,
+        blockNumber: cycle.blockNumber,
+        points: Object.fromEntries(Object.entries(result.points).map(([uid, p]) => [String(uid), p])),
+        explanation: { frontier: result.frontier, epsilons: result.epsilons, ...result.explanation },
+      });
+      this.store.cycles.complete(cycle.id);
+    });
+    log.info({ miners: scored.size, weights: result.weightsU16, coverage: verdict.coverage }, 'cycle completed: weights published');
+    return { cycleId: cycle.id, status: 'completed', blockNumber: cycle.blockNumber, weights };
+  }
+}

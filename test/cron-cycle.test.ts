@@ -1,0 +1,229 @@
+import test from 'ava';
+import { CycleRunner, DEFAULT_CYCLE_SETTINGS, type ChainReader, type CycleSettings } from '../src/cron/cycle.ts';
+import { Scheduler } from '../src/cron/scheduler.ts';
+import { buildTaskSet, taskSeed } from '../src/cron/task-set.ts';
+import { assessCoverage } from '../src/cron/coverage.ts';
+import { buildCommitment, buildPublicKeyCommitment } from '../src/chain/commitment.ts';
+import type { Store } from '../src/store/index.ts';
+import { tempStore, waitFor, type TempStore } from './helpers/store.ts';
+
+const ENVS = ['metaworld/reach-v3', 'metaworld/push-v3'];
+const HASH = '0x' + 'ab'.repeat(32);
+
+/** A subnet frozen at one block: what the cycle runner reads from any ChainClient. */
+function staticChain(miners: { uid: number; hotkey: string; block: number; data?: string }[], block = 500): ChainReader & { block: number } {
+  const chain = {
+    block,
+    async snapshot() {
+      return {
+        block: chain.block,
+        blockHash: HASH as `0x${string}`,
+        neurons: miners.map((m) => ({ uid: m.uid, hotkey: m.hotkey })),
+        commitments: miners.map((m) => ({
+          uid: m.uid,
+          hotkey: m.hotkey,
+          block: m.block,
+          data: m.data ?? buildCommitment({ repo: `team/policy-${m.uid}`, revision: 'abcdef123456', endpoint: `http://127.0.0.1:${9000 + m.uid}` }),
+        })),
+      };
+    },
+  };
+  return chain;
+}
+
+function settings(overrides: Partial<CycleSettings> = {}): CycleSettings {
+  return { ...DEFAULT_CYCLE_SETTINGS, envIds: ENVS, episodesPerEnv: 3, housekeepingMs: 20, ...overrides };
+}
+
+/**
+ * A scripted executor: claims tasks from the store like the in-process pool does and submits the
+ * outcome `decide` returns, until stopped. Scoring and the cycle logic are what is under test here.
+ */
+function scriptedExecutor(store: Store, decide: (uid: number, envId: string, episode: number) => boolean | 'executor-fault', executorId = 'local-test') {
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      const { tasks } = store.tasks.fetch({ executorId, batchSize: 5 });
+      for (const t of tasks) {
+        const outcome = decide(t.minerUid, t.envId, t.episodeIndex);
+        if (outcome === 'executor-fault') store.tasks.releaseForRetry(executorId, t.taskUuid, 'worker crashed', 2);
+        else store.tasks.submit(executorId, [{ taskUuid: t.taskUuid, success: outcome, score: outcome ? 1 : 0, total_reward: outcome ? 10 : 1, timesteps: 50, error: outcome ? null : 'no success' }]);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const done = loop();
+  return { stop: async () => ((stopped = true), await done) };
+}
+
+async function withStore(fn: (ts: TempStore) => Promise<void>) {
+  const ts = tempStore();
+  try {
+    await fn(ts);
+  } finally {
+    ts.cleanup();
+  }
+}
+
+test('task seeds are shared by miners, differ by env and episode, and depend on the secret', (t) => {
+  const miners = [1, 2, 3].map((uid) => ({ uid, hotkey: `hk${uid}`, endpoint: 'http://x', repo: null, revision: null }));
+  const tasks = buildTaskSet({ miners, envIds: ENVS, episodesPerEnv: 4, blockHash: HASH, secret: 's' });
+  t.is(tasks.length, 3 * 2 * 4);
+  for (const env of ENVS) {
+    for (let ep = 0; ep < 4; ep++) {
+      const seeds = new Set(tasks.filter((x) => x.envId === env && x.episodeIndex === ep).map((x) => x.seed));
+      t.is(seeds.size, 1, `${env} #${ep}: every miner gets the same instance`);
+    }
+  }
+  t.is(new Set(tasks.map((x) => x.seed)).size, 8, 'distinct instances across env × episode');
+  t.not(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('other', HASH, ENVS[0]!, 0));
+  t.not(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('s', '0x' + 'cd'.repeat(32), ENVS[0]!, 0));
+  t.is(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('s', HASH.toUpperCase().replace('0X', '0x'), ENVS[0]!, 0));
+  t.true(tasks.every((x) => x.seed >= 0 && x.seed <= 0x7fffffff));
+  t.deepEqual(tasks.slice(0, 3).map((x) => x.minerUid), [1, 2, 3], 'interleaved across miners');
+});
+
+test('coverage rule', (t) => {
+  t.true(assessCoverage({ totalTasks: 100, infraFailedTasks: 10 }, 0.9).ok);
+  const bad = assessCoverage({ totalTasks: 100, infraFailedTasks: 11 }, 0.9);
+  t.false(bad.ok);
+  t.regex(bad.message, /11 of 100 tasks could not be run/);
+  t.false(assessCoverage({ totalTasks: 0, infraFailedTasks: 0 }, 0.9).ok);
+});
+
+test('a whole cycle: discovery, shared tasks, scoring, and weights published in one go', (t) =>
+  withStore(async ({ store, clock }) => {
+    const chain = staticChain([
+      { uid: 0, hotkey: 'operator', block: 10, data: buildPublicKeyCommitment('a'.repeat(64)) },
+      { uid: 1, hotkey: 'early', block: 100 },
+      { uid: 2, hotkey: 'better', block: 200 },
+      { uid: 3, hotkey: 'garbage', block: 50, data: 'not a commitment' },
+    ]);
+    const runner = new CycleRunner(store, chain, settings(), clock);
+    // uid 2 solves everything; uid 1 solves only reach.
+    const exec = scriptedExecutor(store, (uid, env) => uid === 2 || env === 'metaworld/reach-v3');
+    const outcome = await runner.runNew();
+    await exec.stop();
+    t.is(outcome.status, 'completed');
+    const cycle = store.cycles.get(outcome.cycleId!)!;
+    t.is(cycle.status, 'completed');
+    t.is(cycle.nMiners, 2);
+    t.is(cycle.blockNumber, 500);
+    const scores = store.results.scoresForCycle(cycle.id);
+    t.is(scores.length, 4);
+    t.like(scores.find((s) => s.uid === 1 && s.envId === 'metaworld/push-v3'), { successRate: 0, episodesCompleted: 3, episodesFailed: 3, meanReward: 1, hotkey: 'early' });
+    t.like(scores.find((s) => s.uid === 2 && s.envId === 'metaworld/push-v3'), { successRate: 1, episodesFailed: 0, meanReward: 10 });
+    const weights = store.results.latestWeights()!;
+    t.is(weights.blockNumber, 500);
+    t.deepEqual(weights.weightsU16.uids, [1, 2]);
+    t.is(weights.weightsU16.values.reduce((a, b) => a + b, 0), 65535);
+    // uid 1 is perfect on reach and committed first, so it keeps {reach} and {reach, push} (3 points);
+    // uid 2 beats it only on {push} (1 point).
+    const explanation = store.results.explanation(cycle.id)!;
+    t.deepEqual(explanation.points, { '1': 3, '2': 1 });
+    t.true(weights.weights['1']! > weights.weights['2']!);
+    const miners = store.miners.list();
+    t.like(miners.find((m) => m.uid === 0), { status: 'skipped', skipReason: 'operator public-key commitment' });
+    t.like(miners.find((m) => m.uid === 3), { status: 'skipped' });
+    t.like(miners.find((m) => m.uid === 1), { status: 'active', endpoint: 'http://127.0.0.1:9001', commitBlock: 100 });
+  }));
+
+test('a cycle with no valid commitments fails without tasks or weights', (t) =>
+  withStore(async ({ store, clock }) => {
+    const runner = new CycleRunner(store, staticChain([{ uid: 0, hotkey: 'x', block: 1, data: 'junk' }]), settings(), clock);
+    const outcome = await runner.runNew();
+    t.deepEqual(outcome, { cycleId: 1, status: 'failed', error: 'No miners with commitments' });
+    t.is(store.results.latestWeights(), undefined);
+  }));
+
+test('a cycle times out, cancels its leftovers and publishes nothing', (t) =>
+  withStore(async ({ store, clock }) => {
+    const runner = new CycleRunner(store, staticChain([{ uid: 1, hotkey: 'a', block: 1 }]), settings({ cycleTimeoutSeconds: 60 }), clock);
+    const running = runner.runNew();
+    const cycle = await waitFor(() => store.cycles.current(), { what: 'cycle start' });
+    clock.advance(61);
+    const outcome = await running;
+    t.like(outcome, { status: 'failed', error: 'Cycle timed out waiting for tasks' });
+    t.true(store.tasks.isCycleDone(cycle.id));
+    t.is(store.tasks.fetch({ executorId: 'late', batchSize: 10 }).tasks.length, 0, 'leftovers are not handed out');
+    t.is(store.results.latestWeights(), undefined);
+  }));
+
+test('the coverage rule fails a cycle whose executors kept crashing', (t) =>
+  withStore(async ({ store, clock }) => {
+    const runner = new CycleRunner(store, staticChain([{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }]), settings(), clock);
+    const exec = scriptedExecutor(store, (uid) => (uid === 2 ? 'executor-fault' : true));
+    const outcome = await runner.runNew();
+    await exec.stop();
+    t.is(outcome.status, 'failed');
+    t.regex((outcome as { error: string }).error, /Insufficient coverage: 6 of 12 tasks/);
+    t.is(store.results.latestWeights(), undefined, 'no weights: an outage must not crown the earliest committer');
+  }));
+
+test('a few executor faults are retried and the cycle still completes', (t) =>
+  withStore(async ({ store, clock }) => {
+    const runner = new CycleRunner(store, staticChain([{ uid: 1, hotkey: 'a', block: 1 }]), settings(), clock);
+    const seen = new Set<string>();
+    const exec = scriptedExecutor(store, (uid, env, ep) => {
+      const key = `${env}/${ep}`;
+      if (ep === 0 && !seen.has(key)) {
+        seen.add(key);
+        return 'executor-fault';
+      }
+      return true;
+    });
+    const outcome = await runner.runNew();
+    await exec.stop();
+    t.is(outcome.status, 'completed');
+    const scores = store.results.scoresForCycle(outcome.cycleId!);
+    t.true(scores.every((s) => s.successRate === 1 && s.episodesCompleted === 3), 'retried tasks count once, as successes');
+  }));
+
+test('after a crash the interrupted cycle resumes: nothing lost, nothing counted twice', (t) =>
+  withStore(async ({ store, clock }) => {
+    const chain = staticChain([{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }]);
+    const first = new CycleRunner(store, chain, settings(), clock);
+    const crash = new AbortController();
+    const running = first.runNew(crash.signal);
+    const cycle = await waitFor(() => store.cycles.current(), { what: 'cycle start' });
+    // Some results land, some tasks are mid-flight in the "old process" when it dies.
+    const claimed = store.tasks.fetch({ executorId: 'local-w0', batchSize: 6 }).tasks;
+    store.tasks.submit('local-w0', claimed.slice(0, 4).map((x) => ({ taskUuid: x.taskUuid, success: true, score: 1, total_reward: 1, timesteps: 5, error: null })));
+    crash.abort();
+    t.like(await running, { status: 'interrupted' });
+    t.is(store.cycles.get(cycle.id)!.status, 'running', 'not cancelled');
+
+    // Restart: the appliance reclaims its own executors' leases, the scheduler resumes the cycle.
+    t.is(store.tasks.reclaimAssignedTo('local-'), 2);
+    const scheduler = new Scheduler(store, new CycleRunner(store, chain, settings(), clock), '0 * * * *');
+    const exec = scriptedExecutor(store, () => true, 'local-w1');
+    const outcome = await scheduler.trigger('test');
+    await exec.stop();
+    await scheduler.stop();
+    t.like(outcome, { cycleId: cycle.id + 1, status: 'completed' }, 'after resuming, the scheduler runs the next cycle');
+    const resumed = store.cycles.get(cycle.id)!;
+    t.is(resumed.status, 'completed');
+    const tasks = store.tasks.listForCycle(cycle.id, { limit: 100, offset: 0 }).tasks;
+    t.is(tasks.length, 12);
+    t.true(tasks.every((x) => x.status === 'completed'));
+    t.is(tasks.filter((x) => x.assignedTo === 'local-w0').length, 4, 'the 4 results from before the crash are kept, not re-run');
+    const scores = store.results.scoresForCycle(cycle.id);
+    t.is(scores.reduce((a, s) => a + s.episodesCompleted, 0), 12, 'every task counted exactly once');
+  }));
+
+test('the scheduler skips ticks while a cycle runs and reports its status', (t) =>
+  withStore(async ({ store, clock }) => {
+    const runner = new CycleRunner(store, staticChain([{ uid: 1, hotkey: 'a', block: 1 }]), settings(), clock);
+    const scheduler = new Scheduler(store, runner, '*/5 * * * *');
+    const first = scheduler.trigger('a');
+    await waitFor(() => store.cycles.current());
+    t.is(await scheduler.trigger('b'), null, 'overlapping tick skipped');
+    t.true(scheduler.status().running);
+    const exec = scriptedExecutor(store, () => false);
+    t.like(await first, { status: 'completed' });
+    await exec.stop();
+    t.false(scheduler.status().running);
+    t.is(store.cycles.count(), 1);
+    t.throws(() => new Scheduler(store, runner, 'not cron'), { message: /invalid cron expression/ });
+    await scheduler.stop();
+  }));
