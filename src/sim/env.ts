@@ -1,0 +1,739 @@
+/**
+ * The MetaWorld-style manipulation environment on MuJoCo WASM (spec §9 contract, §5 wire types).
+ *
+ * One `ManipulationEnv` owns one MjModel and one MjData (its own copy of the model, because resets
+ * write randomization into it) and runs one episode at a time. A worker thread can hold many of them
+ * on one MuJoCo module. Life cycle: `await ManipulationEnv.create(envId)`, then any number of
+ * `reset(generateTask(envId, seed))` / `step(action)` episodes, then `close()` (frees the wasm objects).
+ *
+ * Control step (MetaWorld order): mocap += clip(a, −1, 1) · 1 cm, clipped to the hand box; finger
+ * servos get the effort; 5 physics substeps of 2.5 ms; the visual arm follows the hand; kinematics is
+ * refreshed so geoms/sites/cameras describe the state after the action; reward and success are judged
+ * on that state.
+ */
+import { armPose, type Vec3 } from './arm.ts';
+import { ACTION_SCALE, toNativeAction } from './action.ts';
+import { compileModel, loadMujoco, requireId, type MjData, type MjModel, type Mujoco } from './mujoco.ts';
+import { emptyObservation, type Observation } from './protocol.ts';
+import { ENV_IDS, type EnvId } from './registry.ts';
+import { evaluateTask, type RewardInit, type RewardState } from './rewards.ts';
+import { sceneXml } from './scene.ts';
+import { PEG_TARGET_FROM_BOX, parseTaskConfig, type TaskConfig } from './tasks.ts';
+
+export const DEFAULT_MAX_STEPS = 500;
+/** Physics substeps per control step (MetaWorld's frame_skip). */
+export const SUBSTEPS = 5;
+/** Substeps run at reset, with the hand held still, so objects settle onto their supports. */
+export const SETTLE_SUBSTEPS = 20;
+/** The box the mocap target (and so the hand) is confined to (MetaWorld's hand_low/high). */
+export const HAND_LOW: Vec3 = [-0.5, 0.4, 0.05];
+export const HAND_HIGH: Vec3 = [0.5, 1.0, 0.5];
+/** Fingertips are this far below the hand frame. */
+export const FINGER_LENGTH = 0.045;
+/** Finger separation (claw frames) when fully open and fully closed on nothing. */
+export const FINGER_OPEN_SEPARATION = 0.1;
+export const FINGER_CLOSED_SEPARATION = 0.03;
+
+/** What the renderer (and other in-process readers) may look at. Treat model and data as read-only. */
+export interface SimView {
+  readonly envId: EnvId;
+  readonly mujoco: Mujoco;
+  readonly model: MjModel;
+  readonly data: MjData;
+}
+
+/** Adds images to an observation; called after every reset and step while images are on. */
+export type ImageHook = (view: SimView) => Partial<Pick<Observation, 'rgb' | 'depth' | 'cam_intrinsics' | 'cam_extrinsics'>>;
+
+export interface EnvOptions {
+  /** Episode length in control steps (default 500). */
+  maxSteps?: number;
+  /** End the episode at the first success (default true). */
+  endOnSuccess?: boolean;
+  /** Ask the image hook for camera images (default true; without a hook there are none). */
+  images?: boolean;
+  imageHook?: ImageHook;
+}
+
+export interface StepResult {
+  observation: Observation;
+  reward: number;
+  /** The episode is over: success (with endOnSuccess) or the step limit. */
+  done: boolean;
+  /** Sticky: true from the first successful step on. */
+  success: boolean;
+  /** The episode ended because it reached maxSteps. */
+  truncated: boolean;
+  steps: number;
+}
+
+/** Ground truth for in-process policies (oracles) and tests. Never part of an Observation. */
+export interface PrivilegedState {
+  envId: EnvId;
+  steps: number;
+  /** Hand frame (finger root; 4.5 cm above the fingertips), MetaWorld's obs[0:3]. */
+  hand: Vec3;
+  mocap: Vec3;
+  tcp: Vec3;
+  /** Finger separation / 0.1 (MetaWorld's obs[3]: 1 open, 0.3 closed on nothing). */
+  gripperDistance: number;
+  /** 0 open … 1 closed, as in the observation. */
+  gripper: number;
+  /** The task's observed point (puck, door handle, drawer point, button top, peg grasp point). */
+  object: Vec3;
+  /** Orientation of the task object (w, x, y, z). */
+  objectQuat: [number, number, number, number];
+  goal: Vec3;
+  leftPad: Vec3;
+  rightPad: Vec3;
+  doorAngle?: number;
+  drawerSlide?: number;
+  buttonSlide?: number;
+  pegHead?: Vec3;
+  holeBox?: Vec3;
+  success: boolean;
+}
+
+// ---------- per-task bindings: how a TaskConfig lands in the scene and what the task observes ----------
+
+interface Measured {
+  object: Vec3;
+  objectQuat: [number, number, number, number];
+  extras: Partial<Pick<PrivilegedState, 'doorAngle' | 'drawerSlide' | 'buttonSlide' | 'pegHead' | 'holeBox'>>;
+}
+
+interface TaskBinding {
+  handInit: Vec3;
+  /** Bodies whose mass/inertia `mass_scale` multiplies. */
+  massBodies: string[];
+  /** Geoms whose colour `object_tint` multiplies. */
+  tintGeoms: string[];
+  /** Writes the layout into the model (static fixtures) and data (free objects, joint states). */
+  place(env: ManipulationEnv, config: TaskConfig): void;
+  measure(env: ManipulationEnv): Measured;
+}
+
+const IDENTITY_QUAT: [number, number, number, number] = [1, 0, 0, 0];
+
+function puckBinding(): TaskBinding {
+  return {
+    handInit: [0, 0.6, 0.2],
+    massBodies: ['puck'],
+    tintGeoms: ['puck'],
+    place(env, config) {
+      const [x, y] = config.object_positions;
+      env.setFreeBody('puck_free', [x, y, 0.02]);
+      env.setStaticBodyPos('goal', config.target_positions);
+    },
+    measure(env) {
+      return { object: env.bodyPos('puck'), objectQuat: env.bodyQuat('puck'), extras: {} };
+    },
+  };
+}
+
+function drawerBinding(closing: boolean): TaskBinding {
+  return {
+    // Closing starts 10 cm higher than MetaWorld's 0.2: there the fingertips hover 5 mm above the open
+    // drawer's front wall and uniform random actions close the drawer in 35–45 % of episodes.
+    handInit: closing ? [0, 0.6, 0.3] : [0, 0.6, 0.2],
+    massBodies: ['drawer_link'],
+    tintGeoms: ['drawer_front', 'drawer_back', 'drawer_left', 'drawer_right', 'drawer_floor'],
+    place(env, config) {
+      env.setStaticBodyPos('drawer', config.object_positions);
+      if (closing) env.setJointQpos('drawer_slide', -0.15);
+    },
+    measure(env) {
+      const p = env.sitePos('drawer_point');
+      if (closing) p[2] += 0.05;
+      return { object: p, objectQuat: env.bodyQuat('drawer_link'), extras: { drawerSlide: env.jointQpos('drawer_slide') } };
+    },
+  };
+}
+
+const BINDINGS: Record<EnvId, TaskBinding> = {
+  'metaworld/reach-v3': puckBinding(),
+  'metaworld/push-v3': puckBinding(),
+  'metaworld/pick-place-v3': puckBinding(),
+  'metaworld/door-open-v3': {
+    handInit: [0, 0.6, 0.2],
+    massBodies: ['door_link'],
+    tintGeoms: ['door_panel'],
+    place(env, config) {
+      env.setStaticBodyPos('door', config.object_positions);
+    },
+    measure(env) {
+      return { object: env.sitePos('handle_point'), objectQuat: env.bodyQuat('door_link'), extras: { doorAngle: env.jointQpos('door_hinge') } };
+    },
+  },
+  'metaworld/drawer-open-v3': drawerBinding(false),
+  'metaworld/drawer-close-v3': drawerBinding(true),
+  'metaworld/button-press-v3': {
+    handInit: [0, 0.4, 0.2],
+    massBodies: ['button'],
+    tintGeoms: ['button_cap'],
+    place(env, config) {
+      env.setStaticBodyPos('button_box', config.object_positions);
+    },
+    measure(env) {
+      return { object: env.sitePos('button_top'), objectQuat: env.bodyQuat('button'), extras: { buttonSlide: env.jointQpos('button_slide') } };
+    },
+  },
+  'metaworld/peg-insert-v3': {
+    handInit: [0, 0.6, 0.2],
+    massBodies: ['peg'],
+    tintGeoms: ['peg'],
+    place(env, config) {
+      const [x, y] = config.object_positions;
+      env.setFreeBody('peg_free', [x, y, 0.015]);
+      const t = config.target_positions;
+      env.setStaticBodyPos('hole_box', [t[0] - PEG_TARGET_FROM_BOX[0], t[1] - PEG_TARGET_FROM_BOX[1], t[2] - PEG_TARGET_FROM_BOX[2]]);
+    },
+    measure(env) {
+      return {
+        object: env.sitePos('peg_grasp'),
+        objectQuat: env.bodyQuat('peg'),
+        extras: { pegHead: env.sitePos('peg_head'), holeBox: env.bodyPos('hole_box') },
+      };
+    },
+  },
+};
+
+/** Geoms whose colour `table_tint` multiplies. */
+const TABLE_GEOMS = ['table_top', 'table_leg_fl', 'table_leg_fr', 'table_leg_bl', 'table_leg_br'];
+
+// ---------- live views into MjData ----------
+
+/**
+ * Typed-array views into the wasm heap are live across steps but detach (length 0) when the heap
+ * grows, e.g. when another env in the same thread allocates. `ensure()` re-fetches them then.
+ */
+class DataViews {
+  qpos!: Float64Array;
+  qvel!: Float64Array;
+  ctrl!: Float64Array;
+  mocapPos!: Float64Array;
+  mocapQuat!: Float64Array;
+  xpos!: Float64Array;
+  xquat!: Float64Array;
+  xmat!: Float64Array;
+  siteXpos!: Float64Array;
+
+  constructor(private readonly data: MjData) {
+    this.refresh();
+  }
+
+  refresh(): void {
+    const d = this.data;
+    this.qpos = d.qpos;
+    this.qvel = d.qvel;
+    this.ctrl = d.ctrl;
+    this.mocapPos = d.mocap_pos;
+    this.mocapQuat = d.mocap_quat;
+    this.xpos = d.xpos;
+    this.xquat = d.xquat;
+    this.xmat = d.xmat;
+    this.siteXpos = d.site_xpos;
+  }
+
+  ensure(): void {
+    if (this.qpos.length === 0) this.refresh();
+  }
+}
+
+/** Copies of the model fields that resets overwrite, taken right after compiling. */
+interface Nominal {
+  geomFriction: Float64Array;
+  geomRgba: Float32Array;
+  dofDamping: Float64Array;
+  bodyMass: Float64Array;
+  bodyInertia: Float64Array;
+  bodyPos: Float64Array;
+  lightDiffuse: Float32Array;
+  lightDir: Float64Array;
+  camFovy: Float64Array;
+}
+
+let liveEnvironments = 0;
+
+/** Number of environments created in this thread and not yet closed (each owns one MjModel + MjData). */
+export function liveEnvironmentCount(): number {
+  return liveEnvironments;
+}
+
+export class EpisodeOverError extends Error {
+  override name = 'EpisodeOverError';
+}
+
+export class ManipulationEnv implements SimView {
+  readonly envId: EnvId;
+  readonly maxSteps: number;
+  readonly endOnSuccess: boolean;
+  images: boolean;
+  private imageHook: ImageHook | undefined;
+
+  private readonly mj: Mujoco;
+  private modelHandle: MjModel | undefined;
+  private dataHandle: MjData | undefined;
+  private readonly views: DataViews;
+  private readonly nominal: Nominal;
+  private readonly binding: TaskBinding;
+  private readonly names = new Map<string, number>();
+  /** Copy of the model's jnt_qposadr (reading the model field builds a new view each time). */
+  private readonly jointQposAdr: Int32Array;
+
+  // Fixed indices.
+  private readonly handQposAdr: number;
+  private readonly handDofAdr: number;
+  private readonly mocapIndex: number;
+  private readonly armUpperMocap: number;
+  private readonly armForeMocap: number;
+  private readonly handBody: number;
+  private readonly rightFingerBody: number;
+  private readonly leftFingerBody: number;
+  private readonly rightTipSite: number;
+  private readonly leftTipSite: number;
+  private readonly rightPadSite: number;
+  private readonly leftPadSite: number;
+  private readonly ctrlRight: number;
+  private readonly ctrlLeft: number;
+  /** The hand hangs this far (world frame) from its mocap target, from the weld's reference pose. */
+  private readonly handFromMocap: Vec3;
+
+  // Episode state.
+  private config: TaskConfig | undefined;
+  private goal: Vec3 = [0, 0, 0];
+  private init: RewardInit | undefined;
+  private stepCount = 0;
+  private succeeded = false;
+  private finished = true;
+  private lastEffort = -1;
+
+  /** Loads the thread's MuJoCo module (once) and builds an environment. */
+  static async create(envId: EnvId, options: EnvOptions = {}): Promise<ManipulationEnv> {
+    return new ManipulationEnv(await loadMujoco(), envId, options);
+  }
+
+  constructor(mujoco: Mujoco, envId: EnvId, options: EnvOptions = {}) {
+    if (!ENV_IDS.includes(envId)) throw new Error(`unknown environment ${envId}`);
+    const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new RangeError(`maxSteps must be a positive integer, got ${maxSteps}`);
+    this.envId = envId;
+    this.maxSteps = maxSteps;
+    this.endOnSuccess = options.endOnSuccess ?? true;
+    this.images = options.images ?? true;
+    this.imageHook = options.imageHook;
+    this.mj = mujoco;
+    this.binding = BINDINGS[envId];
+
+    const model = compileModel(mujoco, sceneXml(envId), envId);
+    let data: MjData;
+    try {
+      data = new mujoco.MjData(model);
+    } catch (err) {
+      model.delete();
+      throw err;
+    }
+    this.modelHandle = model;
+    this.dataHandle = data;
+    liveEnvironments++;
+    try {
+      const m = model;
+      this.jointQposAdr = Int32Array.from(m.jnt_qposadr as Int32Array);
+      const handJoint = this.id('joint', 'hand_free');
+      this.handQposAdr = this.jointQposAdr[handJoint]!;
+      this.handDofAdr = (m.jnt_dofadr as Int32Array)[handJoint]!;
+      const mocapIdOf = (name: string) => (m.body_mocapid as Int32Array)[this.id('body', name)]!;
+      this.mocapIndex = mocapIdOf('mocap');
+      this.armUpperMocap = mocapIdOf('arm_upper');
+      this.armForeMocap = mocapIdOf('arm_fore');
+      this.handBody = this.id('body', 'hand');
+      this.rightFingerBody = this.id('body', 'right_finger');
+      this.leftFingerBody = this.id('body', 'left_finger');
+      this.rightTipSite = this.id('site', 'right_tip');
+      this.leftTipSite = this.id('site', 'left_tip');
+      this.rightPadSite = this.id('site', 'right_pad');
+      this.leftPadSite = this.id('site', 'left_pad');
+      this.ctrlRight = this.id('actuator', 'right_finger');
+      this.ctrlLeft = this.id('actuator', 'left_finger');
+      const bodyPos = m.body_pos as Float64Array;
+      const mocapBody = this.id('body', 'mocap');
+      this.handFromMocap = [0, 1, 2].map((k) => bodyPos[3 * this.handBody + k]! - bodyPos[3 * mocapBody + k]!) as Vec3;
+      this.nominal = {
+        geomFriction: Float64Array.from(m.geom_friction as Float64Array),
+        geomRgba: Float32Array.from(m.geom_rgba as Float32Array),
+        dofDamping: Float64Array.from(m.dof_damping as Float64Array),
+        bodyMass: Float64Array.from(m.body_mass as Float64Array),
+        bodyInertia: Float64Array.from(m.body_inertia as Float64Array),
+        bodyPos: Float64Array.from(bodyPos),
+        lightDiffuse: Float32Array.from(m.light_diffuse as Float32Array),
+        lightDir: Float64Array.from(m.light_dir as Float64Array),
+        camFovy: Float64Array.from(m.cam_fovy as Float64Array),
+      };
+      // Resolve every name the binding uses now, so a broken scene fails at construction.
+      for (const name of this.binding.massBodies) this.id('body', name);
+      for (const name of [...this.binding.tintGeoms, ...TABLE_GEOMS]) this.id('geom', name);
+      this.views = new DataViews(data);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  // ---------- read-only access for the renderer and tests ----------
+
+  get mujoco(): Mujoco {
+    return this.mj;
+  }
+
+  get model(): MjModel {
+    if (!this.modelHandle) throw new Error('environment is closed');
+    return this.modelHandle;
+  }
+
+  get data(): MjData {
+    if (!this.dataHandle) throw new Error('environment is closed');
+    return this.dataHandle;
+  }
+
+  get closed(): boolean {
+    return this.modelHandle === undefined;
+  }
+
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  get success(): boolean {
+    return this.succeeded;
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  get task(): TaskConfig | undefined {
+    return this.config;
+  }
+
+  setImageHook(hook: ImageHook | undefined): void {
+    this.imageHook = hook;
+  }
+
+  /** Frees the MjData and MjModel. Idempotent. */
+  close(): void {
+    if (this.dataHandle) this.dataHandle.delete();
+    if (this.modelHandle) {
+      this.modelHandle.delete();
+      liveEnvironments--;
+    }
+    this.dataHandle = undefined;
+    this.modelHandle = undefined;
+    this.finished = true;
+  }
+
+  // ---------- episode ----------
+
+  /** Starts an episode of `config` (validated; must be for this environment). */
+  reset(taskConfig: TaskConfig): Observation {
+    const config = parseTaskConfig(taskConfig);
+    if (config.env_id !== this.envId) throw new Error(`task is for ${config.env_id}, this environment is ${this.envId}`);
+    const mj = this.mj;
+    const m = this.model;
+    const d = this.data;
+
+    this.applyRandomization(config);
+    // Constants derived from masses (e.g. constraint inverse weights) follow the randomized model.
+    mj.mj_setConst(m, d);
+    mj.mj_resetData(m, d);
+    this.views.ensure();
+    const v = this.views;
+
+    const hand = this.binding.handInit;
+    v.mocapPos.set(hand, 3 * this.mocapIndex);
+    v.mocapQuat.set(IDENTITY_QUAT, 4 * this.mocapIndex);
+    v.qpos.set([hand[0] + this.handFromMocap[0], hand[1] + this.handFromMocap[1], hand[2] + this.handFromMocap[2], 1, 0, 0, 0], this.handQposAdr);
+    this.binding.place(this, config);
+    v.ctrl[this.ctrlRight] = -1;
+    v.ctrl[this.ctrlLeft] = -1;
+    this.lastEffort = -1;
+    this.placeArm();
+    mj.mj_forward(m, d);
+    for (let i = 0; i < SETTLE_SUBSTEPS; i++) mj.mj_step(m, d);
+    this.refreshKinematics();
+
+    const measured = this.binding.measure(this);
+    this.config = config;
+    this.goal = [...config.target_positions];
+    // Push: the goal lies on the table at the settled puck's height (MetaWorld does the same).
+    if (this.envId === 'metaworld/push-v3') this.goal[2] = measured.object[2];
+    this.init = {
+      handInit: [...hand],
+      tcpInit: this.tcp(),
+      objectInit: measured.object,
+      ...(measured.extras.pegHead ? { pegHeadInit: measured.extras.pegHead } : {}),
+    };
+    this.stepCount = 0;
+    this.succeeded = false;
+    this.finished = false;
+    return this.observe();
+  }
+
+  step(action: unknown): StepResult {
+    if (this.finished) throw new EpisodeOverError(this.config ? 'the episode is over; call reset() first' : 'no episode; call reset() first');
+    const mj = this.mj;
+    const m = this.model;
+    const d = this.data;
+    this.views.ensure();
+    const v = this.views;
+    const native = toNativeAction(action);
+
+    const base = 3 * this.mocapIndex;
+    for (let k = 0; k < 3; k++) {
+      const target = v.mocapPos[base + k]! + native.move[k]! * ACTION_SCALE;
+      v.mocapPos[base + k] = Math.min(HAND_HIGH[k]!, Math.max(HAND_LOW[k]!, target));
+    }
+    v.mocapQuat.set(IDENTITY_QUAT, 4 * this.mocapIndex);
+    v.ctrl[this.ctrlRight] = native.effort;
+    v.ctrl[this.ctrlLeft] = native.effort;
+    this.lastEffort = native.effort;
+    for (let i = 0; i < SUBSTEPS; i++) mj.mj_step(m, d);
+    this.refreshKinematics();
+    this.stepCount++;
+
+    const state = this.rewardState();
+    const evaluation = evaluateTask(this.envId, state, this.init!);
+    if (evaluation.success) this.succeeded = true;
+    const truncated = this.stepCount >= this.maxSteps;
+    this.finished = truncated || (this.endOnSuccess && this.succeeded);
+    return {
+      observation: this.observe(),
+      reward: evaluation.reward,
+      done: this.finished,
+      success: this.succeeded,
+      truncated: truncated && !(this.endOnSuccess && this.succeeded),
+      steps: this.stepCount,
+    };
+  }
+
+  /** Ground truth for in-process policies. Not available to miners. */
+  privileged(): PrivilegedState {
+    this.views.ensure();
+    const measured = this.binding.measure(this);
+    const separation = this.fingerSeparation();
+    return {
+      envId: this.envId,
+      steps: this.stepCount,
+      hand: this.bodyPos('hand'),
+      mocap: Array.from(this.views.mocapPos.subarray(3 * this.mocapIndex, 3 * this.mocapIndex + 3)) as Vec3,
+      tcp: this.tcp(),
+      gripperDistance: Math.min(1, Math.max(0, separation / FINGER_OPEN_SEPARATION)),
+      gripper: gripperClosedness(separation),
+      object: measured.object,
+      objectQuat: measured.objectQuat,
+      goal: [...this.goal],
+      leftPad: this.sitePos('left_pad'),
+      rightPad: this.sitePos('right_pad'),
+      ...measured.extras,
+      success: this.succeeded,
+    };
+  }
+
+  // ---------- helpers used by task bindings ----------
+
+  /** Cached name → id lookup. */
+  id(kind: 'body' | 'joint' | 'geom' | 'site' | 'actuator' | 'camera' | 'light', name: string): number {
+    const key = `${kind}:${name}`;
+    let id = this.names.get(key);
+    if (id === undefined) {
+      id = requireId(this.mj, this.model, kind, name);
+      this.names.set(key, id);
+    }
+    return id;
+  }
+
+  bodyPos(name: string): Vec3 {
+    const i = 3 * this.id('body', name);
+    const x = this.views.xpos;
+    return [x[i]!, x[i + 1]!, x[i + 2]!];
+  }
+
+  bodyQuat(name: string): [number, number, number, number] {
+    const i = 4 * this.id('body', name);
+    const q = this.views.xquat;
+    return [q[i]!, q[i + 1]!, q[i + 2]!, q[i + 3]!];
+  }
+
+  sitePos(name: string): Vec3 {
+    return this.siteById(this.id('site', name));
+  }
+
+  jointQpos(name: string): number {
+    return this.views.qpos[this.jointQposAdr[this.id('joint', name)]!]!;
+  }
+
+  setJointQpos(name: string, value: number): void {
+    this.views.qpos[this.jointQposAdr[this.id('joint', name)]!] = value;
+  }
+
+  /** Places a free body (upright, at rest). */
+  setFreeBody(jointName: string, position: Vec3): void {
+    const adr = this.jointQposAdr[this.id('joint', jointName)]!;
+    this.views.qpos.set([position[0], position[1], position[2], 1, 0, 0, 0], adr);
+  }
+
+  /** Moves a static body by writing its model position (restored to nominal at every reset). */
+  setStaticBodyPos(name: string, position: readonly number[]): void {
+    (this.model.body_pos as Float64Array).set(position.slice(0, 3), 3 * this.id('body', name));
+  }
+
+  // ---------- internals ----------
+
+  private siteById(id: number): Vec3 {
+    const s = this.views.siteXpos;
+    return [s[3 * id]!, s[3 * id + 1]!, s[3 * id + 2]!];
+  }
+
+  private tcp(): Vec3 {
+    const r = this.siteById(this.rightTipSite);
+    const l = this.siteById(this.leftTipSite);
+    return [(r[0] + l[0]) / 2, (r[1] + l[1]) / 2, (r[2] + l[2]) / 2];
+  }
+
+  private fingerSeparation(): number {
+    const x = this.views.xpos;
+    const r = 3 * this.rightFingerBody;
+    const l = 3 * this.leftFingerBody;
+    return Math.hypot(x[r]! - x[l]!, x[r + 1]! - x[l + 1]!, x[r + 2]! - x[l + 2]!);
+  }
+
+  /** Restores every randomized model field to nominal, then applies the task's randomization. */
+  private applyRandomization(config: TaskConfig): void {
+    const m = this.model;
+    const n = this.nominal;
+    const { friction, damping, mass_scale } = config.physics_params;
+    const dr = config.domain_randomization;
+
+    const geomFriction = m.geom_friction as Float64Array;
+    for (let i = 0; i < geomFriction.length; i++) geomFriction[i] = n.geomFriction[i]! * friction;
+    const dofDamping = m.dof_damping as Float64Array;
+    for (let i = 0; i < dofDamping.length; i++) dofDamping[i] = n.dofDamping[i]! * damping;
+
+    const bodyMass = m.body_mass as Float64Array;
+    const bodyInertia = m.body_inertia as Float64Array;
+    bodyMass.set(n.bodyMass);
+    bodyInertia.set(n.bodyInertia);
+    for (const name of this.binding.massBodies) {
+      const b = this.id('body', name);
+      bodyMass[b] = n.bodyMass[b]! * mass_scale;
+      for (let k = 0; k < 3; k++) bodyInertia[3 * b + k] = n.bodyInertia[3 * b + k]! * mass_scale;
+    }
+    (m.body_pos as Float64Array).set(n.bodyPos);
+
+    const rgba = m.geom_rgba as Float32Array;
+    rgba.set(n.geomRgba);
+    const tint = (names: string[], factor: readonly number[]) => {
+      for (const name of names) {
+        const g = 4 * this.id('geom', name);
+        for (let k = 0; k < 3; k++) rgba[g + k] = Math.min(1, Math.max(0, n.geomRgba[g + k]! * factor[k]!));
+      }
+    };
+    tint(TABLE_GEOMS, dr.table_tint);
+    tint(this.binding.tintGeoms, dr.object_tint);
+
+    const diffuse = m.light_diffuse as Float32Array;
+    for (let i = 0; i < diffuse.length; i++) diffuse[i] = n.lightDiffuse[i]! * dr.light_intensity;
+    const lightDir = m.light_dir as Float64Array;
+    for (let l = 0; l < m.nlight; l++) {
+      const dir = [0, 1, 2].map((k) => n.lightDir[3 * l + k]! + dr.light_dir_jitter[k]!);
+      const len = Math.hypot(dir[0]!, dir[1]!, dir[2]!) || 1;
+      for (let k = 0; k < 3; k++) lightDir[3 * l + k] = dir[k]! / len;
+    }
+
+    const fovy = m.cam_fovy as Float64Array;
+    fovy.set(n.camFovy);
+    for (const [camera, delta] of Object.entries(dr.camera_fovy_jitter_deg)) {
+      const c = this.mj.mj_name2id(m, this.mj.mjtObj.mjOBJ_CAMERA.value, camera);
+      if (c >= 0) fovy[c] = n.camFovy[c]! + delta;
+    }
+  }
+
+  /** Poses the visual arm from the hand position in qpos (no kinematics needed). */
+  private placeArm(): void {
+    const v = this.views;
+    const a = this.handQposAdr;
+    const pose = armPose([v.qpos[a]!, v.qpos[a + 1]!, v.qpos[a + 2]!]);
+    v.mocapPos.set(pose.upperPos, 3 * this.armUpperMocap);
+    v.mocapQuat.set(pose.upperQuat, 4 * this.armUpperMocap);
+    v.mocapPos.set(pose.forePos, 3 * this.armForeMocap);
+    v.mocapQuat.set(pose.foreQuat, 4 * this.armForeMocap);
+  }
+
+  /**
+   * After the substeps, positions in mjData still describe the state before the last integration.
+   * Recompute kinematics (bodies, geoms, sites) and cameras/lights for the new state, with the arm
+   * following the hand, so observation, reward and renderer all see the state after the action.
+   */
+  private refreshKinematics(): void {
+    this.placeArm();
+    this.mj.mj_kinematics(this.model, this.data);
+    this.mj.mj_camlight(this.model, this.data);
+    const x = this.views.xpos;
+    const h = 3 * this.handBody;
+    if (!Number.isFinite(x[h]!) || !Number.isFinite(x[h + 1]!) || !Number.isFinite(x[h + 2]!)) {
+      this.finished = true;
+      throw new Error(`simulation of ${this.envId} became unstable (non-finite hand position)`);
+    }
+  }
+
+  private rewardState(): RewardState {
+    const measured = this.binding.measure(this);
+    return {
+      hand: this.bodyPos('hand'),
+      tcp: this.tcp(),
+      gripperDistance: Math.min(1, Math.max(0, this.fingerSeparation() / FINGER_OPEN_SEPARATION)),
+      object: measured.object,
+      goal: this.goal,
+      leftPad: this.siteById(this.leftPadSite),
+      rightPad: this.siteById(this.rightPadSite),
+      effort: this.lastEffort,
+      ...measured.extras,
+    };
+  }
+
+  private observe(): Observation {
+    const v = this.views;
+    const q = 4 * this.handBody;
+    const quat = v.xquat;
+    const dof = this.handDofAdr;
+    const lin = [v.qvel[dof]!, v.qvel[dof + 1]!, v.qvel[dof + 2]!];
+    // A free joint's angular velocity is in the body frame; rotate it into the world frame.
+    const local = [v.qvel[dof + 3]!, v.qvel[dof + 4]!, v.qvel[dof + 5]!];
+    const r = v.xmat.subarray(9 * this.handBody, 9 * this.handBody + 9);
+    const ang = [0, 1, 2].map((i) => r[3 * i]! * local[0]! + r[3 * i + 1]! * local[1]! + r[3 * i + 2]! * local[2]!);
+    const tcp = this.tcp();
+    const hand = this.bodyPos('hand');
+    // The TCP moves with the hand plus ω × (tcp − hand).
+    const arm = [tcp[0] - hand[0], tcp[1] - hand[1], tcp[2] - hand[2]];
+    const tcpVel = [
+      lin[0]! + ang[1]! * arm[2]! - ang[2]! * arm[1]!,
+      lin[1]! + ang[2]! * arm[0]! - ang[0]! * arm[2]!,
+      lin[2]! + ang[0]! * arm[1]! - ang[1]! * arm[0]!,
+    ];
+    const observation = emptyObservation();
+    observation.proprio = {
+      ee_pos: tcp,
+      ee_quat: [quat[q + 1]!, quat[q + 2]!, quat[q + 3]!, quat[q]!],
+      ee_vel_lin: tcpVel,
+      ee_vel_ang: ang,
+      gripper: [gripperClosedness(this.fingerSeparation())],
+    };
+    if (this.images && this.imageHook) Object.assign(observation, this.imageHook(this));
+    return observation;
+  }
+}
+
+/** 0 with the fingers fully open … 1 fully closed on nothing. */
+export function gripperClosedness(separation: number): number {
+  const t = (FINGER_OPEN_SEPARATION - separation) / (FINGER_OPEN_SEPARATION - FINGER_CLOSED_SEPARATION);
+  return Math.min(1, Math.max(0, t));
+}

@@ -1,0 +1,97 @@
+/**
+ * Runs a batch of episodes per environment in-process and summarises them. `kinitro eval` is a thin
+ * shell around this. Reproducible: episode i of every environment uses task seed f(runSeed, i) and
+ * policy seed g(runSeed, i, env), so the same run seed gives the same numbers.
+ */
+import { ManipulationEnv } from './env.ts';
+import { episodePolicySeed, episodeTaskSeed, runEpisode } from './episode.ts';
+import { loadMujoco } from './mujoco.ts';
+import type { Policy } from './policies.ts';
+import type { EnvId } from './registry.ts';
+import { generateTask } from './tasks.ts';
+
+export interface EnvSummary {
+  episodes: number;
+  successes: number;
+  success_rate: number;
+  /** Mean over episodes of the summed per-step reward. */
+  mean_reward: number;
+  /** Mean episode length in control steps (episodes end at success by default). */
+  mean_steps: number;
+  /** Episodes that ended in an error (counted as failures). */
+  errors: number;
+}
+
+export interface EvaluationSummary {
+  policy: string;
+  envs: Record<string, EnvSummary>;
+  /** Control steps simulated in total. */
+  steps: number;
+  /** Wall-clock seconds (the only field that differs between identical runs). */
+  seconds: number;
+}
+
+export interface EvaluationOptions {
+  envIds: readonly EnvId[];
+  episodes: number;
+  seed: number;
+  maxSteps?: number;
+  images?: boolean;
+  endOnSuccess?: boolean;
+  /** Makes the policy for one environment (called once per environment). */
+  policyFor(envId: EnvId): Policy;
+  /** Called after every episode (progress reporting). */
+  onEpisode?(envId: EnvId, index: number, result: { success: boolean; steps: number; error?: string }): void;
+}
+
+export async function evaluatePolicy(options: EvaluationOptions): Promise<EvaluationSummary> {
+  const started = performance.now();
+  const mujoco = await loadMujoco();
+  const envs: Record<string, EnvSummary> = {};
+  let totalSteps = 0;
+  let policyName = '';
+  for (const envId of options.envIds) {
+    const policy = options.policyFor(envId);
+    policyName = policy.name;
+    let successes = 0;
+    let errors = 0;
+    let rewardSum = 0;
+    let stepSum = 0;
+    let env: ManipulationEnv | undefined;
+    try {
+      env = new ManipulationEnv(mujoco, envId, { maxSteps: options.maxSteps, images: options.images, endOnSuccess: options.endOnSuccess });
+      for (let i = 0; i < options.episodes; i++) {
+        const task = generateTask(envId, episodeTaskSeed(options.seed, i));
+        try {
+          const result = await runEpisode(env, policy, task, episodePolicySeed(options.seed, i, envId));
+          if (result.success) successes++;
+          rewardSum += result.totalReward;
+          stepSum += result.steps;
+          options.onEpisode?.(envId, i, { success: result.success, steps: result.steps });
+        } catch (err) {
+          errors++;
+          stepSum += env.steps;
+          options.onEpisode?.(envId, i, { success: false, steps: env.steps, error: (err as Error).message });
+        }
+      }
+    } catch (err) {
+      // The environment itself could not be built: every episode is an error.
+      errors = options.episodes;
+      options.onEpisode?.(envId, -1, { success: false, steps: 0, error: (err as Error).message });
+    } finally {
+      env?.close();
+      await policy.close?.();
+    }
+    totalSteps += stepSum;
+    const n = options.episodes;
+    envs[envId] = {
+      episodes: n,
+      successes,
+      success_rate: n > 0 ? successes / n : 0,
+      mean_reward: n > 0 ? rewardSum / n : 0,
+      mean_steps: n > 0 ? stepSum / n : 0,
+      errors,
+    };
+  }
+  return { policy: policyName, envs, steps: totalSteps, seconds: (performance.now() - started) / 1000 };
+}
