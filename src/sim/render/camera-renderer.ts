@@ -124,7 +124,7 @@ export class CameraRenderer {
 
   /** Renders every camera of every scene; returns raw pixels (reused buffer). Synchronous modes only. */
   render(scenes: readonly RenderScene[]): RenderedImages {
-    if (this.asynchronous) throw new Error(`gpu.js mode ${this.gpuMode} is asynchronous: use renderBatch() or renderAsync()`);
+    if (this.asynchronous) throw new Error('this gpu.js mode is asynchronous: use renderBatch() or renderAsync()');
     const views = this.prepare(scenes);
     void this.cast(views);
     return this.images(scenes.length);
