@@ -3,12 +3,13 @@
  * shell around this. Reproducible: episode i of every environment uses task seed f(runSeed, i) and
  * policy seed g(runSeed, i, env), so the same run seed gives the same numbers.
  */
-import { ManipulationEnv } from './env.ts';
+import { ManipulationEnv, type ImageHook } from './env.ts';
 import { episodePolicySeed, episodeTaskSeed, runEpisode } from './episode.ts';
 import { loadMujoco } from './mujoco.ts';
 import type { Policy } from './policies.ts';
 import type { EnvId } from './registry.ts';
 import { generateTask } from './tasks.ts';
+import { CameraRenderer, type RenderScene } from './render/index.ts';
 
 export interface EnvSummary {
   episodes: number;
@@ -47,6 +48,9 @@ export interface EvaluationOptions {
 export async function evaluatePolicy(options: EvaluationOptions): Promise<EvaluationSummary> {
   const started = performance.now();
   const mujoco = await loadMujoco();
+  // One renderer for the whole run: policies that see images get exactly what a miner receives.
+  const renderer = options.images === false ? null : new CameraRenderer();
+  const imageHook: ImageHook | undefined = renderer ? (view) => renderer.observe([view as unknown as RenderScene])[0]! : undefined;
   const envs: Record<string, EnvSummary> = {};
   let totalSteps = 0;
   let policyName = '';
@@ -59,7 +63,7 @@ export async function evaluatePolicy(options: EvaluationOptions): Promise<Evalua
     let stepSum = 0;
     let env: ManipulationEnv | undefined;
     try {
-      env = new ManipulationEnv(mujoco, envId, { maxSteps: options.maxSteps, images: options.images, endOnSuccess: options.endOnSuccess });
+      env = new ManipulationEnv(mujoco, envId, { maxSteps: options.maxSteps, images: options.images, endOnSuccess: options.endOnSuccess, imageHook });
       for (let i = 0; i < options.episodes; i++) {
         const task = generateTask(envId, episodeTaskSeed(options.seed, i));
         try {
