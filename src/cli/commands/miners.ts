@@ -1,0 +1,68 @@
+import { CliUsageError, defineCommand, opt } from '../command.ts';
+import { discoverMiners } from '../../chain/discovery.ts';
+import { CryptoError, loadPrivateKey, readPrivateKeyFile } from '../../chain/crypto.ts';
+import { CHAIN_OPTIONS, openChainFromOptions } from './commit.ts';
+
+export const minersCommand = defineCommand({
+  path: ['miners'],
+  summary: 'List the miners discovered from on-chain commitments (uid, hotkey, commit block, endpoint).',
+  description: 'Reads neurons and commitments at one block and parses them as the scheduler does; neurons without a usable commitment are listed with the reason (--all).',
+  options: {
+    ...CHAIN_OPTIONS,
+    backendPrivateKey: opt.string('Operator X25519 private key (hex) to decrypt encrypted endpoints', { placeholder: 'HEX' }),
+    backendPrivateKeyFile: opt.string('File holding the operator private key', { placeholder: 'FILE' }),
+    all: opt.flag('Also list neurons that were skipped, with the reason', { env: false }),
+    json: opt.flag('Print JSON', { env: false }),
+  },
+  async run({ options, stdout, stderr }) {
+    let privateKey: string | undefined;
+    try {
+      if (options.backendPrivateKey) privateKey = (loadPrivateKey(options.backendPrivateKey), options.backendPrivateKey.trim().toLowerCase());
+      else if (options.backendPrivateKeyFile) privateKey = readPrivateKeyFile(options.backendPrivateKeyFile);
+    } catch (err) {
+      if (err instanceof CryptoError) throw new CliUsageError(err.message);
+      throw err;
+    }
+    const opened = await openChainFromOptions(options, { stderr });
+    try {
+      const snapshot = await opened.chain.snapshot(options.netuid);
+      const result = discoverMiners(snapshot, { backendPrivateKey: privateKey });
+      if (options.json) {
+        stdout.write(
+          JSON.stringify({
+            netuid: options.netuid,
+            block: result.block,
+            block_hash: result.blockHash,
+            miners: result.miners.map((m) => ({
+              uid: m.uid,
+              hotkey: m.hotkey,
+              commit_block: m.commitBlock,
+              repo: m.repo,
+              revision: m.revision,
+              deployment_id: m.deploymentId,
+              endpoint: m.endpoint,
+              encrypted: m.encrypted,
+              self_hosted: m.selfHosted,
+              commitment: m.raw,
+            })),
+            skipped: result.skipped.map((s) => ({ uid: s.uid, hotkey: s.hotkey, commit_block: s.commitBlock, commitment: s.raw, reason: s.reason })),
+          }) + '\n',
+        );
+        return;
+      }
+      stdout.write(`subnet ${options.netuid} at block ${result.block} (${result.blockHash}): ${result.miners.length} miner(s), ${result.skipped.length} skipped\n`);
+      if (result.miners.length) {
+        stdout.write(`${'UID'.padEnd(5)} ${'HOTKEY'.padEnd(48)} ${'BLOCK'.padEnd(8)} ${'REPO@REVISION'.padEnd(40)} ENDPOINT\n`);
+        for (const m of result.miners) {
+          stdout.write(`${String(m.uid).padEnd(5)} ${m.hotkey.padEnd(48)} ${String(m.commitBlock).padEnd(8)} ${`${m.repo}@${m.revision}`.padEnd(40)} ${m.endpoint}${m.encrypted ? ' (encrypted)' : ''}\n`);
+        }
+      }
+      if (options.all && result.skipped.length) {
+        stdout.write('skipped:\n');
+        for (const s of result.skipped) stdout.write(`${String(s.uid).padEnd(5)} ${s.hotkey.padEnd(48)} ${String(s.commitBlock ?? '-').padEnd(8)} ${s.reason}\n`);
+      }
+    } finally {
+      await opened.close();
+    }
+  },
+});
