@@ -1,11 +1,32 @@
 /**
  * The appliance: builds every service from one validated configuration and starts/stops them in
- * order. Nothing else wires services together.
+ * order. Nothing else wires services together; services talk through the store and small interfaces.
+ *
+ * Start order: store → chain → demo miners (local chain only) → API → executors → scheduler →
+ * validator. Stop order is the reverse, so no service outlives what it depends on, and an
+ * interrupted cycle is left `running` to resume on the next start.
  */
+import os from 'node:os';
 import path from 'node:path';
+import type Router from '@koa/router';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
 import { Store } from './store/index.ts';
 import { startApi, type RunningApi } from './api/server.ts';
+import { ApplianceMetrics } from './metrics.ts';
+import { ENV_IDS, type EnvId } from './sim/registry.ts';
+import type { ChainClient } from './chain/client.ts';
+import { LocalChain } from './chain/local-chain.ts';
+import { openChain } from './chain/open.ts';
+import { hotkeyFromUri } from './chain/keys.ts';
+import { buildCommitment } from './chain/commitment.ts';
+import { CycleRunner, DEFAULT_CYCLE_SETTINGS } from './cron/cycle.ts';
+import { Scheduler } from './cron/scheduler.ts';
+import { ExecutorPool } from './executor/pool.ts';
+import { StoreTaskSource, localExecutorId } from './executor/task-source.ts';
+import { withTimeout } from './chain/timeout.ts';
+import { startInProcessValidator, type InProcessValidator } from './validator/in-process.ts';
+
+export const LOCAL_EXECUTOR_PREFIX = 'local-';
 
 export interface ApplianceConfig {
   db: string;
@@ -14,40 +35,244 @@ export interface ApplianceConfig {
   apiKey: string | null;
   authDisabled: boolean;
   logLevel: LogLevel;
+  /** `local` for the embedded chain, or a Subtensor WebSocket URL. */
+  chain: string;
+  netuid: number;
+  /** The operator's hotkey (validator and backend); never evaluated as a miner. */
+  hotkeyUri: string | null;
+  demoMiners: number;
+  envIds: readonly EnvId[];
+  episodesPerEnv: number;
+  maxSteps: number;
+  cycleCron: string;
+  cycleTimeoutSeconds: number;
+  workers: number;
+  maxEpisodesPerMiner: number;
+  useImages: boolean;
+  validate: boolean;
+  allowPrivateEndpoints: boolean;
+  backendPrivateKey: string | null;
+  minCoverage: number;
+}
+
+export interface ApplianceStatus {
+  version: string;
+  chain: { mode: 'local' | 'subtensor'; endpoint: string; netuid: number; block: number | null; block_hash: string | null };
+  validator: { enabled: boolean; hotkey: string | null; last_submission: unknown };
+  executors: { in_process_workers: number; active_episodes: number; steps_per_second: number; remote_executors: number };
+  scheduler: { cron: string; next_run: string | null; running: boolean };
 }
 
 export interface RunningAppliance {
+  config: ApplianceConfig;
   store: Store;
   api: RunningApi;
+  chain: ChainClient;
+  scheduler: Scheduler;
+  pool: ExecutorPool | null;
+  metrics: ApplianceMetrics;
   logger: Logger;
+  demoMinerUrls: string[];
+  status(): Promise<ApplianceStatus>;
   stop(): Promise<void>;
 }
 
+interface Closer {
+  name: string;
+  close(): Promise<void> | void;
+}
+
+async function openApplianceChain(config: ApplianceConfig, store: Store, logger: Logger): Promise<ChainClient> {
+  const chain = await openChain({ spec: config.chain, db: store.db, dbLabel: config.db, logger });
+  if (chain instanceof LocalChain) chain.ensureSubnet(config.netuid);
+  return chain;
+}
+
 export async function startAppliance(config: ApplianceConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<RunningAppliance> {
-  const store = Store.open(path.resolve(config.db));
-  let api: RunningApi;
+  const closers: Closer[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c.close();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, service: c.name }, 'error while stopping');
+      }
+    }
+    closers.length = 0;
+  };
   try {
-    api = await startApi({
+    const store = Store.open(path.resolve(config.db));
+    closers.push({ name: 'store', close: () => store.close() });
+    // Tasks our own executors held when the last process died can never be submitted: return them.
+    const reclaimed = store.tasks.reclaimAssignedTo(LOCAL_EXECUTOR_PREFIX);
+    if (reclaimed > 0) logger.info({ reclaimed }, 'returned tasks held by the previous process to the pool');
+
+    const metrics = new ApplianceMetrics(store);
+    const chain = await openApplianceChain(config, store, logger.child({ component: 'chain' }));
+    closers.push({ name: 'chain', close: () => chain.close() });
+    const operator = config.hotkeyUri ? await hotkeyFromUri(config.hotkeyUri) : null;
+
+    const demoMinerUrls: string[] = [];
+    if (config.demoMiners > 0) {
+      if (!(chain instanceof LocalChain)) throw new Error('demo miners need the embedded local chain (--chain local)');
+      const { startDemoMiners } = await import('./miner/demo.ts');
+      const miners = await startDemoMiners(config.demoMiners, { logger: logger.child({ component: 'demo-miner' }) });
+      closers.push({ name: 'demo miners', close: async () => void (await Promise.all(miners.map((m) => m.close()))) });
+      if (operator) await chain.ensureRegistered(config.netuid, operator.address);
+      for (const [i, m] of miners.entries()) {
+        const key = await hotkeyFromUri(`//kinitro-demo-miner-${i}`);
+        const { uid } = await chain.ensureRegistered(config.netuid, key.address);
+        const commitment = buildCommitment({ repo: `kinitro-demo/${m.name}`, revision: 'demo0000', endpoint: m.url });
+        const current = (await chain.snapshot(config.netuid)).commitments.find((c) => c.hotkey === key.address);
+        if (current?.data !== commitment) await chain.setCommitment(config.netuid, key, commitment);
+        demoMinerUrls.push(m.url);
+        logger.info({ uid, policy: m.name, url: m.url }, 'demo miner committed');
+      }
+    }
+
+    let pool: ExecutorPool | null = null;
+    let scheduler: Scheduler | null = null;
+    const statusFn = async (): Promise<ApplianceStatus> => {
+      let head: { number: number; hash: string } | null = null;
+      try {
+        head = await withTimeout(chain.head(), 5000, 'chain head');
+      } catch {
+        head = null;
+      }
+      const stats = pool?.stats();
+      const s = scheduler?.status();
+      const submissions = validator?.lastSubmission() ?? null;
+      return {
+        version: '0.1.0',
+        chain: { mode: chain.kind, endpoint: chain.description, netuid: config.netuid, block: head?.number ?? null, block_hash: head?.hash ?? null },
+        validator: { enabled: config.validate, hotkey: operator?.address ?? null, last_submission: submissions },
+        executors: {
+          in_process_workers: stats?.readyWorkers ?? 0,
+          active_episodes: stats?.running ?? 0,
+          steps_per_second: Math.round(metrics.stepsPerSecond() * 10) / 10,
+          remote_executors: Math.max(0, store.tasks.stats(store.cycles.current()?.id ?? null).activeExecutors - (stats && stats.running > 0 ? 1 : 0)),
+        },
+        scheduler: { cron: config.cycleCron, next_run: s?.nextRun ?? null, running: s?.running ?? false },
+      };
+    };
+
+    const api = await startApi({
       store,
       logger: logger.child({ component: 'api' }),
       host: config.host,
       port: config.port,
       apiKey: config.apiKey,
       authDisabled: config.authDisabled,
+      extend: (router: Router) => {
+        router.get('/metrics', async (ctx) => {
+          const m = await metrics.render();
+          ctx.type = m.contentType;
+          ctx.body = m.body;
+        });
+        router.get('/v1/appliance', async (ctx) => {
+          ctx.body = await statusFn();
+        });
+      },
     });
+    closers.push({ name: 'api', close: () => api.close() });
+
+    if (config.workers > 0) {
+      pool = await ExecutorPool.start({
+        source: new StoreTaskSource(store, { executorId: localExecutorId(LOCAL_EXECUTOR_PREFIX.slice(0, -1)), envIds: config.envIds }),
+        workers: config.workers,
+        maxEpisodesPerMiner: config.maxEpisodesPerMiner,
+        pollIntervalMs: 1000,
+        settings: { maxSteps: config.maxSteps, useImages: config.useImages, allowPrivateEndpoints: config.allowPrivateEndpoints },
+        logger: logger.child({ component: 'executor' }),
+        onOutcome: (o, task) =>
+          metrics.recordEpisode({
+            envId: task.envId,
+            durationSeconds: (o.timings.resetMs + o.timings.simMs + o.timings.renderMs + o.timings.encodeMs + o.timings.actMs) / 1000,
+            steps: o.stepsRun,
+            meanActionLatencyMs: o.meanActionLatencyMs ?? undefined,
+            success: o.success,
+            fault: o.fault,
+          }),
+      });
+      const runningPool = pool;
+      closers.push({ name: 'executors', close: () => runningPool.stop() });
+      // New tasks wake the executors at once instead of after their poll interval.
+      store.tasks.onChange(() => runningPool.wake());
+    }
+
+    const runner = new CycleRunner(
+      store,
+      { snapshot: () => withTimeout(chain.snapshot(config.netuid), 60_000, 'chain snapshot') },
+      {
+        ...DEFAULT_CYCLE_SETTINGS,
+        envIds: config.envIds,
+        episodesPerEnv: config.episodesPerEnv,
+        cycleTimeoutSeconds: config.cycleTimeoutSeconds,
+        minCoverage: config.minCoverage,
+        backendPrivateKey: config.backendPrivateKey,
+        excludeHotkeys: operator ? [operator.address] : [],
+      },
+      store.clock,
+      logger.child({ component: 'scheduler' }),
+    );
+    scheduler = new Scheduler(store, runner, config.cycleCron, logger.child({ component: 'scheduler' }));
+    const runningScheduler = scheduler;
+    scheduler.onCycleEnd((o) => {
+      metrics.cycles.inc({ outcome: o.status });
+      if (o.status === 'completed') metrics.weightsPublished.inc();
+    });
+    closers.push({ name: 'scheduler', close: () => runningScheduler.stop() });
+
+    let validator: InProcessValidator | null = null;
+    if (config.validate) {
+      if (!operator) throw new Error('--validate needs the operator hotkey (--hotkey-uri or KINITRO_HOTKEY_URI)');
+      const running = await startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger: logger.child({ component: 'validator' }), metrics });
+      validator = running;
+      closers.push({ name: 'validator', close: () => running.stop() });
+    }
+
+    scheduler.start({ runImmediately: true });
+    logger.info(
+      {
+        url: api.url,
+        db: config.db,
+        chain: chain.description,
+        netuid: config.netuid,
+        workers: config.workers,
+        demoMiners: demoMinerUrls.length,
+        episodesPerEnv: config.episodesPerEnv,
+        maxSteps: config.maxSteps,
+        cron: config.cycleCron,
+        validate: config.validate,
+      },
+      'appliance started',
+    );
+    return {
+      config,
+      store,
+      api,
+      chain,
+      scheduler,
+      pool,
+      metrics,
+      logger,
+      demoMinerUrls,
+      status: statusFn,
+      async stop() {
+        logger.info('appliance stopping');
+        await closeAll();
+        logger.info('appliance stopped');
+      },
+    };
   } catch (err) {
-    store.close();
+    await closeAll();
     throw err;
   }
-  logger.info({ url: api.url, db: config.db }, 'appliance started');
-  return {
-    store,
-    api,
-    logger,
-    async stop() {
-      await api.close();
-      store.close();
-      logger.info('appliance stopped');
-    },
-  };
 }
+
+/** Defaults of the embedded single-machine setup (`npm start` with no flags). */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(2, os.availableParallelism()));
+}
+
+export const ALL_ENVS: readonly EnvId[] = ENV_IDS;

@@ -144,7 +144,7 @@ export class LocalChain implements ChainClient {
 
   async head(): Promise<BlockRef> {
     const number = this.sealToHead();
-    return { number, hash: this.blockHash(number) };
+    return { number, hash: this.sealedHash(number) };
   }
 
   /** Extends the hash chain up to the clock's head; returns the head. */
@@ -189,6 +189,14 @@ export class LocalChain implements ChainClient {
   blockHash(n: number): HexString {
     const head = this.sealToHead();
     if (!Number.isInteger(n) || n < 0 || n > head) throw new RangeError(`block ${n} is not between 0 and the head ${head}`);
+    return this.sealedHash(n);
+  }
+
+  /**
+   * The hash of a block already sealed by the caller's own `sealToHead()`; callers that just read the
+   * head use this instead of `blockHash`, so one read never looks at the head twice.
+   */
+  private sealedHash(n: number): HexString {
     const cp = this.store.checkpointAtOrBelow(n)!;
     return cp.number === n ? (cp.hash as HexString) : this.extendHashes(cp.number, cp.hash, n);
   }
@@ -275,7 +283,7 @@ export class LocalChain implements ChainClient {
 
   private resolveAt(at?: BlockRef): BlockRef {
     const head = this.sealToHead();
-    if (!at) return { number: head, hash: this.blockHash(head) };
+    if (!at) return { number: head, hash: this.sealedHash(head) };
     const hash = this.blockHash(at.number);
     if (hash !== at.hash) throw new RangeError(`block ${at.number} has hash ${hash}, not ${at.hash}`);
     return at;
@@ -319,7 +327,7 @@ export class LocalChain implements ChainClient {
     const hyperparams = toHyperparams(subnet);
     return {
       block: head,
-      blockHash: this.blockHash(head),
+      blockHash: this.sealedHash(head),
       uid,
       lastUpdate: uid === null ? 0 : this.store.lastUpdate(netuid, uid, head),
       subnetN: this.store.neurons(netuid, head).length,

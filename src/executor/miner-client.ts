@@ -5,6 +5,7 @@
  * of a new connection per step (§13.8), a hard deadline per call, a cap on response size, strict
  * parsing of the returned action, and no seed in `/reset` (§13.9).
  */
+import type { LookupFunction } from 'node:net';
 import { Pool, errors as undiciErrors } from 'undici';
 import { actionSchema, type Observation, type ResetTaskConfig } from '../sim/protocol.ts';
 
@@ -17,6 +18,8 @@ export interface MinerClientOptions {
   maxResponseBytes?: number;
   /** Keep-alive connections kept open to this miner (default 4). */
   connections?: number;
+  /** DNS lookup for connections (e.g. `publicOnlyLookup`, which refuses private addresses when dialling). */
+  lookup?: LookupFunction;
 }
 
 /** A parsed, validated action as the simulator consumes it. */
@@ -43,11 +46,35 @@ class CallError extends Error {
 }
 
 const DEFAULTS = { resetTimeoutMs: 5000, actTimeoutMs: 500, maxResponseBytes: 64 * 1024, connections: 4 };
+type ClientSettings = Required<Omit<MinerClientOptions, 'lookup'>> & Pick<MinerClientOptions, 'lookup'>;
+
+/**
+ * A deadline timer that runs this much later than it was due means our own thread was stalled
+ * (a long render batch, a model compile, GC, an oversubscribed CPU) when the deadline passed. The
+ * miner's response may then already sit in the socket buffer, unread only because we were busy; so
+ * the abort waits for one more I/O poll, giving the benefit of the doubt to the miner rather than
+ * failing its episode for our stall.
+ */
+const STALL_GRACE_MS = 20;
+
+/** Aborts `controller` at `timeoutMs`, deferring past one I/O poll when the timer itself fires late. */
+function deadlineTimer(controller: AbortController, timeoutMs: number): () => void {
+  const due = performance.now() + timeoutMs;
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    if (performance.now() - due > STALL_GRACE_MS) immediate = setImmediate(() => controller.abort());
+    else controller.abort();
+  }, timeoutMs);
+  return () => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+  };
+}
 
 export class MinerClient {
   private readonly pool: Pool;
   private readonly basePath: string;
-  private readonly options: Required<MinerClientOptions>;
+  private readonly options: ClientSettings;
 
   constructor(
     readonly endpoint: string,
@@ -62,6 +89,7 @@ export class MinerClient {
       keepAliveTimeout: 30_000,
       connectTimeout: Math.min(5000, this.options.resetTimeoutMs),
       pipelining: 1,
+      ...(options.lookup ? { connect: { lookup: options.lookup } } : {}),
     });
   }
 
@@ -107,7 +135,7 @@ export class MinerClient {
 
   private async post(path: string, body: string, timeoutMs: number): Promise<unknown> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const cancelDeadline = deadlineTimer(controller, timeoutMs);
     try {
       const res = await this.pool.request({
         path: `${this.basePath}${path}`,
@@ -115,8 +143,9 @@ export class MinerClient {
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body,
         signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        // The deadline above is authoritative; undici's own timers are only a backstop.
+        headersTimeout: timeoutMs + 1000,
+        bodyTimeout: timeoutMs + 1000,
       });
       const chunks: Buffer[] = [];
       let size = 0;
@@ -152,7 +181,7 @@ export class MinerClient {
       }
       throw new CallError((err as Error).name || 'Error', detail);
     } finally {
-      clearTimeout(timer);
+      cancelDeadline();
     }
   }
 }

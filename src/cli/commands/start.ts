@@ -1,36 +1,106 @@
+import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { defineCommand, opt } from '../command.ts';
+import { CliUsageError, defineCommand, opt } from '../command.ts';
 import { dbOption, logLevelOption } from '../shared-options.ts';
 import { untilSignal } from '../lifecycle.ts';
 import { apiOptions } from './api.ts';
-import { startAppliance } from '../../appliance.ts';
+import { defaultWorkers, startAppliance, type ApplianceConfig } from '../../appliance.ts';
+import { resolveEnvSelection } from '../../sim/registry.ts';
+import { validateCron } from '../../cron/scheduler.ts';
+import { createLogger } from '../../log.ts';
+
+/**
+ * Defaults differ between the embedded demo (local chain: small, fast cycles that publish weights
+ * within minutes) and a real subnet (the original's: 50 episodes of up to 500 steps, hourly).
+ */
+const LOCAL_DEFAULTS = { episodesPerEnv: 3, maxSteps: 300, cycleCron: '*/10 * * * *', demoMiners: 3, hotkeyUri: '//Alice' };
+const SUBNET_DEFAULTS = { episodesPerEnv: 50, maxSteps: 500, cycleCron: '0 * * * *', demoMiners: 0, hotkeyUri: null };
 
 export const startCommand = defineCommand({
   path: ['start'],
   summary: 'Run the whole appliance in one process (API, scheduler, executors, validator, TUI).',
+  description:
+    'With no flags it runs the embedded default: a local chain persisted in the database, demo miners on loopback, ' +
+    'small evaluation cycles every 10 minutes, the validator submitting to the local chain, and the terminal UI.',
   options: {
     db: dbOption,
     ...apiOptions,
     // The appliance binds to loopback unless told otherwise: remote executors are opt-in.
     host: opt.string('Address to bind the API', { default: '127.0.0.1', env: 'KINITRO_API_HOST' }),
+    chain: opt.string('`local` (embedded chain) or a Subtensor WebSocket URL (ws://… or wss://…)', { default: 'local' }),
+    netuid: opt.int('Subnet id', { default: 1, min: 0, max: 65535 }),
+    hotkeyUri: opt.string('Operator hotkey (mnemonic or //Dev URI); default //Alice on the local chain', { placeholder: 'URI' }),
+    demoMiners: opt.int('Demo miners to start on loopback (local chain only; default 3 there, else 0)', { min: 0, max: 64 }),
+    envs: opt.string('Environments to evaluate: all or a comma-separated list', { default: 'all' }),
+    episodesPerEnv: opt.int('Episodes per miner and environment each cycle (default 3 local, 50 subnet)', { min: 1, max: 1000 }),
+    maxSteps: opt.int('Control steps per episode (default 300 local, 500 subnet)', { min: 1, max: 5000 }),
+    cycleCron: opt.string('Cycle schedule as a cron expression (default every 10 min local, hourly subnet)', { placeholder: 'EXPR' }),
+    cycleTimeout: opt.int('Seconds a cycle may take before it fails', { default: 7200, min: 10 }),
+    workers: opt.int('In-process executor worker threads (0 = none; remote executors only)', { min: 0, max: 64 }),
+    maxEpisodesPerMiner: opt.int('Episodes of one miner run at once (the protocol has no episode id, so 1 is safe)', { default: 1, min: 1, max: 64 }),
+    minCoverage: opt.number('Fraction of tasks that must run for a cycle to publish weights', { default: 0.9, min: 0, max: 1 }),
+    backendPrivateKeyFile: opt.string('X25519 private key file to decrypt encrypted miner endpoints', { placeholder: 'FILE' }),
+    allowPrivateEndpoints: opt.flag('Let miner endpoints resolve to loopback/private addresses (always on for the local chain)'),
+    validate: opt.flag('Submit weights to the chain as a validator (default on for the local chain)'),
+    noValidate: opt.flag('Do not submit weights, even on the local chain'),
+    noImages: opt.flag('Send observations without camera images (faster; for policies that do not need them)'),
+    noTui: opt.flag('Headless: JSON logs on stderr instead of the terminal UI'),
     logLevel: logLevelOption,
   },
   async run({ options }) {
+    const local = options.chain === 'local';
+    if (!local && !/^wss?:\/\//.test(options.chain)) throw new CliUsageError(`--chain: expected "local" or a ws:// / wss:// URL, got ${JSON.stringify(options.chain)}`);
+    const defaults = local ? LOCAL_DEFAULTS : SUBNET_DEFAULTS;
+    const cycleCron = options.cycleCron ?? defaults.cycleCron;
+    const cronProblem = validateCron(cycleCron);
+    if (cronProblem) throw new CliUsageError(`--cycle-cron: ${cronProblem}`);
+    if (options.validate && options.noValidate) throw new CliUsageError('--validate and --no-validate contradict each other');
+    let envIds;
+    try {
+      envIds = resolveEnvSelection(options.envs);
+    } catch (err) {
+      throw new CliUsageError(`--envs: ${(err as Error).message}`);
+    }
+    const demoMiners = options.demoMiners ?? defaults.demoMiners;
+    if (demoMiners > 0 && !local) throw new CliUsageError('--demo-miners needs --chain local');
+    const backendPrivateKey = options.backendPrivateKeyFile ? fs.readFileSync(options.backendPrivateKeyFile, 'utf8').trim() : null;
     // In-process executors need no key; without one, remote executors get a fresh random key
     // (logged) rather than an open task API.
     const generatedKey = !options.apiKey && !options.noAuth ? randomBytes(24).toString('base64url') : null;
-    const appliance = await startAppliance({
+    const config: ApplianceConfig = {
       db: options.db,
       host: options.host,
       port: options.port,
       apiKey: options.apiKey ?? generatedKey,
       authDisabled: options.noAuth,
       logLevel: options.logLevel,
-    });
-    if (generatedKey) appliance.logger.info({ apiKey: generatedKey }, 'no --api-key given: generated one for remote executors for this run');
-    const signal = await untilSignal();
-    appliance.logger.info({ signal }, 'shutting down');
-    await appliance.stop();
-    return 0;
+      chain: options.chain,
+      netuid: options.netuid,
+      hotkeyUri: options.hotkeyUri ?? defaults.hotkeyUri,
+      demoMiners,
+      envIds,
+      episodesPerEnv: options.episodesPerEnv ?? defaults.episodesPerEnv,
+      maxSteps: options.maxSteps ?? defaults.maxSteps,
+      cycleCron,
+      cycleTimeoutSeconds: options.cycleTimeout,
+      workers: options.workers ?? defaultWorkers(),
+      maxEpisodesPerMiner: options.maxEpisodesPerMiner,
+      useImages: !options.noImages,
+      validate: options.validate || (local && !options.noValidate),
+      allowPrivateEndpoints: local || options.allowPrivateEndpoints,
+      backendPrivateKey,
+      minCoverage: options.minCoverage,
+    };
+
+    if (options.noTui || !process.stdout.isTTY) {
+      const appliance = await startAppliance(config);
+      if (generatedKey) appliance.logger.info({ apiKey: generatedKey }, 'no --api-key given: generated one for remote executors for this run');
+      const signal = await untilSignal();
+      appliance.logger.info({ signal }, 'shutting down');
+      await appliance.stop();
+      return 0;
+    }
+    const { runWithDashboard } = await import('../../tui/appliance-dashboard.ts');
+    return runWithDashboard(config, { generatedKey, createLogger });
   },
 });

@@ -1,0 +1,571 @@
+/**
+ * The executor pool (main thread): claims tasks from a TaskSource, hands them to worker threads (one
+ * simulation backend each, many concurrent episodes per worker), renews leases while they run, and
+ * reports results in batches.
+ *
+ * Failure taxonomy: a miner's failure comes back from the worker as a scored result. A worker that
+ * dies takes its in-flight episodes with it and is restarted with back-off. Which episode killed it is
+ * unknown, so its episodes become suspects and re-run one at a time, each alone in a worker: a suspect
+ * that finishes is reported normally (its neighbours' crash costs it nothing), and one that crashes a
+ * worker while alone is reported as an executor fault, which the source puts back for another
+ * attempt within its retry budget and never scores. The main thread does no simulation and no miner
+ * I/O, so it stays responsive whatever the miners do.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { silentLogger, type Logger } from '../log.ts';
+import { DEFAULT_EPISODE_SETTINGS, executorFault, type EpisodeOutcome, type EpisodeSettings, type ExecutorTask } from './types.ts';
+import type { TaskSource } from './task-source.ts';
+import type { FaultInjection, FromWorker, ToWorker, WorkerConfig, WorkerStats } from './worker-protocol.ts';
+
+const BOOTSTRAP_URL = new URL('./worker-bootstrap.mjs', import.meta.url);
+export const DEFAULT_BACKEND_URL = new URL('./sim-backend.ts', import.meta.url).href;
+
+export interface ExecutorPoolOptions {
+  source: TaskSource;
+  /** Worker threads (default: one per core). */
+  workers?: number;
+  /** Episodes each worker runs at once (default 16). */
+  maxConcurrentPerWorker?: number;
+  /** Episodes of one miner endpoint running at once across the pool (default 16). */
+  maxEpisodesPerMiner?: number;
+  /** Tasks per claim (default 10, the original's batch size; at most 100). */
+  batchSize?: number;
+  /** Wait after an empty claim (default 5000 ms). */
+  pollIntervalMs?: number;
+  /** Wait after a failed claim or report (default 5000 ms). */
+  errorBackoffMs?: number;
+  /** Lease renewal period for held tasks (default 60 s). */
+  heartbeatIntervalMs?: number;
+  /** Results per report call (default 32); a partial batch is sent after `reportDelayMs`. */
+  reportBatchSize?: number;
+  reportDelayMs?: number;
+  settings?: Partial<EpisodeSettings>;
+  /** Module exporting `createBackend` (default: the MuJoCo simulator). */
+  backendUrl?: string;
+  logger?: Logger;
+  /** Called for every final outcome, in the main thread. */
+  onOutcome?: (outcome: EpisodeOutcome, task: ExecutorTask) => void;
+  /** Test-only fault injection. */
+  faultInjection?: FaultInjection;
+}
+
+/** Counters the workers keep (summed over workers, including crashed incarnations). */
+export interface WorkerCounters {
+  steps: number;
+  renderBatches: number;
+  renderedScenes: number;
+  /** Time spent in renderer calls (drawing and encoding images). */
+  renderMs: number;
+  /** Time the workers' event loops were busy (their CPU use, roughly). */
+  workerActiveMs: number;
+}
+
+export interface PoolStats extends WorkerCounters {
+  workers: number;
+  readyWorkers: number;
+  running: number;
+  queued: number;
+  /** Episodes finished (final outcomes and executor faults). */
+  episodes: number;
+  successes: number;
+  minerFaults: number;
+  executorFaults: number;
+  workerRestarts: number;
+}
+
+function countersOf(stats: WorkerStats | null): WorkerCounters {
+  return {
+    steps: stats?.steps ?? 0,
+    renderBatches: stats?.render.batches ?? 0,
+    renderedScenes: stats?.render.scenes ?? 0,
+    renderMs: stats?.render.renderMs ?? 0,
+    workerActiveMs: stats?.activeMs ?? 0,
+  };
+}
+
+function addCounters(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
+  return {
+    steps: a.steps + b.steps,
+    renderBatches: a.renderBatches + b.renderBatches,
+    renderedScenes: a.renderedScenes + b.renderedScenes,
+    renderMs: a.renderMs + b.renderMs,
+    workerActiveMs: a.workerActiveMs + b.workerActiveMs,
+  };
+}
+
+interface QueuedTask {
+  task: ExecutorTask;
+  /** Run alone in a worker (it was in flight when a worker died). */
+  isolate: boolean;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker | null;
+  ready: boolean;
+  running: Map<string, ExecutorTask>;
+  /** Running a suspect alone: nothing else is dispatched to this worker meanwhile. */
+  isolated: boolean;
+  consecutiveFailures: number;
+  stats: WorkerStats | null;
+  /** Counters of earlier (crashed) incarnations of this slot's worker. */
+  retired: WorkerCounters;
+  exited: Promise<void>;
+}
+
+export class ExecutorPool {
+  private readonly source: TaskSource;
+  private readonly logger: Logger;
+  private readonly settings: EpisodeSettings;
+  private readonly maxConcurrent: number;
+  private readonly maxPerMiner: number;
+  private readonly batchSize: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: QueuedTask[] = [];
+  private readonly perMiner = new Map<string, number>();
+  private unreported: EpisodeOutcome[] = [];
+  private readonly counters = { episodes: 0, successes: 0, minerFaults: 0, executorFaults: 0, workerRestarts: 0 };
+  private stopping = false;
+  private stopped = false;
+  private readonly waiters = new Set<() => void>();
+  private pumpDone: Promise<void> = Promise.resolve();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private reporting: Promise<void> | null = null;
+  private drainedWaiters: (() => void)[] = [];
+  private fatal: Error | null = null;
+  private drainDeadline = Infinity;
+  private stopDone: Promise<void> | null = null;
+
+  private constructor(private readonly options: ExecutorPoolOptions) {
+    this.source = options.source;
+    this.logger = options.logger ?? silentLogger;
+    this.settings = { ...DEFAULT_EPISODE_SETTINGS, ...options.settings };
+    this.maxConcurrent = options.maxConcurrentPerWorker ?? 16;
+    this.maxPerMiner = options.maxEpisodesPerMiner ?? 16;
+    this.batchSize = Math.max(1, Math.min(100, options.batchSize ?? 10));
+  }
+
+  /** Starts the workers (resolving once all have loaded their simulator) and the claim loop. */
+  static async start(options: ExecutorPoolOptions): Promise<ExecutorPool> {
+    const pool = new ExecutorPool(options);
+    const n = Math.max(1, options.workers ?? os.availableParallelism());
+    const started = Array.from({ length: n }, (_, i) => pool.spawn(i));
+    const outcomes = await Promise.allSettled(started);
+    if (outcomes.every((o) => o.status === 'rejected')) {
+      pool.stopping = true;
+      pool.stopped = true;
+      await pool.terminateAll();
+      throw new Error(`no executor worker could start: ${((outcomes[0] as PromiseRejectedResult).reason as Error).message}`);
+    }
+    pool.heartbeat = setInterval(() => void pool.renewLeases(), options.heartbeatIntervalMs ?? 60_000);
+    pool.heartbeat.unref();
+    pool.pumpDone = pool.pump().catch((err: unknown) => {
+      pool.fatal = err as Error;
+      pool.logger.error({ err }, 'executor claim loop failed');
+      pool.checkDrained();
+    });
+    return pool;
+  }
+
+  get executorId(): string {
+    return this.source.executorId;
+  }
+
+  /** Claim now instead of waiting out the poll interval (e.g. a cycle was just created). */
+  wake(): void {
+    this.signal();
+  }
+
+  stats(): PoolStats {
+    let totals = countersOf(null);
+    for (const s of this.slots) totals = addCounters(totals, addCounters(s.retired, countersOf(s.stats)));
+    return {
+      workers: this.slots.length,
+      readyWorkers: this.slots.filter((s) => s.ready).length,
+      running: this.runningCount(),
+      queued: this.queue.length,
+      ...this.counters,
+      ...totals,
+    };
+  }
+
+  /**
+   * Resolves once a finite source (ListTaskSource) has nothing left and every outcome is reported.
+   * Rejects if the claim loop failed.
+   */
+  whenDrained(): Promise<void> {
+    if (this.isDrained()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.drainedWaiters.push(() => (this.fatal ? reject(this.fatal) : resolve()));
+    });
+  }
+
+  /**
+   * Stops claiming, lets running episodes finish for up to `drainTimeoutMs` (default 30 s), reports
+   * what finished, gives back what did not (queued or still running), and stops the workers.
+   */
+  stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    // A later call (e.g. a second SIGINT) can only shorten the grace period of one in progress.
+    this.drainDeadline = Math.min(this.drainDeadline, Date.now() + (options.drainTimeoutMs ?? 30_000));
+    this.stopping = true;
+    this.signal();
+    this.stopDone ??= this.shutdown();
+    return this.stopDone;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.pumpDone;
+    while (this.runningCount() > 0 && Date.now() < this.drainDeadline) {
+      await this.nextEvent(Math.max(1, Math.min(1000, this.drainDeadline - Date.now())));
+    }
+    clearInterval(this.heartbeat);
+    // From here on, results from workers are ignored: what is still running is abandoned.
+    this.stopped = true;
+    const abandoned = [...this.queue.map((q) => q.task.taskUuid), ...this.slots.flatMap((s) => [...s.running.keys()])];
+    this.queue.length = 0;
+    for (const s of this.slots) {
+      s.running.clear();
+      s.isolated = false;
+    }
+    await this.terminateAll();
+    await this.flushReports(true);
+    if (this.reportTimer) clearTimeout(this.reportTimer);
+    if (abandoned.length > 0) {
+      this.logger.info({ n: abandoned.length }, 'giving back unfinished tasks');
+      try {
+        await this.source.abandon(abandoned, 'Executor shut down before the episode finished');
+      } catch (err) {
+        this.logger.warn({ err }, 'could not give back unfinished tasks (their leases will expire)');
+      }
+    }
+    for (const w of this.drainedWaiters.splice(0)) w();
+  }
+
+  // --------------------------------------------------------------------------------------------
+  // workers
+
+  private spawn(index: number): Promise<void> {
+    let slot = this.slots[index];
+    if (!slot) {
+      slot = {
+        index,
+        worker: null,
+        ready: false,
+        running: new Map(),
+        isolated: false,
+        consecutiveFailures: 0,
+        stats: null,
+        retired: { steps: 0, renderBatches: 0, renderedScenes: 0, renderMs: 0, workerActiveMs: 0 },
+        exited: Promise.resolve(),
+      };
+      this.slots[index] = slot;
+    }
+    const config: WorkerConfig = {
+      workerIndex: index,
+      backendUrl: this.options.backendUrl ?? DEFAULT_BACKEND_URL,
+      settings: this.settings,
+      maxConcurrent: this.maxConcurrent,
+      ...(this.options.faultInjection ? { faultInjection: this.options.faultInjection } : {}),
+    };
+    const worker = new Worker(BOOTSTRAP_URL, { workerData: config, name: `kinitro-executor-${index}` });
+    slot.worker = worker;
+    const s = slot;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let lastError: Error | null = null;
+      s.exited = new Promise<void>((exitResolve) => {
+        worker.on('exit', (code) => {
+          exitResolve();
+          if (s.worker !== worker) return;
+          this.onWorkerExit(s, code, lastError);
+          if (!settled) {
+            settled = true;
+            reject(lastError ?? new Error(`worker exited with code ${code} before it was ready`));
+          }
+        });
+      });
+      worker.on('error', (err) => {
+        lastError = err;
+        this.logger.error({ err, worker: index }, 'executor worker error');
+      });
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          s.ready = true;
+          this.logger.debug({ worker: index, loadMs: Math.round(message.loadMs) }, 'executor worker ready');
+          if (!settled) {
+            settled = true;
+            resolve();
+          }
+          this.signal();
+        } else if (message.type === 'stats') {
+          s.stats = message.stats;
+        } else if (message.type === 'results') {
+          s.stats = message.stats;
+          s.consecutiveFailures = 0;
+          this.onResults(s, message.results);
+        }
+      });
+    });
+  }
+
+  private onWorkerExit(slot: Slot, code: number, error: Error | null): void {
+    const wasReady = slot.ready;
+    slot.ready = false;
+    slot.worker = null;
+    slot.retired = addCounters(slot.retired, countersOf(slot.stats));
+    slot.stats = null;
+    if (this.stopped) return;
+    const reason = error ? `${error.name}: ${error.message}` : `exit code ${code}`;
+    const inFlight = [...slot.running.values()];
+    const culprit = slot.isolated || inFlight.length === 1;
+    slot.running.clear();
+    slot.isolated = false;
+    for (const task of inFlight) this.releaseMinerSlot(task);
+    if (inFlight.length > 0) {
+      this.logger.warn(
+        { worker: slot.index, reason, inFlight: inFlight.length },
+        culprit ? 'executor worker died running one episode; reporting an executor fault' : 'executor worker died; re-running its episodes one at a time',
+      );
+    }
+    if (culprit) {
+      for (const task of inFlight) this.finishTask(task, executorFault(task.taskUuid, `Executor worker crashed (${reason}) during the episode`));
+    } else {
+      this.queue.unshift(...inFlight.map((task) => ({ task, isolate: true })));
+    }
+    if (this.stopping) return;
+    slot.consecutiveFailures += 1;
+    this.counters.workerRestarts += 1;
+    const delay = wasReady && slot.consecutiveFailures === 1 ? 0 : Math.min(30_000, 250 * 2 ** Math.min(slot.consecutiveFailures, 7));
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn(slot.index).catch((err: unknown) => this.logger.error({ err, worker: slot.index }, 'executor worker failed to restart'));
+    }, delay).unref();
+    this.signal();
+  }
+
+  private async terminateAll(): Promise<void> {
+    await Promise.all(
+      this.slots.map(async (s) => {
+        const worker = s.worker;
+        if (!worker) return;
+        s.ready = false;
+        const message: ToWorker = { type: 'shutdown' };
+        worker.postMessage(message);
+        const timer = setTimeout(() => void worker.terminate(), 5000);
+        await s.exited;
+        clearTimeout(timer);
+        s.worker = null;
+      }),
+    );
+  }
+
+  // --------------------------------------------------------------------------------------------
+  // claim / dispatch loop
+
+  private runningCount(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.running.size;
+    return n;
+  }
+
+  private capacity(): number {
+    return this.slots.filter((s) => s.ready).length * this.maxConcurrent;
+  }
+
+  private async pump(): Promise<void> {
+    while (!this.stopping) {
+      let waitMs = 60_000;
+      const held = this.runningCount() + this.queue.length;
+      const room = this.capacity() + this.batchSize - held;
+      const exhausted = this.source.exhausted?.() ?? false;
+      if (room > 0 && this.queue.length < this.batchSize && !exhausted) {
+        try {
+          const tasks = await this.source.claim(Math.min(this.batchSize, room));
+          this.queue.push(...tasks.map((task) => ({ task, isolate: false })));
+          if (this.stopping) break;
+          if (tasks.length === 0) waitMs = this.options.pollIntervalMs ?? 5000;
+          else waitMs = 0;
+        } catch (err) {
+          this.logger.warn({ err }, 'claiming tasks failed; backing off');
+          waitMs = this.options.errorBackoffMs ?? 5000;
+        }
+      }
+      this.dispatch();
+      this.checkDrained();
+      if (waitMs > 0 || this.queue.length > 0) await this.nextEvent(waitMs > 0 ? waitMs : 60_000);
+    }
+  }
+
+  /**
+   * Sends queued tasks to workers with free slots (the least loaded first), respecting the per-miner
+   * limit; suspects go only to an idle worker, which then takes nothing else until they finish.
+   */
+  private dispatch(): void {
+    if (this.queue.length === 0) return;
+    const batches = new Map<Slot, ExecutorTask[]>();
+    const free = (s: Slot) => (s.ready && !s.isolated ? this.maxConcurrent - s.running.size : 0);
+    for (let i = 0; i < this.queue.length; ) {
+      const { task, isolate } = this.queue[i]!;
+      if ((this.perMiner.get(task.minerEndpoint) ?? 0) >= this.maxPerMiner) {
+        i++;
+        continue;
+      }
+      let best: Slot | null = null;
+      for (const s of this.slots) {
+        if (free(s) === 0 || (isolate && (s.running.size > 0 || batches.has(s)))) continue;
+        if (!best || free(s) > free(best)) best = s;
+      }
+      if (!best) {
+        if (isolate) {
+          i++;
+          continue;
+        }
+        break;
+      }
+      this.queue.splice(i, 1);
+      best.running.set(task.taskUuid, task);
+      if (isolate) best.isolated = true;
+      this.perMiner.set(task.minerEndpoint, (this.perMiner.get(task.minerEndpoint) ?? 0) + 1);
+      const list = batches.get(best) ?? [];
+      list.push(task);
+      batches.set(best, list);
+    }
+    for (const [slot, tasks] of batches) {
+      const message: ToWorker = { type: 'run', tasks };
+      slot.worker!.postMessage(message);
+    }
+  }
+
+  private onResults(slot: Slot, results: EpisodeOutcome[]): void {
+    if (this.stopped) return;
+    for (const outcome of results) {
+      const task = slot.running.get(outcome.taskUuid);
+      if (!task) continue;
+      slot.running.delete(outcome.taskUuid);
+      this.releaseMinerSlot(task);
+      this.finishTask(task, outcome);
+    }
+    if (slot.running.size === 0) slot.isolated = false;
+    this.signal();
+  }
+
+  private releaseMinerSlot(task: ExecutorTask): void {
+    const n = (this.perMiner.get(task.minerEndpoint) ?? 1) - 1;
+    if (n <= 0) this.perMiner.delete(task.minerEndpoint);
+    else this.perMiner.set(task.minerEndpoint, n);
+  }
+
+  private finishTask(task: ExecutorTask, outcome: EpisodeOutcome): void {
+    this.counters.episodes += 1;
+    if (outcome.success) this.counters.successes += 1;
+    if (outcome.fault === 'miner') this.counters.minerFaults += 1;
+    if (outcome.fault === 'executor') this.counters.executorFaults += 1;
+    this.unreported.push(outcome);
+    try {
+      this.options.onOutcome?.(outcome, task);
+    } catch (err) {
+      this.logger.warn({ err }, 'onOutcome callback failed');
+    }
+    this.scheduleReport();
+  }
+
+  // --------------------------------------------------------------------------------------------
+  // reporting and leases
+
+  private scheduleReport(): void {
+    if (this.unreported.length >= (this.options.reportBatchSize ?? 32)) {
+      void this.flushReports(false);
+      return;
+    }
+    if (!this.reportTimer) {
+      this.reportTimer = setTimeout(() => {
+        this.reportTimer = undefined;
+        void this.flushReports(false);
+      }, this.options.reportDelayMs ?? 200);
+    }
+  }
+
+  /** Sends buffered outcomes; on failure keeps them for the next attempt (or gives up when final). */
+  private async flushReports(final: boolean): Promise<void> {
+    while (this.reporting) await this.reporting;
+    if (this.unreported.length === 0) {
+      this.checkDrained();
+      return;
+    }
+    if (this.reportTimer) {
+      clearTimeout(this.reportTimer);
+      this.reportTimer = undefined;
+    }
+    const batch = this.unreported;
+    this.unreported = [];
+    this.reporting = (async () => {
+      try {
+        const summary = await this.source.report(batch);
+        if (summary.rejected > 0) this.logger.warn({ rejected: summary.rejected, errors: summary.errors.slice(0, 5) }, 'results rejected');
+      } catch (err) {
+        this.unreported = batch.concat(this.unreported);
+        this.logger.warn({ err, n: batch.length }, 'reporting results failed; will retry');
+        if (!final && !this.reportTimer) {
+          this.reportTimer = setTimeout(() => {
+            this.reportTimer = undefined;
+            void this.flushReports(false);
+          }, this.options.errorBackoffMs ?? 5000);
+          this.reportTimer.unref();
+        }
+      } finally {
+        this.reporting = null;
+      }
+    })();
+    await this.reporting;
+    if (final && this.unreported.length > 0) {
+      this.logger.warn({ n: this.unreported.length }, 'dropping unreported results at shutdown (their leases will expire)');
+    }
+    this.signal();
+    this.checkDrained();
+  }
+
+  private async renewLeases(): Promise<void> {
+    const held = [...this.queue.map((q) => q.task.taskUuid), ...this.slots.flatMap((s) => [...s.running.keys()]), ...this.unreported.map((o) => o.taskUuid)];
+    if (held.length === 0) return;
+    try {
+      await this.source.renew(held);
+    } catch (err) {
+      this.logger.warn({ err, n: held.length }, 'renewing task leases failed');
+    }
+  }
+
+  // --------------------------------------------------------------------------------------------
+  // events
+
+  /** Wakes everything waiting in `nextEvent` (a result arrived, a worker became ready, …). */
+  private signal(): void {
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiting) w();
+  }
+
+  private nextEvent(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+    });
+  }
+
+  private isDrained(): boolean {
+    return (
+      this.fatal !== null ||
+      ((this.source.exhausted?.() ?? false) && this.queue.length === 0 && this.runningCount() === 0 && this.unreported.length === 0 && !this.reporting)
+    );
+  }
+
+  private checkDrained(): void {
+    if (this.drainedWaiters.length > 0 && this.isDrained()) for (const w of this.drainedWaiters.splice(0)) w();
+  }
+}

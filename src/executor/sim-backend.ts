@@ -1,0 +1,73 @@
+/**
+ * The default simulation backend of executor workers: the MuJoCo manipulation environments
+ * (src/sim/env.ts) and the batched ray-cast camera renderer (src/sim/render). A thin adapter: the
+ * executor owns episode flow and rendering cadence, so the environment is built without its own
+ * image hook, and images are drawn by the worker's micro-batcher through `CameraRenderer`.
+ */
+import { ManipulationEnv } from '../sim/env.ts';
+import { loadMujoco } from '../sim/mujoco.ts';
+import { isEnvId } from '../sim/registry.ts';
+import { CameraRenderer, type RenderScene } from '../sim/render/index.ts';
+import { generateTask } from '../sim/tasks.ts';
+import type { CameraViews, EpisodeEnvironment, SimulationBackend } from './environment.ts';
+import type { MinerAction } from './miner-client.ts';
+
+/** Longest episode the environments allow; the runner applies the configured limit. */
+const ENV_STEP_LIMIT = 100_000;
+
+class MujocoEpisodeEnvironment implements EpisodeEnvironment {
+  readonly maxSteps = ENV_STEP_LIMIT;
+  private lastProprio: Record<string, number[]> = {};
+  private readonly scene: RenderScene;
+
+  constructor(private readonly env: ManipulationEnv) {
+    this.scene = { model: env.model, data: env.data };
+  }
+
+  get envId(): string {
+    return this.env.envId;
+  }
+
+  reset(seed: number): void {
+    this.lastProprio = this.env.reset(generateTask(this.env.envId, seed)).proprio;
+  }
+
+  step(action: MinerAction): { reward: number; success: boolean; done: boolean } {
+    const wire = { continuous: { ee_twist: action.eeTwist, gripper: [action.gripper] } };
+    const result = this.env.step(wire);
+    this.lastProprio = result.observation.proprio;
+    return { reward: result.reward, success: result.success, done: result.done };
+  }
+
+  proprio(): Record<string, number[]> {
+    return this.lastProprio;
+  }
+
+  renderScene(): unknown {
+    return this.scene;
+  }
+
+  dispose(): void {
+    this.env.close();
+  }
+}
+
+export async function createBackend(options: { useImages: boolean }): Promise<SimulationBackend> {
+  const mujoco = await loadMujoco();
+  const renderer = options.useImages ? new CameraRenderer() : null;
+  return {
+    createEnvironment(envId: string): EpisodeEnvironment {
+      if (!isEnvId(envId)) throw new Error(`unknown environment ${envId}`);
+      // endOnSuccess off: the runner decides when an episode ends (success stays sticky either way).
+      const env = new ManipulationEnv(mujoco, envId, { maxSteps: ENV_STEP_LIMIT, endOnSuccess: false, images: false });
+      return new MujocoEpisodeEnvironment(env);
+    },
+    renderer: {
+      render(scenes: readonly unknown[]): CameraViews[] {
+        if (!renderer) throw new Error('images are disabled');
+        return renderer.observe(scenes as RenderScene[]);
+      },
+      dispose: () => renderer?.destroy(),
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The executor's internal vocabulary: what a task looks like once claimed, what an episode reports,
+ * and the settings every episode runs under. Wire shapes (spec §1.10–1.11) are mapped at the task
+ * sources; nothing here is sent over HTTP as-is.
+ */
+
+/** A claimed task, whatever source it came from. */
+export interface ExecutorTask {
+  taskUuid: string;
+  minerUid: number;
+  minerEndpoint: string;
+  envId: string;
+  seed: number;
+  /**
+   * Whether the endpoint came from the chain (a stranger's commitment) and must pass the endpoint
+   * policy. False for endpoints an operator typed (`kinitro eval --endpoint`).
+   */
+  untrustedEndpoint: boolean;
+}
+
+/**
+ * Who is to blame for a failed episode. `miner` faults are scored (the episode counts as a failure);
+ * `executor` faults (a crashed worker, a simulator error, a shutdown) put the task back for another
+ * attempt and are never scored as the miner's failure.
+ */
+export type Fault = 'miner' | 'executor';
+
+/** Where an episode's wall time went, summed over its steps (milliseconds). */
+export interface EpisodeTimings {
+  /** Miner `/reset` round trip. */
+  resetMs: number;
+  /** Environment reset and physics steps. */
+  simMs: number;
+  /** This episode's share of the batched camera renders (including image encoding). */
+  renderMs: number;
+  /** Building and serializing the observation JSON. */
+  encodeMs: number;
+  /** Waiting for `/act` responses (round trip, including the miner's compute). */
+  actMs: number;
+}
+
+/** The outcome of one episode (spec §4.3 result, mapped to a TaskResult by the task sources). */
+export interface EpisodeOutcome {
+  taskUuid: string;
+  success: boolean;
+  /** Strictly binary: 1.0 on success, else 0.0. */
+  score: number;
+  totalReward: number;
+  timesteps: number;
+  error: string | null;
+  /** Null when the episode ran to its end without an error. */
+  fault: Fault | null;
+  /** `/act` latency over the episode (ms); null when no action was requested. */
+  meanActionLatencyMs: number | null;
+  maxActionLatencyMs: number | null;
+  /** `/act` requests made, failed ones included. */
+  actionCount: number;
+  /** Steps actually simulated (kept even when `timesteps` is reported as 0 for an error result). */
+  stepsRun: number;
+  timings: EpisodeTimings;
+}
+
+/** Settings every episode runs under (spec §11.3 defaults). */
+export interface EpisodeSettings {
+  /** Control steps per episode (default 500); the environment's own limit also applies. */
+  maxSteps: number;
+  /** Deadline per `/act` (default 500 ms). */
+  actTimeoutMs: number;
+  /** Deadline for `/reset` (default 5000 ms). */
+  resetTimeoutMs: number;
+  /** Overall episode deadline (default 300 s): `Evaluation timeout after 300s`. */
+  episodeTimeoutMs: number;
+  /** Send camera images (default true); without them `rgb` is `{}` (spec §5.1). */
+  useImages: boolean;
+  /** End the episode at the first success (default true; success is sticky either way). */
+  endOnSuccess: boolean;
+  /** Let endpoints from the chain resolve to loopback/private addresses (default false). */
+  allowPrivateEndpoints: boolean;
+}
+
+export const DEFAULT_EPISODE_SETTINGS: EpisodeSettings = {
+  maxSteps: 500,
+  actTimeoutMs: 500,
+  resetTimeoutMs: 5000,
+  episodeTimeoutMs: 300_000,
+  useImages: true,
+  endOnSuccess: true,
+  allowPrivateEndpoints: false,
+};
+
+export function emptyTimings(): EpisodeTimings {
+  return { resetMs: 0, simMs: 0, renderMs: 0, encodeMs: 0, actMs: 0 };
+}
+
+/** An executor-fault outcome for a task that never produced a result of its own. */
+export function executorFault(taskUuid: string, error: string): EpisodeOutcome {
+  return {
+    taskUuid,
+    success: false,
+    score: 0,
+    totalReward: 0,
+    timesteps: 0,
+    error,
+    fault: 'executor',
+    meanActionLatencyMs: null,
+    maxActionLatencyMs: null,
+    actionCount: 0,
+    stepsRun: 0,
+    timings: emptyTimings(),
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * REST API bodies (spec §1 plus our extensions) → a DashboardSnapshot. Both sources go through
+ * here: the remote one with what it fetched, the in-process one with the same JSON built from the
+ * store, so the two can never drift. Parsing is lenient — a server that lacks a field or an
+ * endpoint degrades that part of the screen, it never breaks the dashboard.
+ */
+import { z } from 'zod';
+import type {
+  ApplianceInfo,
+  ChainSubmission,
+  CycleResultsView,
+  CycleSummary,
+  DashboardSnapshot,
+  FailedTask,
+  MinerEnvScore,
+  TaskStats,
+  WeightsSnapshot,
+} from './types.ts';
+
+/** The raw bodies one snapshot is built from. `null` = absent (404 or not fetched). */
+export interface ApiBodies {
+  origin: string;
+  takenAt: string;
+  status: unknown;
+  appliance: unknown;
+  /** `/v1/tasks/stats?cycle_id=<current>` — only meaningful while a cycle runs. */
+  currentStats: unknown;
+  /** Failed-task pages (`/v1/cycles/{id}/tasks?status=failed`) of the running cycle. */
+  currentFailedTasks: unknown;
+  weights: unknown;
+  cycles: unknown;
+  environments: unknown;
+  /** The latest completed cycle: `/v1/scores/{id}`, `/v1/cycles/{id}`, its failed-task page. */
+  latestScores: unknown;
+  latestDetail: unknown;
+  latestFailedTasks: unknown;
+  warnings?: string[];
+}
+
+const num = z.number().nullish().transform((v) => v ?? null);
+const int = z.number().int().nullish().transform((v) => v ?? null);
+const str = z.string().nullish().transform((v) => v ?? null);
+const bool = z.boolean().nullish().transform((v) => v ?? null);
+
+const cycleSchema = z.object({
+  id: z.number().int(),
+  block_number: z.number().int(),
+  block_hash: str,
+  started_at: z.string(),
+  completed_at: str,
+  status: z.string(),
+  n_miners: int,
+  n_environments: int,
+  duration_seconds: num,
+  error_message: str,
+  env_ids: z.array(z.string()).nullish().transform((v) => v ?? null),
+  episodes_per_env: int,
+});
+
+const statusSchema = z.object({
+  current_cycle: cycleSchema.nullish(),
+  last_completed_cycle: cycleSchema.nullish(),
+  total_cycles: z.number().int().nullish(),
+  environments: z.array(z.string()).nullish(),
+});
+
+const statsSchema = z.object({
+  total_tasks: z.number(),
+  pending_tasks: z.number(),
+  assigned_tasks: z.number(),
+  completed_tasks: z.number(),
+  failed_tasks: z.number(),
+  active_executors: z.number().nullish(),
+  current_cycle_id: int,
+});
+
+const scoreSchema = z.object({
+  uid: z.number().int(),
+  hotkey: z.string(),
+  env_id: z.string(),
+  success_rate: z.number(),
+  mean_reward: z.number().nullish(),
+  episodes_completed: z.number().nullish(),
+  episodes_failed: z.number().nullish(),
+});
+
+const scoresSchema = z.object({ cycle: cycleSchema, scores: z.array(scoreSchema) });
+
+const weightsSchema = z.object({
+  cycle_id: z.number().int(),
+  block_number: z.number().int(),
+  timestamp: str,
+  weights: z.record(z.string(), z.number()),
+  weights_u16: z.object({ uids: z.array(z.number()), values: z.array(z.number()) }).nullish(),
+});
+
+const cyclesListSchema = z.object({ total: z.number().int().nullish(), cycles: z.array(cycleSchema) });
+
+const environmentsSchema = z.array(z.object({ env_id: z.string() }));
+
+const detailSchema = z.object({
+  points: z.record(z.string(), z.number()).nullish(),
+  explanation: z.unknown().optional(),
+});
+
+const taskSchema = z.object({
+  task_uuid: z.string(),
+  cycle_id: z.number().int(),
+  miner_uid: z.number().int(),
+  env_id: z.string(),
+  seed: int,
+  episode_index: int,
+  completed_at: str,
+  last_error: str,
+  result: z.object({ error: str }).passthrough().nullish(),
+});
+const taskPageSchema = z.object({ total: z.number().int().nullish(), tasks: z.array(taskSchema) });
+
+const submissionSchema = z.object({
+  block: int,
+  at: str,
+  uids: z.array(z.number()).nullish(),
+  values: z.array(z.number()).nullish(),
+  outcome: str,
+  error: str,
+});
+
+// The appliance extension is parsed section by section: a section in an unexpected shape (a newer
+// server, say) only blanks that section, not the whole header.
+const chainSchema = z.object({ mode: str, endpoint: str, netuid: int, block: int, block_hash: str });
+const validatorSchema = z.object({ enabled: z.boolean().nullish(), hotkey: str, last_submission: z.unknown().optional() });
+const executorsSchema = z.object({ in_process_workers: int, active_episodes: int, steps_per_second: num, remote_executors: int });
+const schedulerSchema = z.object({ cron: str, next_run: str, running: bool });
+
+function toCycle(c: z.infer<typeof cycleSchema>): CycleSummary {
+  return {
+    id: c.id,
+    blockNumber: c.block_number,
+    blockHash: c.block_hash,
+    startedAt: c.started_at,
+    completedAt: c.completed_at,
+    status: c.status,
+    nMiners: c.n_miners,
+    nEnvironments: c.n_environments,
+    durationSeconds: c.duration_seconds,
+    errorMessage: c.error_message,
+    envIds: c.env_ids,
+    episodesPerEnv: c.episodes_per_env,
+  };
+}
+
+function toFailedTask(t: z.infer<typeof taskSchema>): FailedTask {
+  return {
+    taskUuid: t.task_uuid,
+    cycleId: t.cycle_id,
+    minerUid: t.miner_uid,
+    envId: t.env_id,
+    episodeIndex: t.episode_index,
+    seed: t.seed,
+    error: t.result?.error ?? t.last_error ?? null,
+    completedAt: t.completed_at,
+  };
+}
+
+function parseAppliance(raw: unknown, warn: (what: string) => void): ApplianceInfo | null {
+  if (raw === null || raw === undefined) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    warn('/v1/appliance');
+    return null;
+  }
+  const body = raw as Record<string, unknown>;
+  const section = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> | null => {
+    if (value === null || value === undefined) return null;
+    const r = schema.safeParse(value);
+    if (!r.success) {
+      warn(`/v1/appliance ${what}`);
+      return null;
+    }
+    return r.data;
+  };
+  const chain = section(chainSchema, body.chain, 'chain');
+  const validator = section(validatorSchema, body.validator, 'validator');
+  const sub = validator ? section(submissionSchema, validator.last_submission, 'validator.last_submission') : null;
+  const lastSubmission: ChainSubmission | null = sub
+    ? { block: sub.block, at: sub.at, uids: sub.uids ?? [], values: sub.values ?? [], outcome: sub.outcome, error: sub.error }
+    : null;
+  const executors = section(executorsSchema, body.executors, 'executors');
+  const scheduler = section(schedulerSchema, body.scheduler, 'scheduler');
+  return {
+    version: typeof body.version === 'string' ? body.version : null,
+    chain: chain ? { mode: chain.mode, endpoint: chain.endpoint, netuid: chain.netuid, block: chain.block, blockHash: chain.block_hash } : null,
+    validator: validator ? { enabled: validator.enabled ?? false, hotkey: validator.hotkey, lastSubmission } : null,
+    executors: executors
+      ? {
+          inProcessWorkers: executors.in_process_workers,
+          activeEpisodes: executors.active_episodes,
+          stepsPerSecond: executors.steps_per_second,
+          remoteExecutors: executors.remote_executors,
+        }
+      : null,
+    scheduler: scheduler ? { cron: scheduler.cron, nextRun: scheduler.next_run, running: scheduler.running } : null,
+  };
+}
+
+/** Failed tasks from one or more pages, newest (highest position) first, without duplicates. */
+function failuresFrom(pages: unknown, warn: (what: string) => void, what: string): FailedTask[] {
+  const list = Array.isArray(pages) ? pages : pages == null ? [] : [pages];
+  const seen = new Set<string>();
+  const out: FailedTask[] = [];
+  for (const page of list) {
+    const r = taskPageSchema.safeParse(page);
+    if (!r.success) {
+      warn(what);
+      continue;
+    }
+    for (const t of r.data.tasks) {
+      if (seen.has(t.task_uuid)) continue;
+      seen.add(t.task_uuid);
+      out.push(toFailedTask(t));
+    }
+  }
+  // Pages come in id order; the newest failures are the last ones.
+  return out.reverse();
+}
+
+export function snapshotFromApi(b: ApiBodies): DashboardSnapshot {
+  const warnings = [...(b.warnings ?? [])];
+  const warn = (what: string) => warnings.push(`${what}: unexpected response shape`);
+  const parse = <S extends z.ZodType>(schema: S, body: unknown, what: string): z.infer<S> | null => {
+    if (body === null || body === undefined) return null;
+    const r = schema.safeParse(body);
+    if (!r.success) {
+      warn(what);
+      return null;
+    }
+    return r.data;
+  };
+
+  const status = parse(statusSchema, b.status, '/v1/status');
+  const currentCycle = status?.current_cycle ? toCycle(status.current_cycle) : null;
+  const lastCompletedCycle = status?.last_completed_cycle ? toCycle(status.last_completed_cycle) : null;
+
+  const stats = parse(statsSchema, b.currentStats, '/v1/tasks/stats');
+  const currentStats: TaskStats | null =
+    currentCycle && stats && (stats.current_cycle_id === null || stats.current_cycle_id === currentCycle.id)
+      ? {
+          total: stats.total_tasks,
+          pending: stats.pending_tasks,
+          assigned: stats.assigned_tasks,
+          completed: stats.completed_tasks,
+          failed: stats.failed_tasks,
+          activeExecutors: stats.active_executors ?? 0,
+          cycleId: currentCycle.id,
+        }
+      : null;
+
+  const w = parse(weightsSchema, b.weights, '/v1/weights/latest');
+  const weights: WeightsSnapshot | null = w
+    ? { cycleId: w.cycle_id, blockNumber: w.block_number, timestamp: w.timestamp, weights: w.weights, u16: w.weights_u16 ?? { uids: [], values: [] } }
+    : null;
+
+  const scores = parse(scoresSchema, b.latestScores, '/v1/scores');
+  const detail = parse(detailSchema, b.latestDetail, '/v1/cycles/{id}');
+  let latest: CycleResultsView | null = null;
+  if (scores) {
+    latest = {
+      cycle: toCycle(scores.cycle),
+      scores: scores.scores.map(
+        (s): MinerEnvScore => ({
+          uid: s.uid,
+          hotkey: s.hotkey,
+          envId: s.env_id,
+          successRate: s.success_rate,
+          meanReward: s.mean_reward ?? 0,
+          episodesCompleted: s.episodes_completed ?? 0,
+          episodesFailed: s.episodes_failed ?? 0,
+        }),
+      ),
+      points: detail?.points ?? null,
+      explanation: detail?.explanation ?? null,
+      failures: failuresFrom(b.latestFailedTasks, warn, 'latest cycle tasks'),
+    };
+  }
+
+  const list = parse(cyclesListSchema, b.cycles, '/v1/cycles');
+  const envList = parse(environmentsSchema, b.environments, '/v1/environments');
+  const appliance = parseAppliance(b.appliance, warn);
+
+  return {
+    takenAt: b.takenAt,
+    origin: b.origin,
+    appliance,
+    currentCycle,
+    currentStats,
+    currentFailures: currentCycle ? failuresFrom(b.currentFailedTasks, warn, 'current cycle tasks') : [],
+    lastCompletedCycle,
+    latest,
+    weights,
+    cycles: list ? list.cycles.map(toCycle) : [],
+    totalCycles: status?.total_cycles ?? list?.total ?? 0,
+    environments: envList ? envList.map((e) => e.env_id) : (status?.environments ?? []),
+    warnings,
+  };
+}

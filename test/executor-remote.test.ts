@@ -1,0 +1,150 @@
+/**
+ * The remote executor end to end: a real API over a temporary store, real policy servers, and the
+ * executor either as the `kinitro executor` CLI in a child process (MuJoCo, cameras) or in process.
+ */
+import test from 'ava';
+import { once } from 'node:events';
+import { startRemoteExecutor } from '../src/executor/remote.ts';
+import { API_KEY, startTestApi } from './helpers/api.ts';
+import { spawnCli } from './helpers/cli.ts';
+import { KINEMATIC_BACKEND_URL } from './helpers/kinematic-backend.ts';
+import { startPolicyServer } from './helpers/policy-server.ts';
+import { seedCycle, waitFor } from './helpers/store.ts';
+
+test.serial('kinitro executor runs a cycle through the task API and stops cleanly on SIGTERM', async (t) => {
+  const api = await startTestApi();
+  const miner = await startPolicyServer('normal');
+  try {
+    const { cycle, uuids } = seedCycle(api.store, { uids: [1, 2], envIds: ['metaworld/reach-v3', 'metaworld/push-v3'], episodes: 2 });
+    api.store.db.prepare('UPDATE task_pool SET miner_endpoint = ?').run(miner.url);
+    const { child, output } = spawnCli([
+      'executor',
+      '--api-url', api.url,
+      '--api-key', API_KEY,
+      '--executor-id', 'remote-e2e',
+      '--workers', '1',
+      '--max-concurrent', '8',
+      '--max-steps', '10',
+      '--poll-interval', '0.1',
+      '--action-timeout', '5',
+      '--allow-private-endpoints',
+      '--log-level', 'info',
+    ]);
+    try {
+      await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 45_000, intervalMs: 100, what: `cycle done; executor said:\n${output()}` });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'exit');
+    t.is(code, 0, output());
+    t.regex(output(), /executor stopped/);
+    for (const uuid of uuids) {
+      const task = api.store.tasks.get(uuid)!;
+      t.is(task.assignedTo, 'remote-e2e');
+      t.true(task.status === 'completed' || task.status === 'failed');
+      const result = task.result as { error: string | null; timesteps: number; mean_action_latency_ms?: number; success: boolean; score: number };
+      t.is(result.error, null, JSON.stringify(result));
+      t.is(result.timesteps, 10);
+      t.is(result.score, result.success ? 1 : 0);
+      t.is(typeof result.mean_action_latency_ms, 'number');
+    }
+    t.is(miner.resets.length, 8);
+    for (const r of miner.resets) t.deepEqual(Object.keys((r as { task_config: object }).task_config).sort(), ['env_id', 'env_name', 'task_name']);
+    t.is(miner.acts, 80);
+    const obs = (miner.lastAct as { obs: any }).obs;
+    t.deepEqual(Object.keys(obs.rgb).sort(), ['corner', 'corner2']);
+    t.deepEqual(obs.rgb.corner.shape, [84, 84, 3]);
+  } finally {
+    await miner.close();
+    await api.close();
+  }
+});
+
+test.serial('SIGTERM with no grace gives in-flight tasks back to the API', async (t) => {
+  const api = await startTestApi();
+  const miner = await startPolicyServer('slow', { slowMs: 100 });
+  try {
+    const { cycle, uuids } = seedCycle(api.store, { uids: [1], envIds: ['metaworld/reach-v3'], episodes: 3 });
+    api.store.db.prepare('UPDATE task_pool SET miner_endpoint = ?').run(miner.url);
+    const { child, output } = spawnCli([
+      'executor', '--api-url', api.url, '--api-key', API_KEY, '--executor-id', 'remote-stop', '--workers', '1',
+      '--poll-interval', '0.1', '--action-timeout', '5', '--allow-private-endpoints', '--shutdown-grace', '0', '--no-images',
+    ]);
+    await waitFor(() => miner.acts >= 3, { timeoutMs: 30_000, what: `episodes running; executor said:\n${output()}` });
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    t.is(code, 0, output());
+    t.true(Date.now() - signalled < 10_000, 'no waiting for 500-step episodes');
+    t.false(api.store.tasks.isCycleDone(cycle.id));
+    for (const uuid of uuids) {
+      const task = api.store.tasks.get(uuid)!;
+      t.is(task.status, 'pending', 'given back for another executor');
+      t.is(task.attempts, 1, 'the task API has no free release: one attempt each');
+      t.regex(task.lastError ?? '', /Executor shut down before the episode finished/);
+    }
+  } finally {
+    await miner.close();
+    await api.close();
+  }
+});
+
+test.serial('through the API, refused endpoints are scored as miner failures and worker crashes are retried unscored', async (t) => {
+  const api = await startTestApi();
+  const miner = await startPolicyServer('normal', { action: () => ({ continuous: { ee_twist: [0.5, 0, 0] } }) });
+  try {
+    // First cycle: the miner's endpoint is on loopback, which the endpoint policy refuses by default.
+    const { cycle } = seedCycle(api.store, { uids: [1], envIds: ['metaworld/reach-v3'], episodes: 3 });
+    api.store.db.prepare('UPDATE task_pool SET miner_endpoint = ?').run(miner.url);
+    const refused = await startRemoteExecutor({
+      apiUrl: api.url,
+      apiKey: API_KEY,
+      executorId: 'remote-refuse',
+      workers: 1,
+      pollIntervalMs: 50,
+      backendUrl: KINEMATIC_BACKEND_URL,
+      settings: { maxSteps: 20 },
+    });
+    try {
+      await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 20_000, what: 'cycle done' });
+    } finally {
+      await refused.stop();
+    }
+    for (const task of api.store.tasks.listForCycle(cycle.id, { limit: 10, offset: 0 }).tasks) {
+      t.is(task.status, 'failed');
+      t.is(task.fault, 'miner');
+      t.regex((task.result as { error: string }).error, /^Miner endpoint refused: miner endpoint 127\.0\.0\.1:\d+ resolves to non-public address/);
+    }
+    t.is(miner.resets.length, 0);
+
+    const second = seedCycle(api.store, { uids: [2], envIds: ['metaworld/reach-v3'], episodes: 3, block: 200 });
+    api.store.db.prepare('UPDATE task_pool SET miner_endpoint = ? WHERE cycle_id = ?').run(miner.url, second.cycle.id);
+    const crashing = await startRemoteExecutor({
+      apiUrl: api.url,
+      apiKey: API_KEY,
+      executorId: 'remote-crash',
+      workers: 1,
+      pollIntervalMs: 50,
+      backendUrl: KINEMATIC_BACKEND_URL,
+      settings: { maxSteps: 20, allowPrivateEndpoints: true },
+      faultInjection: { exitOnSeed: 1001 },
+    });
+    try {
+      await waitFor(() => api.store.tasks.isCycleDone(second.cycle.id), { timeoutMs: 20_000, what: 'second cycle done' });
+    } finally {
+      await crashing.stop();
+    }
+    const rows = api.store.tasks.listForCycle(second.cycle.id, { limit: 10, offset: 0 }).tasks;
+    const crashed = rows.find((r) => r.seed === 1001)!;
+    t.is(crashed.status, 'failed');
+    t.is(crashed.fault, 'executor');
+    t.is(crashed.attempts, 3);
+    for (const r of rows.filter((x) => x.seed !== 1001)) {
+      t.is(r.status, 'completed');
+      t.is(r.attempts, 0);
+    }
+  } finally {
+    await miner.close();
+    await api.close();
+  }
+});
