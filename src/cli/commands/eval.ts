@@ -2,14 +2,15 @@ import { CliUsageError, defineCommand, opt } from '../command.ts';
 import { evaluatePolicy, type EvaluationSummary } from '../../sim/evaluation.ts';
 import { IN_PROCESS_POLICIES, createInProcessPolicy, type InProcessPolicyName, type Policy } from '../../sim/policies.ts';
 import { resolveEnvSelection, type EnvId } from '../../sim/registry.ts';
+import { evaluateEndpoint, type EndpointEvaluationSummary } from '../../executor/evaluate-endpoint.ts';
 
 /** Where a policy comes from; new kinds (a miner endpoint, a vision model) plug in here. */
 function policyFactory(name: InProcessPolicyName): (envId: EnvId) => Policy {
   return () => createInProcessPolicy(name);
 }
 
-function formatTable(summary: EvaluationSummary): string {
-  const lines = [`policy ${summary.policy}`, `${'environment'.padEnd(28)} ${'success'.padStart(9)} ${'rate'.padStart(6)} ${'reward'.padStart(8)} ${'steps'.padStart(6)} ${'errors'.padStart(6)}`];
+function formatTable(summary: EvaluationSummary | EndpointEvaluationSummary): string {
+  const lines = ['policy' in summary ? `policy ${summary.policy}` : `endpoint ${summary.endpoint}`, `${'environment'.padEnd(28)} ${'success'.padStart(9)} ${'rate'.padStart(6)} ${'reward'.padStart(8)} ${'steps'.padStart(6)} ${'errors'.padStart(6)}`];
   for (const [envId, s] of Object.entries(summary.envs)) {
     lines.push(
       `${envId.padEnd(28)} ${`${s.successes}/${s.episodes}`.padStart(9)} ${`${(100 * s.success_rate).toFixed(0)}%`.padStart(6)} ${s.mean_reward.toFixed(1).padStart(8)} ${s.mean_steps.toFixed(0).padStart(6)} ${String(s.errors).padStart(6)}`,
@@ -21,13 +22,16 @@ function formatTable(summary: EvaluationSummary): string {
 
 export const evalCommand = defineCommand({
   path: ['eval'],
-  summary: 'Run simulated episodes in-process with a built-in policy and report per-environment success.',
+  summary: 'Run simulated episodes against a built-in policy or a live policy server and report per-environment success.',
   description:
     'Episodes run on this machine with MuJoCo WASM. `oracle` is the scripted MetaWorld-style policy (reads the true ' +
     'object and goal positions), `random` sends uniform random actions. Episode i of every environment uses a task ' +
-    'seed derived from --seed and i, so the same --seed reproduces the same results.',
+    'seed derived from --seed and i, so the same --seed reproduces the same results. With --endpoint URL the episodes run ' +
+    'against a live policy server exactly as the executors run them (same client, deadlines and observations), so a miner ' +
+    'can test itself before committing.',
   options: {
     policy: opt.choice<InProcessPolicyName>(IN_PROCESS_POLICIES, 'Policy to run', { default: 'oracle', env: false }),
+    endpoint: opt.string('Evaluate a live policy server at this URL instead of a built-in policy', { env: false, placeholder: 'URL' }),
     env: opt.string('Environment id, comma-separated ids, or all', { default: 'all', env: false, placeholder: 'ID' }),
     episodes: opt.int('Episodes per environment', { default: 10, min: 1, env: false }),
     seed: opt.int('Run seed', { default: 0, min: 0, env: false }),
@@ -43,6 +47,29 @@ export const evalCommand = defineCommand({
       throw new CliUsageError((err as Error).message);
     }
     if (!Number.isSafeInteger(options.seed)) throw new CliUsageError(`--seed must be a safe integer, got ${options.seed}`);
+    if (options.endpoint) {
+      let url: URL;
+      try {
+        url = new URL(options.endpoint);
+      } catch {
+        throw new CliUsageError(`--endpoint: not a URL: ${JSON.stringify(options.endpoint)}`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliUsageError('--endpoint must be an http(s) URL');
+      const summary = await evaluateEndpoint({
+        endpoint: options.endpoint,
+        envIds,
+        episodes: options.episodes,
+        seed: options.seed,
+        maxSteps: options.maxSteps,
+        images: !options.noImages,
+        onEpisode: (envId, index, outcome) => {
+          if (outcome.error) stderr.write(`${envId} episode ${index}: ${outcome.error}\n`);
+        },
+      });
+      stdout.write(options.json ? JSON.stringify(summary) + '\n' : formatTable(summary));
+      // Miner errors are results here, not failures of the command.
+      return 0;
+    }
     const summary = await evaluatePolicy({
       envIds,
       episodes: options.episodes,
