@@ -84,8 +84,32 @@ interface Closer {
 
 async function openApplianceChain(config: ApplianceConfig, store: Store, logger: Logger): Promise<ChainClient> {
   const chain = await openChain({ spec: config.chain, db: store.db, dbLabel: config.db, logger });
-  if (chain instanceof LocalChain) chain.ensureSubnet(config.netuid);
+  // The demo subnet lets a validator set weights every 25 blocks (5 min) so each 10-minute cycle lands.
+  if (chain instanceof LocalChain) chain.ensureSubnet(config.netuid, { weightsRateLimit: 25 });
   return chain;
+}
+
+/** The validator's last submission in the shape the status endpoint and the TUI show. */
+async function lastValidatorSubmission(v: InProcessValidator, chain: ChainClient, netuid: number, hotkey: string): Promise<unknown> {
+  const status = v.lastSubmission();
+  let chainId: string;
+  try {
+    chainId = await withTimeout(chain.chainId(), 5000, 'chain id');
+  } catch {
+    return { outcome: status.lastOutcome?.kind ?? null, block: status.chainBlock, at: status.lastTickAt, uids: [], values: [], error: null };
+  }
+  const last = v.validator.log.recent({ chainId, netuid, hotkey }, 1)[0];
+  if (!last) return { outcome: status.lastOutcome?.kind ?? 'none', block: null, at: status.lastTickAt, uids: [], values: [], error: null };
+  return {
+    block: last.appliedBlock ?? last.commitBlock ?? last.sentAtBlock,
+    at: last.updatedAt,
+    uids: last.uids,
+    values: last.values,
+    source_block: last.sourceBlock,
+    outcome: last.status === 'applied' ? 'ok' : last.status,
+    error: last.error,
+    last_check: status.lastOutcome?.kind ?? null,
+  };
 }
 
 export async function startAppliance(config: ApplianceConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<RunningAppliance> {
@@ -108,7 +132,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     if (reclaimed > 0) logger.info({ reclaimed }, 'returned tasks held by the previous process to the pool');
 
     const metrics = new ApplianceMetrics(store);
-    const chain = await openApplianceChain(config, store, logger.child({ component: 'chain' }));
+    const chain = await openApplianceChain(config, store, logger);
     closers.push({ name: 'chain', close: () => chain.close() });
     const operator = config.hotkeyUri ? await hotkeyFromUri(config.hotkeyUri) : null;
 
@@ -118,16 +142,22 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       const { startDemoMiners } = await import('./miner/demo.ts');
       const miners = await startDemoMiners(config.demoMiners, { logger: logger.child({ component: 'demo-miner' }) });
       closers.push({ name: 'demo miners', close: async () => void (await Promise.all(miners.map((m) => m.close()))) });
-      if (operator) await chain.ensureRegistered(config.netuid, operator.address);
-      for (const [i, m] of miners.entries()) {
-        const key = await hotkeyFromUri(`//kinitro-demo-miner-${i}`);
-        const { uid } = await chain.ensureRegistered(config.netuid, key.address);
-        const commitment = buildCommitment({ repo: `kinitro-demo/${m.name}`, revision: 'demo0000', endpoint: m.url });
-        const current = (await chain.snapshot(config.netuid)).commitments.find((c) => c.hotkey === key.address);
-        if (current?.data !== commitment) await chain.setCommitment(config.netuid, key, commitment);
-        demoMinerUrls.push(m.url);
-        logger.info({ uid, policy: m.name, url: m.url }, 'demo miner committed');
-      }
+      // Register everyone first without waiting, then commit in parallel: all of it lands in the next
+      // block, so start-up waits for one 12 s block instead of one per call.
+      if (operator) await chain.ensureRegistered(config.netuid, operator.address, { wait: false });
+      const keys = await Promise.all(miners.map((_, i) => hotkeyFromUri(`//kinitro-demo-miner-${i}`)));
+      const uids: number[] = [];
+      for (const key of keys) uids.push((await chain.ensureRegistered(config.netuid, key.address, { wait: false })).uid);
+      const committed = (await chain.snapshot(config.netuid)).commitments;
+      await Promise.all(
+        miners.map(async (m, i) => {
+          const commitment = buildCommitment({ repo: `kinitro-demo/${m.name}`, revision: 'demo0000', endpoint: m.url });
+          // Re-committing resets first-commit priority, so only commit what changed (ports change per run).
+          if (committed.find((c) => c.hotkey === keys[i]!.address)?.data !== commitment) await chain.setCommitment(config.netuid, keys[i]!, commitment);
+          demoMinerUrls.push(m.url);
+          logger.info({ uid: uids[i], policy: m.name, url: m.url }, 'demo miner committed');
+        }),
+      );
     }
 
     let pool: ExecutorPool | null = null;
@@ -141,7 +171,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       }
       const stats = pool?.stats();
       const s = scheduler?.status();
-      const submissions = validator?.lastSubmission() ?? null;
+      const submissions = validator && operator ? await lastValidatorSubmission(validator, chain, config.netuid, operator.address) : null;
       return {
         version: '0.1.0',
         chain: { mode: chain.kind, endpoint: chain.description, netuid: config.netuid, block: head?.number ?? null, block_hash: head?.hash ?? null },
@@ -226,7 +256,8 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     let validator: InProcessValidator | null = null;
     if (config.validate) {
       if (!operator) throw new Error('--validate needs the operator hotkey (--hotkey-uri or KINITRO_HOTKEY_URI)');
-      const running = await startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger: logger.child({ component: 'validator' }), metrics });
+      // Poll about once a block so freshly published weights reach the chain within seconds.
+      const running = await startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger, metrics, pollIntervalMs: 12_000 });
       validator = running;
       closers.push({ name: 'validator', close: () => running.stop() });
     }
