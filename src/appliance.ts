@@ -140,7 +140,10 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     if (config.demoMiners > 0) {
       if (!(chain instanceof LocalChain)) throw new Error('demo miners need the embedded local chain (--chain local)');
       const { startDemoMiners } = await import('./miner/demo.ts');
-      const miners = await startDemoMiners(config.demoMiners, { logger: logger.child({ component: 'demo-miner' }) });
+      const miners = await startDemoMiners(config.demoMiners, {
+        logger: logger.child({ component: 'demo-miner' }),
+        basePort: config.port > 0 ? config.port + 1 : undefined,
+      });
       closers.push({ name: 'demo miners', close: async () => void (await Promise.all(miners.map((m) => m.close()))) });
       // Register everyone first without waiting, then commit in parallel: all of it lands in the next
       // block, so start-up waits for one 12 s block instead of one per call.

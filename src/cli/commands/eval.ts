@@ -3,10 +3,14 @@ import { evaluatePolicy, type EvaluationSummary } from '../../sim/evaluation.ts'
 import { IN_PROCESS_POLICIES, createInProcessPolicy, type InProcessPolicyName, type Policy } from '../../sim/policies.ts';
 import { resolveEnvSelection, type EnvId } from '../../sim/registry.ts';
 import { evaluateEndpoint, type EndpointEvaluationSummary } from '../../executor/evaluate-endpoint.ts';
+import { createMinerPolicy, isMinerPolicyName, MINER_POLICIES } from '../../miner/policies/index.ts';
 
-/** Where a policy comes from; new kinds (a miner endpoint, a vision model) plug in here. */
-function policyFactory(name: InProcessPolicyName): (envId: EnvId) => Policy {
-  return () => createInProcessPolicy(name);
+/** Built-in policies: the simulator's (oracle reads privileged state) and the miner kit's (observation only). */
+const EVAL_POLICIES = [...IN_PROCESS_POLICIES, ...MINER_POLICIES.filter((p) => !(IN_PROCESS_POLICIES as readonly string[]).includes(p))] as const;
+type EvalPolicyName = (typeof EVAL_POLICIES)[number];
+
+function policyFactory(name: EvalPolicyName): (envId: EnvId) => Policy {
+  return () => (isMinerPolicyName(name) ? createMinerPolicy(name) : createInProcessPolicy(name as InProcessPolicyName));
 }
 
 function formatTable(summary: EvaluationSummary | EndpointEvaluationSummary): string {
@@ -25,12 +29,13 @@ export const evalCommand = defineCommand({
   summary: 'Run simulated episodes against a built-in policy or a live policy server and report per-environment success.',
   description:
     'Episodes run on this machine with MuJoCo WASM. `oracle` is the scripted MetaWorld-style policy (reads the true ' +
-    'object and goal positions), `random` sends uniform random actions. Episode i of every environment uses a task ' +
+    'object and goal positions), `random` sends uniform random actions, `vision` is the miner kit\'s scripted generalist ' +
+    'that works from the two camera images and proprioception only. Episode i of every environment uses a task ' +
     'seed derived from --seed and i, so the same --seed reproduces the same results. With --endpoint URL the episodes run ' +
     'against a live policy server exactly as the executors run them (same client, deadlines and observations), so a miner ' +
     'can test itself before committing.',
   options: {
-    policy: opt.choice<InProcessPolicyName>(IN_PROCESS_POLICIES, 'Policy to run', { default: 'oracle', env: false }),
+    policy: opt.choice<EvalPolicyName>(EVAL_POLICIES, 'Built-in policy to run (vision and vision-noisy see only what a miner receives)', { default: 'oracle', env: false }),
     endpoint: opt.string('Evaluate a live policy server at this URL instead of a built-in policy', { env: false, placeholder: 'URL' }),
     env: opt.string('Environment id, comma-separated ids, or all', { default: 'all', env: false, placeholder: 'ID' }),
     episodes: opt.int('Episodes per environment', { default: 10, min: 1, env: false }),
