@@ -89,7 +89,7 @@ test('killed with SIGKILL mid-cycle, the appliance resumes the cycle: no result 
       return r.status === 200 && r.body.status !== 'running' ? r.body : null;
     }, { timeoutMs: 250_000, intervalMs: 250, what: `resumed cycle (log: ${second.output().slice(-1500)})` });
     t.is(cycle.status, 'completed');
-    const tasks = (await getJson(`http://127.0.0.1:${port}/v1/cycles/1/tasks?limit=500`)).body.tasks as { task_uuid: string; status: string; completed_at: string; fault: string | null }[];
+    const tasks = (await getJson(`http://127.0.0.1:${port}/v1/cycles/1/tasks?limit=500`)).body.tasks as { task_uuid: string; status: string; completed_at: string | null; fault: string | null }[];
     t.is(tasks.length, before.length, 'no task lost or added');
     t.true(tasks.every((x) => x.status === 'completed' || x.status === 'failed'));
     for (const done of finishedBefore) {
