@@ -8,20 +8,13 @@
 import os from 'node:os';
 import type { Logger } from '../log.ts';
 import { episodeTaskSeed } from '../sim/episode.ts';
+import type { EnvSummary } from '../sim/evaluation.ts';
 import { ExecutorPool } from './pool.ts';
 import { ListTaskSource } from './task-source.ts';
 import type { EpisodeOutcome, ExecutorTask } from './types.ts';
 
-export interface EndpointEnvSummary {
-  episodes: number;
-  successes: number;
-  success_rate: number;
-  /** Mean over episodes of the summed per-step reward (error episodes count 0, as the original reports). */
-  mean_reward: number;
-  /** Mean control steps actually run per episode. */
-  mean_steps: number;
-  /** Episodes that ended in an error (counted as failures), as in the in-process summary. */
-  errors: number;
+/** The in-process summary's fields (mean reward counts error episodes as 0, as the original reports), plus diagnostics. */
+export interface EndpointEnvSummary extends EnvSummary {
   /** The distinct error messages, most frequent first, with their counts. */
   error_messages: { message: string; count: number }[];
   /** `/act` round-trip latency over all episodes (ms); null when no action was requested. */
