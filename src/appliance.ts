@@ -163,8 +163,10 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       );
     }
 
+    // Declared before the API starts: its status route reads them as they come up.
     let pool: ExecutorPool | null = null;
     let scheduler: Scheduler | null = null;
+    let validator: InProcessValidator | null = null;
     const statusFn = async (): Promise<ApplianceStatus> => {
       let head: { number: number; hash: string } | null = null;
       try {
@@ -183,7 +185,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
           in_process_workers: stats?.readyWorkers ?? 0,
           active_episodes: stats?.running ?? 0,
           steps_per_second: Math.round(metrics.stepsPerSecond() * 10) / 10,
-          remote_executors: Math.max(0, store.tasks.stats(store.cycles.current()?.id ?? null).activeExecutors - (stats && stats.running > 0 ? 1 : 0)),
+          remote_executors: store.tasks.remoteExecutorCount(LOCAL_EXECUTOR_PREFIX),
         },
         scheduler: { cron: config.cycleCron, next_run: s?.nextRun ?? null, running: s?.running ?? false },
       };
@@ -256,7 +258,6 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     });
     closers.push({ name: 'scheduler', close: () => runningScheduler.stop() });
 
-    let validator: InProcessValidator | null = null;
     if (config.validate) {
       if (!operator) throw new Error('--validate needs the operator hotkey (--hotkey-uri or KINITRO_HOTKEY_URI)');
       // Poll about once a block so freshly published weights reach the chain within seconds.

@@ -142,6 +142,7 @@ test('after a restart, tasks held by this process are reclaimed without costing 
     seedCycle(ts.store);
     ts.store.tasks.fetch({ executorId: 'local-w0', batchSize: 2 });
     ts.store.tasks.fetch({ executorId: 'remote-1', batchSize: 2 });
+    t.is(ts.store.tasks.remoteExecutorCount('local-'), 1);
     t.is(ts.store.tasks.reclaimAssignedTo('local-'), 2);
     const stats = ts.store.tasks.stats(null);
     t.is(stats.assignedTasks, 2, 'remote executors keep their leases');

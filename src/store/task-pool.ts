@@ -383,6 +383,15 @@ export class TaskPool {
     };
   }
 
+  /** Executors other than this process's own (ids not starting with `ownPrefix`) holding tasks now. */
+  remoteExecutorCount(ownPrefix: string): number {
+    return (
+      this.db
+        .prepare(`SELECT count(DISTINCT assigned_to) AS n FROM task_pool WHERE status = 'assigned' AND substr(assigned_to, 1, ?) <> ?`)
+        .get(ownPrefix.length, ownPrefix) as { n: number }
+    ).n;
+  }
+
   /** True when the cycle has no pending or assigned task left. */
   isCycleDone(cycleId: number): boolean {
     const row = this.db.prepare(`SELECT count(*) AS n FROM task_pool WHERE cycle_id = ? AND status IN ('pending', 'assigned')`).get(cycleId) as { n: number };
