@@ -194,6 +194,17 @@ test('heartbeat renews only the caller\'s leases', (t) =>
     t.is((await a.post('/v1/tasks/heartbeat', { executor_id: 'ex', task_uuids: uuids }, { key: null })).status, 401);
   }));
 
+test('release hands back only the caller\'s assigned tasks, at no attempt cost', (t) =>
+  withApi(async (a) => {
+    const { uuids } = seedCycle(a.store);
+    await a.post('/v1/tasks/fetch', { executor_id: 'ex', batch_size: 2 });
+    t.deepEqual((await a.post('/v1/tasks/release', { executor_id: 'other', task_uuids: uuids.slice(0, 2) })).body, { released: 0 });
+    t.deepEqual((await a.post('/v1/tasks/release', { executor_id: 'ex', task_uuids: uuids.slice(0, 3) })).body, { released: 2 });
+    const task = a.store.tasks.get(uuids[0]!)!;
+    t.like(task, { status: 'pending', assignedTo: null, attempts: 0 });
+    t.is((await a.post('/v1/tasks/release', { executor_id: 'ex', task_uuids: [] }, { key: 'bad' })).status, 401);
+  }));
+
 test('tasks/stats without a cycle id uses the running cycle, else the whole pool', (t) =>
   withApi(async (a) => {
     let r = await a.get('/v1/tasks/stats');

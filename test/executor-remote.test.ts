@@ -80,8 +80,7 @@ test.serial('SIGTERM with no grace gives in-flight tasks back to the API', async
     for (const uuid of uuids) {
       const task = api.store.tasks.get(uuid)!;
       t.is(task.status, 'pending', 'given back for another executor');
-      t.is(task.attempts, 1, 'the task API has no free release: one attempt each');
-      t.regex(task.lastError ?? '', /Executor shut down before the episode finished/);
+      t.is(task.attempts, 0, 'released through POST /v1/tasks/release: no attempt charged');
     }
   } finally {
     await miner.close();

@@ -35,6 +35,9 @@ export const taskHeartbeatRequest = z.object({
   task_uuids: z.array(z.string().min(1).max(64)).max(1000),
 });
 
+/** Extension: an executor hands back tasks it will not run (graceful shutdown), at no attempt cost. */
+export const taskReleaseRequest = taskHeartbeatRequest;
+
 export const pagination = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),

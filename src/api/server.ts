@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { ENV_IDS, splitEnvId } from '../sim/registry.ts';
 import { errorMiddleware, HttpError } from './errors.ts';
 import { requireApiKey, type AuthConfig } from './auth.ts';
-import { intParam, pagination, parseBody, parseQuery, taskFetchRequest, taskHeartbeatRequest, taskSubmitRequest } from './schemas.ts';
+import { intParam, pagination, parseBody, parseQuery, taskFetchRequest, taskHeartbeatRequest, taskReleaseRequest, taskSubmitRequest } from './schemas.ts';
 import { cycleDetailJson, cycleJson, minerScoreJson, minerSummary, statsJson, taskDetailJson, taskJson, weightsJson } from './shapes.ts';
 
 export const API_VERSION = '0.1.0';
@@ -181,6 +181,11 @@ export function createApiApp(options: ApiOptions): Koa {
   router.post('/v1/tasks/heartbeat', auth, (ctx) => {
     const req = parseBody(taskHeartbeatRequest, ctx.request.body);
     ctx.body = { renewed: store.tasks.renewLease(req.executor_id, req.task_uuids) };
+  });
+
+  router.post('/v1/tasks/release', auth, (ctx) => {
+    const req = parseBody(taskReleaseRequest, ctx.request.body);
+    ctx.body = { released: store.tasks.release(req.executor_id, req.task_uuids) };
   });
 
   router.get('/v1/tasks/stats', (ctx) => {

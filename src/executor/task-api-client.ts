@@ -90,6 +90,20 @@ export class TaskApiClient {
     }
   }
 
+  /**
+   * Hands back tasks without costing an attempt (kinitro extension). Returns null when the API does
+   * not have the route (an original backend), so the caller can fall back to reporting executor faults.
+   */
+  async release(executorId: string, taskUuids: readonly string[]): Promise<number | null> {
+    try {
+      const r = await this.post('/v1/tasks/release', { executor_id: executorId, task_uuids: taskUuids }, z.object({ released: z.number().int() }));
+      return r.released;
+    } catch (err) {
+      if (/HTTP 404/.test((err as Error).message)) return null;
+      throw err;
+    }
+  }
+
   async health(): Promise<boolean> {
     try {
       const res = await fetch(`${this.base}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });

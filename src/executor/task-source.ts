@@ -142,10 +142,14 @@ export class ApiTaskSource implements TaskSource {
     if (taskUuids.length > 0) await this.client.heartbeat(this.executorId, taskUuids);
   }
 
-  /** The task API has no penalty-free release: abandoned tasks come back as executor faults (one attempt each). */
+  /**
+   * Hands tasks back through `POST /v1/tasks/release` (no attempt charged). Against an original
+   * backend without that route they come back as executor faults instead (one attempt each).
+   */
   async abandon(taskUuids: readonly string[], reason: string): Promise<void> {
     for (let i = 0; i < taskUuids.length; i += 100) {
       const chunk = taskUuids.slice(i, i + 100);
+      if ((await this.client.release(this.executorId, chunk)) !== null) continue;
       await this.client.submit(
         this.executorId,
         chunk.map((task_uuid) => ({ task_uuid, success: false, score: 0, total_reward: 0, timesteps: 0, error: reason, fault: 'executor' as const })),

@@ -291,6 +291,21 @@ export class TaskPool {
     return 'retry';
   }
 
+  /**
+   * An executor hands back tasks it has not started or will not finish (a graceful shutdown). Only
+   * its own assigned tasks go back to pending, and without costing an attempt: the miner was never
+   * called for them, and a restarting executor must not burn their retry budget.
+   */
+  release(executorId: string, taskUuids: readonly string[]): number {
+    if (taskUuids.length === 0) return 0;
+    const stmt = this.db.prepare(
+      `UPDATE task_pool SET status = 'pending', assigned_to = NULL, assigned_at = NULL WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`,
+    );
+    const n = this.db.transaction(() => taskUuids.reduce((count, uuid) => count + stmt.run(uuid, executorId).changes, 0)).immediate();
+    if (n > 0) this.notify();
+    return n;
+  }
+
   /** Extends the lease of tasks an executor is still working on. Returns how many were renewed. */
   renewLease(executorId: string, taskUuids: readonly string[]): number {
     if (taskUuids.length === 0) return 0;
