@@ -30,6 +30,9 @@ test('precedence is flag > environment > .env > default', (t) => {
   t.is(resolveOptions(spec, { ...base, env: { KINITRO_DB_FILE: 'b.sqlite' } }).options.dbFile, 'b.sqlite', 'camelCase keys map to UPPER_SNAKE env names');
   t.true(resolveOptions(spec, { ...base, env: { KINITRO_VERBOSE: 'yes' } }).options.verbose);
   t.is(resolveOptions(spec, { ...base, env: {} }).options.apiKey, undefined);
+  const aliased = defineCommand({ path: ['x'], summary: 'x', options: { key: opt.string('k', { env: 'KINITRO_NEW', envAliases: ['KINITRO_OLD'] }) }, async run() {} });
+  t.is(resolveOptions(aliased, { argv: [], env: { KINITRO_OLD: 'old' } }).options.key, 'old', 'the original\'s variable name still works');
+  t.is(resolveOptions(aliased, { argv: [], env: { KINITRO_OLD: 'old', KINITRO_NEW: 'new' } }).options.key, 'new', 'the primary name wins');
 });
 
 test('unknown flags, bad values and missing required options are rejected clearly', (t) => {

@@ -21,6 +21,8 @@ export interface OptionDef<T, HasValue extends boolean> {
   readonly required?: boolean;
   /** Environment variable name; `false` for none. Default: KINITRO_ + the flag in UPPER_SNAKE. */
   readonly env?: string | false;
+  /** Other environment names read after `env` (e.g. the original's `KINITRO_API_API_KEY`). */
+  readonly envAliases?: readonly string[];
   readonly short?: string;
   readonly choices?: readonly string[];
   readonly min?: number;
@@ -34,6 +36,7 @@ export interface OptionDef<T, HasValue extends boolean> {
 
 interface CommonOpts {
   env?: string | false;
+  envAliases?: readonly string[];
   short?: string;
   placeholder?: string;
 }
@@ -204,14 +207,17 @@ export function resolveOptions<O extends OptionDefs>(
   const options: Record<string, unknown> = {};
   for (const [key, d] of Object.entries(spec.options)) {
     const flagValue = parsed.values[flagName(key)];
-    const name = envName(key, d);
+    const primary = envName(key, d);
+    const names = primary ? [primary, ...(d.envAliases ?? [])] : [];
+    const fromEnv = names.find((n) => env[n] !== undefined);
+    const fromDotenv = names.find((n) => dot[n] !== undefined);
     let value: unknown;
     if (flagValue !== undefined) value = convert(key, d, flagValue as string | boolean, 'flag');
-    else if (name && env[name] !== undefined) value = convert(key, d, env[name]!, `environment ${name}`);
-    else if (name && dot[name] !== undefined) value = convert(key, d, dot[name]!, `.env ${name}`);
+    else if (fromEnv) value = convert(key, d, env[fromEnv]!, `environment ${fromEnv}`);
+    else if (fromDotenv) value = convert(key, d, dot[fromDotenv]!, `.env ${fromDotenv}`);
     else value = d.default;
     if (value === undefined && d.required) {
-      throw new CliUsageError(`missing --${flagName(key)}${name ? ` (or ${name})` : ''}: ${d.description}`);
+      throw new CliUsageError(`missing --${flagName(key)}${primary ? ` (or ${primary})` : ''}: ${d.description}`);
     }
     options[key] = value;
   }
