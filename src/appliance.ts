@@ -21,12 +21,11 @@ import { hotkeyFromUri } from './chain/keys.ts';
 import { buildCommitment } from './chain/commitment.ts';
 import { CycleRunner, DEFAULT_CYCLE_SETTINGS } from './cron/cycle.ts';
 import { Scheduler } from './cron/scheduler.ts';
-import { ExecutorPool } from './executor/pool.ts';
-import { StoreTaskSource, localExecutorId } from './executor/task-source.ts';
+import { LOCAL_EXECUTOR_PREFIX, startInProcessExecutors, type ExecutorPool } from './executor/index.ts';
 import { withTimeout } from './chain/timeout.ts';
 import { startInProcessValidator, type InProcessValidator } from './validator/in-process.ts';
 
-export const LOCAL_EXECUTOR_PREFIX = 'local-';
+export { LOCAL_EXECUTOR_PREFIX };
 
 export interface ApplianceConfig {
   db: string;
@@ -157,10 +156,11 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
           const commitment = buildCommitment({ repo: `kinitro-demo/${m.name}`, revision: 'demo0000', endpoint: m.url });
           // Re-committing resets first-commit priority, so only commit what changed (ports change per run).
           if (committed.find((c) => c.hotkey === keys[i]!.address)?.data !== commitment) await chain.setCommitment(config.netuid, keys[i]!, commitment);
-          demoMinerUrls.push(m.url);
           logger.info({ uid: uids[i], policy: m.name, url: m.url }, 'demo miner committed');
         }),
       );
+      // In miner order, not in the order the commits happened to finish.
+      demoMinerUrls.push(...miners.map((m) => m.url));
     }
 
     // Declared before the API starts: its status route reads them as they come up.
@@ -212,8 +212,9 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     closers.push({ name: 'api', close: () => api.close() });
 
     if (config.workers > 0) {
-      pool = await ExecutorPool.start({
-        source: new StoreTaskSource(store, { executorId: localExecutorId(LOCAL_EXECUTOR_PREFIX.slice(0, -1)), envIds: config.envIds }),
+      pool = await startInProcessExecutors({
+        store,
+        envIds: config.envIds,
         workers: config.workers,
         maxEpisodesPerMiner: config.maxEpisodesPerMiner,
         pollIntervalMs: 1000,
@@ -230,9 +231,15 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
           }),
       });
       const runningPool = pool;
-      closers.push({ name: 'executors', close: () => runningPool.stop() });
       // New tasks wake the executors at once instead of after their poll interval.
-      store.tasks.onChange(() => runningPool.wake());
+      const stopWaking = store.tasks.onChange(() => runningPool.wake());
+      closers.push({
+        name: 'executors',
+        close: () => {
+          stopWaking();
+          return runningPool.stop();
+        },
+      });
     }
 
     const runner = new CycleRunner(

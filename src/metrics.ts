@@ -80,11 +80,7 @@ export class ApplianceMetrics {
         labelNames: ['status'],
         registers,
         collect() {
-          const s = store.tasks.stats(null);
-          this.set({ status: 'pending' }, s.pendingTasks);
-          this.set({ status: 'assigned' }, s.assignedTasks);
-          this.set({ status: 'completed' }, s.completedTasks);
-          this.set({ status: 'failed' }, s.failedTasks);
+          for (const [status, n] of Object.entries(store.tasks.counts(null))) this.set({ status }, n);
         },
       });
     }

@@ -216,6 +216,22 @@ test('repeated deadlines rebuild the connection in the background', async (t) =>
   }
 });
 
+test('concurrent reconnects share one rebuild (no second connection left open)', async (t) => {
+  const h = await memorySubtensorHarness();
+  try {
+    const inits = () => h.provider.requests.filter((r) => r === 'rpc_methods').length;
+    t.is(inits(), 1);
+    const first = h.chain.reconnect();
+    const second = h.chain.reconnect();
+    t.is(first, second);
+    await Promise.all([first, second]);
+    t.is(inits(), 2, 'one new API, not two');
+    t.is((await h.chain.head()).number, h.local.headNumber());
+  } finally {
+    await h.close();
+  }
+});
+
 test('snapshot reads neurons, commitments and hyperparameters pinned at one block', async (t) => {
   const h = await memorySubtensorHarness({ hyperparams: { weightsVersionKey: 12, maxAllowedUids: 64 } });
   try {

@@ -5,6 +5,8 @@
 import test from 'ava';
 import { once } from 'node:events';
 import { startRemoteExecutor } from '../src/executor/remote.ts';
+import { TaskApiClient } from '../src/executor/task-api-client.ts';
+import { ApiTaskSource } from '../src/executor/task-source.ts';
 import { API_KEY, startTestApi } from './helpers/api.ts';
 import { spawnCli } from './helpers/cli.ts';
 import { KINEMATIC_BACKEND_URL } from './helpers/kinematic-backend.ts';
@@ -144,6 +146,22 @@ test.serial('through the API, refused endpoints are scored as miner failures and
     }
   } finally {
     await miner.close();
+    await api.close();
+  }
+});
+
+test('a heartbeat for more tasks than one request may carry renews every lease', async (t) => {
+  const api = await startTestApi();
+  try {
+    seedCycle(api.store, { uids: [1, 2, 3, 4, 5, 6], envIds: ['metaworld/reach-v3', 'metaworld/push-v3'], episodes: 100 });
+    const held: string[] = [];
+    for (let i = 0; i < 12; i++) held.push(...api.store.tasks.fetch({ executorId: 'big', batchSize: 100 }).tasks.map((x) => x.taskUuid));
+    t.is(held.length, 1200);
+    api.clock.advance(800);
+    await new ApiTaskSource(new TaskApiClient(api.url, API_KEY), { executorId: 'big' }).renew(held);
+    api.clock.advance(800);
+    t.is(api.store.tasks.reclaimStale(900, 3), 0, 'no lease expired');
+  } finally {
     await api.close();
   }
 });

@@ -136,6 +136,52 @@ test('executor faults are retried, then fail as infrastructure faults after the 
   }
 });
 
+test('one submit scores results and puts executor faults back, in one transaction and one notification', (t) => {
+  const ts = tempStore();
+  try {
+    seedCycle(ts.store);
+    const [scored, faulted] = ts.store.tasks.fetch({ executorId: 'e1', batchSize: 2 }).tasks;
+    let notified = 0;
+    ts.store.tasks.onChange(() => (notified += 1));
+    const outcome = ts.store.tasks.submit(
+      'e1',
+      [
+        { taskUuid: faulted!.taskUuid, ...ok, success: false, error: 'worker crashed', fault: 'executor' },
+        { taskUuid: 'unknown', ...ok, fault: 'executor' },
+        { taskUuid: scored!.taskUuid, ...ok, fault: 'miner' },
+      ],
+      3,
+    );
+    t.deepEqual(outcome, { accepted: 2, rejected: 1, errors: ['Task unknown: not found or not assigned to executor'] });
+    t.is(notified, 1);
+    t.is(ts.store.tasks.get(scored!.taskUuid)!.status, 'completed');
+    const back = ts.store.tasks.get(faulted!.taskUuid)!;
+    t.like(back, { status: 'pending', attempts: 1, lastError: 'worker crashed', result: null });
+  } finally {
+    ts.cleanup();
+  }
+});
+
+test('task counts kept by triggers agree with the rows', (t) => {
+  const ts = tempStore();
+  try {
+    const { cycle } = seedCycle(ts.store);
+    const [a, b] = ts.store.tasks.fetch({ executorId: 'e1', batchSize: 3 }).tasks;
+    ts.store.tasks.submit('e1', [{ taskUuid: a!.taskUuid, ...ok }, { taskUuid: b!.taskUuid, ...ok, success: false, error: 'x' }]);
+    seedCycle(ts.store, { uids: [3] });
+    for (const scope of [cycle.id, null]) {
+      const rows = ts.store.db
+        .prepare(`SELECT status, count(*) AS n FROM task_pool ${scope === null ? '' : 'WHERE cycle_id = ?'} GROUP BY status`)
+        .all(...(scope === null ? [] : [scope])) as { status: string; n: number }[];
+      const expected = { pending: 0, assigned: 0, completed: 0, failed: 0, ...Object.fromEntries(rows.map((r) => [r.status, r.n])) };
+      t.deepEqual(ts.store.tasks.counts(scope), expected);
+    }
+    t.false(ts.store.tasks.isCycleDone(cycle.id));
+  } finally {
+    ts.cleanup();
+  }
+});
+
 test('after a restart, tasks held by this process are reclaimed without costing an attempt', (t) => {
   const ts = tempStore();
   try {

@@ -8,7 +8,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
-import type { Store } from '../store/index.ts';
+import type { CycleRow, Store } from '../store/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { ENV_IDS, splitEnvId } from '../sim/registry.ts';
 import { errorMiddleware, HttpError } from './errors.ts';
@@ -72,22 +72,22 @@ export function createApiApp(options: ApiOptions): Koa {
     ctx.body = weightsJson(w, store.cycles.get(w.cycleId));
   });
 
-  const scoresBody = (cycleId: number) => {
-    const cycle = store.cycles.get(cycleId)!;
-    const scores = store.results.scoresForCycle(cycleId);
+  const scoresBody = (cycle: CycleRow) => {
+    const scores = store.results.scoresForCycle(cycle.id);
     return { cycle: cycleJson(cycle), scores: scores.map(minerScoreJson), miner_summary: minerSummary(scores) };
   };
 
   router.get('/v1/scores/latest', (ctx) => {
     const last = store.cycles.lastCompleted();
     if (!last) throw new HttpError(404, 'No completed evaluations yet');
-    ctx.body = scoresBody(last.id);
+    ctx.body = scoresBody(last);
   });
 
   router.get('/v1/scores/:cycle_id', (ctx) => {
     const id = intParam('cycle_id', ctx.params.cycle_id);
-    if (!store.cycles.get(id)) throw new HttpError(404, `Cycle ${id} not found`);
-    ctx.body = scoresBody(id);
+    const cycle = store.cycles.get(id);
+    if (!cycle) throw new HttpError(404, `Cycle ${id} not found`);
+    ctx.body = scoresBody(cycle);
   });
 
   router.get('/v1/miners', (ctx) => {
@@ -153,29 +153,22 @@ export function createApiApp(options: ApiOptions): Koa {
 
   router.post('/v1/tasks/submit', auth, (ctx) => {
     const req = parseBody(taskSubmitRequest, ctx.request.body);
-    const scored = req.results.filter((r) => r.fault !== 'executor');
-    const outcome = store.tasks.submit(
+    // Executor faults are not the miner's failure: the store puts those tasks back for another attempt.
+    ctx.body = store.tasks.submit(
       req.executor_id,
-      scored.map((r) => ({
+      req.results.map((r) => ({
         taskUuid: r.task_uuid,
         success: r.success,
         score: r.score,
         total_reward: r.total_reward,
         timesteps: r.timesteps,
         error: r.error,
+        fault: r.fault,
         mean_action_latency_ms: r.mean_action_latency_ms,
         max_action_latency_ms: r.max_action_latency_ms,
       })),
+      maxAttempts,
     );
-    // Executor faults are not the miner's failure: the task goes back for another attempt.
-    for (const r of req.results.filter((x) => x.fault === 'executor')) {
-      const verdict = store.tasks.releaseForRetry(req.executor_id, r.task_uuid, r.error ?? 'executor fault', maxAttempts);
-      if (verdict === 'rejected') {
-        outcome.rejected += 1;
-        outcome.errors.push(`Task ${r.task_uuid}: not found or not assigned to executor`);
-      } else outcome.accepted += 1;
-    }
-    ctx.body = outcome;
   });
 
   router.post('/v1/tasks/heartbeat', auth, (ctx) => {

@@ -131,6 +131,11 @@ export class SubtensorChain implements ChainClient {
       if (err instanceof ChainTimeoutError) throw err;
       throw new ChainConnectionError(`cannot connect to ${this.description}: ${(err as Error).message}`);
     }
+    if (this.closed) {
+      // close() ran while this connection was being made (a reconnect): it would never be closed.
+      await api.disconnect().catch(() => undefined);
+      throw new ChainConnectionError('the chain client is closed');
+    }
     this.api = api;
     this.checkRuntime();
     this.log.info(
@@ -182,11 +187,7 @@ export class SubtensorChain implements ChainClient {
     this.consecutiveFailures++;
     if (this.consecutiveFailures < 3 || this.reconnecting || this.closed) return;
     this.consecutiveFailures = 0;
-    this.reconnecting = this.reconnect()
-      .catch((err: Error) => this.log.warn({ err: err.message }, 'background reconnect failed'))
-      .finally(() => {
-        this.reconnecting = null;
-      });
+    this.reconnect().catch((err: Error) => this.log.warn({ err: err.message }, 'background reconnect failed'));
   }
 
   async chainId(): Promise<HexString> {
@@ -450,8 +451,17 @@ export class SubtensorChain implements ChainClient {
     return new ChainModuleError('System', err.type);
   }
 
-  async reconnect(): Promise<void> {
-    if (this.closed) return;
+  /** Rebuilds the connection; concurrent callers (watchdog, background recovery) share one rebuild. */
+  reconnect(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // Overlapping rebuilds would each open a connection, and all but the last would never be closed.
+    this.reconnecting ??= this.rebuild().finally(() => {
+      this.reconnecting = null;
+    });
+    return this.reconnecting;
+  }
+
+  private async rebuild(): Promise<void> {
     this.log.warn('reconnecting to subtensor');
     await this.api.disconnect().catch(() => undefined);
     this.checkedSpecVersion = -1;

@@ -184,15 +184,26 @@ export class CycleRunner {
         if (this.store.tasks.isCycleDone(cycle.id)) return finish('done');
         if (this.clock.now().getTime() >= deadline) return finish('timeout');
       };
+      // These run from timers and store notifications, where a throw would be an uncaught exception:
+      // a store error (e.g. a busy database) is logged and the next housekeeping tick tries again.
+      const guarded = (fn: () => void) => {
+        try {
+          fn();
+        } catch (err) {
+          this.log.warn({ err, cycle: cycle.id }, 'cycle housekeeping failed; retrying');
+        }
+      };
       const housekeeping = () => {
         if (settled) return;
-        this.store.tasks.reclaimStale(this.settings.staleTaskSeconds, this.settings.maxTaskAttempts);
-        check();
+        guarded(() => {
+          this.store.tasks.reclaimStale(this.settings.staleTaskSeconds, this.settings.maxTaskAttempts);
+          check();
+        });
         if (!settled) timer = setTimeout(housekeeping, this.settings.housekeepingMs);
       };
       const onAbort = () => finish('interrupted');
       // Completions wake the wait at once; the timer only drives reclaim and the deadline.
-      const unsubscribe = this.store.tasks.onChange(() => setImmediate(check));
+      const unsubscribe = this.store.tasks.onChange(() => setImmediate(() => guarded(check)));
       signal?.addEventListener('abort', onAbort);
       housekeeping();
     });

@@ -257,7 +257,7 @@ export class ExecutorPool {
         isolated: false,
         consecutiveFailures: 0,
         stats: null,
-        retired: { steps: 0, renderBatches: 0, renderedScenes: 0, renderMs: 0, workerActiveMs: 0 },
+        retired: countersOf(null),
         exited: Promise.resolve(),
       };
       this.slots[index] = slot;
@@ -479,12 +479,17 @@ export class ExecutorPool {
       void this.flushReports(false);
       return;
     }
-    if (!this.reportTimer) {
-      this.reportTimer = setTimeout(() => {
-        this.reportTimer = undefined;
-        void this.flushReports(false);
-      }, this.options.reportDelayMs ?? 200);
-    }
+    this.armReportTimer(this.options.reportDelayMs ?? 200);
+  }
+
+  /** Flushes after `ms` unless a flush is already scheduled. */
+  private armReportTimer(ms: number, options: { unref?: boolean } = {}): void {
+    if (this.reportTimer) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      void this.flushReports(false);
+    }, ms);
+    if (options.unref) this.reportTimer.unref();
   }
 
   /** Sends buffered outcomes; on failure keeps them for the next attempt (or gives up when final). */
@@ -507,13 +512,8 @@ export class ExecutorPool {
       } catch (err) {
         this.unreported = batch.concat(this.unreported);
         this.logger.warn({ err, n: batch.length }, 'reporting results failed; will retry');
-        if (!final && !this.reportTimer) {
-          this.reportTimer = setTimeout(() => {
-            this.reportTimer = undefined;
-            void this.flushReports(false);
-          }, this.options.errorBackoffMs ?? 5000);
-          this.reportTimer.unref();
-        }
+        // A retry after a failed report does not keep the process alive on its own.
+        if (!final) this.armReportTimer(this.options.errorBackoffMs ?? 5000, { unref: true });
       } finally {
         this.reporting = null;
       }

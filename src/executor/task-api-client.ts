@@ -53,12 +53,14 @@ export class TaskApiClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     let res: Response;
+    let text: string;
     try {
       res = await fetch(`${this.base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
+      // Reading the body can fail too (the timeout or a reset connection mid-body).
+      text = await res.text();
     } catch (err) {
       throw new TaskApiError(`${path}: ${(err as Error).message}`);
     }
-    const text = await res.text();
     if (!res.ok) throw new TaskApiError(`${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
     let json: unknown;
     try {

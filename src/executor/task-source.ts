@@ -66,27 +66,20 @@ export class StoreTaskSource implements TaskSource {
   }
 
   async report(outcomes: readonly EpisodeOutcome[]): Promise<ReportSummary> {
-    const scored = outcomes.filter((o) => o.fault !== 'executor');
-    const summary: ReportSummary = this.store.tasks.submit(
+    return this.store.tasks.submit(
       this.executorId,
-      scored.map((o) => ({
+      outcomes.map((o) => ({
         taskUuid: o.taskUuid,
         success: o.success,
         score: o.score,
         total_reward: o.totalReward,
         timesteps: o.timesteps,
         error: o.error,
+        fault: o.fault,
         ...latencyFields(o),
       })),
+      this.maxAttempts,
     );
-    for (const o of outcomes.filter((x) => x.fault === 'executor')) {
-      const verdict = this.store.tasks.releaseForRetry(this.executorId, o.taskUuid, o.error ?? 'executor fault', this.maxAttempts);
-      if (verdict === 'rejected') {
-        summary.rejected += 1;
-        summary.errors.push(`Task ${o.taskUuid}: not found or not assigned to executor`);
-      } else summary.accepted += 1;
-    }
-    return summary;
   }
 
   async renew(taskUuids: readonly string[]): Promise<void> {
@@ -138,8 +131,9 @@ export class ApiTaskSource implements TaskSource {
     return this.client.submit(this.executorId, outcomes.map(wireResult));
   }
 
+  /** In chunks: a pool holds up to workers × episodes per worker tasks, more than one request may carry. */
   async renew(taskUuids: readonly string[]): Promise<void> {
-    if (taskUuids.length > 0) await this.client.heartbeat(this.executorId, taskUuids);
+    for (const chunk of chunks(taskUuids)) await this.client.heartbeat(this.executorId, chunk);
   }
 
   /**
@@ -147,8 +141,7 @@ export class ApiTaskSource implements TaskSource {
    * backend without that route they come back as executor faults instead (one attempt each).
    */
   async abandon(taskUuids: readonly string[], reason: string): Promise<void> {
-    for (let i = 0; i < taskUuids.length; i += 100) {
-      const chunk = taskUuids.slice(i, i + 100);
+    for (const chunk of chunks(taskUuids)) {
       if ((await this.client.release(this.executorId, chunk)) !== null) continue;
       await this.client.submit(
         this.executorId,
@@ -156,6 +149,15 @@ export class ApiTaskSource implements TaskSource {
       );
     }
   }
+}
+
+/** Task uuids per heartbeat, release or fallback submit (the task API takes at most 1000 per call). */
+const UUIDS_PER_REQUEST = 100;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += UUIDS_PER_REQUEST) out.push(items.slice(i, i + UUIDS_PER_REQUEST));
+  return out;
 }
 
 export function taskFromWire(t: WireTask): ExecutorTask {

@@ -5,15 +5,16 @@
  */
 import { ManipulationEnv, type ImageHook } from '../sim/env.ts';
 import { episodePolicySeed, episodeTaskSeed, runEpisode } from '../sim/episode.ts';
+import { rendererImageHook } from '../sim/evaluation.ts';
 import { loadMujoco } from '../sim/mujoco.ts';
 import type { Policy } from '../sim/policies.ts';
 import type { EnvId } from '../sim/registry.ts';
-import { CameraRenderer, type RenderScene } from '../sim/render/index.ts';
+import { CameraRenderer } from '../sim/render/index.ts';
 import { generateTask } from '../sim/tasks.ts';
 
 /** An image hook drawing the miner cameras with the TypeScript ray caster. */
 export function cameraImageHook(renderer = new CameraRenderer({ backend: 'ts' })): ImageHook {
-  return (view) => renderer.observe([{ model: view.model, data: view.data } as unknown as RenderScene])[0]!;
+  return rendererImageHook(renderer);
 }
 
 export interface MinerEpisode {

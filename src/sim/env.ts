@@ -526,7 +526,7 @@ export class ManipulationEnv implements SimView {
       hand: this.bodyPos('hand'),
       mocap: Array.from(this.views.mocapPos.subarray(3 * this.mocapIndex, 3 * this.mocapIndex + 3)) as Vec3,
       tcp: this.tcp(),
-      gripperDistance: Math.min(1, Math.max(0, separation / FINGER_OPEN_SEPARATION)),
+      gripperDistance: gripperDistance(separation),
       gripper: gripperClosedness(separation),
       object: measured.object,
       objectQuat: measured.objectQuat,
@@ -690,7 +690,7 @@ export class ManipulationEnv implements SimView {
     return {
       hand: this.bodyPos('hand'),
       tcp: this.tcp(),
-      gripperDistance: Math.min(1, Math.max(0, this.fingerSeparation() / FINGER_OPEN_SEPARATION)),
+      gripperDistance: gripperDistance(this.fingerSeparation()),
       object: measured.object,
       goal: this.goal,
       leftPad: this.siteById(this.leftPadSite),
@@ -730,6 +730,11 @@ export class ManipulationEnv implements SimView {
     if (this.images && this.imageHook) Object.assign(observation, this.imageHook(this));
     return observation;
   }
+}
+
+/** Finger separation / 0.1, clipped to [0, 1] (MetaWorld's obs[3]: 1 open, 0.3 closed on nothing). */
+function gripperDistance(separation: number): number {
+  return Math.min(1, Math.max(0, separation / FINGER_OPEN_SEPARATION));
 }
 
 /** 0 with the fingers fully open … 1 fully closed on nothing. */

@@ -5,11 +5,11 @@
  */
 import { ManipulationEnv, type ImageHook } from './env.ts';
 import { episodePolicySeed, episodeTaskSeed, runEpisode } from './episode.ts';
-import { loadMujoco } from './mujoco.ts';
+import { loadMujoco, type Mujoco } from './mujoco.ts';
 import type { Policy } from './policies.ts';
 import type { EnvId } from './registry.ts';
 import { generateTask } from './tasks.ts';
-import { CameraRenderer, type RenderScene } from './render/index.ts';
+import { CameraRenderer } from './render/index.ts';
 
 export interface EnvSummary {
   episodes: number;
@@ -45,12 +45,24 @@ export interface EvaluationOptions {
   onEpisode?(envId: EnvId, index: number, result: { success: boolean; steps: number; error?: string }): void;
 }
 
+/** An image hook that draws the renderer's cameras of the environment after every reset and step. */
+export function rendererImageHook(renderer: CameraRenderer): ImageHook {
+  return (view) => renderer.observe([view])[0]!;
+}
+
 export async function evaluatePolicy(options: EvaluationOptions): Promise<EvaluationSummary> {
   const started = performance.now();
   const mujoco = await loadMujoco();
   // One renderer for the whole run: policies that see images get exactly what a miner receives.
   const renderer = options.images === false ? null : new CameraRenderer();
-  const imageHook: ImageHook | undefined = renderer ? (view) => renderer.observe([view as unknown as RenderScene])[0]! : undefined;
+  try {
+    return await evaluateWith(mujoco, renderer ? rendererImageHook(renderer) : undefined, options, started);
+  } finally {
+    renderer?.destroy();
+  }
+}
+
+async function evaluateWith(mujoco: Mujoco, imageHook: ImageHook | undefined, options: EvaluationOptions, started: number): Promise<EvaluationSummary> {
   const envs: Record<string, EnvSummary> = {};
   let totalSteps = 0;
   let policyName = '';

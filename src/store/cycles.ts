@@ -108,25 +108,26 @@ export class Cycles {
     ).map((r) => ({ uid: r.uid, hotkey: r.hotkey, endpoint: r.endpoint, repo: r.repo, revision: r.revision, commitBlock: r.commit_block }));
   }
 
-  private elapsedSeconds(c: CycleRow): number {
+  /** Seconds since an existing cycle started; throws for an unknown id. */
+  private elapsedSeconds(cycleId: number): number {
+    const c = this.get(cycleId);
+    if (!c) throw new Error(`cycle ${cycleId} not found`);
     return Math.max(0, (this.clock.now().getTime() - Date.parse(c.startedAt)) / 1000);
   }
 
   /** Marks a running cycle completed. Call inside the transaction that stores its results. */
   complete(cycleId: number): void {
-    const c = this.get(cycleId);
-    if (!c) throw new Error(`cycle ${cycleId} not found`);
+    const elapsed = this.elapsedSeconds(cycleId);
     this.db
       .prepare(`UPDATE evaluation_cycles SET status = 'completed', completed_at = ?, duration_seconds = ? WHERE id = ? AND status = 'running'`)
-      .run(isoNow(this.clock), this.elapsedSeconds(c), cycleId);
+      .run(isoNow(this.clock), elapsed, cycleId);
   }
 
   fail(cycleId: number, message: string): void {
-    const c = this.get(cycleId);
-    if (!c) throw new Error(`cycle ${cycleId} not found`);
+    const elapsed = this.elapsedSeconds(cycleId);
     this.db
       .prepare(`UPDATE evaluation_cycles SET status = 'failed', completed_at = ?, duration_seconds = ?, error_message = ? WHERE id = ? AND status IN ('pending', 'running')`)
-      .run(isoNow(this.clock), this.elapsedSeconds(c), message, cycleId);
+      .run(isoNow(this.clock), elapsed, message, cycleId);
   }
 
   get(cycleId: number): CycleRow | undefined {

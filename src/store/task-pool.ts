@@ -62,6 +62,8 @@ export interface TaskRow {
 
 export interface SubmittedResult extends TaskResultPayload {
   taskUuid: string;
+  /** `executor`: not the miner's failure, so not scored; the task goes back for another attempt. */
+  fault?: 'miner' | 'executor' | null;
 }
 
 export interface SubmitOutcome {
@@ -142,6 +144,8 @@ export class TaskPool {
   private readonly insertStmt;
   private readonly submitStmt;
   private readonly countPendingStmt;
+  private readonly countsStmt;
+  private readonly cycleCountsStmt;
   /** Claim statements by number of env filters (prepared once each). */
   private readonly claimStmts = new Map<number, Statement>();
 
@@ -162,6 +166,9 @@ export class TaskPool {
       `SELECT coalesce(sum(n), 0) AS n FROM task_counts WHERE status = 'pending'
          AND cycle_id IN (SELECT id FROM evaluation_cycles WHERE status = 'running')`,
     );
+    // task_counts is kept by triggers: counting by status never scans task_pool.
+    this.countsStmt = db.prepare('SELECT status, sum(n) AS n FROM task_counts GROUP BY status');
+    this.cycleCountsStmt = db.prepare('SELECT status, n FROM task_counts WHERE cycle_id = ?');
   }
 
   onChange(listener: () => void): () => void {
@@ -223,13 +230,20 @@ export class TaskPool {
 
   /**
    * Records results. Each is accepted only from the executor the task is assigned to while it is
-   * still assigned, so double and late submissions (after a stale reclaim) are rejected.
+   * still assigned, so double and late submissions (after a stale reclaim) are rejected. Results
+   * marked as executor faults are not scored: like `releaseForRetry`, they put the task back until
+   * `maxAttempts` is used up.
    */
-  submit(executorId: string, results: readonly SubmittedResult[]): SubmitOutcome {
+  submit(executorId: string, results: readonly SubmittedResult[], maxAttempts = 3): SubmitOutcome {
     const outcome: SubmitOutcome = { accepted: 0, rejected: 0, errors: [] };
+    const notAssigned = (taskUuid: string) => {
+      outcome.rejected += 1;
+      outcome.errors.push(`Task ${taskUuid}: not found or not assigned to executor`);
+    };
     const now = isoNow(this.clock);
     this.db.transaction(() => {
       for (const r of results) {
+        if (r.fault === 'executor') continue;
         const payload: TaskResultPayload = {
           success: r.success,
           score: r.score,
@@ -244,14 +258,16 @@ export class TaskPool {
           const fault: TaskFault | null = r.success ? null : 'miner';
           const info = this.submitStmt.run(status, now, JSON.stringify(payload), fault, r.taskUuid, executorId);
           if (info.changes === 1) outcome.accepted += 1;
-          else {
-            outcome.rejected += 1;
-            outcome.errors.push(`Task ${r.taskUuid}: not found or not assigned to executor`);
-          }
+          else notAssigned(r.taskUuid);
         } catch (err) {
           outcome.rejected += 1;
           outcome.errors.push(`Task ${r.taskUuid}: ${(err as Error).message}`);
         }
+      }
+      for (const r of results) {
+        if (r.fault !== 'executor') continue;
+        if (this.retryAssigned(executorId, r.taskUuid, r.error ?? 'executor fault', maxAttempts) === 'rejected') notAssigned(r.taskUuid);
+        else outcome.accepted += 1;
       }
     }).immediate();
     if (outcome.accepted > 0) this.notify();
@@ -264,15 +280,18 @@ export class TaskPool {
    * an executor fault, which scoring ignores and the coverage rule counts.
    */
   releaseForRetry(executorId: string, taskUuid: string, error: string, maxAttempts: number): 'retry' | 'exhausted' | 'rejected' {
-    const verdict = this.db.transaction(() => {
-      const row = this.db
-        .prepare(`SELECT attempts FROM task_pool WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`)
-        .get(taskUuid, executorId) as { attempts: number } | undefined;
-      if (!row) return 'rejected' as const;
-      return this.recordInfraFailure(taskUuid, row.attempts + 1, error, maxAttempts);
-    }).immediate();
+    const verdict = this.db.transaction(() => this.retryAssigned(executorId, taskUuid, error, maxAttempts)).immediate();
     if (verdict !== 'rejected') this.notify();
     return verdict;
+  }
+
+  /** `releaseForRetry` without its transaction and notification. */
+  private retryAssigned(executorId: string, taskUuid: string, error: string, maxAttempts: number): 'retry' | 'exhausted' | 'rejected' {
+    const row = this.db
+      .prepare(`SELECT attempts FROM task_pool WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`)
+      .get(taskUuid, executorId) as { attempts: number } | undefined;
+    if (!row) return 'rejected';
+    return this.recordInfraFailure(taskUuid, row.attempts + 1, error, maxAttempts);
   }
 
   private recordInfraFailure(taskUuid: string, attempts: number, error: string, maxAttempts: number): 'retry' | 'exhausted' {
@@ -376,25 +395,31 @@ export class TaskPool {
     return (this.db.prepare(`SELECT * FROM task_pool WHERE cycle_id = ? AND status IN ('completed', 'failed') ORDER BY id`).all(cycleId) as RawTaskRow[]).map(toTask);
   }
 
+  /** Task counts by status (from the trigger-kept `task_counts`); scope is one cycle or, with null, the whole pool. */
+  counts(cycleId: number | null): Record<TaskStatus, number> {
+    const rows = (cycleId === null ? this.countsStmt.all() : this.cycleCountsStmt.all(cycleId)) as { status: TaskStatus; n: number }[];
+    const counts: Record<TaskStatus, number> = { pending: 0, assigned: 0, completed: 0, failed: 0 };
+    for (const r of rows) counts[r.status] += r.n;
+    return counts;
+  }
+
   /** Counts by status; scope is one cycle or, with null, the whole pool. */
   stats(cycleId: number | null): PoolStats {
-    const where = cycleId === null ? '' : 'WHERE cycle_id = ?';
+    const counts = this.counts(cycleId);
+    const cycleFilter = cycleId === null ? '' : 'AND cycle_id = ?';
     const args = cycleId === null ? [] : [cycleId];
-    const rows = this.db
-      .prepare(
-        `SELECT status, count(*) AS n, sum(fault IN ('executor', 'cancelled')) AS infra, count(DISTINCT assigned_to) AS executors
-         FROM task_pool ${where} GROUP BY status`,
-      )
-      .all(...args) as { status: TaskStatus; n: number; infra: number | null; executors: number }[];
-    const by = (s: TaskStatus) => rows.find((r) => r.status === s);
+    const executors = this.db.prepare(`SELECT count(DISTINCT assigned_to) AS n FROM task_pool WHERE status = 'assigned' ${cycleFilter}`).get(...args) as { n: number };
+    const infra = this.db
+      .prepare(`SELECT count(*) AS n FROM task_pool WHERE status = 'failed' AND fault IN ('executor', 'cancelled') ${cycleFilter}`)
+      .get(...args) as { n: number };
     return {
-      totalTasks: rows.reduce((a, r) => a + r.n, 0),
-      pendingTasks: by('pending')?.n ?? 0,
-      assignedTasks: by('assigned')?.n ?? 0,
-      completedTasks: by('completed')?.n ?? 0,
-      failedTasks: by('failed')?.n ?? 0,
-      activeExecutors: by('assigned')?.executors ?? 0,
-      infraFailedTasks: by('failed')?.infra ?? 0,
+      totalTasks: counts.pending + counts.assigned + counts.completed + counts.failed,
+      pendingTasks: counts.pending,
+      assignedTasks: counts.assigned,
+      completedTasks: counts.completed,
+      failedTasks: counts.failed,
+      activeExecutors: executors.n,
+      infraFailedTasks: infra.n,
     };
   }
 
@@ -409,7 +434,7 @@ export class TaskPool {
 
   /** True when the cycle has no pending or assigned task left. */
   isCycleDone(cycleId: number): boolean {
-    const row = this.db.prepare(`SELECT count(*) AS n FROM task_pool WHERE cycle_id = ? AND status IN ('pending', 'assigned')`).get(cycleId) as { n: number };
-    return row.n === 0;
+    const c = this.counts(cycleId);
+    return c.pending + c.assigned === 0;
   }
 }

@@ -483,7 +483,6 @@ export class Validator {
       case 'rate-limited':
         return Math.min(pollIntervalMs, untilBlock(outcome.nextBlock, outcome.block));
       case 'committed':
-        return Math.min(pollIntervalMs, untilBlock(outcome.revealFrom, outcome.block));
       case 'reveal-wait':
         return Math.min(pollIntervalMs, untilBlock(outcome.revealFrom, outcome.block));
       case 'awaiting-outcome':

@@ -60,27 +60,26 @@ export async function openChainFromOptions(
   }
   const logger = createLogger({ level: o.logLevel });
   const db = target.kind === 'local' || context.needDb ? openDatabase(o.db) : null;
-  let chain: ChainClient;
+  let chain: ChainClient | undefined;
+  const close = async () => {
+    try {
+      await chain?.close();
+    } finally {
+      db?.close();
+    }
+  };
   try {
     chain = await openChain({ spec: o.chain, db: db ?? undefined, dbLabel: o.db, logger });
+    const local = chain instanceof LocalChain ? chain : null;
+    if (local) {
+      const { created } = local.ensureSubnet(o.netuid);
+      if (created) context.stderr.write(`local chain: created subnet ${o.netuid} with default hyperparameters\n`);
+    }
+    return { chain, db, local, close };
   } catch (err) {
-    db?.close();
+    await close().catch(() => undefined);
     throw err;
   }
-  const local = chain instanceof LocalChain ? chain : null;
-  if (local) {
-    const { created } = local.ensureSubnet(o.netuid);
-    if (created) context.stderr.write(`local chain: created subnet ${o.netuid} with default hyperparameters\n`);
-  }
-  return {
-    chain,
-    db,
-    local,
-    async close() {
-      await chain.close();
-      db?.close();
-    },
-  };
 }
 
 export const commitCommand = defineCommand({

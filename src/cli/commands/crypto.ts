@@ -1,19 +1,26 @@
 import path from 'node:path';
 import { CliUsageError, defineCommand, opt } from '../command.ts';
 import { buildPublicKeyCommitment } from '../../chain/commitment.ts';
-import { CryptoError, defaultKeyDirectory, publicKeyFromPrivate, readPrivateKeyFile, writeKeypairFiles } from '../../chain/crypto.ts';
+import { CryptoError, defaultKeyDirectory, loadPrivateKey, publicKeyFromPrivate, readPrivateKeyFile, writeKeypairFiles } from '../../chain/crypto.ts';
 import { expandHome } from '../../chain/keys.ts';
 import { CHAIN_OPTIONS, HOTKEY_OPTIONS, hotkeyFromOptions, openChainFromOptions } from './commit.ts';
 
-function privateKeyFrom(options: { privateKey?: string; privateKeyFile?: string }): string {
+/** The operator private key given as hex or as a key file (validated; `~` expanded), or undefined when neither is given. */
+export function privateKeyOption(hex: string | undefined, file: string | undefined): string | undefined {
   try {
-    if (options.privateKey) return (publicKeyFromPrivate(options.privateKey), options.privateKey.trim().toLowerCase());
-    if (options.privateKeyFile) return readPrivateKeyFile(expandHome(options.privateKeyFile));
+    if (hex) return (loadPrivateKey(hex), hex.trim().toLowerCase());
+    if (file) return readPrivateKeyFile(expandHome(file));
   } catch (err) {
     if (err instanceof CryptoError) throw new CliUsageError(err.message);
     throw err;
   }
-  throw new CliUsageError('give --private-key HEX or --private-key-file FILE');
+  return undefined;
+}
+
+function privateKeyFrom(options: { privateKey?: string; privateKeyFile?: string }): string {
+  const key = privateKeyOption(options.privateKey, options.privateKeyFile);
+  if (key === undefined) throw new CliUsageError('give --private-key HEX or --private-key-file FILE');
+  return key;
 }
 
 const KEY_SOURCE = {

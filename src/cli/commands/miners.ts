@@ -1,7 +1,7 @@
-import { CliUsageError, defineCommand, opt } from '../command.ts';
+import { defineCommand, opt } from '../command.ts';
 import { discoverMiners } from '../../chain/discovery.ts';
-import { CryptoError, loadPrivateKey, readPrivateKeyFile } from '../../chain/crypto.ts';
 import { CHAIN_OPTIONS, openChainFromOptions } from './commit.ts';
+import { privateKeyOption } from './crypto.ts';
 
 export const minersCommand = defineCommand({
   path: ['miners'],
@@ -15,14 +15,7 @@ export const minersCommand = defineCommand({
     json: opt.flag('Print JSON', { env: false }),
   },
   async run({ options, stdout, stderr }) {
-    let privateKey: string | undefined;
-    try {
-      if (options.backendPrivateKey) privateKey = (loadPrivateKey(options.backendPrivateKey), options.backendPrivateKey.trim().toLowerCase());
-      else if (options.backendPrivateKeyFile) privateKey = readPrivateKeyFile(options.backendPrivateKeyFile);
-    } catch (err) {
-      if (err instanceof CryptoError) throw new CliUsageError(err.message);
-      throw err;
-    }
+    const privateKey = privateKeyOption(options.backendPrivateKey, options.backendPrivateKeyFile);
     const opened = await openChainFromOptions(options, { stderr });
     try {
       const snapshot = await opened.chain.snapshot(options.netuid);

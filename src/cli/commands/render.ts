@@ -48,8 +48,9 @@ export const renderCommand = defineCommand({
     const envId = options.env;
 
     const env = await ManipulationEnv.create(envId, { images: false, endOnSuccess: false, maxSteps: Math.max(options.steps, 1) });
-    const renderer = new CameraRenderer({ width: options.size, height: options.size, cameras, backend: options.backend });
+    let renderer: CameraRenderer | undefined;
     try {
+      renderer = new CameraRenderer({ width: options.size, height: options.size, cameras, backend: options.backend });
       const task = generateTask(envId, options.seed);
       let observation = env.reset(task);
       const policy = options.policy === 'zero' ? zeroPolicy : createInProcessPolicy(options.policy);
@@ -91,7 +92,7 @@ export const renderCommand = defineCommand({
         for (const file of files) stdout.write(`${file}\n`);
       }
     } finally {
-      renderer.destroy();
+      renderer?.destroy();
       env.close();
     }
   },
