@@ -136,6 +136,17 @@ test('a cycle with no valid commitments fails without tasks or weights', (t) =>
     t.is(store.results.latestWeights(), undefined);
   }));
 
+test('a cycle whose tasks cannot be stored fails instead of staying running empty', (t) =>
+  withStore(async ({ store, clock }) => {
+    const runner = new CycleRunner(store, staticChain([{ uid: 1, hotkey: 'a', block: 1 }]), settings(), clock);
+    store.db.exec(`CREATE TRIGGER refuse_tasks BEFORE INSERT ON task_pool BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    const outcome = await runner.runNew();
+    t.like(outcome, { status: 'failed' });
+    t.regex((outcome as { error: string }).error, /Could not create the cycle's tasks: disk says no/);
+    t.is(store.cycles.current(), undefined, 'nothing left running');
+    t.is(store.cycles.get(outcome.cycleId!)!.status, 'failed');
+  }));
+
 test('a cycle times out, cancels its leftovers and publishes nothing', (t) =>
   withStore(async ({ store, clock }) => {
     const runner = new CycleRunner(store, staticChain([{ uid: 1, hotkey: 'a', block: 1 }]), settings({ cycleTimeoutSeconds: 60 }), clock);

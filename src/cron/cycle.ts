@@ -114,21 +114,30 @@ export class CycleRunner {
       log.warn({ skipped: discovery.skipped.length }, 'cycle failed: no miners with commitments');
       return { cycleId: cycle.id, status: 'failed', error: 'No miners with commitments' };
     }
-    const tasks = buildTaskSet({
-      miners: discovery.miners,
-      envIds: s.envIds,
-      episodesPerEnv: s.episodesPerEnv,
-      blockHash: snapshot.blockHash,
-      secret: this.store.settings.seedSecret(),
-    });
-    this.store.transaction(() => {
-      this.store.cycles.setMinerCount(cycle.id, discovery.miners.length);
-      this.store.cycles.saveMiners(
-        cycle.id,
-        discovery.miners.map((m) => ({ uid: m.uid, hotkey: m.hotkey, endpoint: m.endpoint, repo: m.repo, revision: m.revision, commitBlock: m.commitBlock })),
-      );
-      this.store.tasks.enqueue(cycle.id, tasks);
-    });
+    let tasks: ReturnType<typeof buildTaskSet>;
+    try {
+      tasks = buildTaskSet({
+        miners: discovery.miners,
+        envIds: s.envIds,
+        episodesPerEnv: s.episodesPerEnv,
+        blockHash: snapshot.blockHash,
+        secret: this.store.settings.seedSecret(),
+      });
+      this.store.transaction(() => {
+        this.store.cycles.setMinerCount(cycle.id, discovery.miners.length);
+        this.store.cycles.saveMiners(
+          cycle.id,
+          discovery.miners.map((m) => ({ uid: m.uid, hotkey: m.hotkey, endpoint: m.endpoint, repo: m.repo, revision: m.revision, commitBlock: m.commitBlock })),
+        );
+        this.store.tasks.enqueue(cycle.id, tasks);
+      });
+    } catch (err) {
+      // Never leave an empty cycle `running`: it would be "resumed" with nothing to wait for.
+      const message = `Could not create the cycle's tasks: ${(err as Error).message}`;
+      this.store.cycles.fail(cycle.id, message);
+      log.error({ err }, message);
+      return { cycleId: cycle.id, status: 'failed', error: message };
+    }
     log.info({ miners: discovery.miners.length, envs: s.envIds.length, episodes: s.episodesPerEnv, tasks: tasks.length }, 'cycle started');
     return this.finish(cycle, signal);
   }

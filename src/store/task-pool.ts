@@ -357,9 +357,11 @@ export class TaskPool {
    * never be submitted, so they go straight back to pending without costing an attempt.
    */
   reclaimAssignedTo(prefix: string): number {
-    return this.db
+    const n = this.db
       .prepare(`UPDATE task_pool SET status = 'pending', assigned_to = NULL, assigned_at = NULL WHERE status = 'assigned' AND substr(assigned_to, 1, ?) = ?`)
       .run(prefix.length, prefix).changes;
+    if (n > 0) this.notify();
+    return n;
   }
 
   /** Marks every unfinished task of a cycle failed (cancelled); they are not the miners' fault. */
