@@ -37,18 +37,10 @@ export interface TaskResultPayload {
   max_action_latency_ms?: number;
 }
 
-export interface TaskRow {
+/** A stored task: what was enqueued, plus its place in the lifecycle. */
+export interface TaskRow extends Required<NewTask> {
   id: number;
-  taskUuid: string;
   cycleId: number;
-  minerUid: number;
-  minerHotkey: string;
-  minerEndpoint: string;
-  minerRepo: string | null;
-  minerRevision: string | null;
-  envId: string;
-  seed: number;
-  episodeIndex: number;
   status: TaskStatus;
   assignedTo: string | null;
   assignedAt: string | null;
