@@ -1,7 +1,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnCli } from './helpers/cli.ts';
+import { spawnCli, whenClosed } from './helpers/cli.ts';
 import { tempDir, waitFor } from './helpers/store.ts';
 import { closedPort } from './helpers/policy-server.ts';
 
@@ -20,9 +20,6 @@ function startArgs(db: string, port: number, extra: string[] = []): string[] {
   return ['start', '--no-tui', '--db', db, '--port', String(port), '--demo-miners', '2', '--envs', ENVS, '--workers', '1', '--no-validate', '--cycle-cron', '0 0 1 1 *', ...extra];
 }
 
-function exited(child: import('node:child_process').ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
-}
 
 test('kinitro start publishes weights on its embedded local chain and stops cleanly', async (t) => {
   t.timeout(240_000);
@@ -47,7 +44,7 @@ test('kinitro start publishes weights on its embedded local chain and stops clea
   } finally {
     proc.child.kill('SIGTERM');
   }
-  t.is(await exited(proc.child), 0);
+  t.is(await whenClosed(proc.child), 0);
   t.regex(proc.output(), /appliance stopped/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -66,7 +63,7 @@ test('killed with SIGKILL mid-cycle, the appliance resumes the cycle: no result 
       return r.status === 200 && r.body.completed_tasks + r.body.failed_tasks >= 3;
     }, { timeoutMs: 200_000, intervalMs: 100, what: `first results (log: ${first.output().slice(-1500)})` });
     first.child.kill('SIGKILL');
-    await exited(first.child);
+    await whenClosed(first.child);
   } finally {
     first.child.kill('SIGKILL');
   }
@@ -102,6 +99,6 @@ test('killed with SIGKILL mid-cycle, the appliance resumes the cycle: no result 
   } finally {
     second.child.kill('SIGTERM');
   }
-  t.is(await exited(second.child), 0);
+  t.is(await whenClosed(second.child), 0);
   fs.rmSync(dir, { recursive: true, force: true });
 });

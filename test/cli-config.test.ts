@@ -113,7 +113,7 @@ test('kinitro api serves, reads its key from .env, and shuts down on SIGTERM', a
   } finally {
     proc.child.kill('SIGTERM');
   }
-  const code = await new Promise((resolve) => proc.child.on('exit', resolve));
+  const code = await new Promise((resolve) => proc.child.on('close', resolve));
   t.is(code, 0);
   fs.rmSync(dir, { recursive: true });
 });

@@ -51,7 +51,7 @@ test.serial('a miner that is really late still times out, stall or not', async (
     const started = Date.now();
     const err = await t.throwsAsync(pending, { instanceOf: MinerFault });
     t.is(err!.message, 'Miner action timeout at step 4');
-    t.true(Date.now() - started < 200, 'no waiting beyond the deadline once the stall ends');
+    t.true(Date.now() - started < 800, 'no waiting for the reply still ~1.1 s away once the stall ends');
   } finally {
     await client.close();
     await server.close();

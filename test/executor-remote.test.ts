@@ -37,7 +37,7 @@ test.serial('kinitro executor runs a cycle through the task API and stops cleanl
     } finally {
       child.kill('SIGTERM');
     }
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     t.is(code, 0, output());
     t.regex(output(), /executor stopped/);
     for (const uuid of uuids) {
@@ -75,7 +75,7 @@ test.serial('SIGTERM with no grace gives in-flight tasks back to the API', async
     await waitFor(() => miner.acts >= 3, { timeoutMs: 30_000, what: `episodes running; executor said:\n${output()}` });
     const signalled = Date.now();
     child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     t.is(code, 0, output());
     t.true(Date.now() - signalled < 10_000, 'no waiting for 500-step episodes');
     t.false(api.store.tasks.isCycleDone(cycle.id));

@@ -31,12 +31,12 @@ function waitFor(child: ChildProcess, output: () => string, pattern: RegExp, ms:
       clearTimeout(timer);
       child.stdout!.off('data', check);
       child.stderr!.off('data', check);
-      child.off('exit', onExit);
+      child.off('close', onExit);
     };
     // The helper's own listeners run first (registered earlier), so output() already holds the chunk.
     child.stdout!.on('data', check);
     child.stderr!.on('data', check);
-    child.once('exit', onExit);
+    child.once('close', onExit);
     check();
   });
 }
@@ -64,7 +64,7 @@ test('kinitro serve-policy serves a reference policy over the miner protocol and
   t.is(bad.status, 422);
 
   child.kill('SIGTERM');
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   t.is(code, 0);
 });
 

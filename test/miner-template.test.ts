@@ -8,7 +8,7 @@ import { cameraImageHook } from '../src/miner/evaluate.ts';
 import { initMiner, projectName } from '../src/miner/template.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import { generateTask } from '../src/sim/tasks.ts';
-import { ROOT, runCli } from './helpers/cli.ts';
+import { ROOT, runCli, whenClosed } from './helpers/cli.ts';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-miner-'));
@@ -22,7 +22,11 @@ function projectWithModules(): string {
   return dir;
 }
 
-/** Waits until the child prints a line matching `pattern`; rejects on exit or after `ms`. */
+/**
+ * Waits until the child prints a line matching `pattern`; rejects once its output has ended or after `ms`.
+ * 'close', not 'exit': npm can die of a signal before the server it started has flushed its last lines
+ * through the shared pipe.
+ */
 function waitForLine(child: ChildProcess, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -37,16 +41,13 @@ function waitForLine(child: ChildProcess, pattern: RegExp, ms: number): Promise<
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`exited with ${code} before printing ${pattern}; output:\n${out}`));
+      reject(new Error(`output ended (exit ${code ?? signal}) before ${pattern}; output:\n${out}`));
     });
   });
 }
 
-function exitCode(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
-}
 
 test('init-miner writes the template project and never overwrites existing files', async (t) => {
   const dir = path.join(tempDir(), 'Cool Miner');
@@ -138,10 +139,11 @@ test('the generated server answers the miner protocol the way the executor expec
 test('the generated project type-checks on its own', async (t) => {
   const dir = projectWithModules();
   const tsc = spawn(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = whenClosed(tsc);
   let out = '';
   tsc.stdout!.on('data', (d) => (out += d));
   tsc.stderr!.on('data', (d) => (out += d));
-  t.is(await exitCode(tsc), 0, out);
+  t.is(await done, 0, out);
 });
 
 test('the template camera helpers invert each other with the published calibration', async (t) => {

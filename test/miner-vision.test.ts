@@ -116,17 +116,16 @@ test('vision-noisy is vision plus seeded noise: reproducible per episode seed', 
   t.notDeepEqual(await run(7), await run(8));
 });
 
-test('the first reset warms the pipeline up so the first act is fast', async (t) => {
+test('the first reset warms the pipeline up, once, before the first act', async (t) => {
+  // Timing belongs to `npm run bench -- miner`; here: the warm-up happens at reset, not inside /act.
   const policy = new VisionPolicy();
+  t.false(policy.warmedUp);
   policy.reset(resetInfo('metaworld/peg-insert-v3'));
+  t.true(policy.warmedUp, 'warmed up by the first reset');
   const env = await ManipulationEnv.create('metaworld/peg-insert-v3', { images: true, imageHook: hook });
   try {
     const obs = env.reset(generateTask('metaworld/peg-insert-v3', 2));
-    const t0 = performance.now();
-    policy.act(obs);
-    const ms = performance.now() - t0;
-    // The budget is 500 ms per act including the network; a warm first frame takes tens of ms.
-    t.true(ms < 250, `first act took ${ms.toFixed(0)} ms`);
+    t.is(policy.act(obs).continuous.ee_twist!.length, 6);
   } finally {
     env.close();
   }

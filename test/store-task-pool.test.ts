@@ -241,7 +241,7 @@ function startClaimer(file: string, id: string) {
   const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
   const done = new Promise<string[]>((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`claimer exited ${code}`))));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`claimer exited ${code}`))));
   });
   return { ready, done, go: () => child.send('go') };
 }

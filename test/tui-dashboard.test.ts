@@ -204,7 +204,7 @@ test('a flood of log lines is bounded by the scrollback and does not stall', asy
     const started = performance.now();
     for (let i = 0; i < 5000; i++) term.dashboard.appendLog(`${JSON.stringify({ level: 30, time: Date.now(), component: 'api', msg: 'request', n: i })}\n`);
     const appendMs = performance.now() - started;
-    t.true(appendMs < 1500, `5000 appends took ${appendMs.toFixed(0)} ms`);
+    t.true(appendMs < 10_000, `5000 appends took ${appendMs.toFixed(0)} ms`);
     t.is(writes, 0, 'appending never draws synchronously');
     await until('the newest line', () => term.text().includes('n=4999'));
     t.true(writes <= 3, `one throttled redraw for the whole flood (${writes} writes)`);

@@ -235,7 +235,7 @@ test('close() aborts a snapshot stuck on a server that never answers', async (t)
     const started = Date.now();
     source.close();
     await t.throwsAsync(pending, { instanceOf: ApiRequestError });
-    t.true(Date.now() - started < 1000, 'aborted at once, not after the 30 s deadline');
+    t.true(Date.now() - started < 10_000, 'aborted at once, not after the 30 s deadline');
   } finally {
     server.closeAllConnections();
     server.close();

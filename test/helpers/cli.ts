@@ -36,3 +36,12 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   child.stderr!.on('data', (d) => (out += d));
   return { child, output: () => out };
 }
+
+/**
+ * Resolves with the exit code once the child has exited and its output has been read to the end
+ * ('close', not 'exit': the last lines can still be in the pipe when 'exit' fires).
+ */
+export function whenClosed(child: ChildProcess): Promise<number | null> {
+  const ended = (child.exitCode !== null || child.signalCode !== null) && child.stdout?.closed !== false && child.stderr?.closed !== false;
+  return ended ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('close', (code) => resolve(code)));
+}

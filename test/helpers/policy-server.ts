@@ -30,6 +30,8 @@ export interface PolicyServer {
 
 export async function startPolicyServer(behaviour: Behaviour = 'normal', options: { action?: (obs: any) => unknown; slowMs?: number } = {}): Promise<PolicyServer> {
   const state = { resets: [] as unknown[], acts: 0, lastAct: undefined as unknown, connections: 0 };
+  /** Pending replies of a slow miner, cancelled on close so a long delay never outlives the test. */
+  const replies = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
@@ -50,9 +52,14 @@ export async function startPolicyServer(behaviour: Behaviour = 'normal', options
         const obs = (state.lastAct as { obs: unknown }).obs;
         const action = options.action ? options.action(obs) : { continuous: { ee_twist: [0.1, 0, 0, 0, 0, 0], gripper: [0] } };
         switch (behaviour) {
-          case 'slow':
-            setTimeout(() => json(200, { action }), options.slowMs ?? 2000);
+          case 'slow': {
+            const timer = setTimeout(() => {
+              replies.delete(timer);
+              json(200, { action });
+            }, options.slowMs ?? 2000);
+            replies.add(timer);
             return;
+          }
           case 'invalid-json':
             res.writeHead(200, { 'content-type': 'application/json' });
             return res.end('{"action": {"continuous": ');
@@ -99,6 +106,8 @@ export async function startPolicyServer(behaviour: Behaviour = 'normal', options
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of replies) clearTimeout(timer);
+        replies.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -88,6 +88,11 @@ export class VisionPolicy implements Policy {
     return performance.now() - started;
   }
 
+  /** False until the first reset has warmed the perception code up (or `warmUp: false` skipped it). */
+  get warmedUp(): boolean {
+    return this.warm;
+  }
+
   reset(info: PolicyResetInfo): void {
     if (!this.warm) this.warmUp();
     const envId = isEnvId(info.task.env_id) ? info.task.env_id : undefined;
