@@ -2,7 +2,7 @@ import test from 'ava';
 import { CycleRunner, DEFAULT_CYCLE_SETTINGS, type ChainReader, type CycleSettings } from '../src/cron/cycle.ts';
 import { Scheduler } from '../src/cron/scheduler.ts';
 import { buildTaskSet, taskSeed } from '../src/cron/task-set.ts';
-import { assessCoverage } from '../src/cron/coverage.ts';
+import { assessCoverage, attributeExecutorFaults } from '../src/cron/coverage.ts';
 import { buildCommitment, buildPublicKeyCommitment } from '../src/chain/commitment.ts';
 import type { Store } from '../src/store/index.ts';
 import { tempStore, waitFor, type TempStore } from './helpers/store.ts';
@@ -91,6 +91,20 @@ test('coverage rule', (t) => {
   t.false(assessCoverage({ totalTasks: 0, infraFailedTasks: 0 }, 0.9).ok);
 });
 
+test('executor faults are charged to a miner only when most other miners ran the same instance cleanly', (t) => {
+  type Outcome = 'clean' | 'executor-fault' | 'other';
+  const facts = (rows: [number, string, number, Outcome][]) => rows.map(([uid, envId, episodeIndex, outcome]) => ({ uid, envId, episodeIndex, outcome }));
+  const charged = (rows: [number, string, number, Outcome][]) => [...attributeExecutorFaults(facts(rows)).charged].sort();
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean']]), [0], 'two miners: the other ran it');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault']]), [], 'alone: nothing to compare with');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault'], [3, 'e', 0, 'clean']]), [], 'a tie among the others stays infrastructure');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault'], [3, 'e', 0, 'clean'], [4, 'e', 0, 'clean']]), [0, 1], 'two against two clean others each');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'other'], [3, 'e', 1, 'clean']]), [], 'miner errors and other instances prove nothing');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'f', 0, 'clean']]), [], 'another environment is another instance');
+  const result = attributeExecutorFaults(facts([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault']]));
+  t.is(result.uncharged, 2);
+});
+
 test('a whole cycle: discovery, shared tasks, scoring, and weights published in one go', (t) =>
   withStore(async ({ store, clock }) => {
     const chain = staticChain([
@@ -163,12 +177,44 @@ test('a cycle times out, cancels its leftovers and publishes nothing', (t) =>
 test('the coverage rule fails a cycle whose executors kept crashing', (t) =>
   withStore(async ({ store, clock }) => {
     const runner = new CycleRunner(store, staticChain([{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }]), settings(), clock);
-    const exec = scriptedExecutor(store, (uid) => (uid === 2 ? 'executor-fault' : true));
+    // An outage: episodes 0 and 1 crash for every miner, so no miner is to blame.
+    const exec = scriptedExecutor(store, (uid, env, ep) => (ep < 2 ? 'executor-fault' : true));
     const outcome = await runner.runNew();
     await exec.stop();
     t.is(outcome.status, 'failed');
-    t.regex((outcome as { error: string }).error, /Insufficient coverage: 6 of 12 tasks/);
+    t.regex((outcome as { error: string }).error, /Insufficient coverage: 8 of 12 tasks/);
     t.is(store.results.latestWeights(), undefined, 'no weights: an outage must not crown the earliest committer');
+  }));
+
+test('a miner whose tasks always crash the executor is charged with them and cannot block the weights', (t) =>
+  withStore(async ({ store, clock }) => {
+    const miners = [{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }, { uid: 3, hotkey: 'c', block: 3 }];
+    const runner = new CycleRunner(store, staticChain(miners), settings(), clock);
+    const exec = scriptedExecutor(store, (uid) => (uid === 1 ? 'executor-fault' : true));
+    const outcome = await runner.runNew();
+    await exec.stop();
+    t.is(outcome.status, 'completed', 'a third of the tasks faulted, yet the same instances ran for the others');
+    const scores = store.results.scoresForCycle(outcome.cycleId!);
+    const first = scores.filter((s) => s.uid === 1);
+    t.is(first.length, ENVS.length);
+    t.true(first.every((s) => s.successRate === 0 && s.episodesCompleted === 3 && s.episodesFailed === 3), 'charged as failed episodes');
+    const weights = store.results.latestWeights()!;
+    t.is(weights.cycleId, outcome.cycleId!);
+    // The earliest committer gets only what softmax leaves a zero-point miner, like uid 3.
+    t.is(weights.weights['1'], weights.weights['3']);
+    t.true(weights.weights['2']! > 0.9, 'the best honest miner takes the subsets');
+  }));
+
+test('a miner cannot drop the episodes it is losing by crashing the executor on them', (t) =>
+  withStore(async ({ store, clock }) => {
+    const miners = [{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }];
+    const runner = new CycleRunner(store, staticChain(miners), settings(), clock);
+    const exec = scriptedExecutor(store, (uid, env, ep) => (uid === 1 && ep === 0 ? 'executor-fault' : true));
+    const outcome = await runner.runNew();
+    await exec.stop();
+    t.is(outcome.status, 'completed');
+    const first = store.results.scoresForCycle(outcome.cycleId!).filter((s) => s.uid === 1);
+    t.true(first.every((s) => s.episodesCompleted === 3 && Math.abs(s.successRate - 2 / 3) < 1e-12), JSON.stringify(first));
   }));
 
 test('a few executor faults are retried and the cycle still completes', (t) =>

@@ -33,6 +33,8 @@ test('an older database is upgraded in place and keeps its data', (t) => {
   const store = Store.open(file);
   t.is(schemaVersion(store.db), SCHEMA_VERSION);
   t.is(store.cycles.get(1)?.blockNumber, 42);
+  const plan = store.db.prepare('EXPLAIN QUERY PLAN SELECT * FROM computed_weights WHERE cycle_id = ?').all(1) as { detail: string }[];
+  t.regex(plan.map((p) => p.detail).join(' '), /idx_weights_cycle/, 'weights by cycle use the index added by a later migration');
   store.close();
   fs.rmSync(dir, { recursive: true });
 });

@@ -29,3 +29,55 @@ export function assessCoverage(input: CoverageInput, minCoverage: number): Cover
   }
   return { ok: true, coverage, message: `coverage ${pct(coverage)}` };
 }
+
+/** What the attribution rule needs to know about one finished task of a cycle. */
+export interface FinishedTaskFacts {
+  uid: number;
+  envId: string;
+  episodeIndex: number;
+  /**
+   * `clean`: the episode ran to its end (success or step limit) with no error at all;
+   * `executor-fault`: it exhausted its retry budget on executor faults (worker crashes, simulator errors);
+   * `other`: anything else (a miner error, a cancelled task), which proves nothing about the instance.
+   */
+  outcome: 'clean' | 'executor-fault' | 'other';
+}
+
+export interface FaultAttribution {
+  /** Indexes (into the input) of executor-faulted tasks charged to their miner as failed episodes. */
+  charged: Set<number>;
+  /** Executor-faulted tasks left as infrastructure failures (not scored; counted by the coverage rule). */
+  uncharged: number;
+}
+
+/**
+ * Decides which executor faults are really the miner's doing. Every miner of a cycle faces the same task
+ * instances (env, episode index → same seed), the simulator is deterministic, and a faulted task has been
+ * retried up to its attempt budget. So when an instance kept failing for one miner but ran to its end,
+ * error-free, for a strict majority of the other miners, the difference is the miner's actions: the task
+ * counts as a failed episode for that miner. Without this, a miner that can make the simulator fail could drop
+ * the episodes it is losing, or (failing all of its tasks) push the cycle under the coverage rule and
+ * block every miner's weights. A fault shared by most miners on an instance stays an infrastructure fault.
+ */
+export function attributeExecutorFaults(tasks: readonly FinishedTaskFacts[]): FaultAttribution {
+  const byInstance = new Map<string, { clean: Set<number>; faulted: Set<number> }>();
+  tasks.forEach((task) => {
+    if (task.outcome === 'other') return;
+    const key = `${task.envId}\u0000${task.episodeIndex}`;
+    let entry = byInstance.get(key);
+    if (!entry) byInstance.set(key, (entry = { clean: new Set(), faulted: new Set() }));
+    (task.outcome === 'executor-fault' ? entry.faulted : entry.clean).add(task.uid);
+  });
+  const charged = new Set<number>();
+  let uncharged = 0;
+  tasks.forEach((task, index) => {
+    if (task.outcome !== 'executor-fault') return;
+    const entry = byInstance.get(`${task.envId}\u0000${task.episodeIndex}`)!;
+    // A miner has one task per instance, so it sits in `faulted` only.
+    const othersClean = entry.clean.size;
+    const othersFaulted = entry.faulted.size - 1;
+    if (othersClean > 0 && othersClean > othersFaulted) charged.add(index);
+    else uncharged += 1;
+  });
+  return { charged, uncharged };
+}

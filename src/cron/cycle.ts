@@ -13,7 +13,7 @@ import { discoverMiners } from '../chain/discovery.ts';
 import type { ChainSnapshot } from '../chain/types.ts';
 import { aggregateEpisodes, computeWeights, type ScoringParams } from '../scoring/index.ts';
 import { buildTaskSet } from './task-set.ts';
-import { assessCoverage } from './coverage.ts';
+import { assessCoverage, attributeExecutorFaults } from './coverage.ts';
 
 export interface ChainReader {
   /** Reads the head and the subnet's neurons and commitments, pinned at one block. */
@@ -220,7 +220,24 @@ export class CycleRunner {
 
   private publish(cycle: CycleRow, log: Logger): CycleOutcome {
     const stats = this.store.tasks.stats(cycle.id);
-    const verdict = assessCoverage({ totalTasks: stats.totalTasks, infraFailedTasks: stats.infraFailedTasks }, this.settings.minCoverage);
+    const finished = this.store.tasks.finishedForCycle(cycle.id);
+    const resultOf = (t: (typeof finished)[number]) => t.result as { success?: boolean; total_reward?: number; error?: string | null } | null;
+    const attribution = attributeExecutorFaults(
+      finished.map((t) => ({
+        uid: t.minerUid,
+        envId: t.envId,
+        episodeIndex: t.episodeIndex,
+        outcome: t.fault === 'executor' ? 'executor-fault' : t.fault !== 'cancelled' && (resultOf(t)?.error ?? null) === null ? 'clean' : 'other',
+      })),
+    );
+    const charged = finished.filter((_, i) => attribution.charged.has(i));
+    const verdict = assessCoverage({ totalTasks: stats.totalTasks, infraFailedTasks: stats.infraFailedTasks - charged.length }, this.settings.minCoverage);
+    if (charged.length > 0) {
+      log.warn(
+        { charged: charged.length, uids: [...new Set(charged.map((t) => t.minerUid))] },
+        'executor faults charged to miners: the same task instances ran cleanly for most other miners',
+      );
+    }
     if (!verdict.ok) {
       this.store.cycles.fail(cycle.id, verdict.message);
       log.warn({ stats }, verdict.message);
@@ -228,10 +245,11 @@ export class CycleRunner {
     }
     const envIds = cycle.envIds ?? [...this.settings.envIds];
     const episodesPerEnv = cycle.episodesPerEnv ?? this.settings.episodesPerEnv;
-    const finished = this.store.tasks.finishedForCycle(cycle.id).filter((t) => t.fault !== 'executor' && t.fault !== 'cancelled');
+    const scoredTasks = finished.filter((t, i) => (t.fault !== 'executor' && t.fault !== 'cancelled') || attribution.charged.has(i));
     const aggregates = aggregateEpisodes(
-      finished.map((t) => {
-        const r = t.result as { success?: boolean; total_reward?: number; error?: string | null } | null;
+      scoredTasks.map((t) => {
+        const r = resultOf(t);
+        if (t.fault === 'executor') return { uid: t.minerUid, envId: t.envId, success: false, totalReward: 0, error: `Charged to the miner: ${r?.error ?? 'executor fault'}` };
         return { uid: t.minerUid, envId: t.envId, success: r?.success === true, totalReward: r?.total_reward ?? 0, error: r?.error ?? null };
       }),
       envIds,

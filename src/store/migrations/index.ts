@@ -5,6 +5,7 @@
 import type { Database } from 'better-sqlite3';
 import { initialSchema } from './001-initial.ts';
 import { chainSchema } from './002-chain.ts';
+import { weightsByCycle } from './003-weights-by-cycle.ts';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: Migration[] = [initialSchema, chainSchema];
+export const MIGRATIONS: Migration[] = [initialSchema, chainSchema, weightsByCycle];
