@@ -1,52 +1,19 @@
 import test from 'ava';
-import type { ChildProcess } from 'node:child_process';
 import { MinerClient } from '../src/executor/miner-client.ts';
 import { startDemoMiners } from '../src/miner/demo.ts';
 import { createMinerPolicy, MINER_POLICIES } from '../src/miner/policies/index.ts';
 import { emptyObservation } from '../src/sim/protocol.ts';
-import { runCli, spawnCli } from './helpers/cli.ts';
+import { runCli, spawnCli, waitForOutput } from './helpers/cli.ts';
 
 const task = { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' };
 const observation = { ...emptyObservation(), proprio: { ee_pos: [0, 0.6, 0.155], ee_quat: [0, 0, 0, 1], ee_vel_lin: [0, 0, 0], ee_vel_ang: [0, 0, 0], gripper: [0] } };
 
-/** Resolves with the first match of `pattern` in the child's output; rejects on exit or after `ms`. */
-function waitFor(child: ChildProcess, output: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const m = pattern.exec(output());
-      if (m) {
-        cleanup();
-        resolve(m);
-      }
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`exited with ${code}; output:\n${output()}`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`no ${pattern} within ${ms} ms; output:\n${output()}`));
-    }, ms);
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout!.off('data', check);
-      child.stderr!.off('data', check);
-      child.off('close', onExit);
-    };
-    // The helper's own listeners run first (registered earlier), so output() already holds the chunk.
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
-    child.once('close', onExit);
-    check();
-  });
-}
-
 test('kinitro serve-policy serves a reference policy over the miner protocol and stops on SIGTERM', async (t) => {
-  const { child, output } = spawnCli(['serve-policy', '--policy', 'random', '--port', '0', '--log-level', 'silent']);
+  const { child } = spawnCli(['serve-policy', '--policy', 'random', '--port', '0', '--log-level', 'silent']);
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
-  const url = (await waitFor(child, output, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000))[1]!;
+  const url = (await waitForOutput(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000))[1]!;
   const health = await (await fetch(`${url}/health`)).json();
   t.like(health, { status: 'healthy', model_loaded: true });
 

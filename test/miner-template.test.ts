@@ -1,5 +1,5 @@
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { cameraImageHook } from '../src/miner/evaluate.ts';
 import { initMiner, projectName } from '../src/miner/template.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import { generateTask } from '../src/sim/tasks.ts';
-import { ROOT, runCli, whenClosed } from './helpers/cli.ts';
+import { ROOT, runCli, waitForOutput, whenClosed } from './helpers/cli.ts';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-miner-'));
@@ -21,33 +21,6 @@ function projectWithModules(): string {
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
-
-/**
- * Waits until the child prints a line matching `pattern`; rejects once its output has ended or after `ms`.
- * 'close', not 'exit': npm can die of a signal before the server it started has flushed its last lines
- * through the shared pipe.
- */
-function waitForLine(child: ChildProcess, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${ms} ms; output:\n${out}`)), ms);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = pattern.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`output ended (exit ${code ?? signal}) before ${pattern}; output:\n${out}`));
-    });
-  });
-}
-
 
 test('init-miner writes the template project and never overwrites existing files', async (t) => {
   const dir = path.join(tempDir(), 'Cool Miner');
@@ -89,7 +62,7 @@ test('the generated server answers the miner protocol the way the executor expec
   t.teardown(() => {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
-  const m = await waitForLine(child, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, 20_000);
+  const m = await waitForOutput(child, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, 20_000);
   const url = m[1]!;
 
   const health = (await (await fetch(`${url}/health`)).json()) as { status: string; model_loaded: boolean; uptime_seconds: number };
@@ -131,7 +104,7 @@ test('the generated server answers the miner protocol the way the executor expec
   t.is((await fetch(`${url}/nope`)).status, 404);
 
   // SIGTERM to the group: the server says goodbye and exits; npm itself ends by the signal.
-  const said = waitForLine(child, /"message":"shutting down"/, 10_000);
+  const said = waitForOutput(child, /"message":"shutting down"/, 10_000);
   process.kill(-child.pid!, 'SIGTERM');
   await t.notThrowsAsync(said);
 });

@@ -526,16 +526,8 @@ function rateLimitContext(last: number, n: number, limit: number): string {
 }
 
 function toHyperparams(row: SubnetRow): SubnetHyperparams {
-  return {
-    tempo: row.tempo,
-    weightsRateLimit: row.weightsRateLimit,
-    weightsVersionKey: row.weightsVersionKey,
-    commitRevealEnabled: row.commitRevealEnabled,
-    revealPeriodEpochs: row.revealPeriodEpochs,
-    maxAllowedUids: row.maxAllowedUids,
-    minAllowedWeights: row.minAllowedWeights,
-    maxWeightsLimit: row.maxWeightsLimit,
-  };
+  const { netuid: _netuid, createdBlock: _createdBlock, ...hyperparams } = row;
+  return hyperparams;
 }
 
 function validateHyperparams(hp: SubnetHyperparams): SubnetHyperparams {

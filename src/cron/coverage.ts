@@ -60,22 +60,24 @@ export interface FaultAttribution {
  * block every miner's weights. A fault shared by most miners on an instance stays an infrastructure fault.
  */
 export function attributeExecutorFaults(tasks: readonly FinishedTaskFacts[]): FaultAttribution {
-  const byInstance = new Map<string, { clean: Set<number>; faulted: Set<number> }>();
-  tasks.forEach((task) => {
-    if (task.outcome === 'other') return;
-    const key = `${task.envId}\u0000${task.episodeIndex}`;
-    let entry = byInstance.get(key);
-    if (!entry) byInstance.set(key, (entry = { clean: new Set(), faulted: new Set() }));
-    (task.outcome === 'executor-fault' ? entry.faulted : entry.clean).add(task.uid);
-  });
+  const instanceKey = (task: FinishedTaskFacts) => `${task.envId}\u0000${task.episodeIndex}`;
+  // A miner has one task per instance, so counting tasks counts miners.
+  const byInstance = new Map<string, { clean: number; faulted: number }>();
+  for (const task of tasks) {
+    if (task.outcome === 'other') continue;
+    const key = instanceKey(task);
+    const entry = byInstance.get(key) ?? { clean: 0, faulted: 0 };
+    if (task.outcome === 'executor-fault') entry.faulted += 1;
+    else entry.clean += 1;
+    byInstance.set(key, entry);
+  }
   const charged = new Set<number>();
   let uncharged = 0;
   tasks.forEach((task, index) => {
     if (task.outcome !== 'executor-fault') return;
-    const entry = byInstance.get(`${task.envId}\u0000${task.episodeIndex}`)!;
-    // A miner has one task per instance, so it sits in `faulted` only.
-    const othersClean = entry.clean.size;
-    const othersFaulted = entry.faulted.size - 1;
+    const entry = byInstance.get(instanceKey(task))!;
+    const othersClean = entry.clean;
+    const othersFaulted = entry.faulted - 1;
     if (othersClean > 0 && othersClean > othersFaulted) charged.add(index);
     else uncharged += 1;
   });

@@ -4,18 +4,11 @@
  * that block even while extrinsics for the next block are being applied.
  */
 import type { Database } from 'better-sqlite3';
+import type { SubnetHyperparams } from '../chain/types.ts';
 
-export interface SubnetRow {
+export interface SubnetRow extends SubnetHyperparams {
   netuid: number;
   createdBlock: number;
-  tempo: number;
-  weightsRateLimit: number;
-  weightsVersionKey: number;
-  commitRevealEnabled: boolean;
-  revealPeriodEpochs: number;
-  maxAllowedUids: number;
-  minAllowedWeights: number;
-  maxWeightsLimit: number;
 }
 
 export interface NeuronRow {

@@ -23,22 +23,12 @@ export interface SubmissionKey {
   hotkey: string;
 }
 
-export interface Submission extends SubmissionKey {
+/** A stored submission: what was recorded, plus what the chain has done with it since. */
+export interface Submission extends Required<NewSubmission> {
   id: number;
-  sourceBlock: number;
-  cycleId: number | null;
-  mode: SubmissionMode;
-  uids: number[];
-  values: number[];
-  versionKey: number;
-  salt: number[] | null;
-  commitHash: string | null;
-  status: SubmissionStatus;
-  sentAtBlock: number | null;
   commitBlock: number | null;
   revealAttempts: number;
   appliedBlock: number | null;
-  error: string | null;
   createdAt: string;
   updatedAt: string;
 }

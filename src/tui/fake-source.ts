@@ -2,6 +2,7 @@
  * A DashboardSource for tests and demos: serves whatever snapshot it is given, can be made to
  * fail or to hold a snapshot open, and counts calls (to check the dashboard never overlaps them).
  */
+import { ENV_IDS } from '../sim/registry.ts';
 import type { CycleSummary, DashboardSnapshot, DashboardSource } from './types.ts';
 
 export class FakeDashboardSource implements DashboardSource {
@@ -101,16 +102,7 @@ export interface SampleOptions {
   explanation?: unknown;
 }
 
-const SAMPLE_ENVS = [
-  'metaworld/reach-v3',
-  'metaworld/push-v3',
-  'metaworld/pick-place-v3',
-  'metaworld/door-open-v3',
-  'metaworld/drawer-open-v3',
-  'metaworld/drawer-close-v3',
-  'metaworld/button-press-v3',
-  'metaworld/peg-insert-v3',
-];
+const SAMPLE_ENVS: string[] = [...ENV_IDS];
 
 /**
  * A busy appliance at `nowMs`: cycle 12 running (26 of 64 tasks done), cycle 11 completed with

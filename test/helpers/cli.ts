@@ -45,3 +45,32 @@ export function whenClosed(child: ChildProcess): Promise<number | null> {
   const ended = (child.exitCode !== null || child.signalCode !== null) && child.stdout?.closed !== false && child.stderr?.closed !== false;
   return ended ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('close', (code) => resolve(code)));
 }
+
+/**
+ * Resolves with the first match of `pattern` in what the child prints from now on; rejects once its
+ * output has ended or after `ms`. It listens for 'close', not 'exit': npm can die of a signal before a
+ * server it started has flushed its last lines through the shared pipe.
+ */
+export function waitForOutput(child: ChildProcess, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const settle = (done: () => void) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', onData);
+      child.off('close', onClose);
+      done();
+    };
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m) settle(() => resolve(m));
+    };
+    const onClose = (code: number | null, signal: NodeJS.Signals | null) =>
+      settle(() => reject(new Error(`output ended (exit ${code ?? signal}) before ${pattern}; output:\n${out}`)));
+    const timer = setTimeout(() => settle(() => reject(new Error(`no line matching ${pattern} within ${ms} ms; output:\n${out}`))), ms);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('close', onClose);
+  });
+}
