@@ -18,6 +18,7 @@ import { loadMujoco } from '../src/sim/mujoco.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import { CameraRenderer } from '../src/sim/render/index.ts';
 import { generateTask } from '../src/sim/tasks.ts';
+import { devInstance } from '../src/sim/instance.ts';
 
 /** An instant policy server: parses the observation (as a real server must) and returns a fixed action. */
 const MINER_SOURCE = `
@@ -90,6 +91,7 @@ async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number;
     minerEndpoint: minerUrl,
     envId: ENV_IDS[i % ENV_IDS.length]!,
     seed: i,
+    instance: devInstance(1, i),
     untrustedEndpoint: false,
   }));
   const source = new ListTaskSource(tasks);
@@ -181,7 +183,7 @@ function peakRate(samples: { t: number; stats: PoolStats }[], window: number): n
 async function microbench(images: boolean): Promise<void> {
   const mujoco = await loadMujoco();
   const envs = ENV_IDS.map((id) => new ManipulationEnv(mujoco, id, { maxSteps: 100_000, endOnSuccess: false, images: false }));
-  envs.forEach((env, i) => env.reset(generateTask(env.envId, i)));
+  envs.forEach((env, i) => env.reset(generateTask(env.envId, devInstance(1, i))));
   const action = { continuous: { ee_twist: [0.1, 0, 0, 0, 0, 0], gripper: [0] } };
   const time = (n: number, fn: () => void) => {
     fn();

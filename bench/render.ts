@@ -14,6 +14,7 @@ import { SceneSnapshot } from '../src/sim/render/scene-snapshot.ts';
 import { ViewBatch, prepareView } from '../src/sim/render/view-batch.ts';
 import { detectGpuMode } from '../src/sim/render/camera-renderer.ts';
 import { loadRenderFixture } from '../test/fixtures/render-scene.ts';
+import { devInstance } from '../src/sim/instance.ts';
 
 interface Timing {
   cpu: number[];
@@ -72,7 +73,7 @@ async function envScenes(count: number): Promise<{ label: string; scenes: Render
     for (let i = 0; i < count; i++) {
       const envId = ENV_IDS[i % ENV_IDS.length]!;
       const env = await ManipulationEnv.create(envId, { images: false });
-      env.reset(generateTask(envId, i));
+      env.reset(generateTask(envId, devInstance(1, i)));
       envs.push(env);
     }
     const ngeom = envs.map((e) => e.model.ngeom);

@@ -11,6 +11,7 @@ import { loadMujoco, wasmHeapBytes } from '../src/sim/mujoco.ts';
 import { OraclePolicy } from '../src/sim/policies.ts';
 import { resolveEnvSelection } from '../src/sim/registry.ts';
 import { generateTask } from '../src/sim/tasks.ts';
+import { devInstance } from '../src/sim/instance.ts';
 
 /** CPU time of this process in milliseconds (user + system); the benchmark is single-threaded. */
 function cpuMs(): number {
@@ -34,7 +35,7 @@ export default async function (args: string[]): Promise<void> {
     const policy = new OraclePolicy();
     const runEpisode = (seed: number, timing: { step: number; reset: number; steps: number }) => {
       policy.reset({ task: { env_id: envId, env_name: '', task_name: '' }, episodeSeed: seed });
-      const task = generateTask(envId, seed);
+      const task = generateTask(envId, devInstance(seed, 0));
       let t = cpuMs();
       let observation = env.reset(task);
       timing.reset += cpuMs() - t;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Store } from '../src/store/index.ts';
+import { devInstance } from '../src/sim/instance.ts';
 
 function seed(store: Store, n: number): void {
   const cycle = store.cycles.start({ blockNumber: 1, blockHash: null, envIds: ['metaworld/reach-v3'], episodesPerEnv: n });
@@ -18,6 +19,7 @@ function seed(store: Store, n: number): void {
       minerRepo: null,
       minerRevision: null,
       envId: 'metaworld/reach-v3',
+      instance: devInstance(1, i),
       seed: i,
       episodeIndex: i,
     })),

@@ -6,6 +6,7 @@ import { assessCoverage, attributeExecutorFaults } from '../src/cron/coverage.ts
 import { buildCommitment, buildPublicKeyCommitment } from '../src/chain/commitment.ts';
 import type { Store } from '../src/store/index.ts';
 import { tempStore, waitFor, type TempStore } from './helpers/store.ts';
+import { parseInstance } from '../src/sim/instance.ts';
 
 const ENVS = ['metaworld/reach-v3', 'metaworld/push-v3'];
 const HASH = '0x' + 'ab'.repeat(32);
@@ -65,21 +66,26 @@ async function withStore(fn: (ts: TempStore) => Promise<void>) {
   }
 }
 
-test('task seeds are shared by miners, differ by env and episode, and depend on the secret', (t) => {
+test('instances: one layout per (env, episode) shared by every miner, a variant per miner; 256-bit keys from the secret', (t) => {
   const miners = [1, 2, 3].map((uid) => ({ uid, hotkey: `hk${uid}`, endpoint: 'http://x', repo: null, revision: null }));
-  const tasks = buildTaskSet({ miners, envIds: ENVS, episodesPerEnv: 4, blockHash: HASH, secret: 's' });
+  const tasks = buildTaskSet({ miners, envIds: ENVS, episodesPerEnv: 4, blockHash: HASH, secret: 's', randomization: 'cued' });
   t.is(tasks.length, 3 * 2 * 4);
+  const layoutOf = (instance: string) => Buffer.from(parseInstance(instance).layout).toString('hex');
   for (const env of ENVS) {
     for (let ep = 0; ep < 4; ep++) {
-      const seeds = new Set(tasks.filter((x) => x.envId === env && x.episodeIndex === ep).map((x) => x.seed));
-      t.is(seeds.size, 1, `${env} #${ep}: every miner gets the same instance`);
+      const mine = tasks.filter((x) => x.envId === env && x.episodeIndex === ep);
+      t.is(new Set(mine.map((x) => x.seed)).size, 1, `${env} #${ep}: one wire label`);
+      t.is(new Set(mine.map((x) => layoutOf(x.instance))).size, 1, `${env} #${ep}: every miner gets the same scene`);
+      t.is(new Set(mine.map((x) => x.instance)).size, 3, `${env} #${ep}: each miner its own variant`);
     }
   }
-  t.is(new Set(tasks.map((x) => x.seed)).size, 8, 'distinct instances across env × episode');
+  t.is(new Set(tasks.map((x) => layoutOf(x.instance))).size, 8, 'distinct layouts across env × episode');
+  t.true(tasks.every((x) => parseInstance(x.instance).randomization === 'cued'));
+  const other = buildTaskSet({ miners, envIds: ENVS, episodesPerEnv: 1, blockHash: HASH, secret: 'other', randomization: 'cued' });
+  t.not(layoutOf(other[0]!.instance), layoutOf(tasks[0]!.instance), 'the layout depends on the secret');
   t.not(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('other', HASH, ENVS[0]!, 0));
   t.not(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('s', '0x' + 'cd'.repeat(32), ENVS[0]!, 0));
   t.is(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('s', HASH.toUpperCase().replace('0X', '0x'), ENVS[0]!, 0));
-  t.true(tasks.every((x) => x.seed >= 0 && x.seed <= 0x7fffffff));
   t.deepEqual(tasks.slice(0, 3).map((x) => x.minerUid), [1, 2, 3], 'interleaved across miners');
 });
 

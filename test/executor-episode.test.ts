@@ -12,13 +12,14 @@ import { RenderBatcher } from '../src/executor/render-batcher.ts';
 import { DEFAULT_EPISODE_SETTINGS, type EpisodeSettings, type ExecutorTask } from '../src/executor/types.ts';
 import { createBackend } from './helpers/kinematic-backend.ts';
 import { startPolicyServer, type PolicyServer } from './helpers/policy-server.ts';
+import { labelInstance } from './helpers/instances.ts';
 
 const forward = () => ({ continuous: { ee_twist: [0.5, 0, 0, 0, 0, 0], gripper: [0] } });
 
 async function setup(server: PolicyServer, settings: Partial<EpisodeSettings> = {}, patchEnv?: (env: EpisodeEnvironment) => EpisodeEnvironment) {
   const backend = await createBackend();
   const batcher = new RenderBatcher(backend.renderer);
-  const env = await backend.createEnvironment('metaworld/reach-v3');
+  const env = await backend.createEnvironment('metaworld/reach-v3', labelInstance(0));
   const client = new MinerClient(server.url, { actTimeoutMs: settings.actTimeoutMs ?? 2000 });
   const deps: EpisodeDeps = {
     env: patchEnv ? patchEnv(env) : env,
@@ -27,7 +28,7 @@ async function setup(server: PolicyServer, settings: Partial<EpisodeSettings> = 
     checkEndpoint: (endpoint) => checkEndpoint(endpoint, { allowPrivate: false }),
     settings: { ...DEFAULT_EPISODE_SETTINGS, actTimeoutMs: 2000, ...settings },
   };
-  const task: ExecutorTask = { taskUuid: 'u1', minerUid: 1, minerEndpoint: server.url, envId: 'metaworld/reach-v3', seed: 0, untrustedEndpoint: false };
+  const task: ExecutorTask = { taskUuid: 'u1', minerUid: 1, minerEndpoint: server.url, envId: 'metaworld/reach-v3', seed: 0, instance: labelInstance(0), untrustedEndpoint: false };
   return { deps, task, client, batcher };
 }
 

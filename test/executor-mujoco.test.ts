@@ -10,6 +10,7 @@ import type { EpisodeOutcome } from '../src/executor/types.ts';
 import { decodeImage } from '../src/sim/protocol.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import { startPolicyServer } from './helpers/policy-server.ts';
+import { labelInstance } from './helpers/instances.ts';
 
 const isFiniteArray = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 
@@ -157,6 +158,7 @@ test('summaries count errors, weight latency by actions and list error messages 
     timesteps: 0,
     error: null,
     fault: null,
+    violation: null,
     meanActionLatencyMs: null,
     maxActionLatencyMs: null,
     actionCount: 0,
@@ -164,7 +166,7 @@ test('summaries count errors, weight latency by actions and list error messages 
     timings: { resetMs: 0, simMs: 0, renderMs: 0, encodeMs: 0, actMs: 0 },
     ...o,
   });
-  const tasks = ['a', 'b', 'c', 'd'].map((u) => ({ taskUuid: u, minerUid: 0, minerEndpoint: 'x', envId: 'e', seed: 0, untrustedEndpoint: false }));
+  const tasks = ['a', 'b', 'c', 'd'].map((u) => ({ taskUuid: u, minerUid: 0, minerEndpoint: 'x', envId: 'e', seed: 0, instance: labelInstance(0), untrustedEndpoint: false }));
   const outcomes = new Map([
     ['a', outcome('a', { success: true, score: 1, totalReward: 8, timesteps: 10, stepsRun: 10, actionCount: 10, meanActionLatencyMs: 2, maxActionLatencyMs: 5 })],
     ['b', outcome('b', { error: 'Miner action timeout at step 3', fault: 'miner', stepsRun: 3, actionCount: 4, meanActionLatencyMs: 101, maxActionLatencyMs: 500 })],

@@ -11,6 +11,7 @@ import { decodeImage } from '../src/sim/protocol.ts';
 import { KINEMATIC_BACKEND_URL } from './helpers/kinematic-backend.ts';
 import { closedPort, startPolicyServer, type Behaviour, type PolicyServer } from './helpers/policy-server.ts';
 import { seedCycle, tempStore, waitFor } from './helpers/store.ts';
+import { labelInstance } from './helpers/instances.ts';
 
 const forward = () => ({ continuous: { ee_twist: [0.5, 0, 0, 0, 0, 0], gripper: [0] } });
 
@@ -21,6 +22,7 @@ function tasksFor(endpoint: string, n: number, options: { envId?: string; seed0?
     minerEndpoint: endpoint,
     envId: options.envId ?? 'metaworld/reach-v3',
     seed: (options.seed0 ?? 0) + i,
+    instance: labelInstance((options.seed0 ?? 0) + i),
     untrustedEndpoint: options.untrusted ?? false,
   }));
 }

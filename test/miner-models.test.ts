@@ -10,6 +10,7 @@ import * as M from '../src/miner/vision/models.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import type { EnvId } from '../src/sim/registry.ts';
 import { generateTask } from '../src/sim/tasks.ts';
+import { mwInstance } from './helpers/instances.ts';
 
 type Bounds = { centre: number[]; half: number[] };
 
@@ -107,9 +108,9 @@ const CASES: Case[] = [
 
 for (const c of CASES) {
   test(`the ${c.model.name} model matches ${c.envId}'s scene`, async (t) => {
-    const env = await ManipulationEnv.create(c.envId, { images: false });
+    const env = await ManipulationEnv.create(c.envId, { randomization: 'metaworld', images: false });
     try {
-      env.reset(generateTask(c.envId, 4));
+      env.reset(generateTask(c.envId, mwInstance(4)));
       const pose = c.pose(env);
       const modelled = c.model.primitives.map((p) => primitiveBounds(p, pose));
       const actual = c.geoms.map((g) => geomBounds(env, g));
@@ -128,9 +129,9 @@ for (const c of CASES) {
 }
 
 test('the task points the skills aim at agree with the scene', async (t) => {
-  const env = await ManipulationEnv.create('metaworld/peg-insert-v3', { images: false });
+  const env = await ManipulationEnv.create('metaworld/peg-insert-v3', { randomization: 'metaworld', images: false });
   try {
-    env.reset(generateTask('metaworld/peg-insert-v3', 4));
+    env.reset(generateTask('metaworld/peg-insert-v3', mwInstance(4)));
     const s = env.privileged();
     const peg = env.bodyPos('peg');
     t.true(Math.hypot(...[0, 1, 2].map((k) => peg[k]! + M.PEG_GRASP_OFFSET[k]! - s.object[k]!)) < 1e-3, 'peg grasp point');
@@ -138,27 +139,27 @@ test('the task points the skills aim at agree with the scene', async (t) => {
   } finally {
     env.close();
   }
-  const button = await ManipulationEnv.create('metaworld/button-press-v3', { images: false });
+  const button = await ManipulationEnv.create('metaworld/button-press-v3', { randomization: 'metaworld', images: false });
   try {
-    button.reset(generateTask('metaworld/button-press-v3', 4));
+    button.reset(generateTask('metaworld/button-press-v3', mwInstance(4)));
     const box = button.bodyPos('button_box');
     t.true(Math.abs(box[2] - M.BUTTON_BOX_Z) < 1e-6);
     t.true(Math.abs(box[2] + M.BUTTON_TOP_OFFSET[2] - button.privileged().object[2]) < 2e-3, 'button top at rest');
   } finally {
     button.close();
   }
-  const door = await ManipulationEnv.create('metaworld/door-open-v3', { images: false });
+  const door = await ManipulationEnv.create('metaworld/door-open-v3', { randomization: 'metaworld', images: false });
   try {
-    door.reset(generateTask('metaworld/door-open-v3', 4));
+    door.reset(generateTask('metaworld/door-open-v3', mwInstance(4)));
     const d = door.bodyPos('door');
     const handle = [d[0] + M.HINGE_FROM_DOOR[0] + M.HANDLE_POINT_IN_LEAF[0], d[1] + M.HINGE_FROM_DOOR[1] + M.HANDLE_POINT_IN_LEAF[1], M.DOOR_Z];
     t.true(Math.hypot(...[0, 1, 2].map((k) => handle[k]! - door.privileged().object[k]!)) < 1e-3, 'door handle point');
   } finally {
     door.close();
   }
-  const drawer = await ManipulationEnv.create('metaworld/drawer-open-v3', { images: false });
+  const drawer = await ManipulationEnv.create('metaworld/drawer-open-v3', { randomization: 'metaworld', images: false });
   try {
-    drawer.reset(generateTask('metaworld/drawer-open-v3', 4));
+    drawer.reset(generateTask('metaworld/drawer-open-v3', mwInstance(4)));
     const d = drawer.bodyPos('drawer');
     t.true(Math.abs(d[1] - M.DRAWER_Y) < 1e-9);
     const point = drawer.privileged().object;

@@ -10,15 +10,16 @@ import { ManipulationEnv } from '../src/sim/env.ts';
 import { ENV_IDS, type EnvId } from '../src/sim/registry.ts';
 import { projectPoint } from '../src/sim/render/index.ts';
 import { generateTask } from '../src/sim/tasks.ts';
+import { mwInstance } from './helpers/instances.ts';
 
 const hook = cameraImageHook();
 const SEEDS = [0, 1, 2, 3, 4];
 
 /** First frames of `envId` for each seed, with the environment to read the truth from. */
 async function withFrames(envId: EnvId, seeds: number[], fn: (frame: Frame, env: ManipulationEnv, seed: number) => void): Promise<void> {
-  const env = await ManipulationEnv.create(envId, { images: true, imageHook: hook });
+  const env = await ManipulationEnv.create(envId, { randomization: 'metaworld', images: true, imageHook: hook });
   try {
-    for (const seed of seeds) fn(buildFrame(env.reset(generateTask(envId, seed))), env, seed);
+    for (const seed of seeds) fn(buildFrame(env.reset(generateTask(envId, mwInstance(seed)))), env, seed);
   } finally {
     env.close();
   }
@@ -28,7 +29,7 @@ const dist = (a: readonly number[], b: readonly number[]) => Math.hypot(a[0]! - 
 
 test('the camera model projects like the renderer and its rays pass through the projected points', async (t) => {
   await withFrames('metaworld/reach-v3', [3], (frame, env) => {
-    const obs = env.reset(generateTask('metaworld/reach-v3', 3));
+    const obs = env.reset(generateTask('metaworld/reach-v3', mwInstance(3)));
     for (const name of ['corner', 'corner2']) {
       const K = obs.cam_intrinsics[name]!, E = obs.cam_extrinsics[name]!;
       const camera = new CameraModel(K, E, 84, 84);
@@ -62,7 +63,7 @@ test('colour blobs of the goal marker, triangulated from both cameras, land near
 test('silhouette fits locate the task objects within a few millimetres', async (t) => {
   const cases: [EnvId, string, (f: Frame) => number[] | undefined, (e: ManipulationEnv) => number[], number][] = [
     ['metaworld/push-v3', 'puck', (f) => P.locatePuck(f), (e) => e.privileged().object, 0.008],
-    ['metaworld/push-v3', 'push goal', (f) => P.locatePushGoal(f), (e) => e.privileged().goal, 0.01],
+    ['metaworld/push-v3', 'push goal', (f) => P.locatePushGoal(f), (e) => e.privileged().goal, 0.012],
     ['metaworld/pick-place-v3', 'pick goal (3-D)', (f) => P.locatePickGoal(f), (e) => e.privileged().goal, 0.015],
     ['metaworld/peg-insert-v3', 'hole block', (f) => P.locateHoleBlock(f), (e) => e.privileged().holeBox!, 0.006],
     ['metaworld/button-press-v3', 'button', (f) => P.locateButton(f), (e) => e.bodyPos('button_box'), 0.004],
@@ -106,10 +107,10 @@ test('each scene is recognised from its first frame (drawer-open vs drawer-close
 
 test('the table colour fingerprints a task: stable within an episode, different between tasks', async (t) => {
   const prints = new Set<string>();
-  const env = await ManipulationEnv.create('metaworld/push-v3', { images: true, imageHook: hook });
+  const env = await ManipulationEnv.create('metaworld/push-v3', { randomization: 'metaworld', images: true, imageHook: hook });
   try {
     for (const seed of SEEDS) {
-      let obs = env.reset(generateTask('metaworld/push-v3', seed));
+      let obs = env.reset(generateTask('metaworld/push-v3', mwInstance(seed)));
       const first = buildFrame(obs).fingerprint;
       t.regex(first, /^\d+,\d+,\d+\|\d+,\d+,\d+$/);
       for (let i = 0; i < 15; i++) obs = env.step({ continuous: { ee_twist: [0.5, 1, -1, 0, 0, 0], gripper: [1] } }).observation;
@@ -127,7 +128,7 @@ test('colour classes are what the scenes are made of', async (t) => {
     for (const v of frame.views) {
       const h = classHistogram(v.labels);
       t.true(h[ColourClass.Yellow]! > 80, 'the button frame is yellow');
-      t.true(h[ColourClass.Table]! > 1000, 'the table is the table');
+      t.true(h[ColourClass.Table]! > 700, 'the table is the table'); // ≈ 900–1,400 table pixels per view
       t.is(h[ColourClass.Brick], 0);
     }
   });

@@ -9,6 +9,7 @@ import { initMiner, projectName } from '../src/miner/template.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import { generateTask } from '../src/sim/tasks.ts';
 import { ROOT, runCli, waitForOutput, whenClosed } from './helpers/cli.ts';
+import { mwInstance } from './helpers/instances.ts';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-miner-'));
@@ -77,10 +78,10 @@ test('the generated server answers the miner protocol the way the executor expec
   t.is(typeof resetBody.episode_id, 'string');
 
   // A real observation with camera images, through the executor's own client (strict action parsing).
-  const env = await ManipulationEnv.create('metaworld/push-v3', { images: true, imageHook: cameraImageHook() });
+  const env = await ManipulationEnv.create('metaworld/push-v3', { randomization: 'metaworld', images: true, imageHook: cameraImageHook() });
   const client = new MinerClient(url);
   try {
-    const observation = env.reset(generateTask('metaworld/push-v3', 3));
+    const observation = env.reset(generateTask('metaworld/push-v3', mwInstance(3)));
     t.is(observation.rgb.corner?.shape.join('x'), '84x84x3');
     await client.reset({ env_id: 'metaworld/push-v3', env_name: 'metaworld', task_name: 'push-v3' });
     for (let step = 0; step < 3; step++) {
@@ -121,9 +122,9 @@ test('the generated project type-checks on its own', async (t) => {
 
 test('the template camera helpers invert each other with the published calibration', async (t) => {
   const { projectPoint, pixelRay, triangulate } = await import('../templates/miner/src/camera.ts');
-  const env = await ManipulationEnv.create('metaworld/reach-v3', { images: true, imageHook: cameraImageHook() });
+  const env = await ManipulationEnv.create('metaworld/reach-v3', { randomization: 'metaworld', images: true, imageHook: cameraImageHook() });
   try {
-    const obs = env.reset(generateTask('metaworld/reach-v3', 11));
+    const obs = env.reset(generateTask('metaworld/reach-v3', mwInstance(11)));
     const point: [number, number, number] = [0.05, 0.8, 0.12];
     const rays = ['corner', 'corner2'].map((cam) => {
       const [col, row, depth] = projectPoint(obs.cam_intrinsics[cam]!, obs.cam_extrinsics[cam]!, point);

@@ -7,6 +7,7 @@ import { ManipulationEnv } from '../src/sim/env.ts';
 import { describeEnvironment, type EnvId } from '../src/sim/registry.ts';
 import { emptyObservation, type Observation } from '../src/sim/protocol.ts';
 import { generateTask } from '../src/sim/tasks.ts';
+import { mwInstance } from './helpers/instances.ts';
 
 const hook = cameraImageHook();
 
@@ -16,7 +17,7 @@ function resetInfo(envId: EnvId, seed = 0) {
 }
 
 test('vision reaches the goal it sees, end to end', async (t) => {
-  const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: ['metaworld/reach-v3'], episodes: 2, seed: 5, maxSteps: 200 });
+  const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: ['metaworld/reach-v3'], episodes: 2, seed: 5, randomization: 'metaworld', maxSteps: 200 });
   t.deepEqual(
     result.episodes.map((e) => e.success),
     [true, true],
@@ -30,10 +31,10 @@ test('two episodes interleaved on one policy are told apart and both succeed', a
   // the policy must pair each scene with the right reset (the protocol has no episode id).
   const policy = new VisionPolicy();
   const ids: EnvId[] = ['metaworld/push-v3', 'metaworld/drawer-close-v3'];
-  const envs = await Promise.all(ids.map((id) => ManipulationEnv.create(id, { images: true, imageHook: hook, maxSteps: 250 })));
+  const envs = await Promise.all(ids.map((id) => ManipulationEnv.create(id, { randomization: 'metaworld', images: true, imageHook: hook, maxSteps: 250 })));
   try {
     for (const id of ids) policy.reset(resetInfo(id));
-    const obs: Observation[] = envs.map((env, i) => env.reset(generateTask(ids[i]!, 21)));
+    const obs: Observation[] = envs.map((env, i) => env.reset(generateTask(ids[i]!, mwInstance(21))));
     const done = [false, false];
     const success = [false, false];
     t.is(policy.taskOf(obs[1]!), 'metaworld/drawer-close-v3');
@@ -58,11 +59,11 @@ test('drawer-open and drawer-close share a scene; the drawer state pairs them wi
   // The drawer-close reset is the older one, but the drawer-open episode shows its first frame first.
   policy.reset(resetInfo('metaworld/drawer-close-v3'));
   policy.reset(resetInfo('metaworld/drawer-open-v3'));
-  const open = await ManipulationEnv.create('metaworld/drawer-open-v3', { images: true, imageHook: hook });
-  const close = await ManipulationEnv.create('metaworld/drawer-close-v3', { images: true, imageHook: hook });
+  const open = await ManipulationEnv.create('metaworld/drawer-open-v3', { randomization: 'metaworld', images: true, imageHook: hook });
+  const close = await ManipulationEnv.create('metaworld/drawer-close-v3', { randomization: 'metaworld', images: true, imageHook: hook });
   try {
-    t.is(policy.taskOf(open.reset(generateTask('metaworld/drawer-open-v3', 3))), 'metaworld/drawer-open-v3');
-    t.is(policy.taskOf(close.reset(generateTask('metaworld/drawer-close-v3', 3))), 'metaworld/drawer-close-v3');
+    t.is(policy.taskOf(open.reset(generateTask('metaworld/drawer-open-v3', mwInstance(3)))), 'metaworld/drawer-open-v3');
+    t.is(policy.taskOf(close.reset(generateTask('metaworld/drawer-close-v3', mwInstance(3)))), 'metaworld/drawer-close-v3');
   } finally {
     open.close();
     close.close();
@@ -72,16 +73,16 @@ test('drawer-open and drawer-close share a scene; the drawer state pairs them wi
 test('without a pending reset the scene alone names the task', async (t) => {
   const policy = new VisionPolicy({ warmUp: false });
   policy.reset(resetInfo('metaworld/reach-v3'));
-  const env = await ManipulationEnv.create('metaworld/button-press-v3', { images: true, imageHook: hook });
+  const env = await ManipulationEnv.create('metaworld/button-press-v3', { randomization: 'metaworld', images: true, imageHook: hook });
   try {
-    const reachEnv = await ManipulationEnv.create('metaworld/reach-v3', { images: true, imageHook: hook });
+    const reachEnv = await ManipulationEnv.create('metaworld/reach-v3', { randomization: 'metaworld', images: true, imageHook: hook });
     try {
-      t.is(policy.taskOf(reachEnv.reset(generateTask('metaworld/reach-v3', 1))), 'metaworld/reach-v3', 'the pending reset is used');
+      t.is(policy.taskOf(reachEnv.reset(generateTask('metaworld/reach-v3', mwInstance(1)))), 'metaworld/reach-v3', 'the pending reset is used');
     } finally {
       reachEnv.close();
     }
     // A second episode starts with no reset the policy saw (e.g. the server restarted).
-    t.is(policy.taskOf(env.reset(generateTask('metaworld/button-press-v3', 1))), 'metaworld/button-press-v3');
+    t.is(policy.taskOf(env.reset(generateTask('metaworld/button-press-v3', mwInstance(1)))), 'metaworld/button-press-v3');
   } finally {
     env.close();
   }
@@ -122,9 +123,9 @@ test('the first reset warms the pipeline up, once, before the first act', async 
   t.false(policy.warmedUp);
   policy.reset(resetInfo('metaworld/peg-insert-v3'));
   t.true(policy.warmedUp, 'warmed up by the first reset');
-  const env = await ManipulationEnv.create('metaworld/peg-insert-v3', { images: true, imageHook: hook });
+  const env = await ManipulationEnv.create('metaworld/peg-insert-v3', { randomization: 'metaworld', images: true, imageHook: hook });
   try {
-    const obs = env.reset(generateTask('metaworld/peg-insert-v3', 2));
+    const obs = env.reset(generateTask('metaworld/peg-insert-v3', mwInstance(2)));
     t.is(policy.act(obs).continuous.ee_twist!.length, 6);
   } finally {
     env.close();

@@ -13,6 +13,7 @@ import { decodeImage } from '../src/sim/protocol.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import { CameraRenderer, projectPoint } from '../src/sim/render/index.ts';
 import { generateTask } from '../src/sim/tasks.ts';
+import { mwInstance } from './helpers/instances.ts';
 
 function differingPixels(a: Uint8Array, b: Uint8Array): number {
   let n = 0;
@@ -24,10 +25,10 @@ test('every environment renders; seeds change the images, the same seed repeats 
   const renderer = new CameraRenderer({ backend: 'ts' });
   try {
     for (const envId of ENV_IDS) {
-      const env = await ManipulationEnv.create(envId, { images: false });
+      const env = await ManipulationEnv.create(envId, { randomization: 'metaworld', images: false });
       try {
         const shot = (seed: number) => {
-          env.reset(generateTask(envId, seed));
+          env.reset(generateTask(envId, mwInstance(seed)));
           return Uint8Array.from(renderer.render([env]).pixels);
         };
         const a = shot(1), b = shot(2), again = shot(1);
@@ -51,10 +52,10 @@ test('every environment renders; seeds change the images, the same seed repeats 
 
 test('stepping an episode changes what the cameras see', async (t) => {
   const envId = 'metaworld/push-v3';
-  const env = await ManipulationEnv.create(envId, { images: false, endOnSuccess: false });
+  const env = await ManipulationEnv.create(envId, { randomization: 'metaworld', images: false, endOnSuccess: false });
   const renderer = new CameraRenderer({ backend: 'ts' });
   try {
-    env.reset(generateTask(envId, 5));
+    env.reset(generateTask(envId, mwInstance(5)));
     const before = Uint8Array.from(renderer.render([env]).pixels);
     for (let i = 0; i < 20; i++) env.step({ continuous: { ee_twist: [0.8, 0, -0.5, 0, 0, 0], gripper: [1] } });
     t.true(differingPixels(before, renderer.render([env]).pixels) > 30);
@@ -71,7 +72,7 @@ test('kinitro render writes one PNG per camera holding exactly the wire bytes', 
     let printed = '';
     stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
     const code = await renderCommand.run({
-      options: { env: 'metaworld/reach-v3', seed: 3, out, size: 48, steps: 5, policy: 'random', cameras: 'corner,corner2', backend: 'ts', json: true },
+      options: { env: 'metaworld/reach-v3', seed: 3, randomization: 'metaworld', out, size: 48, steps: 5, policy: 'random', cameras: 'corner,corner2', backend: 'ts', json: true },
       positionals: [],
       stdout,
       stderr: new PassThrough(),
@@ -84,10 +85,10 @@ test('kinitro render writes one PNG per camera holding exactly the wire bytes', 
     t.is(report.cam_intrinsics.corner![0]![2], 23.5);
 
     // the same episode rebuilt by hand gives the same pixels the PNG holds
-    const env = await ManipulationEnv.create('metaworld/reach-v3', { images: false, endOnSuccess: false });
+    const env = await ManipulationEnv.create('metaworld/reach-v3', { randomization: 'metaworld', images: false, endOnSuccess: false });
     const renderer = new CameraRenderer({ backend: 'ts', width: 48, height: 48 });
     try {
-      env.reset(generateTask('metaworld/reach-v3', 3));
+      env.reset(generateTask('metaworld/reach-v3', mwInstance(3)));
       const { RandomPolicy } = await import('../src/sim/policies.ts');
       const policy = new RandomPolicy();
       policy.reset({ task: { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' }, episodeSeed: 3 });
@@ -113,7 +114,7 @@ test('kinitro render writes one PNG per camera holding exactly the wire bytes', 
 test('kinitro render rejects unknown environments and cameras as usage errors', async (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-render-'));
   try {
-    const base = { seed: 0, out, size: 16, steps: 0, policy: 'zero' as const, backend: 'ts' as const, json: false };
+    const base = { seed: 0, randomization: 'cued' as const, out, size: 16, steps: 0, policy: 'zero' as const, backend: 'ts' as const, json: false };
     const ctx = { positionals: [], stdout: new PassThrough(), stderr: new PassThrough() };
     await t.throwsAsync(renderCommand.run({ ...ctx, options: { ...base, env: 'metaworld/nope', cameras: 'corner' } }), { name: 'CliUsageError' });
     await t.throwsAsync(renderCommand.run({ ...ctx, options: { ...base, env: 'metaworld/reach-v3', cameras: 'corner,nope' } }), {

@@ -4,8 +4,10 @@ import { compileModel, loadMujoco, wasmHeapBytes } from '../src/sim/mujoco.ts';
 import { RandomPolicy } from '../src/sim/policies.ts';
 import { encodeImage, observationSchema, type Observation } from '../src/sim/protocol.ts';
 import { ENV_IDS, type EnvId } from '../src/sim/registry.ts';
-import { sceneXml } from '../src/sim/scene.ts';
-import { generateTask } from '../src/sim/tasks.ts';
+import { generateTask, type MetaworldTaskConfig } from '../src/sim/tasks.ts';
+import { RANDOMIZATIONS } from '../src/sim/instance.ts';
+import { sceneXmlFor } from '../src/sim/env.ts';
+import { mwInstance } from './helpers/instances.ts';
 
 const PRIMITIVE_GEOM_TYPES = new Set([0, 2, 3, 5, 6]); // plane, sphere, capsule, cylinder, box
 
@@ -15,10 +17,10 @@ const CAMERA_AXES: Record<string, [number[], number[], number]> = {
   corner2: [[-0.5499, -0.8332, 0.0584], [0.3762, -0.3095, -0.8733], 60],
 };
 
-test('every scene compiles from primitives, with MetaWorld cameras and the geom-group convention', async (t) => {
+test('every scene of both families compiles from primitives, with MetaWorld cameras and the geom-group convention', async (t) => {
   const mj = await loadMujoco();
-  for (const envId of ENV_IDS) {
-    const m = compileModel(mj, sceneXml(envId), envId);
+  for (const [randomization, envId] of RANDOMIZATIONS.flatMap((r) => ENV_IDS.map((e) => [r, e] as const))) {
+    const m = compileModel(mj, sceneXmlFor(envId, randomization), envId);
     const d = new mj.MjData(m);
     try {
       mj.mj_forward(m, d);
@@ -35,7 +37,7 @@ test('every scene compiles from primitives, with MetaWorld cameras and the geom-
         const hidden = groups[g]! >= 3;
         t.is(hidden, rgba[4 * g + 3] === 0, `${envId}: geom ${name} hidden iff alpha 0`);
         const body = mj.mj_id2name(m, mj.mjtObj.mjOBJ_BODY.value, bodyOf[g]!);
-        if (body === 'arm_upper' || body === 'arm_fore' || name === 'goal') {
+        if (body === 'arm_upper' || body === 'arm_fore' || name === 'goal' || name === 'cue_lamp' || name?.startsWith('marker_')) {
           t.is(contype[g]! | conaffinity[g]!, 0, `${envId}: ${name} never collides`);
         }
       }
@@ -58,9 +60,9 @@ test('every scene compiles from primitives, with MetaWorld cameras and the geom-
 });
 
 test('reset returns the MetaWorld proprio channels and nothing privileged', async (t) => {
-  const env = await ManipulationEnv.create('metaworld/push-v3', { images: false });
+  const env = await ManipulationEnv.create('metaworld/push-v3', { randomization: 'metaworld', images: false });
   try {
-    const obs = env.reset(generateTask('metaworld/push-v3', 5));
+    const obs = env.reset(generateTask('metaworld/push-v3', mwInstance(5)));
     t.notThrows(() => observationSchema.parse(obs));
     t.deepEqual(Object.keys(obs).sort(), ['cam_extrinsics', 'cam_intrinsics', 'depth', 'extra', 'proprio', 'rgb']);
     t.deepEqual(Object.keys(obs.proprio).sort(), ['ee_pos', 'ee_quat', 'ee_vel_ang', 'ee_vel_lin', 'gripper']);
@@ -81,9 +83,9 @@ test('reset returns the MetaWorld proprio channels and nothing privileged', asyn
 });
 
 test('actions move the mocap 1 cm per step, clip to the hand box, and velocities are real', async (t) => {
-  const env = await ManipulationEnv.create('metaworld/reach-v3', { images: false, endOnSuccess: false });
+  const env = await ManipulationEnv.create('metaworld/reach-v3', { randomization: 'metaworld', images: false, endOnSuccess: false });
   try {
-    env.reset(generateTask('metaworld/reach-v3', 1));
+    env.reset(generateTask('metaworld/reach-v3', mwInstance(1)));
     const start = env.privileged().mocap;
     let obs: Observation | undefined;
     for (let i = 0; i < 10; i++) obs = env.step({ continuous: { ee_twist: [1, 0, 0, 0.5, 0.5, 0.5] } }).observation;
@@ -118,7 +120,7 @@ test('actions move the mocap 1 cm per step, clip to the hand box, and velocities
 function rollout(env: ManipulationEnv, envId: EnvId, seed: number, steps: number): string[] {
   const policy = new RandomPolicy();
   policy.reset({ task: { env_id: envId, env_name: '', task_name: '' }, episodeSeed: seed });
-  const trace = [JSON.stringify(env.reset(generateTask(envId, seed)))];
+  const trace = [JSON.stringify(env.reset(generateTask(envId, mwInstance(seed))))];
   for (let i = 0; i < steps && !env.done; i++) {
     const r = env.step(policy.act());
     trace.push(JSON.stringify([r.observation, r.reward, r.success, env.privileged()]));
@@ -129,8 +131,8 @@ function rollout(env: ManipulationEnv, envId: EnvId, seed: number, steps: number
 test('same seed and actions give bit-identical trajectories, whatever ran before', async (t) => {
   const mj = await loadMujoco();
   const envId: EnvId = 'metaworld/pick-place-v3';
-  const a = new ManipulationEnv(mj, envId, { images: false, endOnSuccess: false });
-  const b = new ManipulationEnv(mj, envId, { images: false, endOnSuccess: false });
+  const a = new ManipulationEnv(mj, envId, { randomization: 'metaworld', images: false, endOnSuccess: false });
+  const b = new ManipulationEnv(mj, envId, { randomization: 'metaworld', images: false, endOnSuccess: false });
   try {
     const first = rollout(a, envId, 11, 150);
     rollout(b, envId, 12, 200); // a different episode first
@@ -144,7 +146,7 @@ test('same seed and actions give bit-identical trajectories, whatever ran before
 });
 
 test('randomization is written into the model at reset and restored, never compounded', async (t) => {
-  const env = await ManipulationEnv.create('metaworld/push-v3', { images: false });
+  const env = await ManipulationEnv.create('metaworld/push-v3', { randomization: 'metaworld', images: false });
   const mj = env.mujoco;
   const read = () => {
     const m = env.model;
@@ -166,8 +168,8 @@ test('randomization is written into the model at reset and restored, never compo
     };
   };
   try {
-    const taskA = generateTask('metaworld/push-v3', 1);
-    const taskB = generateTask('metaworld/push-v3', 2);
+    const taskA = generateTask('metaworld/push-v3', mwInstance(1)) as MetaworldTaskConfig;
+    const taskB = generateTask('metaworld/push-v3', mwInstance(2)) as MetaworldTaskConfig;
     env.reset(taskA);
     const a = read();
     t.true(Math.abs(a.puckFriction - 1 * taskA.physics_params.friction) < 1e-12, 'puck friction = nominal × factor');
@@ -195,13 +197,13 @@ test('randomization is written into the model at reset and restored, never compo
 
 test('episodes: sticky success, end-on-success option, step limit, step after the end throws', async (t) => {
   const envId: EnvId = 'metaworld/reach-v3';
-  const task = generateTask(envId, 4);
+  const task = generateTask(envId, mwInstance(4));
   const towardGoal = (env: ManipulationEnv) => {
     const p = env.privileged();
     return { continuous: { ee_twist: [0, 1, 2].map((k) => 5 * (p.goal[k]! - p.hand[k]!)) } };
   };
-  const ending = await ManipulationEnv.create(envId, { images: false, maxSteps: 200 });
-  const running = await ManipulationEnv.create(envId, { images: false, maxSteps: 150, endOnSuccess: false });
+  const ending = await ManipulationEnv.create(envId, { randomization: 'metaworld', images: false, maxSteps: 200 });
+  const running = await ManipulationEnv.create(envId, { randomization: 'metaworld', images: false, maxSteps: 150, endOnSuccess: false });
   try {
     t.throws(() => ending.step({}), { instanceOf: EpisodeOverError }, 'no step before reset');
     ending.reset(task);
@@ -225,7 +227,7 @@ test('episodes: sticky success, end-on-success option, step limit, step after th
     }
     t.true(r.truncated && r.steps === 150 && r.success);
     t.true(Math.hypot(...running.privileged().tcp.map((v, k) => v - running.privileged().goal[k]!)) > 0.05, 'really left the goal');
-    t.throws(() => running.reset(generateTask('metaworld/push-v3', 1)), { message: /push-v3/ });
+    t.throws(() => running.reset(generateTask('metaworld/push-v3', mwInstance(1))), { message: /push-v3/ });
   } finally {
     ending.close();
     running.close();
@@ -235,7 +237,7 @@ test('episodes: sticky success, end-on-success option, step limit, step after th
 test('the image hook fills images when images are on', async (t) => {
   const pixels = new Uint8Array(2 * 2 * 3).fill(7);
   let calls = 0;
-  const env = await ManipulationEnv.create('metaworld/reach-v3', {
+  const env = await ManipulationEnv.create('metaworld/reach-v3', { randomization: 'metaworld',
     imageHook: (view) => {
       calls++;
       t.true(view.model.ngeom > 0 && view.data.qpos.length > 0 && view.envId === 'metaworld/reach-v3');
@@ -243,7 +245,7 @@ test('the image hook fills images when images are on', async (t) => {
     },
   });
   try {
-    t.deepEqual(Object.keys(env.reset(generateTask('metaworld/reach-v3', 1)).rgb), ['corner']);
+    t.deepEqual(Object.keys(env.reset(generateTask('metaworld/reach-v3', mwInstance(1))).rgb), ['corner']);
     t.deepEqual(Object.keys(env.step({}).observation.rgb), ['corner']);
     env.images = false;
     t.deepEqual(env.step({}).observation.rgb, {});
@@ -256,16 +258,16 @@ test('the image hook fills images when images are on', async (t) => {
 test.serial('1,000 resets and 100 create/close cycles leave the wasm heap and env count flat', async (t) => {
   const mj = await loadMujoco();
   const baseline = liveEnvironmentCount();
-  const env = new ManipulationEnv(mj, 'metaworld/peg-insert-v3', { images: false });
+  const env = new ManipulationEnv(mj, 'metaworld/peg-insert-v3', { randomization: 'metaworld', images: false });
   try {
-    for (let i = 0; i < 20; i++) env.reset(generateTask('metaworld/peg-insert-v3', i));
+    for (let i = 0; i < 20; i++) env.reset(generateTask('metaworld/peg-insert-v3', mwInstance(i)));
     const heap = wasmHeapBytes(env.model);
     for (let i = 0; i < 1000; i++) {
-      env.reset(generateTask('metaworld/peg-insert-v3', i));
+      env.reset(generateTask('metaworld/peg-insert-v3', mwInstance(i)));
       if (i % 100 === 0) env.step({ continuous: { ee_twist: [0, 0, -1] } });
     }
     t.is(wasmHeapBytes(env.model), heap, 'heap unchanged after 1,000 resets');
-    for (let i = 0; i < 100; i++) new ManipulationEnv(mj, 'metaworld/door-open-v3', { images: false }).close();
+    for (let i = 0; i < 100; i++) new ManipulationEnv(mj, 'metaworld/door-open-v3', { randomization: 'metaworld', images: false }).close();
     t.is(wasmHeapBytes(env.model), heap, 'heap unchanged after 100 environments came and went');
     t.is(liveEnvironmentCount(), baseline + 1);
   } finally {
@@ -277,14 +279,14 @@ test.serial('1,000 resets and 100 create/close cycles leave the wasm heap and en
 test.serial('typed-array views are re-fetched after the wasm heap grows', async (t) => {
   const mj = await loadMujoco();
   const envId: EnvId = 'metaworld/push-v3';
-  const reference = new ManipulationEnv(mj, envId, { images: false, endOnSuccess: false });
-  const env = new ManipulationEnv(mj, envId, { images: false, endOnSuccess: false });
+  const reference = new ManipulationEnv(mj, envId, { randomization: 'metaworld', images: false, endOnSuccess: false });
+  const env = new ManipulationEnv(mj, envId, { randomization: 'metaworld', images: false, endOnSuccess: false });
   const ballast: { delete(): void }[] = [];
   try {
     const expected = rollout(reference, envId, 21, 60);
     const policy = new RandomPolicy();
     policy.reset({ task: { env_id: envId, env_name: '', task_name: '' }, episodeSeed: 21 });
-    const trace = [JSON.stringify(env.reset(generateTask(envId, 21)))];
+    const trace = [JSON.stringify(env.reset(generateTask(envId, mwInstance(21))))];
     const staleView = env.data.qpos as Float64Array;
     const heapBefore = wasmHeapBytes(env.model);
     for (let i = 0; i < 60; i++) {

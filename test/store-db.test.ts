@@ -6,6 +6,7 @@ import { openDatabase, schemaVersion, SCHEMA_VERSION, StoreError } from '../src/
 import { MIGRATIONS } from '../src/store/migrations/index.ts';
 import { Store } from '../src/store/index.ts';
 import { tempDir } from './helpers/store.ts';
+import { devInstance } from '../src/sim/instance.ts';
 
 test('a new database is created in WAL mode with foreign keys at the current schema', (t) => {
   const dir = tempDir();
@@ -89,7 +90,7 @@ test('deleting a cycle cascades to its tasks, scores and weights', (t) => {
   const dir = tempDir();
   const store = Store.open(path.join(dir, 'k.sqlite'));
   const c = store.cycles.start({ blockNumber: 5, blockHash: null, envIds: ['metaworld/reach-v3'], episodesPerEnv: 1 });
-  store.tasks.enqueue(c.id, [{ minerUid: 1, minerHotkey: 'hk', minerEndpoint: 'http://x', minerRepo: null, minerRevision: null, envId: 'metaworld/reach-v3', seed: 1, episodeIndex: 0 }]);
+  store.tasks.enqueue(c.id, [{ minerUid: 1, minerHotkey: 'hk', minerEndpoint: 'http://x', minerRepo: null, minerRevision: null, envId: 'metaworld/reach-v3', seed: 1, instance: devInstance(1, 0), episodeIndex: 0 }]);
   store.transaction(() => {
     store.results.save(c.id, {
       scores: [{ uid: 1, hotkey: 'hk', envId: 'metaworld/reach-v3', successRate: 1, meanReward: 2, episodesCompleted: 1, episodesFailed: 0 }],

@@ -20,6 +20,7 @@ export const taskResult = z.object({
   verification_score: z.number().nullable().default(null),
   // Extensions: an executor reports infrastructure faults (never scored) and action latency.
   fault: z.enum(['miner', 'executor']).optional(),
+  violation: z.string().max(500).optional(),
   mean_action_latency_ms: z.number().finite().min(0).optional(),
   max_action_latency_ms: z.number().finite().min(0).optional(),
 });

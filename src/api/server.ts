@@ -164,6 +164,7 @@ export function createApiApp(options: ApiOptions): Koa {
         timesteps: r.timesteps,
         error: r.error,
         fault: r.fault,
+        violation: r.violation,
         mean_action_latency_ms: r.mean_action_latency_ms,
         max_action_latency_ms: r.max_action_latency_ms,
       })),

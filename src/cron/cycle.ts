@@ -13,6 +13,7 @@ import { discoverMiners } from '../chain/discovery.ts';
 import type { ChainSnapshot } from '../chain/types.ts';
 import { aggregateEpisodes, computeWeights, type ScoringParams } from '../scoring/index.ts';
 import { buildTaskSet } from './task-set.ts';
+import { DEFAULT_RANDOMIZATION, type Randomization } from '../sim/instance.ts';
 import { assessCoverage, attributeExecutorFaults } from './coverage.ts';
 
 export interface ChainReader {
@@ -23,6 +24,8 @@ export interface ChainReader {
 export interface CycleSettings {
   envIds: readonly string[];
   episodesPerEnv: number;
+  /** The family of task instances (default: cued, the vision-necessary one). */
+  randomization: Randomization;
   /** The whole cycle must finish within this (default 7200 s, the original's). */
   cycleTimeoutSeconds: number;
   /** Leases older than this are reclaimed (default 900 s). */
@@ -40,6 +43,7 @@ export interface CycleSettings {
 
 export const DEFAULT_CYCLE_SETTINGS: Omit<CycleSettings, 'envIds'> = {
   episodesPerEnv: 50,
+  randomization: DEFAULT_RANDOMIZATION,
   cycleTimeoutSeconds: 7200,
   staleTaskSeconds: 900,
   maxTaskAttempts: 3,
@@ -122,6 +126,7 @@ export class CycleRunner {
         episodesPerEnv: s.episodesPerEnv,
         blockHash: snapshot.blockHash,
         secret: this.store.settings.seedSecret(),
+        randomization: s.randomization,
       });
       this.store.transaction(() => {
         this.store.cycles.setMinerCount(cycle.id, discovery.miners.length);

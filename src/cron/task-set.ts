@@ -1,12 +1,18 @@
 /**
  * One task set per cycle, shared by all miners (pure).
  *
- * Seeds come from HMAC-SHA256(operator secret, block hash ‖ env ‖ episode index): every miner faces
- * the same instances (the original drew a random seed per task, §13.9), nobody can precompute them
- * before the block exists, and — because the secret never leaves the appliance — a miner cannot
- * regenerate the scenes from our open code even though it knows the block hash.
+ * Each task's scene comes from its instance key (src/sim/instance.ts): a layout of 256 bits from
+ * HMAC-SHA256(operator secret, block hash ‖ env ‖ episode index), shared by every miner so all face
+ * the same scenes (the original drew a random seed per task), and a per-miner variant (which candidate
+ * is the target, the colours) that adds the miner's hotkey. Nobody can precompute the instances before
+ * the block exists, and because the secret never leaves the appliance and the generator's input is
+ * the full HMAC output, no enumeration over anything a miner observes recovers them.
+ *
+ * The original's integer `seed` is kept on the wire as an opaque label: a 31-bit HMAC of its own,
+ * unrelated to the instance key (knowing it tells nothing about the scene).
  */
 import { createHmac } from 'node:crypto';
+import { cycleInstance, type Randomization } from '../sim/instance.ts';
 import type { NewTask } from '../store/index.ts';
 
 export interface TaskSetMiner {
@@ -17,6 +23,7 @@ export interface TaskSetMiner {
   revision: string | null;
 }
 
+/** The wire label of (env, episode) in a cycle; seeds nothing. */
 export function taskSeed(secret: string, blockHash: string, envId: string, episodeIndex: number): number {
   const digest = createHmac('sha256', secret).update(`${blockHash.toLowerCase()}|${envId}|${episodeIndex}`).digest();
   return digest.readUInt32BE(0) & 0x7fffffff;
@@ -32,6 +39,7 @@ export function buildTaskSet(input: {
   episodesPerEnv: number;
   blockHash: string;
   secret: string;
+  randomization: Randomization;
 }): NewTask[] {
   const tasks: NewTask[] = [];
   for (let episode = 0; episode < input.episodesPerEnv; episode++) {
@@ -46,6 +54,7 @@ export function buildTaskSet(input: {
           minerRevision: m.revision,
           envId,
           seed,
+          instance: cycleInstance({ secret: input.secret, blockHash: input.blockHash, envId, episodeIndex: episode, minerHotkey: m.hotkey, randomization: input.randomization }),
           episodeIndex: episode,
         });
       }

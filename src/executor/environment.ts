@@ -9,10 +9,12 @@ import type { MinerAction } from './miner-client.ts';
 
 export interface StepOutcome {
   reward: number;
-  /** This step's success test (the runner makes success sticky). */
+  /** The environment's success so far (the runner makes success sticky too). */
   success: boolean;
-  /** The environment's own end (truncation); the runner also stops at `maxSteps`. */
+  /** The environment's own end (success, violation or truncation); the runner also stops at `maxSteps`. */
   done: boolean;
+  /** The policy acted on a wrong candidate: the episode is over and failed (not an error). */
+  violation?: string | null;
 }
 
 /**
@@ -21,10 +23,12 @@ export interface StepOutcome {
  */
 export interface EpisodeEnvironment {
   readonly envId: string;
+  /** Instances whose scene key is this one can run here (same env, same randomization family). */
+  readonly sceneKey: string;
   /** The environment's own step limit. */
   readonly maxSteps: number;
-  /** Generates the task for `seed` and resets the scene to it (deterministic per (envId, seed)). */
-  reset(seed: number): void;
+  /** Generates the task of `instance` and resets the scene to it (deterministic per instance key). */
+  reset(instance: string): void;
   step(action: MinerAction): StepOutcome;
   /** The proprioception channels of the current state (MetaWorld: five channels, 14 values). */
   proprio(): Record<string, number[]>;
@@ -49,7 +53,9 @@ export interface ObservationRenderer {
 
 /** Everything a worker needs from the simulation side; one per worker thread. */
 export interface SimulationBackend {
-  createEnvironment(envId: string): EpisodeEnvironment | Promise<EpisodeEnvironment>;
+  /** Which cached environments can run `instance` of `envId` (throws for a malformed instance key). */
+  sceneKey(envId: string, instance: string): string;
+  createEnvironment(envId: string, instance: string): EpisodeEnvironment | Promise<EpisodeEnvironment>;
   renderer: ObservationRenderer;
   dispose?(): void;
 }

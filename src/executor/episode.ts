@@ -44,6 +44,7 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
   let totalReward = 0;
   let steps = 0;
   let success = false;
+  let violation: string | null = null;
 
   const finish = (error: string | null, fault: Fault | null): EpisodeOutcome => {
     const ok = error === null && success;
@@ -56,6 +57,7 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
       timesteps: error === null ? steps : 0,
       error,
       fault,
+      violation: error === null ? violation : null,
       meanActionLatencyMs: latencies.n > 0 ? latencies.sum / latencies.n : null,
       maxActionLatencyMs: latencies.n > 0 ? latencies.max : null,
       actionCount: latencies.n,
@@ -73,7 +75,7 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
     timings.resetMs = performance.now() - t0;
 
     t0 = performance.now();
-    simulate(() => env.reset(task.seed), 'reset');
+    simulate(() => env.reset(task.instance), 'reset');
     timings.simMs += performance.now() - t0;
 
     const limit = Math.min(settings.maxSteps, env.maxSteps);
@@ -121,6 +123,7 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
       totalReward += outcome.reward;
       steps = t + 1;
       if (outcome.success) success = true;
+      if (outcome.violation) violation = outcome.violation;
       deps.onStep?.();
       if (outcome.done || (settings.endOnSuccess && success)) break;
     }

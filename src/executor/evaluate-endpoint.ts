@@ -1,13 +1,15 @@
 /**
  * Evaluates a live policy server (a miner's endpoint) the way the executor does: same client, same
- * deadlines, same episode runner and worker pool, same task seeds as the in-process `kinitro eval`
- * (episode i of every environment uses `episodeTaskSeed(seed, i)`), so an endpoint and an in-process
- * policy can be compared number for number. The endpoint is the operator's own input, so private and
- * loopback addresses are allowed.
+ * deadlines, same episode runner and worker pool, and the same instances as the in-process
+ * `kinitro eval` — fresh secret ones by default (a validator's are indistinguishable from them), or,
+ * with a run seed, the development instance of (seed, i) for episode i, so an endpoint and an
+ * in-process policy can be compared number for number. The endpoint is the operator's own input, so
+ * private and loopback addresses are allowed.
  */
 import os from 'node:os';
 import type { Logger } from '../log.ts';
-import { episodeTaskSeed } from '../sim/episode.ts';
+import { episodeInstance, type InstancePlan } from '../sim/episode.ts';
+import { DEFAULT_RANDOMIZATION, type Randomization } from '../sim/instance.ts';
 import type { EnvSummary } from '../sim/evaluation.ts';
 import { ExecutorPool } from './pool.ts';
 import { ListTaskSource } from './task-source.ts';
@@ -34,7 +36,9 @@ export interface EvaluateEndpointOptions {
   endpoint: string;
   envIds: readonly string[];
   episodes: number;
-  seed: number;
+  /** Development instances from this seed; fresh secret instances when undefined. */
+  seed?: number;
+  randomization?: Randomization;
   maxSteps?: number;
   images?: boolean;
   endOnSuccess?: boolean;
@@ -54,10 +58,11 @@ export async function evaluateEndpoint(options: EvaluateEndpointOptions): Promis
   const started = performance.now();
   const tasks: ExecutorTask[] = [];
   const index = new Map<string, { envId: string; i: number }>();
+  const plan: InstancePlan = { randomization: options.randomization ?? DEFAULT_RANDOMIZATION, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
   for (const envId of options.envIds) {
     for (let i = 0; i < options.episodes; i++) {
       const taskUuid = `${envId}#${i}`;
-      tasks.push({ taskUuid, minerUid: 0, minerEndpoint: options.endpoint, envId, seed: episodeTaskSeed(options.seed, i), untrustedEndpoint: false });
+      tasks.push({ taskUuid, minerUid: 0, minerEndpoint: options.endpoint, envId, seed: i, instance: episodeInstance(plan, i), untrustedEndpoint: false });
       index.set(taskUuid, { envId, i });
     }
   }
@@ -110,6 +115,7 @@ export function summarize(
     const mine = tasks.filter((t) => t.envId === envId).map((t) => outcomes.get(t.taskUuid));
     let successes = 0;
     let errors = 0;
+    let violations = 0;
     let reward = 0;
     let envSteps = 0;
     let latencySum = 0;
@@ -123,6 +129,7 @@ export function summarize(
         continue;
       }
       if (o.success) successes += 1;
+      if (o.violation !== null) violations += 1;
       if (o.error !== null) {
         errors += 1;
         messages.set(o.error, (messages.get(o.error) ?? 0) + 1);
@@ -143,6 +150,7 @@ export function summarize(
       mean_reward: episodes > 0 ? reward / episodes : 0,
       mean_steps: episodes > 0 ? envSteps / episodes : 0,
       errors,
+      violations,
       error_messages: [...messages].sort((a, b) => b[1] - a[1]).map(([message, count]) => ({ message, count })),
       mean_action_latency_ms: latencyN > 0 ? latencySum / latencyN : null,
       max_action_latency_ms: latencyMax,

@@ -6,6 +6,7 @@
  */
 import { ManipulationEnv } from '../sim/env.ts';
 import { loadMujoco } from '../sim/mujoco.ts';
+import { parseInstance } from '../sim/instance.ts';
 import { isEnvId } from '../sim/registry.ts';
 import { CameraRenderer, type RenderScene } from '../sim/render/index.ts';
 import { generateTask } from '../sim/tasks.ts';
@@ -20,7 +21,10 @@ class MujocoEpisodeEnvironment implements EpisodeEnvironment {
   private lastProprio: Record<string, number[]> = {};
   private readonly scene: RenderScene;
 
-  constructor(private readonly env: ManipulationEnv) {
+  constructor(
+    private readonly env: ManipulationEnv,
+    readonly sceneKey: string,
+  ) {
     this.scene = { model: env.model, data: env.data };
   }
 
@@ -28,15 +32,15 @@ class MujocoEpisodeEnvironment implements EpisodeEnvironment {
     return this.env.envId;
   }
 
-  reset(seed: number): void {
-    this.lastProprio = this.env.reset(generateTask(this.env.envId, seed)).proprio;
+  reset(instance: string): void {
+    this.lastProprio = this.env.reset(generateTask(this.env.envId, instance)).proprio;
   }
 
-  step(action: MinerAction): { reward: number; success: boolean; done: boolean } {
+  step(action: MinerAction): { reward: number; success: boolean; done: boolean; violation: string | null } {
     const wire = { continuous: { ee_twist: action.eeTwist, gripper: [action.gripper] } };
     const result = this.env.step(wire);
     this.lastProprio = result.observation.proprio;
-    return { reward: result.reward, success: result.success, done: result.done };
+    return { reward: result.reward, success: result.success, done: result.done, violation: result.violation };
   }
 
   proprio(): Record<string, number[]> {
@@ -55,12 +59,15 @@ class MujocoEpisodeEnvironment implements EpisodeEnvironment {
 export async function createBackend(options: { useImages: boolean }): Promise<SimulationBackend> {
   const mujoco = await loadMujoco();
   const renderer = options.useImages ? new CameraRenderer() : null;
+  const sceneKey = (envId: string, instance: string) => `${parseInstance(instance).randomization}/${envId}`;
   return {
-    createEnvironment(envId: string): EpisodeEnvironment {
+    sceneKey,
+    createEnvironment(envId: string, instance: string): EpisodeEnvironment {
       if (!isEnvId(envId)) throw new Error(`unknown environment ${envId}`);
+      const { randomization } = parseInstance(instance);
       // endOnSuccess off: the runner decides when an episode ends (success stays sticky either way).
-      const env = new ManipulationEnv(mujoco, envId, { maxSteps: ENV_STEP_LIMIT, endOnSuccess: false, images: false });
-      return new MujocoEpisodeEnvironment(env);
+      const env = new ManipulationEnv(mujoco, envId, { randomization, maxSteps: ENV_STEP_LIMIT, endOnSuccess: false, images: false });
+      return new MujocoEpisodeEnvironment(env, sceneKey(envId, instance));
     },
     renderer: {
       render(scenes: readonly unknown[]): CameraViews[] {

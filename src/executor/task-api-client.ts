@@ -3,6 +3,7 @@
  * with a Bearer key, so executors on other machines can serve one appliance.
  */
 import { z } from 'zod';
+import { instanceKeySchema } from '../sim/instance.ts';
 
 export const wireTask = z.object({
   task_uuid: z.string(),
@@ -14,6 +15,9 @@ export const wireTask = z.object({
   miner_revision: z.string().nullable(),
   env_id: z.string(),
   seed: z.number().int(),
+  // Our extension: the secret instance key (the original's `seed` seeds nothing here). An API without
+  // it is not a kinitro appliance; this executor cannot run its tasks.
+  instance: instanceKeySchema,
   status: z.string(),
   created_at: z.string(),
 });
@@ -30,6 +34,7 @@ export interface WireTaskResult {
   timesteps: number;
   error: string | null;
   fault?: 'miner' | 'executor';
+  violation?: string;
   mean_action_latency_ms?: number;
   max_action_latency_ms?: number;
 }

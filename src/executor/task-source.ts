@@ -43,8 +43,8 @@ export interface StoreTaskSourceOptions {
   maxAttempts?: number;
 }
 
-export function taskFromRow(row: Pick<TaskRow, 'taskUuid' | 'minerUid' | 'minerEndpoint' | 'envId' | 'seed'>): ExecutorTask {
-  return { taskUuid: row.taskUuid, minerUid: row.minerUid, minerEndpoint: row.minerEndpoint, envId: row.envId, seed: row.seed, untrustedEndpoint: true };
+export function taskFromRow(row: Pick<TaskRow, 'taskUuid' | 'minerUid' | 'minerEndpoint' | 'envId' | 'seed' | 'instance'>): ExecutorTask {
+  return { taskUuid: row.taskUuid, minerUid: row.minerUid, minerEndpoint: row.minerEndpoint, envId: row.envId, seed: row.seed, instance: row.instance, untrustedEndpoint: true };
 }
 
 /** The appliance's in-process source: the store's task pool. */
@@ -161,7 +161,7 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 export function taskFromWire(t: WireTask): ExecutorTask {
-  return { taskUuid: t.task_uuid, minerUid: t.miner_uid, minerEndpoint: t.miner_endpoint, envId: t.env_id, seed: t.seed, untrustedEndpoint: true };
+  return { taskUuid: t.task_uuid, minerUid: t.miner_uid, minerEndpoint: t.miner_endpoint, envId: t.env_id, seed: t.seed, instance: t.instance, untrustedEndpoint: true };
 }
 
 /** The original's TaskResult (spec §1.11) plus our extensions; `fault` is sent only for executor faults. */
@@ -174,6 +174,7 @@ export function wireResult(o: EpisodeOutcome): WireTaskResult {
     timesteps: o.timesteps,
     error: o.error,
     ...(o.fault === 'executor' ? { fault: 'executor' as const } : {}),
+    ...(o.violation !== null ? { violation: o.violation } : {}),
     ...latencyFields(o),
   };
 }

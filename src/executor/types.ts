@@ -10,7 +10,10 @@ export interface ExecutorTask {
   minerUid: number;
   minerEndpoint: string;
   envId: string;
+  /** The original's integer seed: an opaque label here (logs, tests); it seeds nothing. */
   seed: number;
+  /** The instance key the scene is generated from (src/sim/instance.ts); secret material. */
+  instance: string;
   /**
    * Whether the endpoint came from the chain (a stranger's commitment) and must pass the endpoint
    * policy. False for endpoints an operator typed (`kinitro eval --endpoint`).
@@ -50,6 +53,8 @@ export interface EpisodeOutcome {
   error: string | null;
   /** Null when the episode ran to its end without an error. */
   fault: Fault | null;
+  /** The episode ended early because the policy acted on a wrong candidate (a failure, not an error). */
+  violation: string | null;
   /** `/act` latency over the episode (ms); null when no action was requested. */
   meanActionLatencyMs: number | null;
   maxActionLatencyMs: number | null;
@@ -102,6 +107,7 @@ export function executorFault(taskUuid: string, error: string): EpisodeOutcome {
     timesteps: 0,
     error,
     fault: 'executor',
+    violation: null,
     meanActionLatencyMs: null,
     maxActionLatencyMs: null,
     actionCount: 0,

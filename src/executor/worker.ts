@@ -27,14 +27,14 @@ const backendModule = (await import(config.backendUrl)) as SimulationBackendModu
 const backend: SimulationBackend = await backendModule.createBackend({ useImages: config.settings.useImages });
 const batcher = new RenderBatcher(backend.renderer);
 
-/** Idle environment instances per env id. */
+/** Idle environment instances per scene key (env id and randomization family). */
 const idleEnvs = new Map<string, EpisodeEnvironment[]>();
 let envInstances = 0;
 
-async function acquireEnv(envId: string): Promise<EpisodeEnvironment> {
-  const idle = idleEnvs.get(envId);
+async function acquireEnv(envId: string, instance: string): Promise<EpisodeEnvironment> {
+  const idle = idleEnvs.get(backend.sceneKey(envId, instance));
   if (idle && idle.length > 0) return idle.pop()!;
-  const env = await backend.createEnvironment(envId);
+  const env = await backend.createEnvironment(envId, instance);
   envInstances += 1;
   return env;
 }
@@ -50,8 +50,8 @@ function releaseEnv(env: EpisodeEnvironment, healthy: boolean): void {
     }
     return;
   }
-  let idle = idleEnvs.get(env.envId);
-  if (!idle) idleEnvs.set(env.envId, (idle = []));
+  let idle = idleEnvs.get(env.sceneKey);
+  if (!idle) idleEnvs.set(env.sceneKey, (idle = []));
   idle.push(env);
   // Keep at most one idle instance per concurrent episode: when the task mix moves on to other
   // environments, the oldest instance of the best-stocked environment goes.
@@ -179,7 +179,7 @@ async function runTask(task: ExecutorTask): Promise<void> {
     } catch (err) {
       miner = brokenMiner((err as Error).message);
     }
-    env = await acquireEnv(task.envId);
+    env = await acquireEnv(task.envId, task.instance);
     const episodeEnv = injection?.throwOnSeed === task.seed ? withInjectedStepFault(env) : env;
     outcome = await runEpisode(task, {
       env: episodeEnv,

@@ -4,7 +4,8 @@
  * validator would send them. Used by the miner benchmark and tests; `kinitro eval` is the CLI.
  */
 import { ManipulationEnv, type ImageHook } from '../sim/env.ts';
-import { episodePolicySeed, episodeTaskSeed, runEpisode } from '../sim/episode.ts';
+import { episodeInstance, episodePolicySeed, runEpisode, type InstancePlan } from '../sim/episode.ts';
+import { DEFAULT_RANDOMIZATION, type Randomization } from '../sim/instance.ts';
 import { rendererImageHook } from '../sim/evaluation.ts';
 import { loadMujoco } from '../sim/mujoco.ts';
 import type { Policy } from '../sim/policies.ts';
@@ -20,8 +21,8 @@ export function cameraImageHook(renderer = new CameraRenderer({ backend: 'ts' })
 export interface MinerEpisode {
   envId: EnvId;
   index: number;
-  taskSeed: number;
   success: boolean;
+  violation: string | null;
   steps: number;
   successStep: number | null;
 }
@@ -39,7 +40,9 @@ export interface MinerEvaluationOptions {
   policy: Policy;
   envIds: readonly EnvId[];
   episodes: number;
+  /** Reproducible development instances from this seed; fresh secret instances when undefined. */
   seed?: number;
+  randomization?: Randomization;
   maxSteps?: number;
   onEpisode?(episode: MinerEpisode): void;
 }
@@ -66,15 +69,15 @@ export async function evaluateMinerPolicy(options: MinerEvaluationOptions): Prom
   const samples: number[] = [];
   const policy = timed(options.policy, samples);
   const episodes: MinerEpisode[] = [];
-  const seed = options.seed ?? 0;
+  const plan: InstancePlan = { randomization: options.randomization ?? DEFAULT_RANDOMIZATION, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
   try {
     for (const envId of options.envIds) {
-      const env = new ManipulationEnv(mujoco, envId, { maxSteps: options.maxSteps ?? 500, images: true, imageHook: hook });
+      const env = new ManipulationEnv(mujoco, envId, { randomization: plan.randomization, maxSteps: options.maxSteps ?? 500, images: true, imageHook: hook });
       try {
         for (let i = 0; i < options.episodes; i++) {
-          const task = generateTask(envId, episodeTaskSeed(seed, i));
-          const result = await runEpisode(env, policy, task, episodePolicySeed(seed, i, envId));
-          const episode = { envId, index: i, taskSeed: task.seed, success: result.success, steps: result.steps, successStep: result.successStep };
+          const task = generateTask(envId, episodeInstance(plan, i));
+          const result = await runEpisode(env, policy, task, episodePolicySeed(plan, i, envId));
+          const episode = { envId, index: i, success: result.success, violation: result.violation, steps: result.steps, successStep: result.successStep };
           episodes.push(episode);
           options.onEpisode?.(episode);
         }

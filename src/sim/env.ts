@@ -1,24 +1,31 @@
 /**
- * The MetaWorld-style manipulation environment on MuJoCo WASM (spec §9 contract, §5 wire types).
+ * The manipulation environment on MuJoCo WASM (wire types in protocol.ts).
  *
  * One `ManipulationEnv` owns one MjModel and one MjData (its own copy of the model, because resets
  * write randomization into it) and runs one episode at a time. A worker thread can hold many of them
- * on one MuJoCo module. Life cycle: `await ManipulationEnv.create(envId)`, then any number of
- * `reset(generateTask(envId, seed))` / `step(action)` episodes, then `close()` (frees the wasm objects).
+ * on one MuJoCo module. Life cycle: `await ManipulationEnv.create(envId, { randomization })`, then any
+ * number of `reset(generateTask(envId, instance))` / `step(action)` episodes, then `close()` (frees
+ * the wasm objects). Which objects exist, where they go and how an episode is judged belong to the
+ * randomization family's binding (binding.ts; `cued/` by default, `metaworld/`).
  *
  * Control step (MetaWorld order): mocap += clip(a, −1, 1) · 1 cm, clipped to the hand box; finger
  * servos get the effort; 5 physics substeps of 2.5 ms; the visual arm follows the hand; kinematics is
- * refreshed so geoms/sites/cameras describe the state after the action; reward and success are judged
- * on that state.
+ * refreshed so geoms/sites/cameras describe the state after the action; reward, success and
+ * violations are judged on that state. Success counts once the binding's test has held for its hold
+ * time (one step for MetaWorld, CUED_SUCCESS_HOLD_STEPS for the cued family); a violation (acting on a
+ * wrong candidate) ends the episode as a failure.
  */
 import { armPose, type Vec3 } from './arm.ts';
 import { ACTION_SCALE, toNativeAction } from './action.ts';
+import type { EpisodeJudge, HandState, SceneAccess, SceneBinding } from './binding.ts';
+import { cuedBinding, type CuedPrivileged } from './cued/binding.ts';
+import { yawQuat } from './cued/geometry.ts';
+import { DEFAULT_RANDOMIZATION, type Randomization } from './instance.ts';
+import { metaworldBinding } from './metaworld/binding.ts';
 import { compileModel, loadMujoco, requireId, type MjData, type MjModel, type Mujoco } from './mujoco.ts';
 import { emptyObservation, type Observation } from './protocol.ts';
 import { ENV_IDS, type EnvId } from './registry.ts';
-import { evaluateTask, type RewardInit, type RewardState } from './rewards.ts';
-import { sceneXml } from './scene.ts';
-import { PEG_TARGET_FROM_BOX, parseTaskConfig, type TaskConfig } from './tasks.ts';
+import { parseTaskConfig, type TaskConfig } from './tasks.ts';
 
 export const DEFAULT_MAX_STEPS = 500;
 /** Physics substeps per control step (MetaWorld's frame_skip). */
@@ -46,6 +53,8 @@ export interface SimView {
 export type ImageHook = (view: SimView) => Partial<Pick<Observation, 'rgb' | 'depth' | 'cam_intrinsics' | 'cam_extrinsics'>>;
 
 export interface EnvOptions {
+  /** The family of task instances this environment runs (default: the cued family). */
+  randomization?: Randomization;
   /** Episode length in control steps (default 500). */
   maxSteps?: number;
   /** End the episode at the first success (default true). */
@@ -58,10 +67,12 @@ export interface EnvOptions {
 export interface StepResult {
   observation: Observation;
   reward: number;
-  /** The episode is over: success (with endOnSuccess) or the step limit. */
+  /** The episode is over: success (with endOnSuccess), a violation, or the step limit. */
   done: boolean;
-  /** Sticky: true from the first successful step on. */
+  /** Sticky: true from the step at which the success test had held for the hold time. */
   success: boolean;
+  /** Why the episode failed early (the policy acted on a wrong candidate), or null. */
+  violation: string | null;
   /** The episode ended because it reached maxSteps. */
   truncated: boolean;
   steps: number;
@@ -86,120 +97,19 @@ export interface PrivilegedState {
   goal: Vec3;
   leftPad: Vec3;
   rightPad: Vec3;
+  /** The finger effort of the last action (−1 open … +1 close). */
+  effort: number;
   doorAngle?: number;
   drawerSlide?: number;
   buttonSlide?: number;
   pegHead?: Vec3;
   holeBox?: Vec3;
+  /** The cued family's ground truth (layout, target, task state); absent for MetaWorld instances. */
+  cued?: CuedPrivileged;
   success: boolean;
+  /** Consecutive steps the success test has held so far. */
+  successStreak: number;
 }
-
-// ---------- per-task bindings: how a TaskConfig lands in the scene and what the task observes ----------
-
-interface Measured {
-  object: Vec3;
-  objectQuat: [number, number, number, number];
-  extras: Partial<Pick<PrivilegedState, 'doorAngle' | 'drawerSlide' | 'buttonSlide' | 'pegHead' | 'holeBox'>>;
-}
-
-interface TaskBinding {
-  handInit: Vec3;
-  /** Bodies whose mass/inertia `mass_scale` multiplies. */
-  massBodies: string[];
-  /** Geoms whose colour `object_tint` multiplies. */
-  tintGeoms: string[];
-  /** Writes the layout into the model (static fixtures) and data (free objects, joint states). */
-  place(env: ManipulationEnv, config: TaskConfig): void;
-  measure(env: ManipulationEnv): Measured;
-}
-
-const IDENTITY_QUAT: [number, number, number, number] = [1, 0, 0, 0];
-
-function puckBinding(): TaskBinding {
-  return {
-    handInit: [0, 0.6, 0.2],
-    massBodies: ['puck'],
-    tintGeoms: ['puck'],
-    place(env, config) {
-      const [x, y] = config.object_positions;
-      env.setFreeBody('puck_free', [x, y, 0.02]);
-      env.setStaticBodyPos('goal', config.target_positions);
-    },
-    measure(env) {
-      return { object: env.bodyPos('puck'), objectQuat: env.bodyQuat('puck'), extras: {} };
-    },
-  };
-}
-
-function drawerBinding(closing: boolean): TaskBinding {
-  return {
-    // Closing starts 10 cm higher than MetaWorld's 0.2: there the fingertips hover 5 mm above the open
-    // drawer's front wall and uniform random actions close the drawer in 35–45 % of episodes.
-    handInit: closing ? [0, 0.6, 0.3] : [0, 0.6, 0.2],
-    massBodies: ['drawer_link'],
-    tintGeoms: ['drawer_front', 'drawer_back', 'drawer_left', 'drawer_right', 'drawer_floor'],
-    place(env, config) {
-      env.setStaticBodyPos('drawer', config.object_positions);
-      if (closing) env.setJointQpos('drawer_slide', -0.15);
-    },
-    measure(env) {
-      const p = env.sitePos('drawer_point');
-      if (closing) p[2] += 0.05;
-      return { object: p, objectQuat: env.bodyQuat('drawer_link'), extras: { drawerSlide: env.jointQpos('drawer_slide') } };
-    },
-  };
-}
-
-const BINDINGS: Record<EnvId, TaskBinding> = {
-  'metaworld/reach-v3': puckBinding(),
-  'metaworld/push-v3': puckBinding(),
-  'metaworld/pick-place-v3': puckBinding(),
-  'metaworld/door-open-v3': {
-    handInit: [0, 0.6, 0.2],
-    massBodies: ['door_link'],
-    tintGeoms: ['door_panel'],
-    place(env, config) {
-      env.setStaticBodyPos('door', config.object_positions);
-    },
-    measure(env) {
-      return { object: env.sitePos('handle_point'), objectQuat: env.bodyQuat('door_link'), extras: { doorAngle: env.jointQpos('door_hinge') } };
-    },
-  },
-  'metaworld/drawer-open-v3': drawerBinding(false),
-  'metaworld/drawer-close-v3': drawerBinding(true),
-  'metaworld/button-press-v3': {
-    handInit: [0, 0.4, 0.2],
-    massBodies: ['button'],
-    tintGeoms: ['button_cap'],
-    place(env, config) {
-      env.setStaticBodyPos('button_box', config.object_positions);
-    },
-    measure(env) {
-      return { object: env.sitePos('button_top'), objectQuat: env.bodyQuat('button'), extras: { buttonSlide: env.jointQpos('button_slide') } };
-    },
-  },
-  'metaworld/peg-insert-v3': {
-    handInit: [0, 0.6, 0.2],
-    massBodies: ['peg'],
-    tintGeoms: ['peg'],
-    place(env, config) {
-      const [x, y] = config.object_positions;
-      env.setFreeBody('peg_free', [x, y, 0.015]);
-      const t = config.target_positions;
-      env.setStaticBodyPos('hole_box', [t[0] - PEG_TARGET_FROM_BOX[0], t[1] - PEG_TARGET_FROM_BOX[1], t[2] - PEG_TARGET_FROM_BOX[2]]);
-    },
-    measure(env) {
-      return {
-        object: env.sitePos('peg_grasp'),
-        objectQuat: env.bodyQuat('peg'),
-        extras: { pegHead: env.sitePos('peg_head'), holeBox: env.bodyPos('hole_box') },
-      };
-    },
-  },
-};
-
-/** Geoms whose colour `table_tint` multiplies. */
-const TABLE_GEOMS = ['table_top', 'table_leg_fl', 'table_leg_fr', 'table_leg_bl', 'table_leg_br'];
 
 // ---------- live views into MjData ----------
 
@@ -248,6 +158,7 @@ interface Nominal {
   bodyMass: Float64Array;
   bodyInertia: Float64Array;
   bodyPos: Float64Array;
+  bodyQuat: Float64Array;
   lightDiffuse: Float32Array;
   lightDir: Float64Array;
   camFovy: Float64Array;
@@ -264,8 +175,20 @@ export class EpisodeOverError extends Error {
   override name = 'EpisodeOverError';
 }
 
-export class ManipulationEnv implements SimView {
+const IDENTITY_QUAT: [number, number, number, number] = [1, 0, 0, 0];
+
+function bindingFor(envId: EnvId, randomization: Randomization): SceneBinding {
+  return randomization === 'cued' ? cuedBinding(envId) : metaworldBinding(envId);
+}
+
+/** The complete MJCF text of an environment's scene in a family (tests, tools). */
+export function sceneXmlFor(envId: EnvId, randomization: Randomization): string {
+  return bindingFor(envId, randomization).xml;
+}
+
+export class ManipulationEnv implements SimView, SceneAccess {
   readonly envId: EnvId;
+  readonly randomization: Randomization;
   readonly maxSteps: number;
   readonly endOnSuccess: boolean;
   images: boolean;
@@ -276,7 +199,7 @@ export class ManipulationEnv implements SimView {
   private dataHandle: MjData | undefined;
   private readonly views: DataViews;
   private readonly nominal: Nominal;
-  private readonly binding: TaskBinding;
+  private readonly binding: SceneBinding;
   private readonly names = new Map<string, number>();
   /** Copy of the model's jnt_qposadr (reading the model field builds a new view each time). */
   private readonly jointQposAdr: Int32Array;
@@ -301,10 +224,11 @@ export class ManipulationEnv implements SimView {
 
   // Episode state.
   private config: TaskConfig | undefined;
-  private goal: Vec3 = [0, 0, 0];
-  private init: RewardInit | undefined;
+  private judge: EpisodeJudge | undefined;
   private stepCount = 0;
+  private streak = 0;
   private succeeded = false;
+  private violation: string | null = null;
   private finished = true;
   private lastEffort = -1;
 
@@ -318,14 +242,15 @@ export class ManipulationEnv implements SimView {
     const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new RangeError(`maxSteps must be a positive integer, got ${maxSteps}`);
     this.envId = envId;
+    this.randomization = options.randomization ?? DEFAULT_RANDOMIZATION;
     this.maxSteps = maxSteps;
     this.endOnSuccess = options.endOnSuccess ?? true;
     this.images = options.images ?? true;
     this.imageHook = options.imageHook;
     this.mj = mujoco;
-    this.binding = BINDINGS[envId];
+    this.binding = bindingFor(envId, this.randomization);
 
-    const model = compileModel(mujoco, sceneXml(envId), envId);
+    const model = compileModel(mujoco, this.binding.xml, `${this.randomization} ${envId}`);
     let data: MjData;
     try {
       data = new mujoco.MjData(model);
@@ -358,20 +283,25 @@ export class ManipulationEnv implements SimView {
       const bodyPos = m.body_pos as Float64Array;
       const mocapBody = this.id('body', 'mocap');
       this.handFromMocap = [0, 1, 2].map((k) => bodyPos[3 * this.handBody + k]! - bodyPos[3 * mocapBody + k]!) as Vec3;
+      // The family's fixed look is part of the nominal colours, so every reset starts from it.
+      const rgba = m.geom_rgba as Float32Array;
+      for (const [name, colour] of Object.entries(this.binding.look ?? {})) rgba.set(colour, 4 * this.id('geom', name));
       this.nominal = {
         geomFriction: Float64Array.from(m.geom_friction as Float64Array),
-        geomRgba: Float32Array.from(m.geom_rgba as Float32Array),
+        geomRgba: Float32Array.from(rgba),
         dofDamping: Float64Array.from(m.dof_damping as Float64Array),
         bodyMass: Float64Array.from(m.body_mass as Float64Array),
         bodyInertia: Float64Array.from(m.body_inertia as Float64Array),
         bodyPos: Float64Array.from(bodyPos),
+        bodyQuat: Float64Array.from(m.body_quat as Float64Array),
         lightDiffuse: Float32Array.from(m.light_diffuse as Float32Array),
         lightDir: Float64Array.from(m.light_dir as Float64Array),
         camFovy: Float64Array.from(m.cam_fovy as Float64Array),
       };
       // Resolve every name the binding uses now, so a broken scene fails at construction.
       for (const name of this.binding.massBodies) this.id('body', name);
-      for (const name of [...this.binding.tintGeoms, ...TABLE_GEOMS]) this.id('geom', name);
+      for (const name of this.binding.tableGeoms) this.id('geom', name);
+      for (const { kind, name } of this.binding.requiredNames) this.id(kind, name);
       this.views = new DataViews(data);
     } catch (err) {
       this.close();
@@ -407,12 +337,22 @@ export class ManipulationEnv implements SimView {
     return this.succeeded;
   }
 
+  /** Why the episode failed early, or null. */
+  get failure(): string | null {
+    return this.violation;
+  }
+
   get done(): boolean {
     return this.finished;
   }
 
   get task(): TaskConfig | undefined {
     return this.config;
+  }
+
+  /** Consecutive steps the binding's success test must hold before success counts. */
+  get successHoldSteps(): number {
+    return this.binding.successHoldSteps;
   }
 
   setImageHook(hook: ImageHook | undefined): void {
@@ -433,25 +373,30 @@ export class ManipulationEnv implements SimView {
 
   // ---------- episode ----------
 
-  /** Starts an episode of `config` (validated; must be for this environment). */
+  /** Starts an episode of `config` (validated; must be for this environment and its family). */
   reset(taskConfig: TaskConfig): Observation {
     const config = parseTaskConfig(taskConfig);
     if (config.env_id !== this.envId) throw new Error(`task is for ${config.env_id}, this environment is ${this.envId}`);
+    if (config.randomization !== this.randomization) throw new Error(`task is a ${config.randomization} instance, this environment runs ${this.randomization} instances`);
     const mj = this.mj;
     const m = this.model;
     const d = this.data;
 
     this.applyRandomization(config);
-    // Constants derived from masses (e.g. constraint inverse weights) follow the randomized model.
+    this.binding.paint(this, config);
+    // The layout's static poses are model fields: written before the constants are recomputed.
+    this.binding.place(this, config);
+    // Constants derived from masses and poses (e.g. constraint inverse weights) follow the instance.
     mj.mj_setConst(m, d);
     mj.mj_resetData(m, d);
     this.views.ensure();
     const v = this.views;
 
-    const hand = this.binding.handInit;
+    const hand = this.binding.handInit(config);
     v.mocapPos.set(hand, 3 * this.mocapIndex);
     v.mocapQuat.set(IDENTITY_QUAT, 4 * this.mocapIndex);
     v.qpos.set([hand[0] + this.handFromMocap[0], hand[1] + this.handFromMocap[1], hand[2] + this.handFromMocap[2], 1, 0, 0, 0], this.handQposAdr);
+    // Free objects and joint states live in mjData, which the reset just cleared: place them again.
     this.binding.place(this, config);
     v.ctrl[this.ctrlRight] = -1;
     v.ctrl[this.ctrlLeft] = -1;
@@ -461,19 +406,12 @@ export class ManipulationEnv implements SimView {
     for (let i = 0; i < SETTLE_SUBSTEPS; i++) mj.mj_step(m, d);
     this.refreshKinematics();
 
-    const measured = this.binding.measure(this);
     this.config = config;
-    this.goal = [...config.target_positions];
-    // Push: the goal lies on the table at the settled puck's height (MetaWorld does the same).
-    if (this.envId === 'metaworld/push-v3') this.goal[2] = measured.object[2];
-    this.init = {
-      handInit: [...hand],
-      tcpInit: this.tcp(),
-      objectInit: measured.object,
-      ...(measured.extras.pegHead ? { pegHeadInit: measured.extras.pegHead } : {}),
-    };
+    this.judge = this.binding.begin(this, config, this.handState());
     this.stepCount = 0;
+    this.streak = 0;
     this.succeeded = false;
+    this.violation = null;
     this.finished = false;
     return this.observe();
   }
@@ -500,25 +438,29 @@ export class ManipulationEnv implements SimView {
     this.refreshKinematics();
     this.stepCount++;
 
-    const state = this.rewardState();
-    const evaluation = evaluateTask(this.envId, state, this.init!);
-    if (evaluation.success) this.succeeded = true;
+    const judgement = this.judge!.judge(this, this.handState());
+    this.streak = judgement.success ? this.streak + 1 : 0;
+    // Success is sticky, but a violation before it (or at the same step) means the episode failed.
+    if (!this.succeeded && judgement.violation !== null) this.violation = judgement.violation;
+    else if (this.streak >= this.binding.successHoldSteps) this.succeeded = true;
     const truncated = this.stepCount >= this.maxSteps;
-    this.finished = truncated || (this.endOnSuccess && this.succeeded);
+    this.finished = truncated || this.violation !== null || (this.endOnSuccess && this.succeeded);
     return {
       observation: this.observe(),
-      reward: evaluation.reward,
+      reward: judgement.reward,
       done: this.finished,
       success: this.succeeded,
-      truncated: truncated && !(this.endOnSuccess && this.succeeded),
+      violation: this.violation,
+      truncated: truncated && this.violation === null && !(this.endOnSuccess && this.succeeded),
       steps: this.stepCount,
     };
   }
 
   /** Ground truth for in-process policies. Not available to miners. */
   privileged(): PrivilegedState {
+    if (!this.judge) throw new Error('no episode; call reset() first');
     this.views.ensure();
-    const measured = this.binding.measure(this);
+    const task = this.judge.privileged(this);
     const separation = this.fingerSeparation();
     return {
       envId: this.envId,
@@ -528,17 +470,31 @@ export class ManipulationEnv implements SimView {
       tcp: this.tcp(),
       gripperDistance: gripperDistance(separation),
       gripper: gripperClosedness(separation),
-      object: measured.object,
-      objectQuat: measured.objectQuat,
-      goal: [...this.goal],
+      object: task.object,
+      objectQuat: task.objectQuat,
+      goal: task.goal,
       leftPad: this.sitePos('left_pad'),
       rightPad: this.sitePos('right_pad'),
-      ...measured.extras,
+      effort: this.lastEffort,
+      ...(task.extras as Partial<PrivilegedState>),
       success: this.succeeded,
+      successStreak: this.streak,
     };
   }
 
-  // ---------- helpers used by task bindings ----------
+  /** The hand as judges and oracles see it. */
+  handState(): HandState {
+    return {
+      hand: this.bodyPos('hand'),
+      tcp: this.tcp(),
+      gripperDistance: gripperDistance(this.fingerSeparation()),
+      leftPad: this.siteById(this.leftPadSite),
+      rightPad: this.siteById(this.rightPadSite),
+      effort: this.lastEffort,
+    };
+  }
+
+  // ---------- SceneAccess: helpers used by bindings ----------
 
   /** Cached name → id lookup. */
   id(kind: 'body' | 'joint' | 'geom' | 'site' | 'actuator' | 'camera' | 'light', name: string): number {
@@ -575,15 +531,26 @@ export class ManipulationEnv implements SimView {
     this.views.qpos[this.jointQposAdr[this.id('joint', name)]!] = value;
   }
 
-  /** Places a free body (upright, at rest). */
-  setFreeBody(jointName: string, position: Vec3): void {
+  setFreeBody(jointName: string, position: Vec3, yaw = 0): void {
     const adr = this.jointQposAdr[this.id('joint', jointName)]!;
-    this.views.qpos.set([position[0], position[1], position[2], 1, 0, 0, 0], adr);
+    this.views.qpos.set([position[0], position[1], position[2], ...yawQuat(yaw)], adr);
   }
 
-  /** Moves a static body by writing its model position (restored to nominal at every reset). */
-  setStaticBodyPos(name: string, position: readonly number[]): void {
-    (this.model.body_pos as Float64Array).set(position.slice(0, 3), 3 * this.id('body', name));
+  setStaticBodyPose(name: string, position: readonly number[], yaw = 0): void {
+    const b = this.id('body', name);
+    (this.model.body_pos as Float64Array).set(position.slice(0, 3), 3 * b);
+    (this.model.body_quat as Float64Array).set(yawQuat(yaw), 4 * b);
+  }
+
+  setGeomRgb(name: string, rgb: readonly number[]): void {
+    const g = 4 * this.id('geom', name);
+    const rgba = this.model.geom_rgba as Float32Array;
+    for (let k = 0; k < 3; k++) rgba[g + k] = Math.min(1, Math.max(0, rgb[k]!));
+  }
+
+  tintGeom(name: string, factors: readonly number[]): void {
+    const g = 4 * this.id('geom', name);
+    this.setGeomRgb(name, [0, 1, 2].map((k) => this.nominal.geomRgba[g + k]! * factors[k]!));
   }
 
   // ---------- internals ----------
@@ -606,7 +573,7 @@ export class ManipulationEnv implements SimView {
     return Math.hypot(x[r]! - x[l]!, x[r + 1]! - x[l + 1]!, x[r + 2]! - x[l + 2]!);
   }
 
-  /** Restores every randomized model field to nominal, then applies the task's randomization. */
+  /** Restores every randomized model field to nominal, then applies the task's physics and lighting. */
   private applyRandomization(config: TaskConfig): void {
     const m = this.model;
     const n = this.nominal;
@@ -628,17 +595,10 @@ export class ManipulationEnv implements SimView {
       for (let k = 0; k < 3; k++) bodyInertia[3 * b + k] = n.bodyInertia[3 * b + k]! * mass_scale;
     }
     (m.body_pos as Float64Array).set(n.bodyPos);
+    (m.body_quat as Float64Array).set(n.bodyQuat);
 
-    const rgba = m.geom_rgba as Float32Array;
-    rgba.set(n.geomRgba);
-    const tint = (names: string[], factor: readonly number[]) => {
-      for (const name of names) {
-        const g = 4 * this.id('geom', name);
-        for (let k = 0; k < 3; k++) rgba[g + k] = Math.min(1, Math.max(0, n.geomRgba[g + k]! * factor[k]!));
-      }
-    };
-    tint(TABLE_GEOMS, dr.table_tint);
-    tint(this.binding.tintGeoms, dr.object_tint);
+    (m.geom_rgba as Float32Array).set(n.geomRgba);
+    for (const name of this.binding.tableGeoms) this.tintGeom(name, dr.table_tint);
 
     const diffuse = m.light_diffuse as Float32Array;
     for (let i = 0; i < diffuse.length; i++) diffuse[i] = n.lightDiffuse[i]! * dr.light_intensity;
@@ -671,7 +631,7 @@ export class ManipulationEnv implements SimView {
   /**
    * After the substeps, positions in mjData still describe the state before the last integration.
    * Recompute kinematics (bodies, geoms, sites) and cameras/lights for the new state, with the arm
-   * following the hand, so observation, reward and renderer all see the state after the action.
+   * following the hand, so observation, judgement and renderer all see the state after the action.
    */
   private refreshKinematics(): void {
     this.placeArm();
@@ -683,21 +643,6 @@ export class ManipulationEnv implements SimView {
       this.finished = true;
       throw new Error(`simulation of ${this.envId} became unstable (non-finite hand position)`);
     }
-  }
-
-  private rewardState(): RewardState {
-    const measured = this.binding.measure(this);
-    return {
-      hand: this.bodyPos('hand'),
-      tcp: this.tcp(),
-      gripperDistance: gripperDistance(this.fingerSeparation()),
-      object: measured.object,
-      goal: this.goal,
-      leftPad: this.siteById(this.leftPadSite),
-      rightPad: this.siteById(this.rightPadSite),
-      effort: this.lastEffort,
-      ...measured.extras,
-    };
   }
 
   private observe(): Observation {

@@ -1,10 +1,12 @@
 /**
  * Runs a batch of episodes per environment in-process and summarises them. `kinitro eval` is a thin
- * shell around this. Reproducible: episode i of every environment uses task seed f(runSeed, i) and
- * policy seed g(runSeed, i, env), so the same run seed gives the same numbers.
+ * shell around this. By default every episode runs a fresh secret instance, like a validator's; with
+ * a run seed, episode i uses the development instance of (seed, i) and policy seed g(seed, i, env), so
+ * the same run seed gives the same numbers.
  */
 import { ManipulationEnv, type ImageHook } from './env.ts';
-import { episodePolicySeed, episodeTaskSeed, runEpisode } from './episode.ts';
+import { episodeInstance, episodePolicySeed, runEpisode, type InstancePlan } from './episode.ts';
+import { DEFAULT_RANDOMIZATION, type Randomization } from './instance.ts';
 import { loadMujoco, type Mujoco } from './mujoco.ts';
 import type { Policy } from './policies.ts';
 import type { EnvId } from './registry.ts';
@@ -21,6 +23,8 @@ export interface EnvSummary {
   mean_steps: number;
   /** Episodes that ended in an error (counted as failures). */
   errors: number;
+  /** Episodes that ended because the policy acted on a wrong candidate (counted as failures). */
+  violations: number;
 }
 
 export interface EvaluationSummary {
@@ -35,14 +39,17 @@ export interface EvaluationSummary {
 export interface EvaluationOptions {
   envIds: readonly EnvId[];
   episodes: number;
-  seed: number;
+  /** Reproducible development instances from this seed; fresh secret instances when undefined. */
+  seed?: number;
+  /** Instance family (default: cued). */
+  randomization?: Randomization;
   maxSteps?: number;
   images?: boolean;
   endOnSuccess?: boolean;
   /** Makes the policy for one environment (called once per environment). */
   policyFor(envId: EnvId): Policy;
   /** Called after every episode (progress reporting). */
-  onEpisode?(envId: EnvId, index: number, result: { success: boolean; steps: number; error?: string }): void;
+  onEpisode?(envId: EnvId, index: number, result: { success: boolean; steps: number; error?: string; violation?: string }): void;
 }
 
 /** An image hook that draws the renderer's cameras of the environment after every reset and step. */
@@ -64,6 +71,7 @@ export async function evaluatePolicy(options: EvaluationOptions): Promise<Evalua
 
 async function evaluateWith(mujoco: Mujoco, imageHook: ImageHook | undefined, options: EvaluationOptions, started: number): Promise<EvaluationSummary> {
   const envs: Record<string, EnvSummary> = {};
+  const plan: InstancePlan = { randomization: options.randomization ?? DEFAULT_RANDOMIZATION, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
   let totalSteps = 0;
   let policyName = '';
   for (const envId of options.envIds) {
@@ -71,19 +79,21 @@ async function evaluateWith(mujoco: Mujoco, imageHook: ImageHook | undefined, op
     policyName = policy.name;
     let successes = 0;
     let errors = 0;
+    let violations = 0;
     let rewardSum = 0;
     let stepSum = 0;
     let env: ManipulationEnv | undefined;
     try {
-      env = new ManipulationEnv(mujoco, envId, { maxSteps: options.maxSteps, images: options.images, endOnSuccess: options.endOnSuccess, imageHook });
+      env = new ManipulationEnv(mujoco, envId, { randomization: plan.randomization, maxSteps: options.maxSteps, images: options.images, endOnSuccess: options.endOnSuccess, imageHook });
       for (let i = 0; i < options.episodes; i++) {
-        const task = generateTask(envId, episodeTaskSeed(options.seed, i));
+        const task = generateTask(envId, episodeInstance(plan, i));
         try {
-          const result = await runEpisode(env, policy, task, episodePolicySeed(options.seed, i, envId));
+          const result = await runEpisode(env, policy, task, episodePolicySeed(plan, i, envId));
           if (result.success) successes++;
+          if (result.violation !== null) violations++;
           rewardSum += result.totalReward;
           stepSum += result.steps;
-          options.onEpisode?.(envId, i, { success: result.success, steps: result.steps });
+          options.onEpisode?.(envId, i, { success: result.success, steps: result.steps, ...(result.violation !== null ? { violation: result.violation } : {}) });
         } catch (err) {
           errors++;
           stepSum += env.steps;
@@ -107,6 +117,7 @@ async function evaluateWith(mujoco: Mujoco, imageHook: ImageHook | undefined, op
       mean_reward: n > 0 ? rewardSum / n : 0,
       mean_steps: n > 0 ? stepSum / n : 0,
       errors,
+      violations,
     };
   }
   return { policy: policyName, envs, steps: totalSteps, seconds: (performance.now() - started) / 1000 };

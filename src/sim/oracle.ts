@@ -1,20 +1,19 @@
 /**
- * Scripted oracle policies: stateless functions of the privileged state, following the logic of
- * MetaWorld's v3 scripted policies (waypoints chosen from the hand, object and goal; a proportional
- * move toward the waypoint). They prove each task solvable in our scenes and serve as a reference
- * policy; they need ground truth, so they only run in-process.
+ * Scripted oracle policies: functions of the privileged state. For MetaWorld instances they follow
+ * the logic of MetaWorld's v3 scripted policies (waypoints chosen from the hand, object and goal; a
+ * proportional move toward the waypoint), statelessly; cued instances use their environment module's
+ * oracle (src/sim/cued/), which knows the target among the candidates and may keep a little memory per
+ * episode. They prove each task solvable in our scenes and serve as a reference policy; they need
+ * ground truth, so they only run in-process.
  */
+import { CUED_MODULES } from './cued/index.ts';
+import type { OracleCommand } from './cued/module.ts';
 import type { PrivilegedState } from './env.ts';
 import type { EnvId } from './registry.ts';
 
-type V3 = readonly [number, number, number];
+export type { OracleCommand } from './cued/module.ts';
 
-export interface OracleCommand {
-  /** Mocap move command (clipped to [−1, 1] by the action parser; 1 = 1 cm per step). */
-  move: [number, number, number];
-  /** Finger effort in [−1, 1] (−1 open, +1 close). */
-  effort: number;
-}
+type V3 = readonly [number, number, number];
 
 const add = (a: V3, b: V3): [number, number, number] => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
 const xyDist = (a: V3, b: V3) => Math.hypot(a[0] - b[0], a[1] - b[1]);
@@ -104,6 +103,10 @@ export const ORACLES: Record<EnvId, (state: PrivilegedState) => OracleCommand> =
   'metaworld/peg-insert-v3': pegInsert,
 };
 
-export function oracleCommand(envId: EnvId, state: PrivilegedState): OracleCommand {
-  return ORACLES[envId](state);
+/** The oracle's command for this state; `memory` is per episode (cued oracles may keep phases in it). */
+export function oracleCommand(envId: EnvId, state: PrivilegedState, memory: Record<string, unknown> = {}): OracleCommand {
+  if (!state.cued) return ORACLES[envId](state);
+  const { layout, target, state: now, start } = state.cued;
+  const hand = { hand: state.hand, tcp: state.tcp, gripperDistance: state.gripperDistance, leftPad: state.leftPad, rightPad: state.rightPad, effort: state.effort };
+  return CUED_MODULES[envId].oracle({ hand, mocap: state.mocap, steps: state.steps, layout, target, state: now, start }, memory);
 }

@@ -31,16 +31,18 @@ export class OraclePolicy implements Policy {
   readonly name = 'oracle';
   readonly needsPrivileged = true;
   private envId: EnvId | undefined;
+  private memory: Record<string, unknown> = {};
 
   reset(info: PolicyResetInfo): void {
     if (!isEnvId(info.task.env_id)) throw new Error(`oracle: unknown environment ${info.task.env_id}`);
     this.envId = info.task.env_id;
+    this.memory = {};
   }
 
   act(_observation: Observation, privileged?: PrivilegedState): Action {
     if (!this.envId) throw new Error('oracle: act() before reset()');
     if (!privileged) throw new Error('oracle: needs the privileged state');
-    const command = oracleCommand(this.envId, privileged);
+    const command = oracleCommand(this.envId, privileged, this.memory);
     return fromNativeAction(command.move, command.effort);
   }
 }

@@ -1,52 +1,43 @@
 /**
  * Scene assembly: every environment is the shared base scene (data/scenes/base.xml: table, walls,
- * lights, cameras, gripper, arm) with one task file (data/scenes/tasks/<name>.xml) spliced in at the
- * base's `<!--@task-SECTION-->` markers. Plain string composition, no MJCF includes, so a scene is one
- * self-contained string that compiles anywhere (including inside worker threads).
+ * lights, cameras, gripper, arm) with task fragments spliced in at the base's `<!--@task-SECTION-->`
+ * markers — `data/scenes/metaworld/<name>.xml` for the MetaWorld family, `data/scenes/cued/cue.xml`
+ * plus `data/scenes/cued/<name>.xml` for the cued family. Plain string composition, no MJCF includes,
+ * so a scene is one self-contained string that compiles anywhere (including inside worker threads).
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { EnvId } from './registry.ts';
 
 export const SCENES_DIR = fileURLToPath(new URL('../../data/scenes/', import.meta.url));
 
-/** Which task file each environment uses (drawer-open and drawer-close share the drawer). */
-export const SCENE_FILES: Record<EnvId, string> = {
-  'metaworld/reach-v3': 'reach',
-  'metaworld/push-v3': 'push',
-  'metaworld/pick-place-v3': 'pick-place',
-  'metaworld/door-open-v3': 'door',
-  'metaworld/drawer-open-v3': 'drawer',
-  'metaworld/drawer-close-v3': 'drawer',
-  'metaworld/button-press-v3': 'button',
-  'metaworld/peg-insert-v3': 'peg',
-};
+/** Sections a fragment may contribute; `hand` lands inside the gripper's hand body. */
+const SECTIONS = ['worldbody', 'hand', 'equality', 'contact'] as const;
 
-const SECTIONS = ['worldbody', 'equality', 'contact'] as const;
-
-/** Splices a task document's sections into the base document. Pure; exported for tests. */
-export function composeScene(baseXml: string, taskXml: string, modelName: string): string {
+/** Splices the task fragments' sections into the base document, in fragment order. Pure; exported for tests. */
+export function composeScene(baseXml: string, fragments: readonly string[], modelName: string): string {
   let xml = baseXml.replace(/<mujoco model="[^"]*">/, `<mujoco model="${modelName}">`);
   for (const section of SECTIONS) {
     const marker = `<!--@task-${section}-->`;
     if (!xml.includes(marker)) throw new Error(`base scene lacks the ${marker} marker`);
-    const match = new RegExp(`<${section}>([\\s\\S]*?)</${section}>`).exec(taskXml);
-    xml = xml.replace(marker, match ? match[1]!.trim() : '');
+    const parts = fragments.map((f) => new RegExp(`<${section}>([\\s\\S]*?)</${section}>`).exec(f)?.[1]?.trim() ?? '').filter(Boolean);
+    xml = xml.replace(marker, parts.join('\n'));
   }
   return xml;
 }
 
-const cache = new Map<string, string>();
+const files = new Map<string, string>();
 
-/** The complete MJCF text of an environment's scene (files are read once per thread). */
-export function sceneXml(envId: EnvId): string {
-  const file = SCENE_FILES[envId];
-  let xml = cache.get(file);
-  if (xml === undefined) {
-    const base = fs.readFileSync(`${SCENES_DIR}base.xml`, 'utf8');
-    const task = fs.readFileSync(`${SCENES_DIR}tasks/${file}.xml`, 'utf8');
-    xml = composeScene(base, task, `kinitro-${file}`);
-    cache.set(file, xml);
+/** A scene file's text, relative to data/scenes (read once per thread). */
+export function sceneFile(relative: string): string {
+  let text = files.get(relative);
+  if (text === undefined) {
+    text = fs.readFileSync(`${SCENES_DIR}${relative}`, 'utf8');
+    files.set(relative, text);
   }
-  return xml;
+  return text;
+}
+
+/** The complete scene: base plus the given fragments (paths relative to data/scenes). */
+export function composeSceneFiles(fragments: readonly string[], modelName: string): string {
+  return composeScene(sceneFile('base.xml'), fragments.map(sceneFile), modelName);
 }

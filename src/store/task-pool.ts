@@ -21,7 +21,10 @@ export interface NewTask {
   minerRepo: string | null;
   minerRevision: string | null;
   envId: string;
+  /** The original's integer seed, kept on the wire as an opaque label; it seeds nothing. */
   seed: number;
+  /** The secret instance key the scene is generated from (src/sim/instance.ts). */
+  instance: string;
   episodeIndex: number;
   taskUuid?: string;
 }
@@ -33,6 +36,8 @@ export interface TaskResultPayload {
   timesteps: number;
   error: string | null;
   /** Extensions over the original's result, stored when an executor reports them. */
+  /** The episode ended because the policy acted on a wrong candidate. */
+  violation?: string;
   mean_action_latency_ms?: number;
   max_action_latency_ms?: number;
 }
@@ -86,6 +91,7 @@ interface RawTaskRow {
   miner_revision: string | null;
   env_id: string;
   seed: number;
+  instance: string;
   episode_index: number;
   status: TaskStatus;
   assigned_to: string | null;
@@ -110,6 +116,7 @@ function toTask(r: RawTaskRow): TaskRow {
     minerRevision: r.miner_revision,
     envId: r.env_id,
     seed: r.seed,
+    instance: r.instance,
     episodeIndex: r.episode_index,
     status: r.status,
     assignedTo: r.assigned_to,
@@ -147,8 +154,8 @@ export class TaskPool {
   ) {
     this.insertStmt = db.prepare(
       `INSERT INTO task_pool (task_uuid, cycle_id, miner_uid, miner_hotkey, miner_endpoint, miner_repo, miner_revision,
-         env_id, seed, episode_index, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+         env_id, seed, instance, episode_index, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
     );
     this.submitStmt = db.prepare(
       `UPDATE task_pool SET status = ?, completed_at = ?, result = ?, fault = ?
@@ -179,7 +186,7 @@ export class TaskPool {
     this.db.transaction(() => {
       for (const t of tasks) {
         const uuid = t.taskUuid ?? randomUUID();
-        this.insertStmt.run(uuid, cycleId, t.minerUid, t.minerHotkey, t.minerEndpoint, t.minerRepo, t.minerRevision, t.envId, t.seed, t.episodeIndex, now);
+        this.insertStmt.run(uuid, cycleId, t.minerUid, t.minerHotkey, t.minerEndpoint, t.minerRepo, t.minerRevision, t.envId, t.seed, t.instance, t.episodeIndex, now);
         uuids.push(uuid);
       }
     }).immediate();
@@ -242,6 +249,7 @@ export class TaskPool {
           total_reward: r.total_reward,
           timesteps: r.timesteps,
           error: r.error,
+          ...(r.violation !== undefined ? { violation: r.violation } : {}),
           ...(r.mean_action_latency_ms !== undefined ? { mean_action_latency_ms: r.mean_action_latency_ms } : {}),
           ...(r.max_action_latency_ms !== undefined ? { max_action_latency_ms: r.max_action_latency_ms } : {}),
         };

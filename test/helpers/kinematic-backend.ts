@@ -1,7 +1,7 @@
 /**
  * A tiny simulation backend for testing the executor's machinery (worker pool, concurrency, fault
  * handling) without MuJoCo: a point "hand" moves by the commanded twist (1 cm per unit per step) and
- * succeeds within 2 cm of a goal derived from the seed. Images are 84×84 gradients that encode the
+ * succeeds within 2 cm of a goal derived from the instance key. Images are 84×84 gradients that encode the
  * hand position, so tests can check that every step gets its own render. The worker loads it by URL
  * (`backendUrl: KINEMATIC_BACKEND_URL`).
  */
@@ -11,9 +11,9 @@ import { encodeImage } from '../../src/sim/protocol.ts';
 
 export const KINEMATIC_BACKEND_URL = new URL(import.meta.url).href;
 
-/** Goal for a seed: a point 5–9 cm along +x from the start (reachable in ~10 steps at twist 0.5+). */
-export function kinematicGoal(seed: number): [number, number, number] {
-  return [0.05 + (seed % 5) * 0.01, 0.6, 0.2];
+/** Goal for an instance: a point 5–9 cm along +x from the start (reachable in ~10 steps at twist 0.5+). */
+export function kinematicGoal(instance: string): [number, number, number] {
+  return [0.05 + (parseInt(instance.slice(-2), 16) % 5) * 0.01, 0.6, 0.2];
 }
 
 class KinematicEnvironment implements EpisodeEnvironment {
@@ -25,10 +25,14 @@ class KinematicEnvironment implements EpisodeEnvironment {
 
   constructor(readonly envId: string) {}
 
-  reset(seed: number): void {
+  get sceneKey(): string {
+    return this.envId;
+  }
+
+  reset(instance: string): void {
     if (this.disposed) throw new Error('disposed');
     this.hand = [0, 0.6, 0.2];
-    this.goal = kinematicGoal(seed);
+    this.goal = kinematicGoal(instance);
     this.gripper = 0;
   }
 
@@ -83,6 +87,7 @@ function render(scenes: readonly unknown[]): CameraViews[] {
 
 export async function createBackend(): Promise<SimulationBackend> {
   return {
+    sceneKey: (envId) => envId,
     createEnvironment: (envId) => new KinematicEnvironment(envId),
     renderer: { render },
   };

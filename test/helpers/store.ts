@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Store, type Clock } from '../../src/store/index.ts';
+import { devInstance } from '../../src/sim/instance.ts';
 
 export class ManualClock implements Clock {
   private ms: number;
@@ -62,6 +63,7 @@ export function seedCycle(store: Store, options: { uids?: number[]; envIds?: str
         minerRevision: null,
         envId,
         seed: 1000 + i,
+        instance: devInstance(1000 + i, 0),
         episodeIndex: i,
       })),
     ),

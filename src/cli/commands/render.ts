@@ -7,6 +7,7 @@ import { decodeImage, type Action } from '../../sim/protocol.ts';
 import { isEnvId, splitEnvId } from '../../sim/registry.ts';
 import { CameraRenderer, DEFAULT_CAMERAS, writePng, type RenderBackend } from '../../sim/render/index.ts';
 import { generateTask } from '../../sim/tasks.ts';
+import { DEFAULT_RANDOMIZATION, devInstance, RANDOMIZATIONS, type Randomization } from '../../sim/instance.ts';
 
 const POLICIES = ['random', 'zero', 'oracle'] as const;
 type PolicyChoice = (typeof POLICIES)[number];
@@ -25,13 +26,14 @@ export const renderCommand = defineCommand({
   path: ['render'],
   summary: 'Render what miners see: one PNG per camera of a task after N control steps.',
   description:
-    'Builds the task the simulator generates for --env and --seed (domain randomization included), optionally steps it ' +
-    'with a policy, and writes each camera image exactly as miners receive it (the original\'s orientation: MuJoCo\'s ' +
-    'image flipped vertically) as <task>-s<seed>-t<steps>-<camera>.png in --out. Prints the files and, with --json, the ' +
-    'published camera intrinsics and extrinsics.',
+    'Builds the development instance of --seed for --env (the same one `kinitro eval --seed S` runs as episode 0; domain ' +
+    'randomization included), optionally steps it with a policy, and writes each camera image exactly as miners receive ' +
+    'it (the original\'s orientation: MuJoCo\'s image flipped vertically) as <task>-s<seed>-t<steps>-<camera>.png in ' +
+    '--out. Prints the files and, with --json, the published camera intrinsics and extrinsics.',
   options: {
     env: opt.string('Environment id (see `kinitro list-envs`)', { required: true, env: false, placeholder: 'ID' }),
-    seed: opt.int('Task seed', { default: 0, min: 0, env: false }),
+    seed: opt.int('Development instance seed', { default: 0, min: 0, env: false }),
+    randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Instance family: cued (vision-necessary) or metaworld', { default: DEFAULT_RANDOMIZATION, env: false }),
     out: opt.string('Output directory (created if missing)', { required: true, env: false, placeholder: 'DIR' }),
     size: opt.int('Image width and height in pixels', { default: 84, min: 8, max: 2048, env: false }),
     steps: opt.int('Control steps to run before rendering', { default: 0, min: 0, max: 100_000, env: false }),
@@ -47,11 +49,11 @@ export const renderCommand = defineCommand({
     if (cameras.length === 0) throw new CliUsageError('--cameras: give at least one camera name');
     const envId = options.env;
 
-    const env = await ManipulationEnv.create(envId, { images: false, endOnSuccess: false, maxSteps: Math.max(options.steps, 1) });
+    const env = await ManipulationEnv.create(envId, { randomization: options.randomization, images: false, endOnSuccess: false, maxSteps: Math.max(options.steps, 1) });
     let renderer: CameraRenderer | undefined;
     try {
       renderer = new CameraRenderer({ width: options.size, height: options.size, cameras, backend: options.backend });
-      const task = generateTask(envId, options.seed);
+      const task = generateTask(envId, devInstance(options.seed, 0, options.randomization));
       let observation = env.reset(task);
       const policy = options.policy === 'zero' ? zeroPolicy : createInProcessPolicy(options.policy);
       const { envName, taskName } = splitEnvId(envId);

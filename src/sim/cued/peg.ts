@@ -1,0 +1,3 @@
+import { pendingModule } from './stub.ts';
+
+export const pegModule = pendingModule('peg');
