@@ -18,7 +18,7 @@ import { loadMujoco } from '../src/sim/mujoco.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import { CameraRenderer } from '../src/sim/render/index.ts';
 import { generateTask } from '../src/sim/tasks.ts';
-import { devInstance } from '../src/sim/instance.ts';
+import { benchFamily, benchInstance, familiesLine, loadLine, warnIfLoaded } from './instances.ts';
 
 /** An instant policy server: parses the observation (as a real server must) and returns a fixed action. */
 const MINER_SOURCE = `
@@ -77,10 +77,13 @@ interface RunResult {
   steadyStepsPerSecond: number;
   /** Best rate over any 2-second window after warm-up (the box is shared: this is the least-disturbed moment). */
   peakStepsPerSecond: number;
-  perStepMs: { sim: number; render: number; encode: number; httpAndOther: number; workerBusy: number; actWall: number };
+  /** CPU per evaluated step in the steady state (ms), by where it went. */
+  perStepMs: { sim: number; render: number; encode: number; workerOther: number; workerBusy: number; ioThread: number; miner: number; main: number };
+  /** The miner's time per /act as the I/O threads measured it (ms). */
+  actMs: number;
   renderBatch: number;
-  minerCpuPerStepMs: number;
-  mainCpuPerStepMs: number;
+  timeouts: number;
+  admission: PoolStats['admission'];
 }
 
 async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number; system: number; requests: number }>, workers: number, a: Args): Promise<RunResult> {
@@ -91,7 +94,7 @@ async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number;
     minerEndpoint: minerUrl,
     envId: ENV_IDS[i % ENV_IDS.length]!,
     seed: i,
-    instance: devInstance(1, i),
+    instance: benchInstance(ENV_IDS[i % ENV_IDS.length]!, i),
     untrustedEndpoint: false,
   }));
   const source = new ListTaskSource(tasks);
@@ -101,50 +104,59 @@ async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number;
     workers,
     maxConcurrentPerWorker: a.concurrency,
     maxEpisodesPerMiner: 10_000,
+    // The bench miner answers any number of episodes at once.
+    assumeCapacity: 10_000,
     batchSize: 100,
     reportDelayMs: 50,
     settings: { maxSteps: a.steps, endOnSuccess: false, useImages: a.images, actTimeoutMs: 5000, allowPrivateEndpoints: true },
     onOutcome: (o) => void outcomes.push(o),
   });
-  const cpu0 = await minerCpu();
   const started = performance.now();
-  let mainElu = performance.eventLoopUtilization();
-  let mainEluAtWarm: typeof mainElu | null = null;
-  // Workers report their step counters every second; sample them to find the steady-state rate.
-  const samples: { t: number; stats: PoolStats }[] = [];
+  // Workers report their counters every second; sample them to find the steady state.
+  const samples: { t: number; stats: PoolStats; miner: { cpu: number; requests: number }; mainActive: number }[] = [];
+  const sample = async () => {
+    const c = await minerCpu();
+    samples.push({ t: (performance.now() - started) / 1000, stats: pool.stats(), miner: { cpu: (c.user + c.system) / 1000, requests: c.requests }, mainActive: performance.eventLoopUtilization().active });
+  };
   while (performance.now() - started < a.seconds * 1000) {
-    await new Promise((r) => setTimeout(r, 250));
-    samples.push({ t: (performance.now() - started) / 1000, stats: pool.stats() });
-    if (!mainEluAtWarm && samples[samples.length - 1]!.t >= Math.min(3, a.seconds / 3)) mainEluAtWarm = performance.eventLoopUtilization();
+    await new Promise((r) => setTimeout(r, 500));
+    await sample();
   }
-  mainElu = performance.eventLoopUtilization(mainEluAtWarm ?? mainElu);
   const seconds = (performance.now() - started) / 1000;
-  const cpu1 = await minerCpu();
   await pool.stop({ drainTimeoutMs: 0 });
 
   // Steady state: from the first sample after warm-up (env creation, JIT) to the last one.
   const warm = samples.find((x) => x.t >= Math.min(3, a.seconds / 3)) ?? samples[0]!;
   const last = samples[samples.length - 1]!;
-  const steps = last.stats.steps;
-  const steadySteps = last.stats.steps - warm.stats.steps;
-  const sum = (f: (o: EpisodeOutcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
-  const episodeSteps = Math.max(1, sum((o) => o.stepsRun));
-  const sim = sum((o) => o.timings.simMs) / episodeSteps;
-  const render = sum((o) => o.timings.renderMs) / episodeSteps;
-  const encode = sum((o) => o.timings.encodeMs) / episodeSteps;
-  const busy = (last.stats.workerActiveMs - warm.stats.workerActiveMs) / Math.max(1, steadySteps);
-  const stats = last.stats;
+  const d = (f: (x: (typeof samples)[number]) => number) => f(last) - f(warm);
+  const steadySteps = Math.max(1, d((x) => x.stats.steps));
+  const per = (f: (x: (typeof samples)[number]) => number) => d(f) / steadySteps;
+  const sim = per((x) => x.stats.simMs);
+  const render = per((x) => x.stats.renderMs);
+  const encode = per((x) => x.stats.encodeMs);
+  const busy = per((x) => x.stats.workerActiveMs);
+  const finished = outcomes.filter((o) => o.actionCount > 0);
   return {
     workers,
-    steps,
+    steps: last.stats.steps,
     seconds,
-    stepsPerSecond: steps / seconds,
+    stepsPerSecond: last.stats.steps / seconds,
     steadyStepsPerSecond: steadySteps / (last.t - warm.t),
     peakStepsPerSecond: peakRate(samples.filter((x) => x.t >= warm.t), 2),
-    perStepMs: { sim, render, encode, httpAndOther: Math.max(0, busy - sim - render - encode), workerBusy: busy, actWall: sum((o) => o.timings.actMs) / steps },
-    renderBatch: stats.renderedScenes / Math.max(1, stats.renderBatches),
-    minerCpuPerStepMs: (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / Math.max(1, cpu1.requests - cpu0.requests),
-    mainCpuPerStepMs: mainElu.active / Math.max(1, steadySteps),
+    perStepMs: {
+      sim,
+      render,
+      encode,
+      workerOther: Math.max(0, busy - sim - render - encode),
+      workerBusy: busy,
+      ioThread: per((x) => x.stats.ioActiveMs),
+      miner: d((x) => x.miner.cpu) / Math.max(1, d((x) => x.miner.requests)),
+      main: per((x) => x.mainActive),
+    },
+    actMs: finished.length > 0 ? finished.reduce((n, o) => n + o.timings.actMs, 0) / Math.max(1, finished.reduce((n, o) => n + o.actionCount, 0)) : NaN,
+    renderBatch: last.stats.renderedScenes / Math.max(1, last.stats.renderBatches),
+    timeouts: outcomes.filter((o) => o.error?.startsWith('Miner action timeout')).length,
+    admission: last.stats.admission,
   };
 }
 
@@ -170,7 +182,7 @@ async function parallelProbe(threads: number): Promise<number> {
   return many / one;
 }
 
-function peakRate(samples: { t: number; stats: PoolStats }[], window: number): number {
+function peakRate(samples: readonly { t: number; stats: PoolStats }[], window: number): number {
   let best = 0;
   for (const a of samples) {
     const b = samples.find((x) => x.t >= a.t + window);
@@ -182,8 +194,8 @@ function peakRate(samples: { t: number; stats: PoolStats }[], window: number): n
 /** Single-thread costs without HTTP or workers: what one step costs on one core. */
 async function microbench(images: boolean): Promise<void> {
   const mujoco = await loadMujoco();
-  const envs = ENV_IDS.map((id) => new ManipulationEnv(mujoco, id, { maxSteps: 100_000, endOnSuccess: false, images: false }));
-  envs.forEach((env, i) => env.reset(generateTask(env.envId, devInstance(1, i))));
+  const envs = ENV_IDS.map((id) => new ManipulationEnv(mujoco, id, { randomization: benchFamily(id), maxSteps: 100_000, endOnSuccess: false, images: false }));
+  envs.forEach((env, i) => env.reset(generateTask(env.envId, benchInstance(env.envId, i))));
   const action = { continuous: { ee_twist: [0.1, 0, 0, 0, 0, 0], gripper: [0] } };
   const time = (n: number, fn: () => void) => {
     fn();
@@ -214,9 +226,10 @@ async function microbench(images: boolean): Promise<void> {
 export default async function run(args: string[]): Promise<void> {
   const a = parseArgs(args);
   console.log(
-    `executor benchmark: ${os.availableParallelism()} cores, ${a.images ? 'both cameras' : 'no images'}, ${a.steps}-step episodes over all ${ENV_IDS.length} envs, ` +
-      `${a.concurrency} concurrent episodes per worker, instant miner in a child process, ${a.seconds} s per run`,
+    `executor benchmark: ${loadLine()}; ${a.images ? 'both cameras' : 'no images'}, ${a.steps}-step episodes over all ${ENV_IDS.length} envs (${familiesLine()}), ` +
+      `at most ${a.concurrency} concurrent episodes per worker (admission control decides), instant miner in a child process, ${a.seconds} s per run`,
   );
+  warnIfLoaded();
   console.log(`parallel CPU available now: ${(await parallelProbe(a.workers)).toFixed(2)}× one thread with ${a.workers} threads`);
   console.log('single-thread costs (no HTTP):');
   await microbench(a.images);
@@ -227,16 +240,19 @@ export default async function run(args: string[]): Promise<void> {
     for (const workers of counts) {
       const r = await measure(miner.url, miner.cpu, workers, a);
       const p = r.perStepMs;
+      const total = p.workerBusy + p.ioThread + p.miner + p.main;
       console.log(
         `${String(workers).padStart(2)} worker(s): ${Math.round(r.stepsPerSecond).toString().padStart(5)} steps/s overall, ${Math.round(r.steadyStepsPerSecond).toString().padStart(5)} steady, ${Math.round(r.peakStepsPerSecond).toString().padStart(5)} peak (2 s) ` +
-          `(${r.steps} steps in ${r.seconds.toFixed(1)} s; ${r.renderBatch.toFixed(1)} scenes per render call)`,
+          `(${r.steps} steps in ${r.seconds.toFixed(1)} s; ${r.renderBatch.toFixed(1)} scenes per render call; ${r.timeouts} timeouts; miner time ${r.actMs.toFixed(2)} ms per /act)`,
       );
       console.log(
-        `     per step (worker CPU ms): sim ${p.sim.toFixed(3)}  render+encode images ${p.render.toFixed(3)}  observation JSON ${p.encode.toFixed(3)}  ` +
-          `HTTP client + other ${p.httpAndOther.toFixed(3)}  = busy ${p.workerBusy.toFixed(3)};  /act wall ${p.actWall.toFixed(2)} ms;  miner CPU ${r.minerCpuPerStepMs.toFixed(3)} ms;  main thread ${r.mainCpuPerStepMs.toFixed(3)} ms`,
+        `     CPU per step (ms): worker ${p.workerBusy.toFixed(3)} = sim ${p.sim.toFixed(3)} + images ${p.render.toFixed(3)} + JSON ${p.encode.toFixed(3)} + other ${p.workerOther.toFixed(3)};  ` +
+          `miner I/O thread ${p.ioThread.toFixed(3)};  miner process ${p.miner.toFixed(3)};  main thread ${p.main.toFixed(3)};  total ${total.toFixed(3)} (${Math.round((1000 * os.availableParallelism()) / total)} steps/s if ${os.availableParallelism()} cores did nothing else)`,
       );
+      console.log(`     admission at the end: ${r.admission.map((w) => `${w.running} running, ${w.cpuPerStepMs?.toFixed(2) ?? '?'} ms/step, I/O lag p99 ${w.ioLagP99Ms?.toFixed(1) ?? '?'} ms, factor ${w.lagFactor.toFixed(2)}`).join('; ')}`);
     }
   } finally {
     miner.child.kill();
   }
+  console.log(`done: ${loadLine()}`);
 }

@@ -70,14 +70,24 @@ async function envScenes(count: number): Promise<{ label: string; scenes: Render
     const { generateTask } = await import('../src/sim/tasks.ts');
     const { ENV_IDS } = await import('../src/sim/registry.ts');
     const envs: InstanceType<typeof ManipulationEnv>[] = [];
+    const families = new Set<string>();
     for (let i = 0; i < count; i++) {
       const envId = ENV_IDS[i % ENV_IDS.length]!;
-      const env = await ManipulationEnv.create(envId, { images: false });
-      env.reset(generateTask(envId, devInstance(1, i)));
+      // The default (cued) family where its scene exists; MetaWorld's otherwise.
+      let env: InstanceType<typeof ManipulationEnv>;
+      let randomization: 'cued' | 'metaworld' = 'cued';
+      try {
+        env = await ManipulationEnv.create(envId, { images: false, randomization });
+      } catch {
+        randomization = 'metaworld';
+        env = await ManipulationEnv.create(envId, { images: false, randomization });
+      }
+      families.add(randomization);
+      env.reset(generateTask(envId, devInstance(1, i, randomization)));
       envs.push(env);
     }
     const ngeom = envs.map((e) => e.model.ngeom);
-    return { label: `simulator scenes (all 8 tasks, ${Math.min(...ngeom)}–${Math.max(...ngeom)} geoms)`, scenes: envs, close: () => envs.forEach((e) => e.close()) };
+    return { label: `simulator scenes (all 8 tasks, ${[...families].join(' + ')}, ${Math.min(...ngeom)}–${Math.max(...ngeom)} geoms)`, scenes: envs, close: () => envs.forEach((e) => e.close()) };
   } catch (err) {
     process.stdout.write(`(simulator scenes unavailable: ${(err as Error).message})\n`);
     return undefined;

@@ -20,6 +20,7 @@ import { openChain } from './chain/open.ts';
 import { hotkeyFromUri } from './chain/keys.ts';
 import { buildCommitment } from './chain/commitment.ts';
 import { CycleRunner, DEFAULT_CYCLE_SETTINGS } from './cron/cycle.ts';
+import { CapacityMonitor, type ExecutorMeasures } from './cron/capacity-monitor.ts';
 import { Scheduler } from './cron/scheduler.ts';
 import { LOCAL_EXECUTOR_PREFIX, startInProcessExecutors, type ExecutorPool } from './executor/index.ts';
 import { withTimeout } from './chain/timeout.ts';
@@ -76,6 +77,8 @@ export interface RunningAppliance {
   logger: Logger;
   demoMinerUrls: string[];
   status(): Promise<ApplianceStatus>;
+  /** The appliance's extension fields of `GET /v1/status` (the running cycle's `cycle_estimate`). */
+  statusExtension(): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -169,6 +172,8 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     // Declared before the API starts: its status route reads them as they come up.
     let pool: ExecutorPool | null = null;
     let scheduler: Scheduler | null = null;
+    let runner: CycleRunner | null = null;
+    const statusExtension = () => ({ cycle_estimate: runner?.lastEstimate()?.json ?? null });
     let validator: InProcessValidator | null = null;
     const statusFn = async (): Promise<ApplianceStatus> => {
       let head: { number: number; hash: string } | null = null;
@@ -201,6 +206,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       port: config.port,
       apiKey: config.apiKey,
       authDisabled: config.authDisabled,
+      statusExtension: () => statusExtension(),
       extend: (router: Router) => {
         router.get('/metrics', async (ctx) => {
           const m = await metrics.render();
@@ -226,7 +232,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
         onOutcome: (o, task) =>
           metrics.recordEpisode({
             envId: task.envId,
-            durationSeconds: (o.timings.resetMs + o.timings.simMs + o.timings.renderMs + o.timings.encodeMs + o.timings.actMs) / 1000,
+            durationSeconds: (o.timings.resetMs + o.timings.simMs + o.timings.renderMs + o.timings.encodeMs + o.timings.waitMs) / 1000,
             steps: o.stepsRun,
             meanActionLatencyMs: o.meanActionLatencyMs ?? undefined,
             success: o.success,
@@ -245,7 +251,21 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       });
     }
 
-    const runner = new CycleRunner(
+    const measuredPool = pool;
+    const executorMeasures = (): ExecutorMeasures | null => {
+      if (!measuredPool) return null;
+      const m = measuredPool.capacityInputs();
+      return {
+        cores: m.workers,
+        cpuPerStepMs: m.cpuPerStepMs,
+        slots: m.workers * m.maxPerWorker,
+        miner: (endpoint) => {
+          const x = m.miners.get(endpoint);
+          return x ? { latencyMs: x.latencyMs, stepMs: x.stepMs, concurrency: x.limit } : null;
+        },
+      };
+    };
+    runner = new CycleRunner(
       store,
       { snapshot: () => withTimeout(chain.snapshot(config.netuid), 60_000, 'chain snapshot') },
       {
@@ -260,6 +280,10 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       },
       store.clock,
       logger.child({ component: 'scheduler' }),
+      {
+        capacity: new CapacityMonitor(store, executorMeasures, { maxSteps: config.maxSteps }),
+        onEstimate: (r) => metrics.recordCycleEstimate(r.estimate.totalSeconds, r.estimate.fits),
+      },
     );
     scheduler = new Scheduler(store, runner, config.cycleCron, logger.child({ component: 'scheduler' }));
     const runningScheduler = scheduler;
@@ -305,6 +329,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       logger,
       demoMinerUrls,
       status: statusFn,
+      statusExtension,
       async stop() {
         logger.info('appliance stopping');
         await closeAll();

@@ -43,6 +43,8 @@ export class ApplianceMetrics {
   readonly actionLatency: Histogram;
   readonly weightsPublished: Counter;
   readonly weightSubmissions: Counter<'outcome'>;
+  readonly cycleEstimatedSeconds: Gauge;
+  readonly cycleOverrunExpected: Gauge;
 
   constructor(store: Store | null, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -64,6 +66,16 @@ export class ApplianceMetrics {
     });
     this.weightsPublished = new Counter({ name: 'kinitro_weights_published_total', help: 'Weight sets published by completed cycles', registers });
     this.weightSubmissions = new Counter({ name: 'kinitro_weight_submissions_total', help: 'Chain weight submissions by outcome', labelNames: ['outcome'], registers });
+    this.cycleEstimatedSeconds = new Gauge({
+      name: 'kinitro_cycle_estimated_seconds',
+      help: "Estimated total duration of the running cycle (capacity model), seconds",
+      registers,
+    });
+    this.cycleOverrunExpected = new Gauge({
+      name: 'kinitro_cycle_overrun_expected',
+      help: 'Whether the running cycle is estimated to miss its timeout (1) or not (0)',
+      registers,
+    });
     const steps = this.steps;
     new Gauge({
       name: 'kinitro_steps_per_second',
@@ -97,6 +109,12 @@ export class ApplianceMetrics {
   /** Steps evaluated recently (per-step progress, so the rate is smooth even with long episodes). */
   recordSteps(steps: number): void {
     this.steps.add(steps);
+  }
+
+  /** The capacity model's latest estimate of the running cycle. */
+  recordCycleEstimate(totalSeconds: number, fits: boolean): void {
+    this.cycleEstimatedSeconds.set(totalSeconds);
+    this.cycleOverrunExpected.set(fits ? 0 : 1);
   }
 
   stepsPerSecond(): number {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { startTestApi, type TestApi } from './helpers/api.ts';
-import { seedCycle } from './helpers/store.ts';
+import { seedCycle, tempStore } from './helpers/store.ts';
+import { startApi } from '../src/api/server.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import type { Store } from '../src/store/index.ts';
 
@@ -267,4 +268,18 @@ test('cycles, per-cycle tasks and miner history', (t) =>
 
 test('the API refuses to start with auth on and no key', async (t) => {
   await t.throwsAsync(() => startTestApi({ apiKey: null }), { message: /no API key is set/ });
+});
+
+test('GET /v1/status carries the appliance\'s extension fields after the original\'s (the cycle estimate)', async (t) => {
+  const ts = tempStore();
+  const estimate = { cycle_id: 7, estimated_seconds: 1234.5, fits: true };
+  const api = await startApi({ store: ts.store, host: '127.0.0.1', port: 0, apiKey: null, authDisabled: true, statusExtension: () => ({ cycle_estimate: estimate }) });
+  try {
+    const body = (await (await fetch(`${api.url}/v1/status`)).json()) as Record<string, unknown>;
+    t.deepEqual(Object.keys(body), ['current_cycle', 'last_completed_cycle', 'total_cycles', 'total_miners_evaluated', 'environments', 'is_evaluating', 'cycle_estimate']);
+    t.deepEqual(body.cycle_estimate, estimate);
+  } finally {
+    await api.close();
+    ts.cleanup();
+  }
 });

@@ -7,6 +7,8 @@ import { buildCommitment, buildPublicKeyCommitment } from '../src/chain/commitme
 import type { Store } from '../src/store/index.ts';
 import { tempStore, waitFor, type TempStore } from './helpers/store.ts';
 import { parseInstance } from '../src/sim/instance.ts';
+import { CapacityMonitor, type EstimateReport, type ExecutorMeasures } from '../src/cron/capacity-monitor.ts';
+import { createLogger } from '../src/log.ts';
 
 const ENVS = ['metaworld/reach-v3', 'metaworld/push-v3'];
 const HASH = '0x' + 'ab'.repeat(32);
@@ -289,4 +291,45 @@ test('the scheduler skips ticks while a cycle runs and reports its status', (t) 
     t.is(store.cycles.count(), 1);
     t.throws(() => new Scheduler(store, runner, 'not cron'), { message: /invalid cron expression/ });
     await scheduler.stop();
+  }));
+
+test('the capacity model estimates a cycle at its start and while it runs, and warns (log + listener) when it cannot finish in time', (t) =>
+  withStore(async ({ store, clock }) => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const estimates: EstimateReport[] = [];
+    // Measured: miner 1 answers in 1 s per step, one episode at a time; miner 2 is fast and runs 4 at once.
+    const measures: ExecutorMeasures = {
+      cores: 2,
+      cpuPerStepMs: 1,
+      slots: 32,
+      miner: (endpoint) => (endpoint.endsWith(':9001') ? { latencyMs: 999, stepMs: 1000, concurrency: 1 } : { latencyMs: 4, stepMs: 5, concurrency: 4 }),
+    };
+    const runner = new CycleRunner(
+      store,
+      staticChain([
+        { uid: 1, hotkey: 'a', block: 1 },
+        { uid: 2, hotkey: 'b', block: 2 },
+      ]),
+      settings({ cycleTimeoutSeconds: 600, estimateIntervalMs: 0 }),
+      clock,
+      logger,
+      { capacity: new CapacityMonitor(store, () => measures, { maxSteps: 100 }), onEstimate: (r) => void estimates.push(r) },
+    );
+    const running = runner.runNew();
+    await waitFor(() => estimates.length > 0, { what: 'the start estimate' });
+    // Miner 1: 6 episodes × 100 steps (none finished yet: the maximum) × 1 s = 600 s, the whole timeout.
+    const start = estimates[0]!;
+    t.like(start.json, { phase: 'start', bottleneck: 'miner', slowest_miner_uid: 1, remaining_episodes: 12, timeout_seconds: 600, fits: true });
+    t.is(start.estimate.totalSeconds, 600);
+    // A minute later nothing has finished: 60 s elapsed + 600 s remaining > 600 s.
+    clock.advance(60);
+    await waitFor(() => estimates.some((e) => e.json.phase === 'running' && e.json.fits === false), { what: 'an overrun estimate' });
+    t.true(lines.some((l) => l.includes('the cycle is estimated not to finish before its timeout')), 'a warning is logged');
+    t.like(runner.lastEstimate()?.json, { cycle_id: store.cycles.current()!.id, fits: false });
+    const executor = scriptedExecutor(store, () => true);
+    const outcome = await running;
+    await executor.stop();
+    t.is(outcome.status, 'completed');
+    t.is(runner.lastEstimate(), null, 'no estimate once no cycle runs');
   }));

@@ -66,6 +66,37 @@ test('the overall deadline fails the episode with the original wording', async (
   }
 });
 
+test('an episode made long by our own slowness is an executor fault (retried), never the miner\'s timeout', async (t) => {
+  const server = await startPolicyServer('normal', { action: () => ({ continuous: { ee_twist: [0, 0, 0] } }) });
+  try {
+    // Every step of the simulator takes 150 ms (a stalled executor); the miner answers at once.
+    const slowStep = (env: EpisodeEnvironment): EpisodeEnvironment =>
+      new Proxy(env, {
+        get(target, prop) {
+          if (prop !== 'step') {
+            const value = Reflect.get(target, prop) as unknown;
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          }
+          return (action: Parameters<EpisodeEnvironment['step']>[0]) => {
+            const end = performance.now() + 150;
+            while (performance.now() < end) {
+              /* our stall */
+            }
+            return target.step(action);
+          };
+        },
+      });
+    const { deps, task, client } = await setup(server, { episodeTimeoutMs: 100, maxSteps: 100 }, slowStep);
+    const outcome = await runEpisode(task, deps);
+    t.is(outcome.fault, 'executor', outcome.error ?? '');
+    t.regex(outcome.error!, /^Executor too slow: episode ran \d+ s with 0 s of miner time$/);
+    t.true(outcome.stepsRun >= 1 && outcome.stepsRun < 10);
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
+
 test('simulator and renderer errors are executor faults; refused endpoints are miner faults', async (t) => {
   const server = await startPolicyServer('normal', { action: forward });
   try {

@@ -163,7 +163,7 @@ test('summaries count errors, weight latency by actions and list error messages 
     maxActionLatencyMs: null,
     actionCount: 0,
     stepsRun: 0,
-    timings: { resetMs: 0, simMs: 0, renderMs: 0, encodeMs: 0, actMs: 0 },
+    timings: { resetMs: 0, simMs: 0, renderMs: 0, encodeMs: 0, actMs: 0, waitMs: 0, stalls: 0 },
     ...o,
   });
   const tasks = ['a', 'b', 'c', 'd'].map((u) => ({ taskUuid: u, minerUid: 0, minerEndpoint: 'x', envId: 'e', seed: 0, instance: labelInstance(0), untrustedEndpoint: false }));

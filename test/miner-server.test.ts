@@ -2,7 +2,9 @@ import test from 'ava';
 import { MinerClient } from '../src/executor/miner-client.ts';
 import { startDemoMiners } from '../src/miner/demo.ts';
 import { createMinerPolicy, MINER_POLICIES } from '../src/miner/policies/index.ts';
-import { emptyObservation } from '../src/sim/protocol.ts';
+import { emptyObservation, type Action } from '../src/sim/protocol.ts';
+import { startPolicyServer } from '../src/miner/policy-server.ts';
+import type { Policy, PolicyResetInfo } from '../src/sim/policies.ts';
 import { runCli, spawnCli, waitForOutput } from './helpers/cli.ts';
 
 const task = { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' };
@@ -78,4 +80,50 @@ test('every miner policy name builds a policy that needs no privileged state', (
     t.false(policy.needsPrivileged);
   }
   t.throws(() => createMinerPolicy('oracle' as never), { message: /unknown miner policy/ });
+});
+
+/** A policy that answers with the x of the task it was reset for (reach 0.1, push 0.2): who got which call. */
+class TaskEcho implements Policy {
+  readonly name = 'echo';
+  readonly needsPrivileged = false;
+  static instances = 0;
+  private x = 0;
+  constructor() {
+    TaskEcho.instances += 1;
+  }
+  reset(info: PolicyResetInfo): void {
+    this.x = info.task.env_id === 'metaworld/push-v3' ? 0.2 : 0.1;
+  }
+  act(): Action {
+    return { continuous: { ee_twist: [this.x, 0, 0] }, discrete: {}, extra: {} };
+  }
+}
+
+test('the reference server runs concurrent episodes apart by the executor\'s episode id, and declares how many', async (t) => {
+  TaskEcho.instances = 0;
+  const server = await startPolicyServer({ policy: new TaskEcho(), createPolicy: () => new TaskEcho(), maxConcurrentEpisodes: 3, port: 0 });
+  const client = new MinerClient(server.url);
+  try {
+    t.deepEqual(await client.health(), { maxConcurrentEpisodes: 3 });
+    await client.reset({ ...task, episode_id: 'a' });
+    await client.reset({ env_id: 'metaworld/push-v3', env_name: 'metaworld', task_name: 'push-v3', episode_id: 'b' });
+    const x = async (id?: string) => (await client.actWith({ ...observation, extra: id === undefined ? {} : { episode_id: id } }, 0)).eeTwist[0];
+    t.is(await x('a'), 0.1, 'episode a is reach');
+    t.is(await x('b'), 0.2, 'episode b is push');
+    t.is(await x('a'), 0.1);
+    t.is(await x(), 0.2, 'without an id: the latest reset, as in the original protocol');
+    t.is(TaskEcho.instances, 3, 'the first instance, plus one per announced episode');
+  } finally {
+    await client.close();
+    await server.close();
+  }
+  // A policy that cannot keep episodes apart, without a factory: nothing declared, one at a time.
+  const single = await startPolicyServer({ policy: new TaskEcho(), port: 0 });
+  const probe = new MinerClient(single.url);
+  try {
+    t.deepEqual(await probe.health(), { maxConcurrentEpisodes: null });
+  } finally {
+    await probe.close();
+    await single.close();
+  }
 });

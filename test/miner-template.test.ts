@@ -66,16 +66,22 @@ test('the generated server answers the miner protocol the way the executor expec
   const m = await waitForOutput(child, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, 20_000);
   const url = m[1]!;
 
-  const health = (await (await fetch(`${url}/health`)).json()) as { status: string; model_loaded: boolean; uptime_seconds: number };
+  const health = (await (await fetch(`${url}/health`)).json()) as { status: string; model_loaded: boolean; uptime_seconds: number; max_concurrent_episodes: number };
   t.is(health.status, 'healthy');
   t.is(health.model_loaded, true);
   t.is(typeof health.uptime_seconds, 'number');
+  t.is(health.max_concurrent_episodes, 8, 'declares its capacity for concurrent episodes');
+  const prober = new MinerClient(url);
+  t.deepEqual(await prober.health(), { maxConcurrentEpisodes: 8 }, 'as the executor reads it');
+  await prober.close();
 
   const reset = await fetch(`${url}/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_config: { env_id: 'metaworld/push-v3', extra_key: 1 } }) });
   t.is(reset.status, 200);
   const resetBody = (await reset.json()) as { status: string; episode_id: unknown };
   t.is(resetBody.status, 'ok');
   t.is(typeof resetBody.episode_id, 'string');
+  const named = await fetch(`${url}/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_config: { env_id: 'metaworld/push-v3', episode_id: 'ep-7' } }) });
+  t.is(((await named.json()) as { episode_id: unknown }).episode_id, 'ep-7', "the executor's episode id is the episode's id");
 
   // A real observation with camera images, through the executor's own client (strict action parsing).
   const env = await ManipulationEnv.create('metaworld/push-v3', { randomization: 'metaworld', images: true, imageHook: cameraImageHook() });
@@ -83,9 +89,9 @@ test('the generated server answers the miner protocol the way the executor expec
   try {
     const observation = env.reset(generateTask('metaworld/push-v3', mwInstance(3)));
     t.is(observation.rgb.corner?.shape.join('x'), '84x84x3');
-    await client.reset({ env_id: 'metaworld/push-v3', env_name: 'metaworld', task_name: 'push-v3' });
+    await client.reset({ env_id: 'metaworld/push-v3', env_name: 'metaworld', task_name: 'push-v3', episode_id: 'ep-8' });
     for (let step = 0; step < 3; step++) {
-      const action = await client.actWith(observation, step);
+      const action = await client.actWith({ ...observation, extra: { episode_id: 'ep-8' } }, step);
       t.is(action.eeTwist.length, 6);
       t.true(action.eeTwist.every((v) => v >= -1 && v <= 1));
       t.true(action.gripper >= 0 && action.gripper <= 1);

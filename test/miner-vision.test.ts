@@ -131,3 +131,22 @@ test('the first reset warms the pipeline up, once, before the first act', async 
     env.close();
   }
 });
+
+test('with the executor\'s episode ids, vision keys each episode on its id: the id names the task, not the scene', async (t) => {
+  const policy = new VisionPolicy({ warmUp: false });
+  policy.reset({ ...resetInfo('metaworld/push-v3'), episodeId: 'ep-push' });
+  policy.reset({ ...resetInfo('metaworld/reach-v3'), episodeId: 'ep-reach' });
+  const env = await ManipulationEnv.create('metaworld/reach-v3', { randomization: 'metaworld', images: true, imageHook: hook });
+  try {
+    const frame = env.reset(generateTask('metaworld/reach-v3', mwInstance(4)));
+    // The same frame under two ids: each is the episode its reset announced (no pairing by scene).
+    t.is(policy.taskOf({ ...frame, extra: { episode_id: 'ep-push' } }), 'metaworld/push-v3');
+    t.is(policy.taskOf({ ...frame, extra: { episode_id: 'ep-reach' } }), 'metaworld/reach-v3');
+    // Without an id (an older executor), the scene pairs as before; no id-announced reset is pending.
+    t.is(policy.taskOf(frame), 'metaworld/reach-v3');
+    // An id the policy never saw reset falls back the same way.
+    t.is(policy.taskOf({ ...frame, extra: { episode_id: 'unknown' } }), 'metaworld/reach-v3');
+  } finally {
+    env.close();
+  }
+});

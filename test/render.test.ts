@@ -382,6 +382,37 @@ test('batched output equals single renders (TypeScript backend)', async (t) => {
   }
 });
 
+test('the static picture kept per scene and camera gives the same pixels as drawing everything, and is redrawn when anything static changes', async (t) => {
+  const scene = await loadRenderFixture();
+  try {
+    const cached = new CameraRenderer({ backend: 'ts' });
+    const full = new CameraRenderer({ backend: 'ts', staticCache: false });
+    const same = (what: string) => t.deepEqual(Uint8Array.from(cached.render([scene]).pixels), Uint8Array.from(full.render([scene]).pixels), what);
+    // The hand (mocap) moves through the view; the table, walls and floor stay put.
+    for (let i = 0; i < 12; i++) {
+      scene.data.mocap_pos[0] += 0.03;
+      scene.data.mocap_pos[2] -= 0.01;
+      scene.forward();
+      same(`frame ${i}`);
+    }
+    t.is(cached.staticStats.redrawn, 2, 'drawn once per camera');
+    t.is(cached.staticStats.reused, 22);
+    // Anything the static picture depends on invalidates it: a static geom's colour, a light, the field of view.
+    const top = scene.geomId('table_top');
+    scene.model.geom_rgba.set([0.2, 0.8, 0.2, 1], 4 * top);
+    same('recoloured table');
+    scene.model.light_diffuse[0] = 0.9;
+    same('brighter light');
+    scene.model.cam_fovy[scene.camId('corner')] = 50;
+    same('wider camera');
+    t.is(cached.staticStats.redrawn, 2 + 2 + 2 + 1);
+    cached.destroy();
+    full.destroy();
+  } finally {
+    scene.close();
+  }
+});
+
 test('unknown cameras and bad sizes are reported clearly', async (t) => {
   const scene = await loadRenderFixture();
   try {

@@ -326,6 +326,23 @@ test('API bodies: stats of another cycle are not shown as the current cycle\'s',
   t.like(ok.currentStats, { total: 10, completed: 3, failed: 1, cycleId: 5 });
 });
 
+test('API bodies: the cycle estimate extension of /v1/status is shown for its cycle, red when it will time out', (t) => {
+  const cycle = { id: 12, block_number: 1120, started_at: new Date(NOW - 80_000).toISOString(), completed_at: null, status: 'running', n_miners: 4, n_environments: 8, duration_seconds: null };
+  const estimate = { cycle_id: 12, phase: 'running', estimated_seconds: 9000, remaining_seconds: 8920, timeout_seconds: 7200, fits: false, bottleneck: 'miner' };
+  const s = snapshotFromApi(bodies({ status: { current_cycle: cycle, total_cycles: 1, cycle_estimate: estimate } }));
+  t.like(s.cycleEstimate, { cycleId: 12, estimatedSeconds: 9000, timeoutSeconds: 7200, fits: false, bottleneck: 'miner' });
+  const line = plain(cycleLines(s, { ...view(200), rate: null }))[0]!;
+  t.regex(line, /model ~2h30m of 2h00m: WILL TIME OUT \(miner\)/);
+  t.true(cycleLines(s, { ...view(200), rate: null })[0]!.includes('{red-fg}'));
+  const fits = snapshotFromApi(bodies({ status: { current_cycle: cycle, cycle_estimate: { ...estimate, estimated_seconds: 600, fits: true } } }));
+  t.regex(plain(cycleLines(fits, { ...view(200), rate: null }))[0]!, /model ~10m00s of 2h00m$/);
+  // Another cycle's estimate, or one in an unexpected shape, is not shown (and the status still is).
+  t.is(snapshotFromApi(bodies({ status: { current_cycle: cycle, cycle_estimate: { ...estimate, cycle_id: 11 } } })).cycleEstimate, null);
+  const odd = snapshotFromApi(bodies({ status: { current_cycle: cycle, cycle_estimate: { cycle_id: 'x' } } }));
+  t.is(odd.cycleEstimate, null);
+  t.is(odd.currentCycle?.id, 12);
+});
+
 // ── layout and progress ──
 
 test('layout tiles the terminal without overlaps at common sizes', (t) => {

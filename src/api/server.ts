@@ -27,6 +27,8 @@ export interface ApiOptions extends AuthConfig {
   maxTaskAttempts?: number;
   /** Extra routes (e.g. /metrics) mounted by the appliance. */
   extend?: (router: Router) => void;
+  /** Extension fields of `GET /v1/status` (e.g. the running cycle's `cycle_estimate`), added after the original's. */
+  statusExtension?: () => Record<string, unknown>;
 }
 
 export function createApiApp(options: ApiOptions): Koa {
@@ -55,6 +57,7 @@ export function createApiApp(options: ApiOptions): Koa {
       total_miners_evaluated: store.results.countDistinctMiners(),
       environments: [...ENV_IDS],
       is_evaluating: current !== undefined,
+      ...options.statusExtension?.(),
     };
   });
 

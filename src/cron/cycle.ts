@@ -15,6 +15,7 @@ import { aggregateEpisodes, computeWeights, type ScoringParams } from '../scorin
 import { buildTaskSet } from './task-set.ts';
 import { DEFAULT_RANDOMIZATION, type Randomization } from '../sim/instance.ts';
 import { assessCoverage, attributeExecutorFaults } from './coverage.ts';
+import type { CapacityMonitor, EstimateReport } from './capacity-monitor.ts';
 
 export interface ChainReader {
   /** Reads the head and the subnet's neurons and commitments, pinned at one block. */
@@ -39,6 +40,8 @@ export interface CycleSettings {
   excludeHotkeys: readonly string[];
   /** Housekeeping period while waiting (stale reclaim, timeout check); completions wake earlier. */
   housekeepingMs: number;
+  /** How often a running cycle's duration is re-estimated (capacity model). */
+  estimateIntervalMs: number;
 }
 
 export const DEFAULT_CYCLE_SETTINGS: Omit<CycleSettings, 'envIds'> = {
@@ -52,7 +55,18 @@ export const DEFAULT_CYCLE_SETTINGS: Omit<CycleSettings, 'envIds'> = {
   backendPrivateKey: null,
   excludeHotkeys: [],
   housekeepingMs: 5000,
+  estimateIntervalMs: 15_000,
 };
+
+/** While a cycle is estimated not to fit its timeout, the warning repeats this often. */
+const OVERRUN_WARNING_INTERVAL_MS = 5 * 60_000;
+
+export interface CycleRunnerOptions {
+  /** The capacity model's feed; without it no estimates are made. */
+  capacity?: CapacityMonitor;
+  /** Every estimate, as it is made (metrics). */
+  onEstimate?: (report: EstimateReport) => void;
+}
 
 export type CycleOutcome =
   | { cycleId: number; status: 'completed'; blockNumber: number; weights: Record<string, number> }
@@ -61,6 +75,8 @@ export type CycleOutcome =
 
 export class CycleRunner {
   private readonly log: Logger;
+  private latest: EstimateReport | null = null;
+  private lastOverrunWarning = -Infinity;
 
   constructor(
     private readonly store: Store,
@@ -68,8 +84,49 @@ export class CycleRunner {
     private readonly settings: CycleSettings,
     private readonly clock: Clock,
     logger: Logger = silentLogger,
+    private readonly options: CycleRunnerOptions = {},
   ) {
     this.log = logger;
+  }
+
+  /** The latest duration estimate of the running cycle (null when none runs or no model is fed). */
+  lastEstimate(): EstimateReport | null {
+    const current = this.store.cycles.current();
+    return current && this.latest && this.latest.json.cycle_id === current.id ? this.latest : null;
+  }
+
+  /** Estimates the cycle's duration, logs it, and warns when it cannot finish before its timeout. */
+  private estimate(cycle: CycleRow, phase: 'start' | 'running', log: Logger): void {
+    const monitor = this.options.capacity;
+    if (!monitor) return;
+    let report: EstimateReport;
+    try {
+      report = monitor.estimate(cycle, this.settings.cycleTimeoutSeconds, phase, this.clock.now());
+    } catch (err) {
+      log.warn({ err }, 'could not estimate the cycle duration');
+      return;
+    }
+    const wasFitting = this.latest?.json.cycle_id !== cycle.id || this.latest.estimate.fits;
+    this.latest = report;
+    this.options.onEstimate?.(report);
+    const e = report.estimate;
+    const fields = {
+      estimatedSeconds: Math.round(e.totalSeconds),
+      remainingSeconds: Math.round(e.remainingSeconds),
+      timeoutSeconds: e.timeoutSeconds,
+      bottleneck: e.bottleneck,
+      slowestMinerUid: e.slowestMiner?.uid ?? null,
+      remainingEpisodes: e.remainingEpisodes,
+    };
+    if (!e.fits) {
+      const now = this.clock.now().getTime();
+      if (wasFitting || phase === 'start' || now - this.lastOverrunWarning >= OVERRUN_WARNING_INTERVAL_MS) {
+        this.lastOverrunWarning = now;
+        log.warn(fields, 'the cycle is estimated not to finish before its timeout');
+      }
+    } else if (phase === 'start') {
+      log.info(fields, 'cycle duration estimated');
+    }
   }
 
   /** Starts a new cycle at the current chain head and runs it to the end (or until `signal` aborts). */
@@ -144,12 +201,14 @@ export class CycleRunner {
       return { cycleId: cycle.id, status: 'failed', error: message };
     }
     log.info({ miners: discovery.miners.length, envs: s.envIds.length, episodes: s.episodesPerEnv, tasks: tasks.length }, 'cycle started');
+    this.estimate(cycle, 'start', log);
     return this.finish(cycle, signal);
   }
 
   /** Continues a cycle a previous process left running: its tasks and miners are already stored. */
   async resume(cycle: CycleRow, signal?: AbortSignal): Promise<CycleOutcome> {
     this.log.info({ cycle: cycle.id, block: cycle.blockNumber, stats: this.store.tasks.stats(cycle.id) }, 'resuming interrupted cycle');
+    this.estimate(cycle, 'running', this.log.child({ cycle: cycle.id, block: cycle.blockNumber }));
     return this.finish(cycle, signal);
   }
 
@@ -181,6 +240,8 @@ export class CycleRunner {
 
   private waitForTasks(cycle: CycleRow, signal?: AbortSignal): Promise<'done' | 'timeout' | 'interrupted'> {
     const deadline = Date.parse(cycle.startedAt) + this.settings.cycleTimeoutSeconds * 1000;
+    const log = this.log.child({ cycle: cycle.id, block: cycle.blockNumber });
+    let lastEstimate = this.clock.now().getTime();
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
@@ -213,6 +274,11 @@ export class CycleRunner {
           this.store.tasks.reclaimStale(this.settings.staleTaskSeconds, this.settings.maxTaskAttempts);
           check();
         });
+        const now = this.clock.now().getTime();
+        if (!settled && now - lastEstimate >= this.settings.estimateIntervalMs) {
+          lastEstimate = now;
+          this.estimate(cycle, 'running', log);
+        }
         if (!settled) timer = setTimeout(housekeeping, this.settings.housekeepingMs);
       };
       const onAbort = () => finish('interrupted');

@@ -43,6 +43,8 @@ export interface CameraViews {
   rgb: Record<string, EncodedImage>;
   cam_intrinsics: Record<string, number[][]>;
   cam_extrinsics: Record<string, number[][]>;
+  /** The same three members already serialized (a renderer may provide them; saves a JSON pass). */
+  json?: { rgb: string; intrinsics: string; extrinsics: string };
 }
 
 /** Draws many scenes in one call (one kernel launch for all of them when the backend batches). */

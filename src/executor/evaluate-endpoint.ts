@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 import { episodeInstance, type InstancePlan } from '../sim/episode.ts';
 import { DEFAULT_RANDOMIZATION, type Randomization } from '../sim/instance.ts';
 import type { EnvSummary } from '../sim/evaluation.ts';
-import { ExecutorPool } from './pool.ts';
+import { DEFAULT_MAX_CONCURRENT_PER_WORKER, DEFAULT_MAX_EPISODES_PER_MINER, ExecutorPool } from './pool.ts';
 import { ListTaskSource } from './task-source.ts';
 import type { EpisodeOutcome, ExecutorTask } from './types.ts';
 
@@ -26,6 +26,8 @@ export interface EndpointEnvSummary extends EnvSummary {
 
 export interface EndpointEvaluationSummary {
   endpoint: string;
+  /** Most episodes that were in flight at once against the endpoint. */
+  peak_concurrency: number;
   envs: Record<string, EndpointEnvSummary>;
   /** Control steps simulated in total. */
   steps: number;
@@ -44,8 +46,14 @@ export interface EvaluateEndpointOptions {
   endOnSuccess?: boolean;
   /** `/act` deadline (default 500 ms, the original's). */
   actTimeoutMs?: number;
-  /** Episodes in flight at once against the endpoint (default 8). */
+  /**
+   * Episodes in flight at once against the endpoint. Default: what the appliance does — the
+   * `max_concurrent_episodes` the server declares in `GET /health` (capped at `maxConcurrency`),
+   * one at a time when it declares nothing.
+   */
   concurrency?: number;
+  /** Cap on a declared capacity (default 16, the appliance's). */
+  maxConcurrency?: number;
   /** Worker threads (default: one per core, at most 2). */
   workers?: number;
   /** Simulation backend module (tests); default MuJoCo. */
@@ -66,14 +74,16 @@ export async function evaluateEndpoint(options: EvaluateEndpointOptions): Promis
       index.set(taskUuid, { envId, i });
     }
   }
-  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const cap = Math.max(1, options.maxConcurrency ?? DEFAULT_MAX_EPISODES_PER_MINER);
+  const forced = options.concurrency !== undefined ? Math.max(1, options.concurrency) : undefined;
   const workers = Math.max(1, Math.min(options.workers ?? Math.min(2, os.availableParallelism()), tasks.length || 1));
   const source = new ListTaskSource(tasks);
   const pool = await ExecutorPool.start({
     source,
     workers,
-    maxConcurrentPerWorker: Math.ceil(concurrency / workers),
-    maxEpisodesPerMiner: concurrency,
+    maxConcurrentPerWorker: Math.max(DEFAULT_MAX_CONCURRENT_PER_WORKER, Math.ceil((forced ?? cap) / workers)),
+    maxEpisodesPerMiner: forced ?? cap,
+    ...(forced !== undefined ? { assumeCapacity: forced } : {}),
     batchSize: 100,
     pollIntervalMs: 50,
     reportDelayMs: 20,
@@ -92,12 +102,14 @@ export async function evaluateEndpoint(options: EvaluateEndpointOptions): Promis
       options.onEpisode?.(where.envId, where.i, outcome);
     },
   });
+  let peak = 0;
   try {
     await pool.whenDrained();
+    peak = pool.capacityInputs().miners.get(options.endpoint)?.peak ?? 0;
   } finally {
     await pool.stop({ drainTimeoutMs: 0 });
   }
-  return summarize(options.endpoint, options.envIds, options.episodes, tasks, source.outcomes, (performance.now() - started) / 1000);
+  return { ...summarize(options.endpoint, options.envIds, options.episodes, tasks, source.outcomes, (performance.now() - started) / 1000), peak_concurrency: peak };
 }
 
 /** Pure: per-environment aggregates of final outcomes. */
@@ -108,7 +120,7 @@ export function summarize(
   tasks: readonly ExecutorTask[],
   outcomes: ReadonlyMap<string, EpisodeOutcome>,
   seconds: number,
-): EndpointEvaluationSummary {
+): Omit<EndpointEvaluationSummary, 'peak_concurrency'> {
   const envs: Record<string, EndpointEnvSummary> = {};
   let steps = 0;
   for (const envId of envIds) {

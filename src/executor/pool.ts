@@ -10,25 +10,43 @@
  * worker while alone is reported as an executor fault, which the source puts back for another
  * attempt within its retry budget and never scores. The main thread does no simulation and no miner
  * I/O, so it stays responsive whatever the miners do.
+ *
+ * How many episodes run at once is decided here, from measurements: per miner, what the miner
+ * declares in `GET /health` (`max_concurrent_episodes`; one at a time when it declares nothing),
+ * capped by `maxEpisodesPerMiner`; per worker, admission control from the worker's measured CPU per
+ * step, its miners' latencies and its miner I/O thread's delay (admission.ts). Among queued tasks,
+ * the miner with the fewest episodes running goes first, so a miner that declares a large capacity
+ * cannot crowd out the others.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../log.ts';
 import { DEFAULT_EPISODE_SETTINGS, executorFault, type EpisodeOutcome, type EpisodeSettings, type ExecutorTask } from './types.ts';
 import type { TaskSource } from './task-source.ts';
+import { admits, defaultAdmission, nextLagFactor, type AdmissionSettings } from './admission.ts';
 import type { FaultInjection, FromWorker, ToWorker, WorkerConfig, WorkerStats } from './worker-protocol.ts';
 
 const BOOTSTRAP_URL = new URL('./worker-bootstrap.mjs', import.meta.url);
+export const DEFAULT_MAX_CONCURRENT_PER_WORKER = 16;
+/** The most episodes of one miner at once, whatever it declares. */
+export const DEFAULT_MAX_EPISODES_PER_MINER = 16;
 export const DEFAULT_BACKEND_URL = new URL('./sim-backend.ts', import.meta.url).href;
 
 export interface ExecutorPoolOptions {
   source: TaskSource;
   /** Worker threads (default: one per core). */
   workers?: number;
-  /** Episodes each worker runs at once (default 16). */
+  /** Most episodes each worker runs at once (default 16); admission control usually admits fewer. */
   maxConcurrentPerWorker?: number;
-  /** Episodes of one miner endpoint running at once across the pool (default 16). */
+  /** Most episodes of one miner endpoint at once across the pool, whatever it declares (default 16). */
   maxEpisodesPerMiner?: number;
+  /**
+   * Treat every miner as declaring this capacity instead of asking its `/health` (an operator's
+   * `kinitro eval --endpoint --concurrency N`, benchmarks). Still capped by `maxEpisodesPerMiner`.
+   */
+  assumeCapacity?: number;
+  /** Admission-control overrides (tests, benchmarks). */
+  admission?: Partial<AdmissionSettings>;
   /** Tasks per claim (default 10, the original's batch size; at most 100). */
   batchSize?: number;
   /** Wait after an empty claim (default 5000 ms). */
@@ -59,6 +77,36 @@ export interface WorkerCounters {
   renderMs: number;
   /** Time the workers' event loops were busy (their CPU use, roughly). */
   workerActiveMs: number;
+  /** Time spent in physics and in building observation JSON. */
+  simMs: number;
+  encodeMs: number;
+  /** Time the workers' miner I/O threads were busy (HTTP to miners). */
+  ioActiveMs: number;
+}
+
+/** What the pool has measured about one miner endpoint. */
+export interface MinerMeasure {
+  /** Declared `max_concurrent_episodes` (null: declares nothing; undefined: not asked yet). */
+  declared: number | null | undefined;
+  /** Episodes the pool allows it at once now. */
+  limit: number;
+  /** Smoothed miner time per `/act` (ms); null until measured. */
+  latencyMs: number | null;
+  /** Smoothed wall time per step of its episodes (ms); null until an episode finished. */
+  stepMs: number | null;
+  running: number;
+  peak: number;
+}
+
+/** The inputs of the capacity model (src/cron/capacity.ts) as this pool measures them. */
+export interface PoolCapacityInputs {
+  workers: number;
+  maxPerWorker: number;
+  maxPerMiner: number;
+  /** Mean measured CPU per step of a worker and its miner I/O thread (ms); null until measured. */
+  cpuPerStepMs: number | null;
+  /** Every miner endpoint the pool has run, with what it measured. */
+  miners: Map<string, MinerMeasure>;
 }
 
 export interface PoolStats extends WorkerCounters {
@@ -72,6 +120,8 @@ export interface PoolStats extends WorkerCounters {
   minerFaults: number;
   executorFaults: number;
   workerRestarts: number;
+  /** Per worker: what its admission control reads now. */
+  admission: { running: number; cpuPerStepMs: number | null; ioLagP99Ms: number | null; lagFactor: number }[];
 }
 
 function countersOf(stats: WorkerStats | null): WorkerCounters {
@@ -81,6 +131,9 @@ function countersOf(stats: WorkerStats | null): WorkerCounters {
     renderedScenes: stats?.render.scenes ?? 0,
     renderMs: stats?.render.renderMs ?? 0,
     workerActiveMs: stats?.activeMs ?? 0,
+    simMs: stats?.phases.simMs ?? 0,
+    encodeMs: stats?.phases.encodeMs ?? 0,
+    ioActiveMs: stats?.ioActiveMs ?? 0,
   };
 }
 
@@ -91,6 +144,9 @@ function addCounters(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
     renderedScenes: a.renderedScenes + b.renderedScenes,
     renderMs: a.renderMs + b.renderMs,
     workerActiveMs: a.workerActiveMs + b.workerActiveMs,
+    simMs: a.simMs + b.simMs,
+    encodeMs: a.encodeMs + b.encodeMs,
+    ioActiveMs: a.ioActiveMs + b.ioActiveMs,
   };
 }
 
@@ -112,6 +168,28 @@ interface Slot {
   /** Counters of earlier (crashed) incarnations of this slot's worker. */
   retired: WorkerCounters;
   exited: Promise<void>;
+  /** Admission back-off from the worker's I/O-thread delay (1 = none). */
+  lagFactor: number;
+  /** Endpoints whose capacity probe this worker is running. */
+  probing: Set<string>;
+  /** The worker's miner I/O thread's CPU per step (ms; smoothed), and the counters it is computed from. */
+  ioPerStepMs: number | null;
+  ioMark: { steps: number; activeMs: number };
+}
+
+/** Re-read a miner's declared capacity this often (it may change with a redeploy). */
+const CAPACITY_TTL_MS = 10 * 60_000;
+
+interface MinerState {
+  declared: number | null | undefined;
+  declaredAt: number;
+  probing: boolean;
+  latencyMs: number | null;
+  /** Smoothed wall time of one step of its episodes (its latency plus our turnaround), ms. */
+  stepMs: number | null;
+  running: number;
+  /** Most episodes it ever had running at once. */
+  peak: number;
 }
 
 export class ExecutorPool {
@@ -123,7 +201,8 @@ export class ExecutorPool {
   private readonly batchSize: number;
   private readonly slots: Slot[] = [];
   private readonly queue: QueuedTask[] = [];
-  private readonly perMiner = new Map<string, number>();
+  private readonly miners = new Map<string, MinerState>();
+  private readonly admission: AdmissionSettings;
   private unreported: EpisodeOutcome[] = [];
   private readonly counters = { episodes: 0, successes: 0, minerFaults: 0, executorFaults: 0, workerRestarts: 0 };
   private stopping = false;
@@ -142,9 +221,10 @@ export class ExecutorPool {
     this.source = options.source;
     this.logger = options.logger ?? silentLogger;
     this.settings = { ...DEFAULT_EPISODE_SETTINGS, ...options.settings };
-    this.maxConcurrent = options.maxConcurrentPerWorker ?? 16;
-    this.maxPerMiner = options.maxEpisodesPerMiner ?? 16;
+    this.maxConcurrent = options.maxConcurrentPerWorker ?? DEFAULT_MAX_CONCURRENT_PER_WORKER;
+    this.maxPerMiner = options.maxEpisodesPerMiner ?? DEFAULT_MAX_EPISODES_PER_MINER;
     this.batchSize = Math.max(1, Math.min(100, options.batchSize ?? 10));
+    this.admission = { ...defaultAdmission(this.settings.actTimeoutMs, this.maxConcurrent), ...options.admission };
   }
 
   /** Starts the workers (resolving once all have loaded their simulator) and the claim loop. */
@@ -188,6 +268,7 @@ export class ExecutorPool {
       queued: this.queue.length,
       ...this.counters,
       ...totals,
+      admission: this.slots.map((s) => ({ running: s.running.size, cpuPerStepMs: s.stats?.cpuPerStepMs ?? null, ioLagP99Ms: s.stats?.ioLagP99Ms ?? null, lagFactor: s.lagFactor })),
     };
   }
 
@@ -259,6 +340,10 @@ export class ExecutorPool {
         stats: null,
         retired: countersOf(null),
         exited: Promise.resolve(),
+        lagFactor: 1,
+        probing: new Set(),
+        ioPerStepMs: null,
+        ioMark: { steps: 0, activeMs: 0 },
       };
       this.slots[index] = slot;
     }
@@ -300,11 +385,18 @@ export class ExecutorPool {
           }
           this.signal();
         } else if (message.type === 'stats') {
-          s.stats = message.stats;
+          this.onStats(s, message.stats);
         } else if (message.type === 'results') {
-          s.stats = message.stats;
+          this.onStats(s, message.stats);
           s.consecutiveFailures = 0;
           this.onResults(s, message.results);
+        } else if (message.type === 'capacity') {
+          s.probing.delete(message.endpoint);
+          const m = this.minerState(message.endpoint);
+          m.probing = false;
+          m.declared = message.capacity;
+          m.declaredAt = Date.now();
+          this.signal();
         }
       });
     });
@@ -323,6 +415,8 @@ export class ExecutorPool {
     slot.running.clear();
     slot.isolated = false;
     for (const task of inFlight) this.releaseMinerSlot(task);
+    for (const endpoint of slot.probing) this.minerState(endpoint).probing = false;
+    slot.probing.clear();
     if (inFlight.length > 0) {
       this.logger.warn(
         { worker: slot.index, reason, inFlight: inFlight.length },
@@ -370,8 +464,11 @@ export class ExecutorPool {
     return n;
   }
 
+  /** Episodes the ready workers could take now (their current admission limits). */
   private capacity(): number {
-    return this.slots.filter((s) => s.ready).length * this.maxConcurrent;
+    let n = 0;
+    for (const s of this.slots) if (s.ready) n += Math.max(1, Math.min(this.maxConcurrent, Math.floor(this.maxConcurrent * s.lagFactor)));
+    return n;
   }
 
   private async pump(): Promise<void> {
@@ -399,43 +496,156 @@ export class ExecutorPool {
   }
 
   /**
-   * Sends queued tasks to workers with free slots (the least loaded first), respecting the per-miner
-   * limit; suspects go only to an idle worker, which then takes nothing else until they finish.
+   * Sends queued tasks to workers that admit them, respecting each miner's limit (the miner with the
+   * fewest episodes running goes first); suspects go only to an idle worker, which then takes nothing
+   * else until they finish. A miner whose capacity is unknown gets one episode, whose worker reads
+   * its `/health` first.
    */
   private dispatch(): void {
     if (this.queue.length === 0) return;
-    const batches = new Map<Slot, ExecutorTask[]>();
-    const free = (s: Slot) => (s.ready && !s.isolated ? this.maxConcurrent - s.running.size : 0);
+    const batches = new Map<Slot, { tasks: ExecutorTask[]; probe: string[] }>();
+    for (;;) {
+      // The next task: among those whose miner has room, the one whose miner runs the fewest (queue order breaks ties).
+      let pick = -1;
+      let pickRunning = Infinity;
+      for (let i = 0; i < this.queue.length; i++) {
+        const m = this.minerState(this.queue[i]!.task.minerEndpoint);
+        if (m.running >= this.minerLimit(m) || m.running >= pickRunning) continue;
+        pick = i;
+        pickRunning = m.running;
+        if (pickRunning === 0) break;
+      }
+      if (pick < 0) break;
+      const { task, isolate } = this.queue[pick]!;
+      const miner = this.minerState(task.minerEndpoint);
+      let best: Slot | null = null;
+      let bestRunning = Infinity;
+      for (const s of this.slots) {
+        if (!s.ready || s.isolated) continue;
+        if (isolate ? s.running.size > 0 || batches.has(s) : !this.admitted(s, miner)) continue;
+        if (s.running.size < bestRunning) {
+          best = s;
+          bestRunning = s.running.size;
+        }
+      }
+      if (!best) {
+        if (isolate) {
+          // A suspect waits for an idle worker; normal tasks behind it may still go.
+          const rest = this.queue.splice(pick, 1);
+          this.dispatchOthers(batches);
+          this.queue.splice(pick, 0, ...rest);
+        }
+        break;
+      }
+      this.queue.splice(pick, 1);
+      this.assign(best, task, isolate, miner, batches);
+    }
+    this.send(batches);
+  }
+
+  /** `dispatch` without the suspects at the head of the queue (they wait for an idle worker). */
+  private dispatchOthers(batches: Map<Slot, { tasks: ExecutorTask[]; probe: string[] }>): void {
     for (let i = 0; i < this.queue.length; ) {
       const { task, isolate } = this.queue[i]!;
-      if ((this.perMiner.get(task.minerEndpoint) ?? 0) >= this.maxPerMiner) {
+      const miner = this.minerState(task.minerEndpoint);
+      if (isolate || miner.running >= this.minerLimit(miner)) {
         i++;
         continue;
       }
       let best: Slot | null = null;
       for (const s of this.slots) {
-        if (free(s) === 0 || (isolate && (s.running.size > 0 || batches.has(s)))) continue;
-        if (!best || free(s) > free(best)) best = s;
+        if (!s.ready || s.isolated || !this.admitted(s, miner)) continue;
+        if (!best || s.running.size < best.running.size) best = s;
       }
-      if (!best) {
-        if (isolate) {
-          i++;
-          continue;
-        }
-        break;
-      }
+      if (!best) break;
       this.queue.splice(i, 1);
-      best.running.set(task.taskUuid, task);
-      if (isolate) best.isolated = true;
-      this.perMiner.set(task.minerEndpoint, (this.perMiner.get(task.minerEndpoint) ?? 0) + 1);
-      const list = batches.get(best) ?? [];
-      list.push(task);
-      batches.set(best, list);
+      this.assign(best, task, false, miner, batches);
     }
-    for (const [slot, tasks] of batches) {
-      const message: ToWorker = { type: 'run', tasks };
+  }
+
+  private assign(slot: Slot, task: ExecutorTask, isolate: boolean, miner: MinerState, batches: Map<Slot, { tasks: ExecutorTask[]; probe: string[] }>): void {
+    slot.running.set(task.taskUuid, task);
+    if (isolate) slot.isolated = true;
+    miner.running += 1;
+    if (miner.running > miner.peak) miner.peak = miner.running;
+    const batch = batches.get(slot) ?? { tasks: [], probe: [] };
+    batch.tasks.push(task);
+    if (this.needsProbe(miner)) {
+      miner.probing = true;
+      slot.probing.add(task.minerEndpoint);
+      batch.probe.push(task.minerEndpoint);
+    }
+    batches.set(slot, batch);
+  }
+
+  private send(batches: Map<Slot, { tasks: ExecutorTask[]; probe: string[] }>): void {
+    for (const [slot, { tasks, probe }] of batches) {
+      const message: ToWorker = { type: 'run', tasks, ...(probe.length > 0 ? { probe } : {}) };
       slot.worker!.postMessage(message);
     }
+  }
+
+  private minerState(endpoint: string): MinerState {
+    let m = this.miners.get(endpoint);
+    if (!m) {
+      if (this.miners.size >= 4096) {
+        // Endpoints come and go with commitments: forget idle ones rather than grow without bound.
+        for (const [e, x] of this.miners) if (x.running === 0 && !x.probing) this.miners.delete(e);
+      }
+      m = { declared: undefined, declaredAt: 0, probing: false, latencyMs: null, stepMs: null, running: 0, peak: 0 };
+      this.miners.set(endpoint, m);
+    }
+    return m;
+  }
+
+  /** Episodes a miner may have running now. */
+  private minerLimit(m: MinerState): number {
+    if (this.options.assumeCapacity !== undefined) return Math.max(1, Math.min(this.maxPerMiner, this.options.assumeCapacity));
+    // Unknown or not declared: one at a time, as the original protocol implies.
+    return Math.max(1, Math.min(this.maxPerMiner, m.declared ?? 1));
+  }
+
+  private needsProbe(m: MinerState): boolean {
+    if (this.options.assumeCapacity !== undefined || m.probing) return false;
+    return m.declared === undefined || Date.now() - m.declaredAt > CAPACITY_TTL_MS;
+  }
+
+  private admitted(slot: Slot, miner: MinerState): boolean {
+    const latencies: (number | null)[] = [];
+    for (const t of slot.running.values()) latencies.push(this.minerState(t.minerEndpoint).latencyMs);
+    return admits({ cpuPerStepMs: slot.stats?.cpuPerStepMs ?? null, runningLatenciesMs: latencies, lagFactor: slot.lagFactor }, miner.latencyMs, this.admission);
+  }
+
+  private onStats(slot: Slot, stats: WorkerStats): void {
+    if (!slot.stats || stats.steps < slot.ioMark.steps) slot.ioMark = { steps: stats.steps, activeMs: stats.ioActiveMs };
+    const steps = stats.steps - slot.ioMark.steps;
+    if (steps >= 20) {
+      const perStep = Math.max(0, stats.ioActiveMs - slot.ioMark.activeMs) / steps;
+      slot.ioPerStepMs = slot.ioPerStepMs === null ? perStep : 0.5 * slot.ioPerStepMs + 0.5 * perStep;
+      slot.ioMark = { steps: stats.steps, activeMs: stats.ioActiveMs };
+    }
+    slot.stats = stats;
+    slot.lagFactor = nextLagFactor(slot.lagFactor, stats.ioLagP99Ms, this.admission);
+    for (const [endpoint, w] of Object.entries(stats.minerLatencyMs)) {
+      const m = this.minerState(endpoint);
+      // Smoothed, weighted by how many answers the window holds.
+      const a = Math.min(0.8, w.n / 50);
+      m.latencyMs = m.latencyMs === null ? w.meanMs : (1 - a) * m.latencyMs + a * w.meanMs;
+    }
+  }
+
+  /** What the pool has measured, for the capacity model. */
+  capacityInputs(): PoolCapacityInputs {
+    const measured = this.slots.filter((s) => typeof s.stats?.cpuPerStepMs === 'number').map((s) => s.stats!.cpuPerStepMs! + (s.ioPerStepMs ?? 0));
+    const miners = new Map<string, MinerMeasure>();
+    for (const [endpoint, m] of this.miners) miners.set(endpoint, { declared: m.declared, limit: this.minerLimit(m), latencyMs: m.latencyMs, stepMs: m.stepMs, running: m.running, peak: m.peak });
+    return {
+      workers: this.slots.filter((s) => s.ready).length,
+      maxPerWorker: this.maxConcurrent,
+      maxPerMiner: this.maxPerMiner,
+      cpuPerStepMs: measured.length > 0 ? measured.reduce((a, b) => a + b, 0) / measured.length : null,
+      miners,
+    };
   }
 
   private onResults(slot: Slot, results: EpisodeOutcome[]): void {
@@ -452,13 +662,18 @@ export class ExecutorPool {
   }
 
   private releaseMinerSlot(task: ExecutorTask): void {
-    const n = (this.perMiner.get(task.minerEndpoint) ?? 1) - 1;
-    if (n <= 0) this.perMiner.delete(task.minerEndpoint);
-    else this.perMiner.set(task.minerEndpoint, n);
+    const m = this.minerState(task.minerEndpoint);
+    m.running = Math.max(0, m.running - 1);
   }
 
   private finishTask(task: ExecutorTask, outcome: EpisodeOutcome): void {
     this.counters.episodes += 1;
+    if (outcome.stepsRun >= 5) {
+      const t = outcome.timings;
+      const stepMs = (t.simMs + t.renderMs + t.encodeMs + t.waitMs) / outcome.stepsRun;
+      const m = this.minerState(task.minerEndpoint);
+      m.stepMs = m.stepMs === null ? stepMs : 0.7 * m.stepMs + 0.3 * stepMs;
+    }
     if (outcome.success) this.counters.successes += 1;
     if (outcome.fault === 'miner') this.counters.minerFaults += 1;
     if (outcome.fault === 'executor') this.counters.executorFaults += 1;

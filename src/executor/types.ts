@@ -38,8 +38,12 @@ export interface EpisodeTimings {
   renderMs: number;
   /** Building and serializing the observation JSON. */
   encodeMs: number;
-  /** Waiting for `/act` responses (round trip, including the miner's compute). */
+  /** The miner's time on `/act`: request written → response read, as the miner I/O thread measured it. */
   actMs: number;
+  /** Our wall time from handing an observation to the I/O path to having the action (≥ actMs). */
+  waitMs: number;
+  /** Answers taken with the benefit of the doubt because our thread was stalled at their deadline. */
+  stalls: number;
 }
 
 /** The outcome of one episode (spec §4.3 result, mapped to a TaskResult by the task sources). */
@@ -73,7 +77,10 @@ export interface EpisodeSettings {
   actTimeoutMs: number;
   /** Deadline for `/reset` (default 5000 ms). */
   resetTimeoutMs: number;
-  /** Overall episode deadline (default 300 s): `Evaluation timeout after 300s`. */
+  /**
+   * Overall episode deadline (default 300 s) on the miner's own time (reset and act round trips):
+   * `Evaluation timeout after 300s`. Wall time beyond twice this is an executor fault.
+   */
   episodeTimeoutMs: number;
   /** Send camera images (default true); without them `rgb` is `{}` (spec §5.1). */
   useImages: boolean;
@@ -94,7 +101,7 @@ export const DEFAULT_EPISODE_SETTINGS: EpisodeSettings = {
 };
 
 export function emptyTimings(): EpisodeTimings {
-  return { resetMs: 0, simMs: 0, renderMs: 0, encodeMs: 0, actMs: 0 };
+  return { resetMs: 0, simMs: 0, renderMs: 0, encodeMs: 0, actMs: 0, waitMs: 0, stalls: 0 };
 }
 
 /** An executor-fault outcome for a task that never produced a result of its own. */

@@ -1,20 +1,19 @@
 /**
  * An executor worker thread: owns one simulation backend (one MuJoCo module), reuses environment
- * instances per env id, keeps one keep-alive client per miner, and runs many episodes at once so
- * that while some wait for their miners, others step and render. Started through
- * worker-bootstrap.mjs (which installs the TypeScript loader first).
+ * instances per env id, and runs many episodes at once so that while some wait for their miners,
+ * others step and render. Miner HTTP runs in the worker's own miner I/O thread (miner-link.ts), so
+ * nothing this thread does (a long render batch, building a model) delays a request or the reading
+ * of an answer. Started through worker-bootstrap.mjs (which installs the TypeScript loader first).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EpisodeEnvironment, SimulationBackend, SimulationBackendModule } from './environment.ts';
-import { runEpisode, type MinerPort } from './episode.ts';
-import { MinerClient, MinerFault } from './miner-client.ts';
+import { runEpisode } from './episode.ts';
+import { MinerLink } from './miner-link.ts';
 import { checkEndpoint, EndpointRefused } from './endpoint-policy.ts';
-import { publicOnlyLookup } from './public-lookup.ts';
 import { RenderBatcher } from './render-batcher.ts';
 import { executorFault, type EpisodeOutcome, type ExecutorTask } from './types.ts';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerStats } from './worker-protocol.ts';
 
-const MINER_CLIENT_IDLE_MS = 60_000;
 const ENDPOINT_CHECK_TTL_MS = 60_000;
 
 if (!parentPort) throw new Error('worker.ts must run inside a worker thread');
@@ -67,43 +66,11 @@ function releaseEnv(env: EpisodeEnvironment, healthy: boolean): void {
   }
 }
 
-interface ClientEntry {
-  client: MinerClient;
-  users: number;
-  lastUsed: number;
-}
-const clients = new Map<string, ClientEntry>();
-
-/** Clients for chain endpoints (`publicOnly`) also check the address they dial (DNS rebinding). */
-function acquireClient(endpoint: string, publicOnly: boolean): ClientEntry {
-  const key = `${publicOnly ? 'public' : 'any'} ${endpoint}`;
-  let entry = clients.get(key);
-  if (!entry) {
-    const client = new MinerClient(endpoint, {
-      actTimeoutMs: config.settings.actTimeoutMs,
-      resetTimeoutMs: config.settings.resetTimeoutMs,
-      // One connection per concurrent episode: an episode never queues behind another one's request,
-      // so the act deadline measures the miner, not our queue.
-      connections: config.maxConcurrent,
-      ...(publicOnly ? { lookup: publicOnlyLookup } : {}),
-    });
-    entry = { client, users: 0, lastUsed: Date.now() };
-    clients.set(key, entry);
-  }
-  entry.users += 1;
-  return entry;
-}
-
-const sweep = setInterval(() => {
-  const now = Date.now();
-  for (const [key, entry] of clients) {
-    if (entry.users === 0 && now - entry.lastUsed > MINER_CLIENT_IDLE_MS) {
-      clients.delete(key);
-      void entry.client.close();
-    }
-  }
-}, MINER_CLIENT_IDLE_MS / 2);
-sweep.unref();
+const link = new MinerLink({
+  actTimeoutMs: config.settings.actTimeoutMs,
+  resetTimeoutMs: config.settings.resetTimeoutMs,
+  connections: config.maxConcurrent,
+});
 
 const endpointChecks = new Map<string, { at: number; refusal: string | null }>();
 
@@ -125,6 +92,20 @@ async function checkEndpointCached(endpoint: string): Promise<void> {
 }
 
 const stats = { episodes: 0, steps: 0 };
+/** Where this thread's time went, summed over every step (ms). */
+const phases = { simMs: 0, renderMs: 0, encodeMs: 0 };
+
+/**
+ * Miner time per endpoint since the last stats message (the pool's admission control and the
+ * capacity model read it), and this thread's CPU per step (event-loop busy time over steps).
+ */
+let latencyWindow = new Map<string, { sum: number; n: number }>();
+let lastElu = performance.eventLoopUtilization();
+let lastEluSteps = 0;
+let cpuPerStepMs: number | null = null;
+/** Busy time spent building and resetting environments: a start-up cost, kept out of the per-step figure. */
+let setupMs = 0;
+let lastSetupMs = 0;
 let outbox: EpisodeOutcome[] = [];
 let flushScheduled = false;
 
@@ -142,64 +123,103 @@ function deliver(outcome: EpisodeOutcome): void {
 }
 
 function currentStats(): WorkerStats {
-  return { episodes: stats.episodes, steps: stats.steps, envInstances, render: { ...batcher.stats }, activeMs: performance.eventLoopUtilization().active };
+  const elu = performance.eventLoopUtilization();
+  const steps = stats.steps - lastEluSteps;
+  // Needs enough steps to mean something; an idle period keeps the last estimate.
+  if (steps >= 20) {
+    const perStep = Math.max(0, elu.active - lastElu.active - (setupMs - lastSetupMs)) / steps;
+    lastSetupMs = setupMs;
+    cpuPerStepMs = cpuPerStepMs === null ? perStep : 0.5 * cpuPerStepMs + 0.5 * perStep;
+    lastElu = elu;
+    lastEluSteps = stats.steps;
+  }
+  const minerLatencyMs: Record<string, { meanMs: number; n: number }> = {};
+  for (const [endpoint, w] of latencyWindow) minerLatencyMs[endpoint] = { meanMs: w.sum / w.n, n: w.n };
+  latencyWindow = new Map();
+  return {
+    episodes: stats.episodes,
+    steps: stats.steps,
+    envInstances,
+    render: { ...batcher.stats },
+    activeMs: elu.active,
+    phases: { ...phases },
+    ioActiveMs: link.load.activeMs,
+    cpuPerStepMs,
+    ioLagP99Ms: link.load.p99LagMs,
+    minerLatencyMs,
+  };
 }
 
 const STATS_INTERVAL_MS = 1000;
 let lastReportedSteps = 0;
 const statsTimer = setInterval(() => {
-  if (stats.steps === lastReportedSteps) return;
+  if (stats.steps === lastReportedSteps && latencyWindow.size === 0) return;
   lastReportedSteps = stats.steps;
   post({ type: 'stats', stats: currentStats() });
 }, STATS_INTERVAL_MS);
 statsTimer.unref();
 
-/** A client that could not even be built (malformed endpoint) fails like an unreachable miner. */
-function brokenMiner(message: string): MinerPort {
-  return {
-    reset: () => Promise.reject(new MinerFault(`Miner reset failed: InvalidURL: ${message}`)),
-    act: () => Promise.reject(new MinerFault('unreachable')),
-  };
+/** Declared capacities probed for the pool (`GET /health`), sent back as they come in. */
+async function probeCapacity(endpoint: string, publicOnly: boolean): Promise<void> {
+  const health = await link.port(endpoint, publicOnly).health();
+  post({ type: 'capacity', endpoint, capacity: health.maxConcurrentEpisodes });
 }
 
-async function runTask(task: ExecutorTask): Promise<void> {
+function recordLatency(endpoint: string, ms: number): void {
+  const w = latencyWindow.get(endpoint);
+  if (w) {
+    w.sum += ms;
+    w.n += 1;
+  } else latencyWindow.set(endpoint, { sum: ms, n: 1 });
+}
+
+async function runTask(task: ExecutorTask, probe: boolean): Promise<void> {
   const injection = config.faultInjection;
   if (injection?.exitOnSeed === task.seed) {
     // Simulated crash: the thread dies with work in flight.
     process.exit(70);
   }
-  let entry: ClientEntry | undefined;
+  const publicOnly = task.untrustedEndpoint && !config.settings.allowPrivateEndpoints;
   let env: EpisodeEnvironment | undefined;
   let outcome: EpisodeOutcome;
   try {
-    let miner: MinerPort;
-    try {
-      entry = acquireClient(task.minerEndpoint, task.untrustedEndpoint && !config.settings.allowPrivateEndpoints);
-      miner = entry.client;
-    } catch (err) {
-      miner = brokenMiner((err as Error).message);
-    }
+    // The endpoint policy runs before anything is sent to a chain endpoint, the health probe included.
+    if (probe && !(task.untrustedEndpoint && (await endpointRefused(task.minerEndpoint)))) await probeCapacity(task.minerEndpoint, publicOnly);
+    else if (probe) post({ type: 'capacity', endpoint: task.minerEndpoint, capacity: null });
+    const setupStarted = performance.now();
     env = await acquireEnv(task.envId, task.instance);
-    const episodeEnv = injection?.throwOnSeed === task.seed ? withInjectedStepFault(env) : env;
+    setupMs += performance.now() - setupStarted;
+    const episodeEnv =
+      injection?.throwOnSeed === task.seed ? withInjectedStepFault(env) : injection?.stallOnSeed === task.seed ? withInjectedStall(env, injection.stallMs ?? 0) : env;
     outcome = await runEpisode(task, {
       env: episodeEnv,
-      miner,
+      miner: link.port(task.minerEndpoint, publicOnly),
       render: (scene) => batcher.render(scene),
       checkEndpoint: checkEndpointCached,
       settings: config.settings,
-      onStep: () => (stats.steps += 1),
+      onReset: (ms) => (setupMs += ms),
+      totals: phases,
+      onStep: (minerMs) => {
+        stats.steps += 1;
+        recordLatency(task.minerEndpoint, minerMs);
+      },
     });
   } catch (err) {
     // Only the environment construction can land here (runEpisode never throws).
     outcome = executorFault(task.taskUuid, `Executor error: could not create environment ${task.envId}: ${(err as Error).message}`);
   }
   if (env) releaseEnv(env, outcome.fault !== 'executor');
-  if (entry) {
-    entry.users -= 1;
-    entry.lastUsed = Date.now();
-  }
   stats.episodes += 1;
   deliver(outcome);
+}
+
+async function endpointRefused(endpoint: string): Promise<boolean> {
+  try {
+    await checkEndpointCached(endpoint);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function withInjectedStepFault(env: EpisodeEnvironment): EpisodeEnvironment {
@@ -216,10 +236,27 @@ function withInjectedStepFault(env: EpisodeEnvironment): EpisodeEnvironment {
   });
 }
 
+function withInjectedStall(env: EpisodeEnvironment, ms: number): EpisodeEnvironment {
+  return new Proxy(env, {
+    get(target, prop, receiver) {
+      if (prop === 'step') {
+        return (action: Parameters<EpisodeEnvironment['step']>[0]) => {
+          const end = performance.now() + ms;
+          while (performance.now() < end) {
+            /* this thread is stalled: nothing else in it runs */
+          }
+          return target.step(action);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 async function shutdown(): Promise<void> {
-  clearInterval(sweep);
   clearInterval(statsTimer);
-  await Promise.allSettled([...clients.values()].map((e) => e.client.close()));
+  await link.close();
   for (const list of idleEnvs.values()) for (const env of list) env.dispose();
   backend.renderer.dispose?.();
   backend.dispose?.();
@@ -228,7 +265,13 @@ async function shutdown(): Promise<void> {
 }
 
 port.on('message', (message: ToWorker) => {
-  if (message.type === 'run') for (const task of message.tasks) void runTask(task);
+  if (message.type === 'run') {
+    const probe = new Set(message.probe ?? []);
+    for (const task of message.tasks) {
+      const first = probe.delete(task.minerEndpoint);
+      void runTask(task, first);
+    }
+  }
   else if (message.type === 'shutdown') void shutdown();
 });
 

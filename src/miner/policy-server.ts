@@ -3,6 +3,12 @@
  * `POST /reset {"task_config": {...}}` → `{"status": "ok", "episode_id"}`, and
  * `POST /act {"obs": Observation}` → `{"action": Action}`. Used by `kinitro serve-policy`, the demo
  * miners of `kinitro start`, and tests.
+ *
+ * Concurrent episodes (opt-in): `/health` declares `max_concurrent_episodes`, and the executor then
+ * sends its episode id in `/reset` (`task_config.episode_id`) and in every observation
+ * (`obs.extra.episode_id`). A policy that keeps episodes apart itself (`concurrentEpisodes`) gets
+ * every call; otherwise each episode id gets its own instance from `createPolicy`. Without a way to
+ * keep episodes apart the server declares nothing, and executors send it one episode at a time.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,13 +23,31 @@ import { silentLogger, type Logger } from '../log.ts';
 
 const resetRequest = z.object({
   task_config: z
-    .object({ env_id: z.string().optional(), env_name: z.string().optional(), task_name: z.string().optional(), seed: z.number().optional(), task_id: z.number().optional() })
+    .object({
+      env_id: z.string().optional(),
+      env_name: z.string().optional(),
+      task_name: z.string().optional(),
+      seed: z.number().optional(),
+      task_id: z.number().optional(),
+      episode_id: z.string().optional(),
+    })
     .loose()
     .default({}),
 });
 
 export interface PolicyServerOptions {
+  /** The policy (the only instance, or the first, see `createPolicy`). */
   policy: Policy;
+  /**
+   * Builds one more instance, for policies that do not keep concurrent episodes apart themselves:
+   * each episode id then gets an instance of its own.
+   */
+  createPolicy?: () => Policy;
+  /**
+   * Episodes declared in `GET /health` as `max_concurrent_episodes` (default 8 when episodes can be
+   * kept apart, else nothing is declared and the server runs one episode at a time).
+   */
+  maxConcurrentEpisodes?: number;
   host?: string;
   port?: number;
   logger?: Logger;
@@ -37,11 +61,28 @@ export interface RunningPolicyServer {
   close(): Promise<void>;
 }
 
+/** Episodes remembered per server beyond the declared capacity (finished ones are never announced). */
+const EPISODE_MEMORY_FACTOR = 4;
+
 export async function startPolicyServer(options: PolicyServerOptions): Promise<RunningPolicyServer> {
   const { policy } = options;
   const logger = options.logger ?? silentLogger;
   const started = Date.now();
   let episode = 0;
+  const separable = policy.concurrentEpisodes === true || options.createPolicy !== undefined;
+  const capacity = separable ? Math.max(1, options.maxConcurrentEpisodes ?? 8) : null;
+  /** Per-episode instances by episode id, least recently used first (only with `createPolicy`). */
+  const instances = new Map<string, Policy>();
+  /** The instance of the latest reset: calls without an episode id go to it (one episode at a time). */
+  let latest = policy;
+  const instanceFor = (episodeId: unknown): Policy => {
+    if (policy.concurrentEpisodes || !options.createPolicy || typeof episodeId !== 'string') return latest;
+    const found = instances.get(episodeId);
+    if (!found) return latest;
+    instances.delete(episodeId);
+    instances.set(episodeId, found);
+    return found;
+  };
   const app = new Koa();
   app.use(async (ctx, next) => {
     try {
@@ -56,7 +97,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb' }));
   const router = new Router();
   router.get('/health', (ctx) => {
-    ctx.body = { status: 'healthy', model_loaded: true, uptime_seconds: (Date.now() - started) / 1000 };
+    ctx.body = { status: 'healthy', model_loaded: true, uptime_seconds: (Date.now() - started) / 1000, ...(capacity !== null ? { max_concurrent_episodes: capacity } : {}) };
   });
   router.post('/reset', async (ctx) => {
     const parsed = resetRequest.safeParse(ctx.request.body ?? {});
@@ -67,11 +108,25 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
     }
     const tc = parsed.data.task_config;
     episode += 1;
-    await policy.reset({
+    const episodeId = typeof tc.episode_id === 'string' && tc.episode_id.length > 0 && tc.episode_id.length <= 128 ? tc.episode_id : undefined;
+    let target = policy;
+    if (!policy.concurrentEpisodes && options.createPolicy && episodeId !== undefined) {
+      target = instances.get(episodeId) ?? options.createPolicy();
+      instances.delete(episodeId);
+      instances.set(episodeId, target);
+      while (instances.size > EPISODE_MEMORY_FACTOR * (capacity ?? 1)) {
+        const [oldest, old] = instances.entries().next().value!;
+        instances.delete(oldest);
+        if (old !== policy) void old.close?.();
+      }
+    }
+    latest = target;
+    await target.reset({
       task: { env_id: tc.env_id ?? '', env_name: tc.env_name ?? '', task_name: tc.task_name ?? '' },
       episodeSeed: (Number.parseInt(randomBytes(4).toString('hex'), 16) ^ episode) >>> 0,
+      ...(episodeId !== undefined ? { episodeId } : {}),
     });
-    ctx.body = { status: 'ok', episode_id: randomBytes(8).toString('hex') };
+    ctx.body = { status: 'ok', episode_id: episodeId ?? randomBytes(8).toString('hex') };
   });
   router.post('/act', async (ctx) => {
     const body = ctx.request.body as { obs?: unknown } | undefined;
@@ -81,12 +136,14 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
       ctx.body = { detail: parsed.error.issues.map((i) => ({ loc: ['body', 'obs', ...i.path.map(String)], msg: i.message, type: i.code })) };
       return;
     }
-    let action = await policy.act(parsed.data as Observation);
+    const observation = parsed.data as Observation;
+    let action = await instanceFor(observation.extra.episode_id).act(observation);
     if (options.transformAction) action = options.transformAction(action);
     ctx.body = { action };
   });
   app.use(router.routes()).use(router.allowedMethods());
-  const server = http.createServer(app.callback());
+  // Node's HTTP server sends with TCP_NODELAY (the default since Node 18): no Nagle delay on replies.
+  const server = http.createServer({ noDelay: true }, app.callback());
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -101,6 +158,9 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+      }).then(async () => {
+        await Promise.allSettled([...instances.values()].filter((p) => p !== policy).map((p) => p.close?.()));
+        instances.clear();
       }),
   };
 }

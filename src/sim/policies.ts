@@ -15,12 +15,22 @@ export interface PolicyResetInfo {
   task: ResetTaskConfig;
   /** Seed for the policy's own randomness in this episode (derived from the run seed). */
   episodeSeed: number;
+  /**
+   * The executor's episode id (`task_config.episode_id`), when it sends one; every observation of
+   * the episode then carries it as `extra.episode_id`.
+   */
+  episodeId?: string;
 }
 
 export interface Policy {
   readonly name: string;
   /** True if `act` needs the privileged state (in-process only). */
   readonly needsPrivileged: boolean;
+  /**
+   * True if one instance keeps concurrent episodes apart by their episode ids (reset info and
+   * `observation.extra.episode_id`); otherwise a server runs one instance per concurrent episode.
+   */
+  readonly concurrentEpisodes?: boolean;
   reset(info: PolicyResetInfo): void | Promise<void>;
   act(observation: Observation, privileged?: PrivilegedState): Action | Promise<Action>;
   close?(): void | Promise<void>;

@@ -63,6 +63,21 @@ export interface SubmittedResult extends TaskResultPayload {
   fault?: 'miner' | 'executor' | null;
 }
 
+/** One miner's progress through a cycle (`TaskPool.minerProgress`). */
+export interface MinerProgress {
+  uid: number;
+  endpoint: string;
+  total: number;
+  /** Pending or assigned. */
+  remaining: number;
+  /** Finished tasks with a stored result. */
+  results: number;
+  /** Mean reported timesteps of those results (errors count 0); null without results. */
+  meanSteps: number | null;
+  /** `/act` latency over those results, weighted by steps; null when none reported it. */
+  meanLatencyMs: number | null;
+}
+
 export interface SubmitOutcome {
   accepted: number;
   rejected: number;
@@ -423,6 +438,33 @@ export class TaskPool {
       activeExecutors: executors.n,
       infraFailedTasks: infra.n,
     };
+  }
+
+  /**
+   * Per miner of a cycle: tasks in all and unfinished, and from the finished ones' results the
+   * summed steps and `/act` latency (the capacity model's inputs; src/cron/capacity.ts).
+   */
+  minerProgress(cycleId: number): MinerProgress[] {
+    const rows = this.db
+      .prepare(
+        `SELECT miner_uid AS uid, miner_endpoint AS endpoint, count(*) AS total,
+                sum(status IN ('pending', 'assigned')) AS remaining,
+                sum(CASE WHEN result IS NOT NULL THEN coalesce(json_extract(result, '$.timesteps'), 0) ELSE 0 END) AS steps,
+                sum(result IS NOT NULL) AS results,
+                sum(CASE WHEN json_extract(result, '$.mean_action_latency_ms') IS NOT NULL THEN json_extract(result, '$.mean_action_latency_ms') * max(1, coalesce(json_extract(result, '$.timesteps'), 0)) ELSE 0 END) AS latency_weighted,
+                sum(CASE WHEN json_extract(result, '$.mean_action_latency_ms') IS NOT NULL THEN max(1, coalesce(json_extract(result, '$.timesteps'), 0)) ELSE 0 END) AS latency_weight
+         FROM task_pool WHERE cycle_id = ? GROUP BY miner_uid, miner_endpoint`,
+      )
+      .all(cycleId) as { uid: number; endpoint: string; total: number; remaining: number; steps: number; results: number; latency_weighted: number; latency_weight: number }[];
+    return rows.map((r) => ({
+      uid: r.uid,
+      endpoint: r.endpoint,
+      total: r.total,
+      remaining: r.remaining,
+      results: r.results,
+      meanSteps: r.results > 0 ? r.steps / r.results : null,
+      meanLatencyMs: r.latency_weight > 0 ? r.latency_weighted / r.latency_weight : null,
+    }));
   }
 
   /** Executors other than this process's own (ids not starting with `ownPrefix`) holding tasks now. */

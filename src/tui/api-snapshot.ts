@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type {
   ApplianceInfo,
   ChainSubmission,
+  CycleEstimateView,
   CycleResultsView,
   CycleSummary,
   DashboardSnapshot,
@@ -57,8 +58,19 @@ const cycleSchema = z.object({
   episodes_per_env: int,
 });
 
+const estimateSchema = z.object({
+  cycle_id: z.number().int(),
+  estimated_seconds: z.number(),
+  remaining_seconds: z.number(),
+  timeout_seconds: z.number(),
+  fits: z.boolean(),
+  bottleneck: z.string(),
+});
+
 const statusSchema = z.object({
   current_cycle: cycleSchema.nullish(),
+  // An extension; an unexpected shape only drops the estimate (catch), never the status.
+  cycle_estimate: estimateSchema.nullish().catch(null),
   last_completed_cycle: cycleSchema.nullish(),
   total_cycles: z.number().int().nullish(),
   environments: z.array(z.string()).nullish(),
@@ -238,6 +250,19 @@ export function snapshotFromApi(b: ApiBodies): DashboardSnapshot {
   const currentCycle = status?.current_cycle ? toCycle(status.current_cycle) : null;
   const lastCompletedCycle = status?.last_completed_cycle ? toCycle(status.last_completed_cycle) : null;
 
+  const est = status?.cycle_estimate;
+  const cycleEstimate: CycleEstimateView | null =
+    est && currentCycle && est.cycle_id === currentCycle.id
+      ? {
+          cycleId: est.cycle_id,
+          estimatedSeconds: est.estimated_seconds,
+          remainingSeconds: est.remaining_seconds,
+          timeoutSeconds: est.timeout_seconds,
+          fits: est.fits,
+          bottleneck: est.bottleneck,
+        }
+      : null;
+
   const stats = parse(statsSchema, b.currentStats, '/v1/tasks/stats');
   const currentStats: TaskStats | null =
     currentCycle && stats && (stats.current_cycle_id === null || stats.current_cycle_id === currentCycle.id)
@@ -290,6 +315,7 @@ export function snapshotFromApi(b: ApiBodies): DashboardSnapshot {
     appliance,
     currentCycle,
     currentStats,
+    cycleEstimate,
     currentFailures: currentCycle ? failuresFrom(b.currentFailedTasks, warn, 'current cycle tasks') : [],
     lastCompletedCycle,
     latest,

@@ -33,7 +33,11 @@ class ApplianceSource implements DashboardSource {
 
   attach(appliance: RunningAppliance): void {
     this.label = appliance.api.url;
-    this.inner = new StoreDashboardSource(appliance.store, { origin: appliance.api.url, appliance: () => appliance.status() });
+    this.inner = new StoreDashboardSource(appliance.store, {
+      origin: appliance.api.url,
+      appliance: () => appliance.status(),
+      statusExtension: () => appliance.statusExtension(),
+    });
   }
 
   async snapshot(): Promise<DashboardSnapshot> {

@@ -13,6 +13,8 @@ import type { DashboardSnapshot, DashboardSource } from './types.ts';
 export interface StoreSourceOptions {
   /** The `GET /v1/appliance` body (snake_case JSON, or a promise of it), or null when not available. */
   appliance?: () => unknown;
+  /** The extension fields of `GET /v1/status` (e.g. `cycle_estimate`), as the API serves them. */
+  statusExtension?: () => Record<string, unknown>;
   /** Shown in the header (default "in-process"). */
   origin?: string;
   historyLimit?: number;
@@ -57,6 +59,7 @@ export class StoreDashboardSource implements DashboardSource {
       last_completed_cycle: last ? cycleJson(last) : null,
       total_cycles: store.cycles.count(),
       environments: [...ENV_IDS],
+      ...this.options.statusExtension?.(),
     };
     if (last && this.latestCache?.cycleId !== last.id) {
       const explanation = store.results.explanation(last.id);

@@ -93,6 +93,18 @@ export interface CycleResultsView {
   failures: FailedTask[];
 }
 
+/** The capacity model's estimate of the running cycle (`cycle_estimate` in `/v1/status`). */
+export interface CycleEstimateView {
+  cycleId: number;
+  estimatedSeconds: number;
+  remainingSeconds: number;
+  timeoutSeconds: number;
+  /** False: the cycle is estimated to miss its timeout. */
+  fits: boolean;
+  /** What limits it: 'miner', 'executor-cpu', 'executor-slots' (free text from the server). */
+  bottleneck: string;
+}
+
 export interface DashboardSnapshot {
   /** When the snapshot was taken (ISO 8601). */
   takenAt: string;
@@ -103,6 +115,8 @@ export interface DashboardSnapshot {
   currentCycle: CycleSummary | null;
   /** Task counts of the current cycle; null when no cycle runs. */
   currentStats: TaskStats | null;
+  /** The running cycle's estimated duration; null when the server gives none. */
+  cycleEstimate?: CycleEstimateView | null;
   /** Failed tasks of the running cycle, newest first (bounded). */
   currentFailures: FailedTask[];
   lastCompletedCycle: CycleSummary | null;

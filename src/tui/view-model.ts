@@ -153,6 +153,7 @@ export function cycleLines(snap: DashboardSnapshot | null, o: CycleViewOptions):
       { text: `started ${shortTimestamp(c.startedAt, o.nowMs)}`, priority: 3 },
       { text: `elapsed ${color('bold', formatDuration(elapsed))}` },
       { text: `ETA ${color('bold', eta === null ? '…' : `~${formatDuration(eta)}`)}` },
+      ...estimateSegment(snap, c.id),
     ],
     o.width,
     sep,
@@ -177,6 +178,15 @@ export function cycleLines(snap: DashboardSnapshot | null, o: CycleViewOptions):
     sep,
   );
   return [line1, progress, legend];
+}
+
+/** The capacity model's estimate of the whole cycle against its timeout (red when it will not fit). */
+function estimateSegment(snap: DashboardSnapshot, cycleId: number): { text: string; priority: number }[] {
+  const e = snap.cycleEstimate;
+  if (!e || e.cycleId !== cycleId) return [];
+  const text = `model ~${formatDuration(e.estimatedSeconds)} of ${formatDuration(e.timeoutSeconds)}`;
+  if (e.fits) return [{ text: dim(text), priority: 1 }];
+  return [{ text: color('red-fg', `${text}: WILL TIME OUT (${escapeTags(e.bottleneck)})`), priority: 0 }];
 }
 
 /** completed (green) | failed (red) | assigned (yellow) | pending (empty), proportional to counts. */

@@ -22,14 +22,23 @@ export interface PolicyServer {
   port: number;
   resets: unknown[];
   acts: number;
+  /** `GET /health` requests received. */
+  healthChecks: number;
+  /** Most `/act` requests being answered at once (received, reply not yet sent). */
+  peakInFlight: number;
+  /** `obs.extra.episode_id` of every `/act`, in arrival order (undefined when absent). */
+  actEpisodeIds: (string | undefined)[];
   /** Bodies of the requests received, for protocol checks. */
   lastAct: unknown;
   connections: number;
   close(): Promise<void>;
 }
 
-export async function startPolicyServer(behaviour: Behaviour = 'normal', options: { action?: (obs: any) => unknown; slowMs?: number } = {}): Promise<PolicyServer> {
-  const state = { resets: [] as unknown[], acts: 0, lastAct: undefined as unknown, connections: 0 };
+export async function startPolicyServer(
+  behaviour: Behaviour = 'normal',
+  options: { action?: (obs: any) => unknown; slowMs?: number; /** Declared in /health as max_concurrent_episodes. */ capacity?: number } = {},
+): Promise<PolicyServer> {
+  const state = { resets: [] as unknown[], acts: 0, lastAct: undefined as unknown, connections: 0, healthChecks: 0, inFlight: 0, peakInFlight: 0, actEpisodeIds: [] as (string | undefined)[] };
   /** Pending replies of a slow miner, cancelled on close so a long delay never outlives the test. */
   const replies = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
@@ -40,7 +49,10 @@ export async function startPolicyServer(behaviour: Behaviour = 'normal', options
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(value));
       };
-      if (req.method === 'GET' && req.url === '/health') return json(200, { status: 'healthy', model_loaded: true, uptime_seconds: 1 });
+      if (req.method === 'GET' && req.url === '/health') {
+        state.healthChecks += 1;
+        return json(200, { status: 'healthy', model_loaded: true, uptime_seconds: 1, ...(options.capacity !== undefined ? { max_concurrent_episodes: options.capacity } : {}) });
+      }
       if (req.method === 'POST' && req.url === '/reset') {
         state.resets.push(JSON.parse(body));
         if (behaviour === 'reset-fails') return json(500, { detail: 'policy exploded' });
@@ -49,7 +61,14 @@ export async function startPolicyServer(behaviour: Behaviour = 'normal', options
       if (req.method === 'POST' && req.url === '/act') {
         state.acts += 1;
         state.lastAct = JSON.parse(body);
-        const obs = (state.lastAct as { obs: unknown }).obs;
+        const obs = (state.lastAct as { obs: { extra?: { episode_id?: string } } }).obs;
+        state.actEpisodeIds.push(obs?.extra?.episode_id);
+        state.inFlight += 1;
+        state.peakInFlight = Math.max(state.peakInFlight, state.inFlight);
+        res.once('finish', () => (state.inFlight -= 1));
+        res.once('close', () => {
+          if (!res.writableFinished) state.inFlight -= 1;
+        });
         const action = options.action ? options.action(obs) : { continuous: { ee_twist: [0.1, 0, 0, 0, 0, 0], gripper: [0] } };
         switch (behaviour) {
           case 'slow': {
@@ -103,6 +122,15 @@ export async function startPolicyServer(behaviour: Behaviour = 'normal', options
     },
     get connections() {
       return state.connections;
+    },
+    get healthChecks() {
+      return state.healthChecks;
+    },
+    get peakInFlight() {
+      return state.peakInFlight;
+    },
+    get actEpisodeIds() {
+      return state.actEpisodeIds;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -21,7 +21,7 @@ function formatTable(summary: EvaluationSummary | EndpointEvaluationSummary): st
       `${envId.padEnd(28)} ${`${s.successes}/${s.episodes}`.padStart(9)} ${`${(100 * s.success_rate).toFixed(0)}%`.padStart(6)} ${s.mean_reward.toFixed(1).padStart(8)} ${s.mean_steps.toFixed(0).padStart(6)} ${String(s.violations).padStart(6)} ${String(s.errors).padStart(6)}`,
     );
   }
-  lines.push(`${summary.steps} control steps in ${summary.seconds.toFixed(1)} s`);
+  lines.push(`${summary.steps} control steps in ${summary.seconds.toFixed(1)} s${'peak_concurrency' in summary ? `, up to ${summary.peak_concurrency} episodes in flight` : ''}`);
   return lines.join('\n') + '\n';
 }
 
@@ -46,6 +46,10 @@ export const evalCommand = defineCommand({
     seed: opt.int('Reproducible development instances from this run seed (default: fresh secret instances)', { min: 0, env: false }),
     randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Instance family: cued (vision-necessary) or metaworld', { default: DEFAULT_RANDOMIZATION, env: false }),
     maxSteps: opt.int('Episode length limit in control steps', { default: 500, min: 1, env: false }),
+    concurrency: opt.int(
+      'With --endpoint: episodes in flight at once (default: what a validator does — the max_concurrent_episodes the server declares in GET /health, capped at 16; one at a time when it declares nothing)',
+      { min: 1, max: 256, env: false },
+    ),
     noImages: opt.flag('Do not render camera images (physics only)', { env: false }),
     json: opt.flag('Print JSON', { env: false }),
   },
@@ -58,6 +62,7 @@ export const evalCommand = defineCommand({
     }
     if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) throw new CliUsageError(`--seed must be a safe integer, got ${options.seed}`);
     const instances = { randomization: options.randomization, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
+    if (options.concurrency !== undefined && !options.endpoint) throw new CliUsageError('--concurrency needs --endpoint');
     if (options.endpoint) {
       let url: URL;
       try {
@@ -73,6 +78,7 @@ export const evalCommand = defineCommand({
         ...instances,
         maxSteps: options.maxSteps,
         images: !options.noImages,
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
         onEpisode: (envId, index, outcome) => {
           if (outcome.error) stderr.write(`${envId} episode ${index}: ${outcome.error}\n`);
         },

@@ -16,12 +16,26 @@ export const servePolicyCommand = defineCommand({
     policy: opt.choice(MINER_POLICIES, 'Policy to serve', { default: 'vision', env: false }),
     host: opt.string('Address to bind (0.0.0.0 to accept remote validators)', { default: '127.0.0.1', env: 'KINITRO_POLICY_HOST' }),
     port: opt.int('Port (0 = any free port)', { default: 8001, min: 0, max: 65535, env: 'KINITRO_POLICY_PORT' }),
+    maxConcurrentEpisodes: opt.int('Episodes declared in GET /health as max_concurrent_episodes (validators run up to this many at once)', {
+      default: 8,
+      min: 1,
+      max: 256,
+      env: 'KINITRO_POLICY_MAX_CONCURRENT_EPISODES',
+    }),
     logLevel: logLevelOption,
   },
   async run({ options, stdout }) {
     const logger = createLogger({ level: options.logLevel }).child({ component: 'policy-server', policy: options.policy });
-    const policy = createMinerPolicy(options.policy as MinerPolicyName);
-    const server = await startPolicyServer({ policy, host: options.host, port: options.port, logger });
+    const name = options.policy as MinerPolicyName;
+    const policy = createMinerPolicy(name);
+    const server = await startPolicyServer({
+      policy,
+      createPolicy: () => createMinerPolicy(name),
+      maxConcurrentEpisodes: options.maxConcurrentEpisodes,
+      host: options.host,
+      port: options.port,
+      logger,
+    });
     stdout.write(`policy ${options.policy} listening on ${server.url}\n`);
     logger.info({ url: server.url }, 'policy server listening');
     const signal = await untilSignal();

@@ -39,7 +39,10 @@ export const startCommand = defineCommand({
     cycleCron: opt.string('Cycle schedule as a cron expression (default every 10 min local, hourly subnet)', { placeholder: 'EXPR' }),
     cycleTimeout: opt.int('Seconds a cycle may take before it fails', { default: 7200, min: 10 }),
     workers: opt.int('In-process executor worker threads (0 = none; remote executors only)', { min: 0, max: 64 }),
-    maxEpisodesPerMiner: opt.int('Episodes of one miner run at once (the protocol has no episode id, so 1 is safe)', { default: 1, min: 1, max: 64 }),
+    maxEpisodesPerMiner: opt.int(
+      'Most episodes of one miner at once, whatever it declares (a miner declares max_concurrent_episodes in GET /health; one at a time when it declares nothing)',
+      { default: 16, min: 1, max: 256 },
+    ),
     minCoverage: opt.number('Fraction of tasks that must run for a cycle to publish weights', { default: 0.9, min: 0, max: 1 }),
     backendPrivateKeyFile: opt.string('X25519 private key file to decrypt encrypted miner endpoints', { placeholder: 'FILE' }),
     allowPrivateEndpoints: opt.flag('Let miner endpoints resolve to loopback/private addresses (always on for the local chain)'),

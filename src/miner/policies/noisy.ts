@@ -17,10 +17,15 @@ export interface NoiseOptions {
 
 const clip = (v: number) => (v < -1 ? -1 : v > 1 ? 1 : v);
 
+/** Noise streams remembered at once (one per concurrent episode; least recently used go first). */
+const MAX_STREAMS = 256;
+
 export class NoisyPolicy implements Policy {
   readonly name: string;
   readonly needsPrivileged: boolean;
-  private rng = new Rng(0);
+  readonly concurrentEpisodes: boolean;
+  /** One noise stream per episode id ('' for episodes without one), so concurrent episodes stay reproducible. */
+  private readonly streams = new Map<string, Rng>();
 
   constructor(
     private readonly inner: Policy,
@@ -28,19 +33,33 @@ export class NoisyPolicy implements Policy {
   ) {
     this.name = options.name;
     this.needsPrivileged = inner.needsPrivileged;
+    this.concurrentEpisodes = inner.concurrentEpisodes === true;
   }
 
   async reset(info: PolicyResetInfo): Promise<void> {
-    this.rng = new Rng(info.episodeSeed, 0x6e6f6973);
+    const key = info.episodeId ?? '';
+    this.streams.delete(key);
+    this.streams.set(key, new Rng(info.episodeSeed, 0x6e6f6973));
+    while (this.streams.size > MAX_STREAMS) this.streams.delete(this.streams.keys().next().value!);
     await this.inner.reset(info);
+  }
+
+  private streamFor(observation: Observation): Rng {
+    const id = observation.extra?.episode_id;
+    const rng = (typeof id === 'string' ? this.streams.get(id) : undefined) ?? this.streams.get('');
+    if (rng) return rng;
+    const fresh = new Rng(0, 0x6e6f6973);
+    this.streams.set('', fresh);
+    return fresh;
   }
 
   async act(observation: Observation, privileged?: PrivilegedState): Promise<Action> {
     const action = await this.inner.act(observation, privileged);
+    const rng = this.streamFor(observation);
     const twist = [...(action.continuous.ee_twist ?? [0, 0, 0, 0, 0, 0])];
-    for (let i = 0; i < 3; i++) twist[i] = clip((twist[i] ?? 0) + this.rng.normal() * this.options.std);
+    for (let i = 0; i < 3; i++) twist[i] = clip((twist[i] ?? 0) + rng.normal() * this.options.std);
     let gripper = action.continuous.gripper?.[0] ?? 0;
-    if (this.rng.next() < (this.options.gripperFlip ?? 0.02)) gripper = 1 - gripper;
+    if (rng.next() < (this.options.gripperFlip ?? 0.02)) gripper = 1 - gripper;
     return { ...action, continuous: { ...action.continuous, ee_twist: twist, gripper: [gripper] } };
   }
 

@@ -6,11 +6,13 @@
  * candidate wearing that colour — cued/) and the MetaWorld-faithful scenes (perception.ts, skills.ts).
  * The family shows in the first frame (the cued scenes' table is a warm grey, MetaWorld's is brown).
  *
- * Episodes: the protocol has no episode id on `/act`, and a validator may interleave several
- * episodes on one server. So the policy keys its small per-episode memory (fixtures found at the
- * start, which the gripper hides later) on the episode's scene fingerprint (frame.ts), and pairs
- * each new fingerprint with a pending `/reset` whose env id matches what the first frame shows
- * (scene-id.ts). With one episode at a time this is simply "the task of the last reset".
+ * Episodes: a validator may interleave several episodes on one server. When the executor sends its
+ * episode id (`task_config.episode_id` at `/reset`, `extra.episode_id` in every observation), the
+ * policy keys its small per-episode memory (fixtures found at the start, which the gripper hides
+ * later) on that id. Without one (the original protocol) it keys the memory on the episode's scene
+ * fingerprint (frame.ts), and pairs each new fingerprint with a pending `/reset` whose env id
+ * matches what the first frame shows (scene-id.ts); with one episode at a time this is simply "the
+ * task of the last reset".
  */
 import type { Policy, PolicyResetInfo } from '../../sim/policies.ts';
 import type { Action, Observation } from '../../sim/protocol.ts';
@@ -38,8 +40,12 @@ interface Episode {
   envId: EnvId;
   memory: EpisodeMemory;
   lastSeen: number;
-  cued: boolean;
+  /** The scene family; undefined until the first frame of an episode announced by id. */
+  cued: boolean | undefined;
 }
+
+/** Episodes announced by id live under this prefix, apart from fingerprints. */
+const ID_KEY = 'id:';
 
 interface PendingReset {
   envId: EnvId | undefined;
@@ -62,6 +68,7 @@ export function commandToAction(command: Command): Action {
 export class VisionPolicy implements Policy {
   readonly name = 'vision';
   readonly needsPrivileged = false;
+  readonly concurrentEpisodes = true;
   private readonly maxEpisodes: number;
   private readonly resetWindowMs: number;
   private readonly now: () => number;
@@ -106,6 +113,11 @@ export class VisionPolicy implements Policy {
     if (!this.warm) this.warmUp();
     const envId = isEnvId(info.task.env_id) ? info.task.env_id : undefined;
     if (envId) this.lastReset = envId;
+    if (info.episodeId !== undefined) {
+      // The executor names the episode: its observations will carry the id, no pairing needed.
+      this.remember(ID_KEY + info.episodeId, { envId: envId ?? this.lastReset ?? ENV_IDS[0], memory: {}, lastSeen: this.now(), cued: undefined });
+      return;
+    }
     this.pending.push({ envId, at: this.now() });
     if (this.pending.length > 64) this.pending.shift();
   }
@@ -113,7 +125,7 @@ export class VisionPolicy implements Policy {
   act(observation: Observation): Action {
     const frame = this.perceive(observation);
     const episode = this.episodeFor(frame);
-    const skill = episode.cued ? CUED_SKILLS[episode.envId] : SKILLS[episode.envId];
+    const skill = (episode.cued ?? frame.cued) ? CUED_SKILLS[episode.envId] : SKILLS[episode.envId];
     return commandToAction(skill(frame, episode.memory));
   }
 
@@ -123,15 +135,26 @@ export class VisionPolicy implements Policy {
   }
 
   /** The frame in the scheme of the scene's family (cued first: it is the default everywhere). */
-  private perceive(observation: Observation): Frame & { cued: boolean } {
+  private perceive(observation: Observation): Frame & { cued: boolean; episodeId: string | undefined } {
     const decoded = decodeViews(observation);
+    const raw = observation.extra?.episode_id;
+    const episodeId = typeof raw === 'string' ? raw : undefined;
     const cuedFrame = buildCuedFrame(observation, decoded);
-    if (decoded.length === 0 || looksCued(cuedFrame)) return { ...cuedFrame, cued: true };
-    return { ...frameFrom(observation, decoded, (rgb, n) => classifyImage({ width: n, height: 1, rgb }), ColourClass.Table), cued: false };
+    if (decoded.length === 0 || looksCued(cuedFrame)) return { ...cuedFrame, cued: true, episodeId };
+    return { ...frameFrom(observation, decoded, (rgb, n) => classifyImage({ width: n, height: 1, rgb }), ColourClass.Table), cued: false, episodeId };
   }
 
-  private episodeFor(frame: Frame & { cued: boolean }): Episode {
+  private episodeFor(frame: Frame & { cued: boolean; episodeId?: string | undefined }): Episode {
     const now = this.now();
+    const id = frame.episodeId;
+    const named = id === undefined ? undefined : this.episodes.get(ID_KEY + id);
+    if (named) {
+      named.cued ??= frame.cued;
+      named.lastSeen = now;
+      this.episodes.delete(ID_KEY + id);
+      this.episodes.set(ID_KEY + id, named);
+      return named;
+    }
     this.pending = this.pending.filter((r) => now - r.at <= this.resetWindowMs);
     // Without images there is no fingerprint: such observations share one anonymous episode that
     // follows the last reset.

@@ -17,8 +17,8 @@ import { silentLogger, type Logger } from '../../log.ts';
 import { encodeImage, type EncodedImage } from '../protocol.ts';
 import { cameraExtrinsics, cameraIntrinsics } from './camera-model.ts';
 import { GpuRaycaster, isAsyncGpuMode, type GpuMode } from './gpu-kernel.ts';
-import { renderViewTs } from './raycast-ts.ts';
-import { SNAP_CAM, SceneSnapshot, type RenderScene } from './scene-snapshot.ts';
+import { renderStaticBase, renderViewTs, type StaticBase } from './raycast-ts.ts';
+import { SNAP_CAM, SNAP_LIGHT, SNAP_PRIM, SceneSnapshot, type RenderScene } from './scene-snapshot.ts';
 import { ViewBatch, prepareView } from './view-batch.ts';
 
 export type RenderBackend = 'auto' | 'ts' | 'gpu';
@@ -46,6 +46,13 @@ export interface CameraRendererOptions {
   maxPerTile?: number;
   /** Draw sites of groups 0–2 like MuJoCo's default visual options (default true). */
   sites?: boolean;
+  /**
+   * TypeScript caster only: keep, per scene and camera, the picture of the primitives that cannot
+   * move (bodies welded to the world) and draw only the moving ones on top each frame (default
+   * true). The kept picture is reused only while the camera, the lights and every static primitive
+   * are exactly as when it was drawn, so the output is the same either way.
+   */
+  staticCache?: boolean;
   logger?: Logger;
 }
 
@@ -100,6 +107,13 @@ export class CameraRenderer {
   private readonly asynchronous: boolean;
   /** Serializes asynchronous renders: they share the pixel buffer. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Static pictures per scene (keyed by its MjData) and camera; see `staticCache`. */
+  private readonly statics: WeakMap<object, StaticView[]> | null;
+  private scratchKey = new Float64Array(256);
+  /** Scenes of the current call (the TS path reads them while casting). */
+  private current: readonly RenderScene[] = [];
+  /** Static pictures reused / redrawn (diagnostics, tests). */
+  readonly staticStats = { reused: 0, redrawn: 0 };
 
   constructor(options: CameraRendererOptions = {}) {
     this.width = checkSize('width', options.width ?? DEFAULT_IMAGE_SIZE);
@@ -114,6 +128,7 @@ export class CameraRenderer {
     this.backend = requested === 'auto' ? (options.gpuMode || hasRealGpu() ? 'gpu' : 'ts') : requested;
     if (this.backend === 'gpu') this.gpu = new GpuRaycaster(options.gpuMode);
     this.asynchronous = this.backend === 'gpu' && isAsyncGpuMode(options.gpuMode);
+    this.statics = this.backend === 'ts' && (options.staticCache ?? true) ? new WeakMap() : null;
     (options.logger ?? silentLogger).debug({ backend: this.backend, gpuMode: this.gpu?.mode, width: this.width, height: this.height, cameras: this.cameras }, 'camera renderer ready');
   }
 
@@ -175,8 +190,12 @@ export class CameraRenderer {
       maxPrims = Math.max(maxPrims, snap.nPrims);
     }
     this.batch.ensure(views, maxPrims);
-    for (let s = 0; s < scenes.length; s++) {
-      for (let c = 0; c < nCam; c++) prepareView(this.snapshots[s]!, c, this.batch, s * nCam + c, this.gpu !== undefined);
+    this.current = scenes;
+    // The TS caster prepares each view as it draws it (it may draw a static picture first).
+    if (this.gpu) {
+      for (let s = 0; s < scenes.length; s++) {
+        for (let c = 0; c < nCam; c++) prepareView(this.snapshots[s]!, c, this.batch, s * nCam + c, true);
+      }
     }
     const imageBytes = this.width * this.height * 3;
     if (this.pixels.length < views * imageBytes) this.pixels = new Uint8Array(views * imageBytes);
@@ -185,8 +204,68 @@ export class CameraRenderer {
 
   private cast(views: number): void | Promise<void> {
     if (this.gpu) return this.gpu.render(this.batch, views, this.pixels);
-    const imageBytes = this.width * this.height * 3;
-    for (let v = 0; v < views; v++) renderViewTs(this.batch, v, this.pixels, v * imageBytes);
+    const imageBytes = this.width * this.height * 3, nCam = this.cameras.length;
+    for (let v = 0; v < views; v++) {
+      const s = Math.floor(v / nCam), c = v % nCam;
+      const snap = this.snapshots[s]!;
+      const base = this.staticView(this.current[s]!, snap, c, v);
+      if (base) {
+        prepareView(snap, c, this.batch, v, false, 'dynamic');
+        renderViewTs(this.batch, v, this.pixels, v * imageBytes, undefined, base);
+      } else {
+        prepareView(snap, c, this.batch, v, false);
+        renderViewTs(this.batch, v, this.pixels, v * imageBytes);
+      }
+    }
+  }
+
+  /**
+   * The static picture of camera `c` of a scene: reused when its key (camera, lights, every static
+   * primitive's record) is unchanged, else redrawn into view slot `v`. Null when caching is off or
+   * the scene has no static primitives.
+   */
+  private staticView(scene: RenderScene, snap: SceneSnapshot, c: number, v: number): StaticBase | null {
+    if (!this.statics || snap.nStatic === 0) return null;
+    const owner = scene.data as object;
+    let perCamera = this.statics.get(owner);
+    if (!perCamera) this.statics.set(owner, (perCamera = []));
+    const key = this.staticKey(snap, c);
+    let entry = perCamera[c];
+    if (entry && entry.key.length === key.length && sameValues(entry.key, key)) {
+      this.staticStats.reused += 1;
+      return entry.base;
+    }
+    const N = this.width * this.height;
+    entry ??= { key: new Float64Array(0), base: { depth: new Float64Array(N), rgb: new Uint8Array(N * 3) } };
+    entry.key = key.slice();
+    perCamera[c] = entry;
+    prepareView(snap, c, this.batch, v, false, 'static');
+    renderStaticBase(this.batch, v, entry.base);
+    this.staticStats.redrawn += 1;
+    return entry.base;
+  }
+
+  /** Everything a static picture depends on, flattened (a view of a reused scratch array). */
+  private staticKey(snap: SceneSnapshot, c: number): Float64Array {
+    const size = 2 + SNAP_CAM + 9 + snap.nLights * SNAP_LIGHT + snap.nStatic * SNAP_PRIM;
+    if (this.scratchKey.length < size) this.scratchKey = new Float64Array(2 * size);
+    const k = this.scratchKey;
+    let o = 0;
+    k[o++] = snap.nStatic;
+    k[o++] = snap.nLights;
+    for (let i = 0; i < SNAP_CAM; i++) k[o++] = snap.cams[c * SNAP_CAM + i]!;
+    for (let i = 0; i < 3; i++) {
+      k[o++] = snap.ambient[i]!;
+      k[o++] = snap.background[i]!;
+      k[o++] = snap.headlightDiffuse[i]!;
+    }
+    for (let i = 0; i < snap.nLights * SNAP_LIGHT; i++) k[o++] = snap.lights[i]!;
+    const P = snap.prims, flags = snap.isStatic;
+    for (let p = 0; p < snap.nPrims; p++) {
+      if (flags[p] !== 1) continue;
+      for (let i = p * SNAP_PRIM, end = i + SNAP_PRIM; i < end; i++) k[o++] = P[i]!;
+    }
+    return k.subarray(0, o);
   }
 
   private images(sceneCount: number): RenderedImages {
@@ -225,6 +304,16 @@ export class CameraRenderer {
     this.gpu?.destroy();
     this.gpu = undefined;
   }
+}
+
+interface StaticView {
+  key: Float64Array;
+  base: StaticBase;
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function checkSize(name: string, value: number): number {

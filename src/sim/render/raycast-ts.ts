@@ -27,6 +27,15 @@ const PLANE_FACE = 6;
 const FACES = 7;
 
 /**
+ * A view drawn from the static primitives alone (see camera-renderer.ts): their nearest depth and
+ * final colour per pixel. Frames of an unmoved camera start from it and cast only what moves.
+ */
+export interface StaticBase {
+  depth: Float64Array;
+  rgb: Uint8Array;
+}
+
+/**
  * Renders view `v` of a prepared batch into `out` (W·H·3 bytes from `offset`). When `ids` is given it
  * also receives, per pixel, the source id of the primitive hit (geom g ≥ 0, site s as -1-s), or
  * -2^31 for background.
@@ -35,8 +44,13 @@ const FACES = 7;
  * the nearest hit per pixel in a depth buffer; a pixel already holding a hit nearer than the
  * primitive's nearest possible depth skips the test. One tight loop per primitive type (the type
  * switch is outside the pixel loops), then one shading pass over the final hits.
+ *
+ * With `base`, the view holds only the moving primitives and the picture starts from the static
+ * ones: their depths occlude, their colours stay wherever nothing moving is nearer, and only pixels
+ * a moving primitive won are shaded (within the union of the moving primitives' bounds). The result
+ * is the same picture as drawing everything (`ids` is not supported then).
  */
-export function renderViewTs(batch: ViewBatch, v: number, out: Uint8Array, offset = 0, ids?: Int32Array): void {
+export function renderViewTs(batch: ViewBatch, v: number, out: Uint8Array, offset = 0, ids?: Int32Array, base?: StaticBase): void {
   const W = batch.width, H = batch.height, N = W * H;
   if (depthBuf.length < N) {
     depthBuf = new Float64Array(N);
@@ -44,22 +58,41 @@ export function renderViewTs(batch: ViewBatch, v: number, out: Uint8Array, offse
     faceBuf = new Uint8Array(N);
   }
   const depth = depthBuf, hit = hitBuf, face = faceBuf;
-  depth.fill(Infinity, 0, N);
+  if (base) depth.set(base.depth.subarray(0, N));
+  else depth.fill(Infinity, 0, N);
   hit.fill(-1, 0, N);
   const V = batch.views, vo = v * VIEW_STRIDE;
   const R = batch.prims, pBase = v * batch.primCapacity;
   const tanx = V[vo + 12]!, tany = V[vo + 13]!, nPrims = V[vo + 14]! | 0;
+  let c0 = W, c1 = -1, r0 = H, r1 = -1;
   for (let k = 0; k < nPrims; k++) {
     const po = (pBase + k) * PRIM_STRIDE, ro = (pBase + k) * 4;
+    const rects = batch.rects;
+    if (rects[ro]! < c0) c0 = rects[ro]!;
+    if (rects[ro + 1]! > c1) c1 = rects[ro + 1]!;
+    if (rects[ro + 2]! < r0) r0 = rects[ro + 2]!;
+    if (rects[ro + 3]! > r1) r1 = rects[ro + 3]!;
     switch (R[po]) {
-      case GEOM.box: castBox(R, po, batch.rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
-      case GEOM.plane: castPlane(R, po, batch.rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
-      case GEOM.sphere: castSphere(R, po, batch.rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
-      case GEOM.capsule: castCapsule(R, po, batch.rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
-      default: castGeneric(R, po, batch.rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
+      case GEOM.box: castBox(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
+      case GEOM.plane: castPlane(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
+      case GEOM.sphere: castSphere(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
+      case GEOM.capsule: castCapsule(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
+      default: castGeneric(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
     }
   }
-  shadePass(V, vo, R, pBase, nPrims, W, H, depth, hit, face, out, offset, ids);
+  if (!base) {
+    shadePass(V, vo, R, pBase, nPrims, W, H, 0, W - 1, 0, H - 1, depth, hit, face, out, offset, ids, true);
+    return;
+  }
+  out.set(base.rgb.subarray(0, N * 3), offset);
+  if (nPrims > 0) shadePass(V, vo, R, pBase, nPrims, W, H, c0, c1, r0, r1, depth, hit, face, out, offset, undefined, false);
+}
+
+/** Draws view `v` (prepared with the static primitives only) into `base`, keeping its depths. */
+export function renderStaticBase(batch: ViewBatch, v: number, base: StaticBase): void {
+  const N = batch.width * batch.height;
+  renderViewTs(batch, v, base.rgb, 0);
+  base.depth.set(depthBuf.subarray(0, N));
 }
 
 let faceCache = new Int32Array(0);
@@ -71,7 +104,9 @@ let faceCache = new Int32Array(0);
  */
 function shadePass(
   V: Float32Array, vo: number, R: Float32Array, pBase: number, nPrims: number, W: number, H: number,
+  c0: number, c1: number, r0: number, r1: number,
   depth: Float64Array, hit: Int32Array, face: Uint8Array, out: Uint8Array, offset: number, ids: Int32Array | undefined,
+  background: boolean,
 ): void {
   const tanx = V[vo + 12]!, tany = V[vo + 13]!;
   let directionalOnly = true;
@@ -79,14 +114,17 @@ function shadePass(
   if (faceCache.length < nPrims * FACES) faceCache = new Int32Array(2 * nPrims * FACES);
   faceCache.fill(-1, 0, nPrims * FACES);
   const bgR = toByte(V[vo + 19]!), bgG = toByte(V[vo + 20]!), bgB = toByte(V[vo + 21]!);
-  for (let row = 0, idx = 0; row < H; row++) {
+  for (let row = r0; row <= r1; row++) {
     const vv = ((2 * (row + 0.5)) / H - 1) * tany;
-    for (let col = 0; col < W; col++, idx++) {
+    for (let col = c0, idx = row * W + c0; col <= c1; col++, idx++) {
       const o = offset + idx * 3;
       const k = hit[idx]!;
       if (k < 0) {
-        out[o] = bgR; out[o + 1] = bgG; out[o + 2] = bgB;
-        if (ids) ids[idx] = -0x80000000;
+        // Nothing of this view here: the background, or (over a static base) what is already drawn.
+        if (background) {
+          out[o] = bgR; out[o + 1] = bgG; out[o + 2] = bgB;
+          if (ids) ids[idx] = -0x80000000;
+        }
         continue;
       }
       const po = (pBase + k) * PRIM_STRIDE;

@@ -23,7 +23,9 @@ export type RenderModel = Pick<
   | 'light_type' | 'light_diffuse' | 'light_ambient' | 'light_attenuation' | 'light_cutoff' | 'light_exponent'
   | 'tex_type' | 'tex_adr' | 'tex_width' | 'tex_height' | 'tex_nchannel' | 'tex_data'
   | 'cam_fovy' | 'vis' | 'cam'
->;
+> &
+  /** Which bodies are welded to the world (optional: without them no primitive counts as static). */
+  Partial<Pick<MjModel, 'geom_bodyid' | 'site_bodyid' | 'body_weldid' | 'body_mocapid'>>;
 /** The subset of MjData the renderer reads (valid after mj_forward / mj_step). */
 export type RenderData = Pick<MjData, 'geom_xpos' | 'geom_xmat' | 'site_xpos' | 'site_xmat' | 'light_xpos' | 'light_xdir' | 'cam_xpos' | 'cam_xmat'>;
 
@@ -59,6 +61,14 @@ export interface SnapshotOptions {
 export class SceneSnapshot {
   nPrims = 0;
   prims = new Float64Array(64 * SNAP_PRIM);
+  /**
+   * Per primitive: 1 when it belongs to a body welded to the world (not mocap), i.e. it cannot move
+   * during an episode on its own. A hint only: the renderer still compares every such primitive
+   * frame to frame before reusing anything drawn from it (camera-renderer.ts).
+   */
+  isStatic = new Uint8Array(64);
+  /** Primitives flagged static. */
+  nStatic = 0;
   nLights = 0;
   readonly lights = new Float64Array(MAX_LIGHTS * SNAP_LIGHT);
   readonly ambient = new Float64Array(3);
@@ -70,6 +80,7 @@ export class SceneSnapshot {
   read(scene: RenderScene, cameraNames: readonly string[], options: SnapshotOptions = {}): this {
     const { model: m, data: d } = scene;
     this.nPrims = 0;
+    this.nStatic = 0;
     this.readGeoms(m, d);
     if (options.sites !== false) this.readSites(m, d);
     this.readLights(m, d);
@@ -80,9 +91,21 @@ export class SceneSnapshot {
 
   private reserve(n: number): void {
     if (n * SNAP_PRIM <= this.prims.length) return;
-    const grown = new Float64Array(Math.max(n, 2 * this.prims.length / SNAP_PRIM) * SNAP_PRIM);
+    const count = Math.max(n, (2 * this.prims.length) / SNAP_PRIM);
+    const grown = new Float64Array(count * SNAP_PRIM);
     grown.set(this.prims);
     this.prims = grown;
+    const flags = new Uint8Array(count);
+    flags.set(this.isStatic);
+    this.isStatic = flags;
+  }
+
+  /** Flags primitive `i` static when `body` is welded to the world and is not a mocap body. */
+  private flag(i: number, m: RenderModel, body: number): void {
+    const weld = m.body_weldid, mocap = m.body_mocapid;
+    const still = weld !== undefined && mocap !== undefined && body >= 0 && weld[body] === 0 && mocap[body]! < 0;
+    this.isStatic[i] = still ? 1 : 0;
+    if (still) this.nStatic++;
   }
 
   private readGeoms(m: RenderModel, d: RenderData): void {
@@ -118,6 +141,7 @@ export class SceneSnapshot {
       p[o + 16] = src[si]; p[o + 17] = src[si + 1]; p[o + 18] = src[si + 2];
       p[o + 19] = mat >= 0 ? matEmission[mat] : 0;
       p[o + 20] = g;
+      this.flag(this.nPrims - 1, m, m.geom_bodyid?.[g] ?? -1);
     }
   }
 
@@ -145,6 +169,7 @@ export class SceneSnapshot {
       p[o + 16] = src[si]; p[o + 17] = src[si + 1]; p[o + 18] = src[si + 2];
       p[o + 19] = mat >= 0 ? matEmission[mat] : 0;
       p[o + 20] = -1 - s;
+      this.flag(this.nPrims - 1, m, m.site_bodyid?.[s] ?? -1);
     }
   }
 

@@ -112,7 +112,10 @@ const corner = new Float64Array(3);
  * The batch must already have room (`batch.ensure`). `tiles: false` skips the tile lists (only the
  * gpu.js kernel reads them; the TypeScript caster uses the per-primitive rectangles).
  */
-export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, v: number, tiles = true): void {
+/** Which primitives a view holds: all of them, or only those flagged static / not static (see SceneSnapshot.isStatic). */
+export type PrimSubset = 'all' | 'static' | 'dynamic';
+
+export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, v: number, tiles = true, subset: PrimSubset = 'all'): void {
   const W = batch.width, H = batch.height;
   const c = snap.cams, co = cam * SNAP_CAM;
   const cx = c[co], cy = c[co + 1], cz = c[co + 2];
@@ -150,7 +153,9 @@ export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, 
   const TS = batch.tileSize, TX = batch.tilesX, TY = batch.tilesY;
   const P = snap.prims;
   let visible = 0;
+  const flags = snap.isStatic;
   for (let i = 0; i < n; i++) {
+    if (subset !== 'all' && (flags[i] === 1) !== (subset === 'static')) continue;
     const o = i * SNAP_PRIM;
     const depth = projectBounds(P, o, cx, cy, cz, rx, ry, rz, ux, uy, uz, bx, by, bz, tanx, tany, W, H);
     if (depth === Infinity) continue; // outside the view or behind the camera

@@ -1,9 +1,12 @@
 /**
  * The policy server a Kinitro validator talks to (same protocol as the original Python template):
  *
- *   GET  /health  → {"status": "healthy", "model_loaded": bool, "uptime_seconds": float}
- *   POST /reset   {"task_config": {"env_id", "env_name", "task_name", …}} → {"status": "ok", "episode_id": str | null}
+ *   GET  /health  → {"status": "healthy", "model_loaded": bool, "uptime_seconds": float, "max_concurrent_episodes": int}
+ *   POST /reset   {"task_config": {"env_id", "env_name", "task_name", "episode_id", …}} → {"status": "ok", "episode_id": str | null}
  *   POST /act     {"obs": Observation} → {"action": Action}     (422 on an invalid observation)
+ *
+ * `max_concurrent_episodes` and `episode_id` are the opt-in extension for running several episodes at
+ * once (see policy.ts); validators that predate it ignore them, and so does the original protocol.
  *
  * Errors answer {"detail": message} (500) so the validator logs something useful. Start it with
  * `npm start`; it listens on $HOST:$PORT (default 0.0.0.0:8001). You rarely need to change this file:
@@ -52,7 +55,12 @@ export function createApp(policy: RobotPolicy): Koa {
 
   const router = new Router();
   router.get('/health', (ctx) => {
-    ctx.body = { status: 'healthy', model_loaded: policy.modelLoaded, uptime_seconds: (performance.now() - started) / 1000 };
+    ctx.body = {
+      status: 'healthy',
+      model_loaded: policy.modelLoaded,
+      uptime_seconds: (performance.now() - started) / 1000,
+      max_concurrent_episodes: policy.maxConcurrentEpisodes,
+    };
   });
 
   router.post('/reset', async (ctx) => {
@@ -95,7 +103,9 @@ export function createApp(policy: RobotPolicy): Koa {
 async function main(): Promise<void> {
   const policy = new RobotPolicy();
   await policy.load();
-  const server = http.createServer(createApp(policy).callback());
+  // noDelay: answers leave at once instead of waiting on Nagle's algorithm for the client's ACK
+  // (which can add ~40 ms per call). Node's default, spelled out because it matters that much.
+  const server = http.createServer({ noDelay: true }, createApp(policy).callback());
   // Validators keep connections open across an episode's steps.
   server.keepAliveTimeout = 60_000;
   server.listen(PORT, HOST, () => {

@@ -47,6 +47,8 @@ export interface TaskConfig {
   env_id?: string;
   env_name?: string;
   task_name?: string;
+  /** The validator's id for this episode; every observation of it carries it as `extra.episode_id`. */
+  episode_id?: string;
   seed?: number;
   task_id?: number;
   [key: string]: unknown;
