@@ -28,7 +28,7 @@ import type { ExecutorTask } from '../src/executor/types.ts';
 import { CapacityMonitor, type ExecutorMeasures } from '../src/cron/capacity-monitor.ts';
 import { minerEpisodesPerHour, minersPerBoxHour } from '../src/cron/capacity.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
-import { benchInstance, familiesLine, loadLine, warnIfLoaded } from './instances.ts';
+import { benchFamily, benchInstance, familiesLine, loadLine, warnIfLoaded } from './instances.ts';
 
 /** N policy servers in one process, each answering /act after `latency` ms; GET /stats reports their own reply times. */
 const MINERS_SOURCE = `
@@ -328,8 +328,95 @@ function modelMode(args: string[]): void {
   }
 }
 
+/**
+ * The appliance with its demo miners, killed with SIGKILL mid-cycle and restarted: the resumed cycle
+ * must charge no timeouts to miners that answer in milliseconds.
+ */
+async function resumeMode(args: string[]): Promise<void> {
+  const demo = Number(arg(args, 'demo-miners', '3'));
+  const episodes = Number(arg(args, 'episodes', '3'));
+  const steps = Number(arg(args, 'steps', '150'));
+  const kills = Number(arg(args, 'kills', '1'));
+  const bin = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'kinitro.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-bench-resume-'));
+  const db = path.join(dir, 'k.sqlite');
+  const { createServer } = await import('node:net');
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  // The appliance runs one family: cued once every cued scene exists, MetaWorld's until then.
+  const family = ENV_IDS.every((id) => benchFamily(id) === 'cued') ? 'cued' : 'metaworld';
+  const argv = ['start', '--no-tui', '--db', db, '--port', String(port), '--demo-miners', String(demo), '--episodes-per-env', String(episodes), '--max-steps', String(steps), '--randomization', family, '--no-validate', '--cycle-cron', '0 0 1 1 *', '--log-level', 'warn'];
+  console.log(`resume benchmark: ${loadLine()}; ${demo} demo miners, ${episodes} episode(s) × ${ENV_IDS.length} envs each (${family}), ${steps} steps, ${kills} kill -9`);
+  warnIfLoaded();
+  const stats = async () => {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/v1/tasks/stats?cycle_id=1`);
+      return r.ok ? ((await r.json()) as { total_tasks: number; completed_tasks: number; failed_tasks: number }) : null;
+    } catch {
+      return null;
+    }
+  };
+  const log: string[] = [];
+  const start = () => {
+    const child = spawn(process.execPath, [bin, ...argv], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => log.push(String(d)));
+    child.stderr!.on('data', (d) => log.push(String(d)));
+    return child;
+  };
+  const started = performance.now();
+  let child = start();
+  for (let k = 0; k < kills; k++) {
+    // Kill once about a third (then two thirds…) of the cycle is done.
+    let at: Awaited<ReturnType<typeof stats>> = null;
+    for (;;) {
+      at = await stats();
+      if (at && at.total_tasks > 0 && at.completed_tasks + at.failed_tasks >= ((k + 1) * at.total_tasks) / (kills + 2)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill('SIGKILL');
+    await once(child, 'close');
+    console.log(`  killed with SIGKILL with ${at!.completed_tasks + at!.failed_tasks}/${at!.total_tasks} episodes done (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    child = start();
+  }
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/v1/cycles/1`);
+      if (r.ok && ((await r.json()) as { status: string }).status !== 'running') break;
+    } catch {
+      /* restarting */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  child.kill('SIGTERM');
+  await once(child, 'close');
+  const store = Store.open(db);
+  try {
+    const tasks = store.tasks.listForCycle(1, { limit: 100_000, offset: 0 }).tasks;
+    const errors = new Map<string, number>();
+    for (const task of tasks) {
+      const error = (task.result as { error?: string | null } | null)?.error ?? (task.fault === 'executor' ? `executor fault: ${task.lastError}` : null);
+      if (error) {
+        const kind = error.replace(/ at step \d+/, '');
+        errors.set(kind, (errors.get(kind) ?? 0) + 1);
+      }
+    }
+    const timeouts = [...errors].filter(([e]) => /timeout|Timeout/.test(e)).reduce((n, [, c]) => n + c, 0);
+    console.log(`  cycle ${store.cycles.get(1)!.status} after ${((performance.now() - started) / 1000).toFixed(0)} s: ${tasks.length} episodes, timeouts charged ${timeouts}`);
+    for (const [e, n] of errors) console.log(`    ${n} × ${e}`);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`done: ${loadLine()}`);
+}
+
 export default async function run(args: string[]): Promise<void> {
   if (args.includes('--model')) return modelMode(args);
+  if (args.includes('--resume')) return resumeMode(args);
   if (args.includes('--burst')) return burstMode(args);
   return cycleMode(args);
 }

@@ -4,7 +4,9 @@
  */
 import test from 'ava';
 import type { EpisodeEnvironment } from '../src/executor/environment.ts';
-import { runEpisode, type EpisodeDeps } from '../src/executor/episode.ts';
+import { observationJson, runEpisode, type EpisodeDeps } from '../src/executor/episode.ts';
+import { withJson } from '../src/executor/sim-backend.ts';
+import { encodeImage } from '../src/sim/protocol.ts';
 import { checkEndpoint } from '../src/executor/endpoint-policy.ts';
 import { MinerClient } from '../src/executor/miner-client.ts';
 import { publicOnlyLookup } from '../src/executor/public-lookup.ts';
@@ -163,4 +165,16 @@ test('a chain endpoint that passes the name check but dials a private address is
   } finally {
     await server.close();
   }
+});
+
+test('the hand-written observation JSON is exactly what JSON.stringify writes, episode id included', (t) => {
+  const views = withJson({
+    rgb: { corner: encodeImage(new Uint8Array([1, 2, 3, 250, 251, 252]), 1, 2, 3), corner2: encodeImage(new Uint8Array([0, 0, 0]), 1, 1, 3) },
+    cam_intrinsics: { corner: [[1.5, 0, 41.5], [0, 1.5, 41.5], [0, 0, 1]], corner2: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] },
+    cam_extrinsics: { corner: [[1, 0, 0, -0.25], [0, 1, 0, 1e-7], [0, 0, 1, 3], [0, 0, 0, 1]], corner2: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] },
+  });
+  const proprio = { ee_pos: [0.1, 0.6, 0.2], gripper: [0.5] };
+  const expected = JSON.stringify({ rgb: views.rgb, depth: {}, proprio, cam_intrinsics: views.cam_intrinsics, cam_extrinsics: views.cam_extrinsics, extra: { episode_id: 'ep-1' } });
+  t.is(observationJson(views, proprio, 'ep-1'), expected);
+  t.is(observationJson({ rgb: views.rgb, cam_intrinsics: views.cam_intrinsics, cam_extrinsics: views.cam_extrinsics }, proprio, 'ep-1'), expected, 'without the pre-written parts too');
 });

@@ -102,7 +102,6 @@ test.serial('waiting for miners does not serialize: 16 episodes against a 40 ms 
     t.is(source.outcomes.size, 16);
     for (const o of source.outcomes.values()) t.is(o.error, null);
     // Admission control decides how many (it backs off on a loaded machine), but never one at a time per worker pair.
-    t.log(server.peakInFlight, JSON.stringify(stats.admission));
     t.true(server.peakInFlight >= 2, `at most ${server.peakInFlight} in flight (${JSON.stringify(stats.admission)})`);
   } finally {
     await server.close();

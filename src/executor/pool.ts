@@ -504,63 +504,42 @@ export class ExecutorPool {
   private dispatch(): void {
     if (this.queue.length === 0) return;
     const batches = new Map<Slot, { tasks: ExecutorTask[]; probe: string[] }>();
+    // Within one pass, workers only fill up: a miner no worker admits now, or a suspect no idle worker
+    // takes, stays out of this pass, and the others go ahead.
+    const blockedMiners = new Set<string>();
+    const waitingSuspects = new Set<QueuedTask>();
     for (;;) {
       // The next task: among those whose miner has room, the one whose miner runs the fewest (queue order breaks ties).
       let pick = -1;
       let pickRunning = Infinity;
       for (let i = 0; i < this.queue.length; i++) {
-        const m = this.minerState(this.queue[i]!.task.minerEndpoint);
+        const q = this.queue[i]!;
+        if (waitingSuspects.has(q) || blockedMiners.has(q.task.minerEndpoint)) continue;
+        const m = this.minerState(q.task.minerEndpoint);
         if (m.running >= this.minerLimit(m) || m.running >= pickRunning) continue;
         pick = i;
         pickRunning = m.running;
         if (pickRunning === 0) break;
       }
       if (pick < 0) break;
-      const { task, isolate } = this.queue[pick]!;
+      const queued = this.queue[pick]!;
+      const { task, isolate } = queued;
       const miner = this.minerState(task.minerEndpoint);
       let best: Slot | null = null;
-      let bestRunning = Infinity;
       for (const s of this.slots) {
         if (!s.ready || s.isolated) continue;
         if (isolate ? s.running.size > 0 || batches.has(s) : !this.admitted(s, miner)) continue;
-        if (s.running.size < bestRunning) {
-          best = s;
-          bestRunning = s.running.size;
-        }
+        if (!best || s.running.size < best.running.size) best = s;
       }
       if (!best) {
-        if (isolate) {
-          // A suspect waits for an idle worker; normal tasks behind it may still go.
-          const rest = this.queue.splice(pick, 1);
-          this.dispatchOthers(batches);
-          this.queue.splice(pick, 0, ...rest);
-        }
-        break;
+        if (isolate) waitingSuspects.add(queued);
+        else blockedMiners.add(task.minerEndpoint);
+        continue;
       }
       this.queue.splice(pick, 1);
       this.assign(best, task, isolate, miner, batches);
     }
     this.send(batches);
-  }
-
-  /** `dispatch` without the suspects at the head of the queue (they wait for an idle worker). */
-  private dispatchOthers(batches: Map<Slot, { tasks: ExecutorTask[]; probe: string[] }>): void {
-    for (let i = 0; i < this.queue.length; ) {
-      const { task, isolate } = this.queue[i]!;
-      const miner = this.minerState(task.minerEndpoint);
-      if (isolate || miner.running >= this.minerLimit(miner)) {
-        i++;
-        continue;
-      }
-      let best: Slot | null = null;
-      for (const s of this.slots) {
-        if (!s.ready || s.isolated || !this.admitted(s, miner)) continue;
-        if (!best || s.running.size < best.running.size) best = s;
-      }
-      if (!best) break;
-      this.queue.splice(i, 1);
-      this.assign(best, task, false, miner, batches);
-    }
   }
 
   private assign(slot: Slot, task: ExecutorTask, isolate: boolean, miner: MinerState, batches: Map<Slot, { tasks: ExecutorTask[]; probe: string[] }>): void {
