@@ -5,8 +5,8 @@
 import test from 'ava';
 import type { EpisodeEnvironment } from '../src/executor/environment.ts';
 import { observationJson, runEpisode, type EpisodeDeps } from '../src/executor/episode.ts';
-import { withJson } from '../src/executor/sim-backend.ts';
-import { encodeImage } from '../src/sim/protocol.ts';
+import { CameraRenderer } from '../src/sim/render/index.ts';
+import { loadRenderFixture } from './fixtures/render-scene.ts';
 import { checkEndpoint } from '../src/executor/endpoint-policy.ts';
 import { MinerClient } from '../src/executor/miner-client.ts';
 import { publicOnlyLookup } from '../src/executor/public-lookup.ts';
@@ -56,7 +56,8 @@ test('ends at the first success by default; runs on with sticky success when ask
 test('the overall deadline fails the episode with the original wording', async (t) => {
   const server = await startPolicyServer('slow', { action: () => ({}), slowMs: 40 });
   try {
-    const { deps, task, client } = await setup(server, { episodeTimeoutMs: 300, maxSteps: 100 });
+    // Only the miner's own time counts against this deadline (the wall-time limit is out of the way).
+    const { deps, task, client } = await setup(server, { episodeTimeoutMs: 300, episodeWallTimeoutMs: 60_000, maxSteps: 100 });
     const started = Date.now();
     const outcome = await runEpisode(task, deps);
     t.like(outcome, { success: false, score: 0, error: 'Evaluation timeout after 0.3s', fault: 'miner', timesteps: 0, totalReward: 0 });
@@ -88,11 +89,12 @@ test('an episode made long by our own slowness is an executor fault (retried), n
           };
         },
       });
-    const { deps, task, client } = await setup(server, { episodeTimeoutMs: 100, maxSteps: 100 }, slowStep);
+    // The miner's own budget is far away; the wall-time limit is what an executor this slow runs into.
+    const { deps, task, client } = await setup(server, { episodeTimeoutMs: 60_000, episodeWallTimeoutMs: 200, maxSteps: 100 }, slowStep);
     const outcome = await runEpisode(task, deps);
     t.is(outcome.fault, 'executor', outcome.error ?? '');
-    t.regex(outcome.error!, /^Executor too slow: episode ran \d+ s with 0 s of miner time$/);
-    t.true(outcome.stepsRun >= 1 && outcome.stepsRun < 10);
+    t.regex(outcome.error!, /^Executor too slow: episode ran \d+ s with \d+ s of miner time$/);
+    t.true(outcome.stepsRun < 10, "cut early, not run to its 100 steps");
     await client.close();
   } finally {
     await server.close();
@@ -167,14 +169,24 @@ test('a chain endpoint that passes the name check but dials a private address is
   }
 });
 
-test('the hand-written observation JSON is exactly what JSON.stringify writes, episode id included', (t) => {
-  const views = withJson({
-    rgb: { corner: encodeImage(new Uint8Array([1, 2, 3, 250, 251, 252]), 1, 2, 3), corner2: encodeImage(new Uint8Array([0, 0, 0]), 1, 1, 3) },
-    cam_intrinsics: { corner: [[1.5, 0, 41.5], [0, 1.5, 41.5], [0, 0, 1]], corner2: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] },
-    cam_extrinsics: { corner: [[1, 0, 0, -0.25], [0, 1, 0, 1e-7], [0, 0, 1, 3], [0, 0, 0, 1]], corner2: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] },
-  });
-  const proprio = { ee_pos: [0.1, 0.6, 0.2], gripper: [0.5] };
-  const expected = JSON.stringify({ rgb: views.rgb, depth: {}, proprio, cam_intrinsics: views.cam_intrinsics, cam_extrinsics: views.cam_extrinsics, extra: { episode_id: 'ep-1' } });
-  t.is(observationJson(views, proprio, 'ep-1'), expected);
-  t.is(observationJson({ rgb: views.rgb, cam_intrinsics: views.cam_intrinsics, cam_extrinsics: views.cam_extrinsics }, proprio, 'ep-1'), expected, 'without the pre-written parts too');
+test('the hand-written observation JSON is exactly what JSON.stringify writes, episode id included', async (t) => {
+  const scene = await loadRenderFixture();
+  const renderer = new CameraRenderer({ backend: 'ts' });
+  try {
+    const proprio = { ee_pos: [0.1, 0.6, 0.2], gripper: [0.5] };
+    for (let frame = 0; frame < 3; frame++) {
+      // The second and third frames reuse the calibration's text; the third after the camera changed.
+      if (frame === 2) scene.model.cam_fovy[scene.camId('corner')] = 50;
+      scene.data.mocap_pos[0] += 0.02;
+      scene.forward();
+      const views = renderer.observe([scene])[0]!;
+      const expected = JSON.stringify({ rgb: views.rgb, depth: {}, proprio, cam_intrinsics: views.cam_intrinsics, cam_extrinsics: views.cam_extrinsics, extra: { episode_id: 'ep-1' } });
+      t.is(observationJson(views, proprio, 'ep-1'), expected, `frame ${frame}`);
+      const { json: _json, ...plain } = views;
+      t.is(observationJson(plain, proprio, 'ep-1'), expected, 'without the pre-written parts too');
+    }
+  } finally {
+    renderer.destroy();
+    scene.close();
+  }
 });

@@ -53,9 +53,9 @@ class ExecutorError extends Error {}
 const EMPTY_CAMERAS: CameraViews = { rgb: {}, cam_intrinsics: {}, cam_extrinsics: {} };
 
 /**
- * The wall time an episode may take, as a multiple of the episode deadline, before the executor gives
- * up on it as its own fault: the miner is charged only for its own time (see below), so a slow
- * executor cannot fail a miner, but an episode must still end.
+ * The wall time an episode may take by default, as a multiple of the episode deadline, before the
+ * executor gives up on it as its own fault: the miner is charged only for its own time (see below),
+ * so a slow executor cannot fail a miner, but an episode must still end.
  */
 const WALL_LIMIT_FACTOR = 2;
 
@@ -132,7 +132,7 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
       // ours to retry (and is still cut, so it cannot hold a slot forever).
       if (minerMs > settings.episodeTimeoutMs) return finish(`Evaluation timeout after ${timeoutSeconds}s`, 'miner');
       const wallMs = performance.now() - started;
-      if (wallMs > WALL_LIMIT_FACTOR * settings.episodeTimeoutMs) {
+      if (wallMs > (settings.episodeWallTimeoutMs ?? WALL_LIMIT_FACTOR * settings.episodeTimeoutMs)) {
         return finish(`Executor too slow: episode ran ${Math.round(wallMs / 1000)} s with ${Math.round(minerMs / 1000)} s of miner time`, 'executor');
       }
 

@@ -8,7 +8,7 @@ import { ManipulationEnv } from '../sim/env.ts';
 import { loadMujoco } from '../sim/mujoco.ts';
 import { parseInstance } from '../sim/instance.ts';
 import { isEnvId } from '../sim/registry.ts';
-import { CameraRenderer, type CameraObservation, type RenderScene } from '../sim/render/index.ts';
+import { CameraRenderer, type RenderScene } from '../sim/render/index.ts';
 import { generateTask } from '../sim/tasks.ts';
 import type { CameraViews, EpisodeEnvironment, SimulationBackend } from './environment.ts';
 import type { MinerAction } from './miner-client.ts';
@@ -56,21 +56,6 @@ class MujocoEpisodeEnvironment implements EpisodeEnvironment {
   }
 }
 
-/**
- * The camera views with their wire JSON written out: base64 needs no escaping, so the images go into
- * the text as they are instead of through a JSON.stringify pass over ~57 KB per step. The same text
- * JSON.stringify would produce (key order: data, shape, dtype).
- */
-export function withJson(o: CameraObservation): CameraViews {
-  let rgb = '{';
-  for (const [name, image] of Object.entries(o.rgb)) {
-    if (rgb.length > 1) rgb += ',';
-    rgb += `${JSON.stringify(name)}:{"data":"${image.data}","shape":${JSON.stringify(image.shape)},"dtype":${JSON.stringify(image.dtype)}}`;
-  }
-  rgb += '}';
-  return { ...o, json: { rgb, intrinsics: JSON.stringify(o.cam_intrinsics), extrinsics: JSON.stringify(o.cam_extrinsics) } };
-}
-
 export async function createBackend(options: { useImages: boolean }): Promise<SimulationBackend> {
   const mujoco = await loadMujoco();
   const renderer = options.useImages ? new CameraRenderer() : null;
@@ -87,7 +72,8 @@ export async function createBackend(options: { useImages: boolean }): Promise<Si
     renderer: {
       render(scenes: readonly unknown[]): CameraViews[] {
         if (!renderer) throw new Error('images are disabled');
-        return renderer.observe(scenes as RenderScene[]).map(withJson);
+        // The views carry their wire JSON (CameraObservation.json), which the episode writes out as is.
+        return renderer.observe(scenes as RenderScene[]);
       },
       dispose: () => renderer?.destroy(),
     },

@@ -82,6 +82,8 @@ export interface EpisodeSettings {
    * `Evaluation timeout after 300s`. Wall time beyond twice this is an executor fault.
    */
   episodeTimeoutMs: number;
+  /** Wall-time limit of an episode (default twice `episodeTimeoutMs`); beyond it, an executor fault. */
+  episodeWallTimeoutMs?: number;
   /** Send camera images (default true); without them `rgb` is `{}` (spec §5.1). */
   useImages: boolean;
   /** End the episode at the first success (default true; success is sticky either way). */
