@@ -58,11 +58,9 @@ test('the overall deadline fails the episode with the original wording', async (
   try {
     // Only the miner's own time counts against this deadline (the wall-time limit is out of the way).
     const { deps, task, client } = await setup(server, { episodeTimeoutMs: 300, episodeWallTimeoutMs: 60_000, maxSteps: 100 });
-    const started = Date.now();
     const outcome = await runEpisode(task, deps);
     t.like(outcome, { success: false, score: 0, error: 'Evaluation timeout after 0.3s', fault: 'miner', timesteps: 0, totalReward: 0 });
-    t.true(outcome.stepsRun > 0 && outcome.stepsRun < 20);
-    t.true(Date.now() - started < 2000);
+    t.true(outcome.stepsRun > 0 && outcome.stepsRun < 20, `cut at step ${outcome.stepsRun} of 100`);
     await client.close();
   } finally {
     await server.close();
@@ -179,7 +177,7 @@ test('the hand-written observation JSON is exactly what JSON.stringify writes, e
       if (frame === 2) scene.model.cam_fovy[scene.camId('corner')] = 50;
       scene.data.mocap_pos[0] += 0.02;
       scene.forward();
-      const views = renderer.observe([scene])[0]!;
+      const views = renderer.observeWire([scene])[0]!;
       const expected = JSON.stringify({ rgb: views.rgb, depth: {}, proprio, cam_intrinsics: views.cam_intrinsics, cam_extrinsics: views.cam_extrinsics, extra: { episode_id: 'ep-1' } });
       t.is(observationJson(views, proprio, 'ep-1'), expected, `frame ${frame}`);
       const { json: _json, ...plain } = views;

@@ -73,7 +73,7 @@ export async function createBackend(options: { useImages: boolean }): Promise<Si
       render(scenes: readonly unknown[]): CameraViews[] {
         if (!renderer) throw new Error('images are disabled');
         // The views carry their wire JSON (CameraObservation.json), which the episode writes out as is.
-        return renderer.observe(scenes as RenderScene[]);
+        return renderer.observeWire(scenes as RenderScene[]);
       },
       dispose: () => renderer?.destroy(),
     },

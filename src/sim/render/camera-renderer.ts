@@ -61,6 +61,10 @@ export interface CameraObservation {
   rgb: Record<string, EncodedImage>;
   cam_intrinsics: Record<string, number[][]>;
   cam_extrinsics: Record<string, number[][]>;
+}
+
+/** A CameraObservation with its wire text (`observeWire`). */
+export interface WireCameraObservation extends CameraObservation {
   /**
    * The same three members as wire JSON text, exactly what JSON.stringify writes for them: the
    * images go in as they are (base64 needs no escaping) and the calibration's text is reused while a
@@ -170,6 +174,15 @@ export class CameraRenderer {
   /** Renders and builds the wire pieces for each scene (synchronous modes). */
   observe(scenes: readonly RenderScene[]): CameraObservation[] {
     const images = this.render(scenes);
+    return scenes.map((_, s) => {
+      const { json: _json, ...plain } = this.describe(images, s);
+      return plain;
+    });
+  }
+
+  /** `observe` plus each scene's wire JSON text (the executor sends it as is). */
+  observeWire(scenes: readonly RenderScene[]): WireCameraObservation[] {
+    const images = this.render(scenes);
     return scenes.map((_, s) => this.describe(images, s));
   }
 
@@ -179,7 +192,10 @@ export class CameraRenderer {
       const views = this.prepare(scenes);
       await this.cast(views);
       const images = this.images(scenes.length);
-      return scenes.map((_, s) => this.describe(images, s));
+      return scenes.map((_, s) => {
+        const { json: _json, ...plain } = this.describe(images, s);
+        return plain;
+      });
     });
   }
 
@@ -297,7 +313,7 @@ export class CameraRenderer {
   }
 
   /** The wire pieces of scene `s` from a finished render (the snapshot still holds its cameras). */
-  private describe(images: RenderedImages, s: number): CameraObservation {
+  private describe(images: RenderedImages, s: number): WireCameraObservation {
     const snap = this.snapshots[s]!;
     const rgb: Record<string, EncodedImage> = {};
     const cam_intrinsics: Record<string, number[][]> = {};

@@ -9,6 +9,7 @@ export {
   type CameraRendererOptions,
   type RenderBackend,
   type RenderedImages,
+  type WireCameraObservation,
 } from './camera-renderer.ts';
 export { cameraExtrinsics, cameraIntrinsics, projectPoint } from './camera-model.ts';
 export { encodePng, writePng } from './png.ts';

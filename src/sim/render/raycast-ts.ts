@@ -373,7 +373,8 @@ function shadeNormal(V: Float32Array, vo: number, R: Float32Array, po: number): 
   const wx = V[vo + 3]! * uu + V[vo + 6]! * vv - V[vo + 9]!;
   const wy = V[vo + 4]! * uu + V[vo + 7]! * vv - V[vo + 10]!;
   const wz = V[vo + 5]! * uu + V[vo + 8]! * vv - V[vo + 11]!;
-  const hx = V[vo]! + t * wx, hy = V[vo + 1]! + t * wy, hz = V[vo + 2]! + t * wz;
+  // the hit point, needed only for point and spot lights (computed on first use)
+  let hx = 0, hy = 0, hz = 0, hit = false;
 
   let inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz);
   if (nx * wx + ny * wy + nz * wz > 0) inv = -inv; // seen from inside/behind: light the visible side
@@ -392,6 +393,10 @@ function shadeNormal(V: Float32Array, vo: number, R: Float32Array, po: number): 
     if (kind === LIGHT_KIND.directional) {
       Lx = -V[lo + 4]!; Ly = -V[lo + 5]!; Lz = -V[lo + 6]!;
     } else {
+      if (!hit) {
+        hx = V[vo]! + t * wx; hy = V[vo + 1]! + t * wy; hz = V[vo + 2]! + t * wz;
+        hit = true;
+      }
       Lx = V[lo + 1]! - hx; Ly = V[lo + 2]! - hy; Lz = V[lo + 3]! - hz;
       const dist = Math.sqrt(Lx * Lx + Ly * Ly + Lz * Lz);
       Lx /= dist; Ly /= dist; Lz /= dist;
