@@ -141,7 +141,14 @@ test.serial('a miner runs as many episodes at once as it declares in /health (wi
       ...tasksFor(silent.url, 4, { prefix: 's' }),
       ...tasksFor(greedy.url, 12, { prefix: 'g' }),
     ];
-    const { source } = await runAll(tasks, { assumeCapacity: undefined, maxEpisodesPerMiner: 6, settings: { maxSteps: 8, actTimeoutMs: 3000 } });
+    // Admission control is out of the way (it is tested on its own): this is about per-miner limits.
+    const { source } = await runAll(tasks, {
+      assumeCapacity: undefined,
+      maxEpisodesPerMiner: 6,
+      maxConcurrentPerWorker: 16,
+      admission: { targetLoad: 1000, turnaroundBudgetMs: 1e9 },
+      settings: { maxSteps: 8, actTimeoutMs: 3000 },
+    });
     t.is(source.outcomes.size, 24);
     for (const o of source.outcomes.values()) t.is(o.error, null, o.taskUuid);
     t.is(silent.peakInFlight, 1, 'no declaration: one episode at a time, as the original protocol implies');
@@ -160,6 +167,8 @@ test.serial('a worker stalled for seconds does not make its other episodes\' min
     // Episode 0 blocks its worker for 2.5 s per step; episodes 1-3 share that worker, their miner answers at once.
     const { source } = await runAll(tasksFor(server.url, 4), {
       workers: 1,
+      // All four together in the one worker, whatever admission control would make of the stall.
+      admission: { targetLoad: 1000, turnaroundBudgetMs: 1e9 },
       faultInjection: { stallOnSeed: 0, stallMs: 2500 },
       settings: { maxSteps: 3, actTimeoutMs: 1000, resetTimeoutMs: 5000 },
     });
