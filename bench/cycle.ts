@@ -135,6 +135,8 @@ interface CycleRun {
   start: PoolStats;
   end: PoolStats;
   mainCpuMs: number;
+  /** CPU of this whole process (executor threads, store, main) over the cycle, ms. */
+  processCpuMs: number;
 }
 
 /** One cycle of `episodes` per env per miner through the store and in-process executors. */
@@ -155,6 +157,7 @@ async function runCycle(store: Store, pool: ExecutorPool, urls: string[], episod
   sink.length = 0;
   const start = pool.stats();
   const cpu0 = performance.eventLoopUtilization();
+  const process0 = process.cpuUsage();
   const started = performance.now();
   store.tasks.enqueue(cycle.id, tasks);
   const estimate = monitor.estimate(cycle, 7200, 'start', new Date()).estimate;
@@ -172,6 +175,7 @@ async function runCycle(store: Store, pool: ExecutorPool, urls: string[], episod
     start,
     end,
     mainCpuMs: performance.eventLoopUtilization(cpu0).active,
+    processCpuMs: ((u) => (u.user + u.system) / 1000)(process.cpuUsage(process0)),
   };
 }
 
@@ -180,8 +184,9 @@ function cpuSplit(run: CycleRun, minerCpuMs: number): string {
   const per = (ms: number) => (ms / Math.max(1, run.steps)).toFixed(3);
   const sim = d((s) => s.simMs), render = d((s) => s.renderMs), encode = d((s) => s.encodeMs), busy = d((s) => s.workerActiveMs);
   return (
-    `CPU per step (ms): worker ${per(busy)} (sim ${per(sim)}, images ${per(render)}, JSON ${per(encode)}, other ${per(Math.max(0, busy - sim - render - encode))}), ` +
-    `miner I/O ${per(d((s) => s.ioActiveMs))}, miners' process ${per(minerCpuMs)}, main thread ${per(run.mainCpuMs)}`
+    `CPU per step (ms): this process ${per(run.processCpuMs)} + miners' process ${per(minerCpuMs)}; ` +
+    `busy time per step (event-loop time, inflated while threads wait for a core): worker ${per(busy)} (sim ${per(sim)}, images ${per(render)}, JSON ${per(encode)}, other ${per(Math.max(0, busy - sim - render - encode))}), ` +
+    `miner I/O ${per(d((s) => s.ioActiveMs))}, main thread ${per(run.mainCpuMs)}`
   );
 }
 

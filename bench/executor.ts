@@ -78,7 +78,7 @@ interface RunResult {
   /** Best rate over any 2-second window after warm-up (the box is shared: this is the least-disturbed moment). */
   peakStepsPerSecond: number;
   /** CPU per evaluated step in the steady state (ms), by where it went. */
-  perStepMs: { sim: number; render: number; encode: number; workerOther: number; workerBusy: number; ioThread: number; miner: number; main: number };
+  perStepMs: { sim: number; render: number; encode: number; workerOther: number; workerBusy: number; ioThread: number; miner: number; main: number; executorProcess: number };
   /** The miner's time per /act as the I/O threads measured it (ms). */
   actMs: number;
   renderBatch: number;
@@ -113,10 +113,17 @@ async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number;
   });
   const started = performance.now();
   // Workers report their counters every second; sample them to find the steady state.
-  const samples: { t: number; stats: PoolStats; miner: { cpu: number; requests: number }; mainActive: number }[] = [];
+  const samples: { t: number; stats: PoolStats; miner: { cpu: number; requests: number }; mainActive: number; processCpu: number }[] = [];
   const sample = async () => {
     const c = await minerCpu();
-    samples.push({ t: (performance.now() - started) / 1000, stats: pool.stats(), miner: { cpu: (c.user + c.system) / 1000, requests: c.requests }, mainActive: performance.eventLoopUtilization().active });
+    const own = process.cpuUsage();
+    samples.push({
+      t: (performance.now() - started) / 1000,
+      stats: pool.stats(),
+      miner: { cpu: (c.user + c.system) / 1000, requests: c.requests },
+      mainActive: performance.eventLoopUtilization().active,
+      processCpu: (own.user + own.system) / 1000,
+    });
   };
   while (performance.now() - started < a.seconds * 1000) {
     await new Promise((r) => setTimeout(r, 500));
@@ -152,6 +159,7 @@ async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number;
       ioThread: per((x) => x.stats.ioActiveMs),
       miner: d((x) => x.miner.cpu) / Math.max(1, d((x) => x.miner.requests)),
       main: per((x) => x.mainActive),
+      executorProcess: per((x) => x.processCpu),
     },
     actMs: finished.length > 0 ? finished.reduce((n, o) => n + o.timings.actMs, 0) / Math.max(1, finished.reduce((n, o) => n + o.actionCount, 0)) : NaN,
     renderBatch: last.stats.renderedScenes / Math.max(1, last.stats.renderBatches),
@@ -240,14 +248,18 @@ export default async function run(args: string[]): Promise<void> {
     for (const workers of counts) {
       const r = await measure(miner.url, miner.cpu, workers, a);
       const p = r.perStepMs;
-      const total = p.workerBusy + p.ioThread + p.miner + p.main;
+      // The kernel's CPU accounting (all our threads, then the miner's process): what the cores really spent.
+      const total = p.executorProcess + p.miner;
       console.log(
         `${String(workers).padStart(2)} worker(s): ${Math.round(r.stepsPerSecond).toString().padStart(5)} steps/s overall, ${Math.round(r.steadyStepsPerSecond).toString().padStart(5)} steady, ${Math.round(r.peakStepsPerSecond).toString().padStart(5)} peak (2 s) ` +
           `(${r.steps} steps in ${r.seconds.toFixed(1)} s; ${r.renderBatch.toFixed(1)} scenes per render call; ${r.timeouts} timeouts; miner time ${r.actMs.toFixed(2)} ms per /act)`,
       );
       console.log(
-        `     CPU per step (ms): worker ${p.workerBusy.toFixed(3)} = sim ${p.sim.toFixed(3)} + images ${p.render.toFixed(3)} + JSON ${p.encode.toFixed(3)} + other ${p.workerOther.toFixed(3)};  ` +
-          `miner I/O thread ${p.ioThread.toFixed(3)};  miner process ${p.miner.toFixed(3)};  main thread ${p.main.toFixed(3)};  total ${total.toFixed(3)} (${Math.round((1000 * os.availableParallelism()) / total)} steps/s if ${os.availableParallelism()} cores did nothing else)`,
+        `     CPU per step (ms): executor process ${p.executorProcess.toFixed(3)} + miner process ${p.miner.toFixed(3)} = ${total.toFixed(3)} (${Math.round((1000 * os.availableParallelism()) / total)} steps/s if ${os.availableParallelism()} cores did nothing else)`,
+      );
+      console.log(
+        `     busy time per step (ms, event-loop time: inflated when threads wait for a core): worker ${p.workerBusy.toFixed(3)} = sim ${p.sim.toFixed(3)} + images ${p.render.toFixed(3)} + JSON ${p.encode.toFixed(3)} + other ${p.workerOther.toFixed(3)};  ` +
+          `miner I/O thread ${p.ioThread.toFixed(3)};  main thread ${p.main.toFixed(3)}`,
       );
       console.log(`     admission at the end: ${r.admission.map((w) => `${w.running} running, ${w.cpuPerStepMs?.toFixed(2) ?? '?'} ms/step, I/O lag p99 ${w.ioLagP99Ms?.toFixed(1) ?? '?'} ms, factor ${w.lagFactor.toFixed(2)}`).join('; ')}`);
     }

@@ -9,26 +9,27 @@ const settings = defaultAdmission(500, 16);
 test('admission: an idle worker takes an episode; a busy one admits by measured demand and turnaround', (t) => {
   const load = (latencies: (number | null)[], cpu: number | null = 1, lagFactor = 1) => ({ cpuPerStepMs: cpu, runningLatenciesMs: latencies, lagFactor });
   t.true(admits(load([]), 0.1, settings), 'an idle worker always takes one');
-  // Instant miners: each keeps the CPU busy most of the time, so only about two fit the target load.
-  t.true(admits(load([0.5]), 0.5, settings));
-  t.false(admits(load([0.5, 0.5, 0.5]), 0.5, settings), `demand ${(4 * demand(1, 0.5)).toFixed(2)} > 2`);
+  // Instant miners: each keeps the CPU busy most of the time, so only about four fit the target load.
+  t.true(admits(load([0.5, 0.5, 0.5]), 0.5, settings), `demand ${(4 * demand(1, 0.5)).toFixed(2)} ≤ 3`);
+  t.false(admits(load([0.5, 0.5, 0.5, 0.5]), 0.5, settings), `demand ${(5 * demand(1, 0.5)).toFixed(2)} > 3`);
   // Slow miners demand little CPU: many fit, up to the turnaround budget (50 ms at 1 ms per step).
   t.true(admits(load(Array(15).fill(450)), 450, settings));
   t.false(admits(load(Array(16).fill(450)), 450, settings), 'the hard cap per worker');
   t.false(admits(load(Array(10).fill(450), 5), 450, settings), '11 episodes × 5 ms per step > 50 ms turnaround');
   // Unknown latencies count as instant (the safe side), unknown CPU as the default 2 ms.
-  t.false(admits(load([null, null, null, null]), null, settings), "5 × 1/(1 + 1) > 2");
+  t.false(admits(load([null, null, null, null, null, null]), null, settings), '7 × 1/(1 + 1) > 3');
   t.true(admits(load([null], null), 450, settings));
   // A lagging I/O thread shrinks everything.
-  t.true(admits(load(Array(7).fill(450)), 450, settings));
-  t.false(admits(load(Array(7).fill(450), 1, 0.5), 450, settings), 'cap 16 × 0.5');
+  t.true(admits(load(Array(8).fill(450)), 450, settings));
+  t.false(admits(load(Array(8).fill(450), 1, 0.5), 450, settings), 'cap 16 × 0.5');
 });
 
 test('admission: the I/O-lag factor backs off multiplicatively and recovers additively, within bounds', (t) => {
   let f = 1;
   for (let i = 0; i < 20; i++) f = nextLagFactor(f, 100, settings);
   t.is(f, 0.5);
-  t.is(nextLagFactor(0.5, 10, settings), 0.5, 'between the thresholds nothing changes');
+  t.is(nextLagFactor(0.5, 30, settings), 0.5, 'between the thresholds (25 and 50 ms for a 500 ms deadline) nothing changes');
+  t.is(nextLagFactor(1, 15, settings), 1, 'a saturated CPU\'s usual delay is no reason to back off');
   f = nextLagFactor(f, 1, settings);
   t.is(Math.round(f * 10) / 10, 0.6);
   for (let i = 0; i < 10; i++) f = nextLagFactor(f, 1, settings);

@@ -6,8 +6,8 @@
  * The model: an episode alternates between our CPU (c ms per step: physics, cameras, encoding) and
  * its miner (L ms). Alone it keeps the worker busy a fraction c / (c + L) of the time: its *demand*.
  * A worker admits a new episode while
- *  - the summed demand stays within `targetLoad` (1 = just busy; a little above keeps the CPU fed
- *    while answers arrive at random, without building a queue);
+ *  - the summed demand stays within `targetLoad` (1 = just busy; above it keeps the CPU fed while
+ *    answers arrive at random, at the price of a short queue);
  *  - one full round of its episodes (n × c) fits in `turnaroundBudgetMs`, so an episode never waits
  *    long behind its neighbours (a burst of answers arriving together is served within that time);
  *  - and, when its miner I/O thread starts running late (the machine has less CPU than the workers
@@ -17,7 +17,7 @@
  */
 
 export interface AdmissionSettings {
-  /** Summed demand a worker may carry (default 2). */
+  /** Summed demand a worker may carry (default 3). */
   targetLoad: number;
   /** Longest our round over a worker's episodes may take (default 10 % of the act deadline). */
   turnaroundBudgetMs: number;
@@ -27,20 +27,23 @@ export interface AdmissionSettings {
   defaultCpuPerStepMs: number;
   /** Latency assumed for a miner not measured yet (default 1 ms: as demanding as it gets). */
   unknownLatencyMs: number;
-  /** I/O-thread delay (p99, ms) above which a worker backs off, and below which it recovers. */
+  /** I/O-thread delay (p99, ms) above which a worker backs off (default: the turnaround margin), and below which it recovers (half that). */
   lagHighMs: number;
   lagLowMs: number;
 }
 
 export function defaultAdmission(actTimeoutMs: number, maxPerWorker: number): AdmissionSettings {
+  const margin = Math.max(10, 0.1 * actTimeoutMs);
   return {
-    targetLoad: 2,
-    turnaroundBudgetMs: Math.max(10, 0.1 * actTimeoutMs),
+    targetLoad: 3,
+    turnaroundBudgetMs: margin,
     maxPerWorker,
     defaultCpuPerStepMs: 2,
     unknownLatencyMs: 1,
-    lagHighMs: 20,
-    lagLowMs: 5,
+    // A saturated CPU alone delays a thread by a few scheduler slices (~15 ms on 2 cores): that is
+    // the executor doing its job. Back off only when the delay eats into the deadline's margin.
+    lagHighMs: margin,
+    lagLowMs: margin / 2,
   };
 }
 
