@@ -480,10 +480,10 @@ export const pegSkill: CuedSkill = (frame, memory: EpisodeMemory) => {
     case 'close':
       if (m.since! >= 10) {
         // Held: the head is half the peg plus the grasp offset ahead of the fingertips, on the block's
-        // axis; the peg's centre sits a couple of millimetres above the fingertips once lifted.
+        // axis; the peg's centre sits 4 mm above the fingertips once lifted.
         const along = rotateZ([1, 0, 0], m.block!.yaw);
         const back = PEG.pegHalfLength + GRASP_FROM_CENTRE;
-        m.headFromTcp = [-along[0] * back, -along[1] * back, 0.002];
+        m.headFromTcp = [-along[0] * back, -along[1] * back, 0.004];
         set('lift');
       }
       return { move: [0, 0, 0], effort: 1 };
