@@ -5,7 +5,14 @@
  * outside it), with real MuJoCo and scripted in-process controllers.
  */
 import test from 'ava';
+import { BlindPolicy } from '../src/miner/blind/policy.ts';
+import { findFace } from '../src/miner/blind/peg.ts';
+import { CommandTracker, type BlindCommand, type BlindObservation } from '../src/miner/blind/common.ts';
+import { evaluateMinerPolicy } from '../src/miner/evaluate.ts';
+import { createMinerPolicy } from '../src/miner/policies/index.ts';
 import { fromNativeAction } from '../src/sim/action.ts';
+import { SecureRng } from '../src/sim/drbg.ts';
+import { evaluatePolicy } from '../src/sim/evaluation.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.ts';
 import { loadMujoco } from '../src/sim/mujoco.ts';
@@ -305,4 +312,63 @@ test('determinism: the same instance and actions give bit-identical trajectories
     }
   };
   t.deepEqual(run(), run());
+});
+
+// ---------- the policies a miner could run: from pixels, and blind ----------
+
+test('vision: the skill finds the cued hole from the two camera images and inserts the peg', async (t) => {
+  const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: [ENV], episodes: 2, seed: 3 });
+  t.deepEqual(
+    result.episodes.map((e) => [e.success, e.violation]),
+    [
+      [true, null],
+      [true, null],
+    ],
+  );
+});
+
+/** Runs a blind script against an episode, feeding it proprioception only (as BlindPolicy does). */
+function runBlind<T>(env: ManipulationEnv, config: CuedTaskConfig, script: (first: BlindObservation) => Generator<BlindCommand, T, BlindObservation>): T {
+  const tracker = new CommandTracker();
+  let obs = tracker.observe(env.reset(config));
+  const gen = script(obs);
+  let next = gen.next(obs);
+  while (!next.done) {
+    tracker.sent(next.value);
+    const step = env.step({ continuous: { ee_twist: [...next.value.move, 0, 0, 0], gripper: [next.value.gripper] }, discrete: {}, extra: {} });
+    if (step.done) throw new Error('the episode ended during the script');
+    obs = tracker.observe(step.observation);
+    next = gen.next(obs);
+  }
+  return next.value;
+}
+
+test('touch alone localises the block (side, face, yaw, hole height): only the holes\' colours are out of its reach', async (t) => {
+  const env = await ManipulationEnv.create(ENV, { images: false, endOnSuccess: false });
+  t.teardown(() => env.close());
+  for (const seed of [0, 2, 5]) {
+    const config = task(seed);
+    const layout = config.layout as PegLayout;
+    const { face } = runBlind(env, config, (first) => findFace(first, new SecureRng(new Uint8Array(32).fill(seed))));
+    t.truthy(face, `seed ${seed}: face found`);
+    t.is(face!.side, Math.sign(layout.block[0]), `seed ${seed}: side`);
+    const normal = rotateZ([1, 0, 0], layout.yaw);
+    const angle = Math.acos(Math.min(1, face!.normal[0] * normal[0] + face!.normal[1] * normal[1]));
+    t.true(angle < 3 * DEG, `seed ${seed}: face direction within ${(angle / DEG).toFixed(1)}°`);
+    t.true(Math.abs(face!.axisZ - layout.block[2]) < 0.005, `seed ${seed}: hole height ${face!.axisZ} vs ${layout.block[2]}`);
+  }
+});
+
+test('blind: ramming the held peg into the face below the holes never passes', async (t) => {
+  const result = await evaluatePolicy({ envIds: [ENV], episodes: 2, seed: 0, images: false, policyFor: () => new BlindPolicy('peg-wedge') });
+  const s = result.envs[ENV]!;
+  t.is(s.successes, 0);
+  t.is(s.episodes, 2);
+});
+
+test('blind: the touch attack gets the peg into a hole, but which one is a coin toss it cannot see', async (t) => {
+  // Layouts where the attack completes within the episode: it ends in a hole, right or wrong.
+  const result = await evaluatePolicy({ envIds: [ENV], episodes: 3, seed: 0, images: false, policyFor: () => new BlindPolicy('peg-touch-random') });
+  const s = result.envs[ENV]!;
+  t.true(s.successes + s.violations >= 1, `${s.successes} successes, ${s.violations} wrong holes`);
 });

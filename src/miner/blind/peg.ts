@@ -57,7 +57,7 @@ export interface FaceModel {
 }
 
 /** Sweeps along ±x at hole height on y = 0.65 (random side first) until the face stops the fingers. */
-function* findFace(obs: BlindObservation, rng: RandomSource): Step<{ obs: BlindObservation; face?: FaceModel }> {
+export function* findFace(obs: BlindObservation, rng: RandomSource): Step<{ obs: BlindObservation; face?: FaceModel }> {
   obs = yield* goTo(obs, [0, FACE_LINE_Y, SWEEP_Z], { gripper: CLOSED, tolerance: 0.015, gain: 20 });
   const first = rng.int(2) === 0 ? -1 : 1;
   let side = 0;
