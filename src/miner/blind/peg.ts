@@ -15,6 +15,8 @@ import { dwell, goTo, probe, type BlindCommand, type BlindObservation, type Blin
 type Step<T> = Generator<BlindCommand, T, BlindObservation>;
 
 const ENV = 'metaworld/peg-insert-v3' as const;
+/** Closedness of a good hold: the 3 cm peg between the plates reads ≈ 0.8 (nothing between them reads 1). */
+const HELD: readonly [number, number] = [0.7, 0.93];
 const CLOSED = 1;
 const OPEN = 0;
 /** A y every block row covers (its middle is at 0.5–0.8, its ends 16 cm either side). */
@@ -150,12 +152,19 @@ function* findAndGrasp(obs: BlindObservation, face: FaceModel): Step<{ obs: Blin
     if (t.height === undefined) break;
     last = d;
   }
-  const grasp = add(onLine, face.normal, last + 0.03 - 0.05);
-  obs = yield* goTo(obs, [grasp[0], grasp[1], 0.07], { gripper: OPEN, tolerance: 0.005, gain: 20 });
-  obs = yield* goTo(obs, [grasp[0], grasp[1], 0.006], { gripper: OPEN, tolerance: 0.004, maxSteps: 30 });
-  obs = yield* dwell(obs, 10, CLOSED);
-  obs = yield* goTo(obs, [grasp[0], grasp[1], face.axisZ - 0.002], { gripper: CLOSED, tolerance: 0.005, maxSteps: 40 });
-  return { obs, grasped: true };
+  // Grasp; the gripper reading tells a hold (≈ 0.8 closed on the 3 cm peg) from a miss (1), so a miss
+  // is retried 2 cm to either side.
+  for (const shift of [0, 0.02, -0.02]) {
+    const grasp = add(add(onLine, face.normal, last + 0.03 - 0.05), across, shift);
+    obs = yield* goTo(obs, [grasp[0], grasp[1], 0.05], { gripper: OPEN, tolerance: 0.006, gain: 20 });
+    obs = yield* goTo(obs, [grasp[0], grasp[1], 0.006], { gripper: OPEN, tolerance: 0.004, maxSteps: 30 });
+    obs = yield* dwell(obs, 12, CLOSED);
+    if (obs.gripper > HELD[0] && obs.gripper < HELD[1]) {
+      obs = yield* goTo(obs, [grasp[0], grasp[1], face.axisZ - 0.004], { gripper: CLOSED, tolerance: 0.005, maxSteps: 40 });
+      return { obs, grasped: true };
+    }
+  }
+  return { obs, grasped: false };
 }
 
 /**

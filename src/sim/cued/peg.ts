@@ -17,7 +17,7 @@ import type { Judgement } from '../binding.ts';
 import type { RandomSource } from '../drbg.ts';
 import { tolerance } from '../rewards.ts';
 import { bounded } from '../randomization.ts';
-import { dist, drawUntil, rotateZ, toLocal, toward, toWorld, type V3, type Vec3 } from './geometry.ts';
+import { dist, drawUntil, toLocal, toward, toWorld, type V3, type Vec3 } from './geometry.ts';
 import type { CuedEnvModule, OracleCommand } from './module.ts';
 
 const DEG = Math.PI / 180;
@@ -249,7 +249,3 @@ export const pegModule: CuedEnvModule<PegLayout, PegState> = {
   },
 };
 
-/** The peg's long axis direction (world, head → tail) for a layout: the block's yaw. */
-export function pegAxis(layout: PegLayout): Vec3 {
-  return rotateZ([1, 0, 0], layout.yaw);
-}

@@ -127,8 +127,6 @@ interface Evidence {
   dirs: Float64Array;
   /** +1 palette pixel, −1 a neighbour that shows the table or grey block. */
   sign: Int8Array;
-  /** The class of each pixel. */
-  cls: Uint8Array;
   n: number;
   /** Weight of this view's pixels (views count equally, however many pixels each shows). */
   weight: number;
@@ -157,7 +155,7 @@ function evidenceOf(view: View): Evidence {
   }
   const dirs = new Float64Array(3 * idx.length);
   idx.forEach((p, i) => dirs.set(all.subarray(3 * p, 3 * p + 3), 3 * i));
-  return { origin: [...view.camera.centre], dirs, sign: Int8Array.from(sgn), cls: Uint8Array.from(idx, (p) => labels[p]!), n: idx.length, weight: 1 };
+  return { origin: [...view.camera.centre], dirs, sign: Int8Array.from(sgn), n: idx.length, weight: 1 };
 }
 
 /** Matched minus contradicted evidence pixels for one block pose. */
