@@ -71,6 +71,8 @@ export interface PoolStats {
   completedTasks: number;
   failedTasks: number;
   activeExecutors: number;
+  /** Ids of those executors, sorted (internal: public routes show opaque labels instead). */
+  activeExecutorIds: string[];
   /** Terminal tasks that failed for infrastructure reasons (executor faults, cancellations). */
   infraFailedTasks: number;
 }
@@ -402,7 +404,9 @@ export class TaskPool {
     const counts = this.counts(cycleId);
     const cycleFilter = cycleId === null ? '' : 'AND cycle_id = ?';
     const args = cycleId === null ? [] : [cycleId];
-    const executors = this.db.prepare(`SELECT count(DISTINCT assigned_to) AS n FROM task_pool WHERE status = 'assigned' ${cycleFilter}`).get(...args) as { n: number };
+    const executors = (
+      this.db.prepare(`SELECT DISTINCT assigned_to AS id FROM task_pool WHERE status = 'assigned' AND assigned_to IS NOT NULL ${cycleFilter} ORDER BY 1`).all(...args) as { id: string }[]
+    ).map((r) => r.id);
     const infra = this.db
       .prepare(`SELECT count(*) AS n FROM task_pool WHERE status = 'failed' AND fault IN ('executor', 'cancelled') ${cycleFilter}`)
       .get(...args) as { n: number };
@@ -412,7 +416,8 @@ export class TaskPool {
       assignedTasks: counts.assigned,
       completedTasks: counts.completed,
       failedTasks: counts.failed,
-      activeExecutors: executors.n,
+      activeExecutors: executors.length,
+      activeExecutorIds: executors,
       infraFailedTasks: infra.n,
     };
   }
