@@ -125,6 +125,12 @@ function toTask(r: RawTaskRow): TaskRow {
   };
 }
 
+/** SQLite errors that concern the database as a whole rather than one statement's data. */
+function isStorageFault(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  return /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|NOMEM|CORRUPT|CANTOPEN|NOTADB|PROTOCOL)/.test(code);
+}
+
 export interface FetchOptions {
   executorId: string;
   batchSize: number;
@@ -254,6 +260,10 @@ export class TaskPool {
           if (info.changes === 1) outcome.accepted += 1;
           else notAssigned(r.taskUuid);
         } catch (err) {
+          // A storage fault (full disk, I/O error, busy) is not about this result: SQLite may have
+          // rolled the whole transaction back, so the submit fails as a whole and the executor,
+          // keeping its outcomes, tries again. Only a problem with this one row rejects it.
+          if (isStorageFault(err)) throw err;
           outcome.rejected += 1;
           outcome.errors.push(`Task ${r.taskUuid}: ${(err as Error).message}`);
         }
