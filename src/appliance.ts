@@ -18,11 +18,12 @@ import type { ChainClient } from './chain/client.ts';
 import { LocalChain } from './chain/local-chain.ts';
 import { openChain } from './chain/open.ts';
 import { hotkeyFromUri } from './chain/keys.ts';
-import { buildCommitment } from './chain/commitment.ts';
+import { buildCommitment, validateEndpointUrl } from './chain/commitment.ts';
 import { CycleRunner, DEFAULT_CYCLE_SETTINGS } from './cron/cycle.ts';
 import { Scheduler } from './cron/scheduler.ts';
 import { LOCAL_EXECUTOR_PREFIX, startInProcessExecutors, type ExecutorPool } from './executor/index.ts';
 import { withTimeout } from './chain/timeout.ts';
+import { demoMinerHotkeyUri } from './miner/demo-keys.ts';
 import { startInProcessValidator, type InProcessValidator } from './validator/in-process.ts';
 
 export { LOCAL_EXECUTOR_PREFIX };
@@ -49,6 +50,7 @@ export interface ApplianceConfig {
   maxEpisodesPerMiner: number;
   useImages: boolean;
   validate: boolean;
+  /** Let any miner endpoint be non-public (local testing); the appliance's own demo miners always may. */
   allowPrivateEndpoints: boolean;
   backendPrivateKey: string | null;
   minCoverage: number;
@@ -136,6 +138,8 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     const operator = config.hotkeyUri ? await hotkeyFromUri(config.hotkeyUri) : null;
 
     const demoMinerUrls: string[] = [];
+    /** The demo miners this process registered, hotkey → endpoint: the only ones exempt from the endpoint policy. */
+    const demoEndpoints = new Map<string, string>();
     if (config.demoMiners > 0) {
       if (!(chain instanceof LocalChain)) throw new Error('demo miners need the embedded local chain (--chain local)');
       const { startDemoMiners } = await import('./miner/demo.ts');
@@ -147,7 +151,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       // Register everyone first without waiting, then commit in parallel: all of it lands in the next
       // block, so start-up waits for one 12 s block instead of one per call.
       if (operator) await chain.ensureRegistered(config.netuid, operator.address, { wait: false });
-      const keys = await Promise.all(miners.map((_, i) => hotkeyFromUri(`//kinitro-demo-miner-${i}`)));
+      const keys = await Promise.all(miners.map((_, i) => hotkeyFromUri(demoMinerHotkeyUri(i))));
       const uids: number[] = [];
       for (const key of keys) uids.push((await chain.ensureRegistered(config.netuid, key.address, { wait: false })).uid);
       const committed = (await chain.snapshot(config.netuid)).commitments;
@@ -161,6 +165,10 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       );
       // In miner order, not in the order the commits happened to finish.
       demoMinerUrls.push(...miners.map((m) => m.url));
+      miners.forEach((m, i) => {
+        const url = validateEndpointUrl(m.url);
+        if (typeof url === 'string') demoEndpoints.set(keys[i]!.address, url);
+      });
     }
 
     // Declared before the API starts: its status route reads them as they come up.
@@ -219,6 +227,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
         maxEpisodesPerMiner: config.maxEpisodesPerMiner,
         pollIntervalMs: 1000,
         settings: { maxSteps: config.maxSteps, useImages: config.useImages, allowPrivateEndpoints: config.allowPrivateEndpoints },
+        trustedEndpoints: [...demoEndpoints.values()],
         logger: logger.child({ component: 'executor' }),
         onOutcome: (o, task) =>
           metrics.recordEpisode({
@@ -253,6 +262,8 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
         minCoverage: config.minCoverage,
         backendPrivateKey: config.backendPrivateKey,
         excludeHotkeys: operator ? [operator.address] : [],
+        // Only the demo miners this process registered may sit on loopback, unless the operator said otherwise.
+        allowPrivateEndpoint: config.allowPrivateEndpoints ? true : (hotkey, endpoint) => demoEndpoints.get(hotkey) === endpoint,
       },
       store.clock,
       logger.child({ component: 'scheduler' }),

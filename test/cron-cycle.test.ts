@@ -32,7 +32,8 @@ function staticChain(miners: { uid: number; hotkey: string; block: number; data?
 }
 
 function settings(overrides: Partial<CycleSettings> = {}): CycleSettings {
-  return { ...DEFAULT_CYCLE_SETTINGS, envIds: ENVS, episodesPerEnv: 3, housekeepingMs: 20, ...overrides };
+  // The scripted miners sit on loopback: allowed here as `--allow-private-endpoints` would.
+  return { ...DEFAULT_CYCLE_SETTINGS, envIds: ENVS, episodesPerEnv: 3, housekeepingMs: 20, allowPrivateEndpoint: true, ...overrides };
 }
 
 /**
@@ -148,6 +149,28 @@ test('a cycle with no valid commitments fails without tasks or weights', (t) =>
     const outcome = await runner.runNew();
     t.deepEqual(outcome, { cycleId: 1, status: 'failed', error: 'No miners with commitments' });
     t.is(store.results.latestWeights(), undefined);
+  }));
+
+test('only the miners the appliance trusts may sit on a private address; the rest are skipped and say why', (t) =>
+  withStore(async ({ store, clock }) => {
+    const demo = buildCommitment({ repo: 'kinitro-demo/vision', revision: 'demo0000', endpoint: 'http://127.0.0.1:9001' });
+    const chain = staticChain([
+      { uid: 1, hotkey: 'demo', block: 10, data: demo },
+      { uid: 2, hotkey: 'stranger', block: 11 },
+      { uid: 3, hotkey: 'imposter', block: 12, data: demo },
+      { uid: 4, hotkey: 'metadata', block: 13, data: buildCommitment({ repo: 'x/y', revision: 'abc', endpoint: 'http://169.254.169.254/latest/meta-data' }) },
+    ]);
+    // What `kinitro start --chain local` passes: its own demo miners, by hotkey and URL, and nobody else.
+    const runner = new CycleRunner(store, chain, settings({ allowPrivateEndpoint: (hotkey, endpoint) => hotkey === 'demo' && endpoint === 'http://127.0.0.1:9001' }), clock);
+    const exec = scriptedExecutor(store, () => true);
+    const outcome = await runner.runNew();
+    await exec.stop();
+    t.is(outcome.status, 'completed');
+    t.deepEqual(store.cycles.miners(outcome.cycleId!).map((m) => m.uid), [1]);
+    const listed = Object.fromEntries(store.miners.list().map((m) => [m.hotkey, [m.status, m.skipReason]]));
+    t.deepEqual(listed.demo, ['active', null]);
+    for (const hotkey of ['stranger', 'imposter']) t.regex(String(listed[hotkey]![1]), /^refused endpoint: 127\.0\.0\.1:900\d is a non-public address \(loopback\)/, hotkey);
+    t.regex(String(listed.metadata![1]), /169\.254\.169\.254 is a non-public address \(linkLocal\)/);
   }));
 
 test('a cycle whose tasks cannot be stored fails instead of staying running empty', (t) =>

@@ -34,6 +34,8 @@ export interface CycleSettings {
   backendPrivateKey: string | null;
   /** The operator's own hotkeys: never miners. */
   excludeHotkeys: readonly string[];
+  /** Miners allowed a non-public endpoint (see DiscoveryOptions.allowPrivateEndpoint); default none. */
+  allowPrivateEndpoint?: boolean | ((hotkey: string, endpoint: string) => boolean);
   /** Housekeeping period while waiting (stale reclaim, timeout check); completions wake earlier. */
   housekeepingMs: number;
 }
@@ -75,6 +77,7 @@ export class CycleRunner {
     const discovery = discoverMiners(snapshot, {
       backendPrivateKey: s.backendPrivateKey,
       excludeHotkeys: s.excludeHotkeys,
+      allowPrivateEndpoint: s.allowPrivateEndpoint ?? false,
       logger: this.log,
     });
     for (const skipped of discovery.skipped) {

@@ -8,6 +8,7 @@ import { defaultWorkers, startAppliance, type ApplianceConfig } from '../../appl
 import { resolveEnvSelection } from '../../sim/registry.ts';
 import { validateCron } from '../../cron/scheduler.ts';
 import { createLogger } from '../../log.ts';
+import { MAX_DEMO_MINERS } from '../../miner/demo-keys.ts';
 
 /**
  * Defaults differ between the embedded demo (local chain: small, fast cycles that publish weights
@@ -30,7 +31,7 @@ export const startCommand = defineCommand({
     chain: opt.string('`local` (embedded chain) or a Subtensor WebSocket URL (ws://… or wss://…)', { default: 'local' }),
     netuid: opt.int('Subnet id', { default: 1, min: 0, max: 65535 }),
     hotkeyUri: opt.string('Operator hotkey (mnemonic or //Dev URI); default //Alice on the local chain', { placeholder: 'URI' }),
-    demoMiners: opt.int('Demo miners to start on loopback (local chain only; default 3 there, else 0)', { min: 0, max: 64 }),
+    demoMiners: opt.int('Demo miners to start on loopback (local chain only; default 3 there, else 0)', { min: 0, max: MAX_DEMO_MINERS }),
     envs: opt.string('Environments to evaluate: all or a comma-separated list', { default: 'all' }),
     episodesPerEnv: opt.int('Episodes per miner and environment each cycle (default 3 local, 50 subnet)', { min: 1, max: 1000 }),
     maxSteps: opt.int('Control steps per episode (default 300 local, 500 subnet)', { min: 1, max: 5000 }),
@@ -40,7 +41,7 @@ export const startCommand = defineCommand({
     maxEpisodesPerMiner: opt.int('Episodes of one miner run at once (the protocol has no episode id, so 1 is safe)', { default: 1, min: 1, max: 64 }),
     minCoverage: opt.number('Fraction of tasks that must run for a cycle to publish weights', { default: 0.9, min: 0, max: 1 }),
     backendPrivateKeyFile: opt.string('X25519 private key file to decrypt encrypted miner endpoints', { placeholder: 'FILE' }),
-    allowPrivateEndpoints: opt.flag('Let miner endpoints resolve to loopback/private addresses (always on for the local chain)'),
+    allowPrivateEndpoints: opt.flag('Let any miner endpoint be a loopback/private address (local testing; the demo miners this process starts are always allowed)'),
     validate: opt.flag('Submit weights to the chain as a validator (default on for the local chain)'),
     noValidate: opt.flag('Do not submit weights, even on the local chain'),
     noImages: opt.flag('Send observations without camera images (faster; for policies that do not need them)'),
@@ -87,7 +88,8 @@ export const startCommand = defineCommand({
       maxEpisodesPerMiner: options.maxEpisodesPerMiner,
       useImages: !options.noImages,
       validate: options.validate || (local && !options.noValidate),
-      allowPrivateEndpoints: local || options.allowPrivateEndpoints,
+      // Not implied by --chain local: only the demo miners this process registers are exempt.
+      allowPrivateEndpoints: options.allowPrivateEndpoints,
       backendPrivateKey,
       minCoverage: options.minCoverage,
     };
