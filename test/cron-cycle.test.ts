@@ -93,14 +93,26 @@ test('coverage rule', (t) => {
 });
 
 test('executor faults are charged to a miner only when most other miners ran the same instance cleanly', (t) => {
-  type Outcome = 'clean' | 'executor-fault' | 'other';
+  type Outcome = 'clean' | 'executor-fault' | 'miner-error' | 'not-run';
   const facts = (rows: [number, string, number, Outcome][]) => rows.map(([uid, envId, episodeIndex, outcome]) => ({ uid, envId, episodeIndex, outcome }));
   const charged = (rows: [number, string, number, Outcome][]) => [...attributeExecutorFaults(facts(rows)).charged].sort();
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean']]), [0], 'two miners: the other ran it');
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault']]), [], 'alone: nothing to compare with');
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault'], [3, 'e', 0, 'clean']]), [], 'a tie among the others stays infrastructure');
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault'], [3, 'e', 0, 'clean'], [4, 'e', 0, 'clean']]), [0, 1], 'two against two clean others each');
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'other'], [3, 'e', 1, 'clean']]), [], 'miner errors and other instances prove nothing');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'miner-error'], [3, 'e', 1, 'clean']]), [], 'miner errors and other instances prove nothing');
+  t.deepEqual(
+    charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'miner-error'], [4, 'e', 0, 'miner-error'], [5, 'e', 0, 'miner-error']]),
+    [],
+    'one clean run among four others is no majority: miners whose run errored count among the others',
+  );
+  t.deepEqual(
+    charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'clean'], [4, 'e', 0, 'clean'], [5, 'e', 0, 'miner-error']]),
+    [0],
+    'three clean among four others is',
+  );
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'miner-error']]), [], 'one of two others is a tie, not a majority');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'not-run'], [4, 'e', 0, 'not-run']]), [0], 'tasks that never ran are not counted');
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'f', 0, 'clean']]), [], 'another environment is another instance');
   const result = attributeExecutorFaults(facts([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault']]));
   t.is(result.uncharged, 2);

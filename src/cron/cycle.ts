@@ -230,7 +230,7 @@ export class CycleRunner {
         uid: t.minerUid,
         envId: t.envId,
         episodeIndex: t.episodeIndex,
-        outcome: t.fault === 'executor' ? 'executor-fault' : t.fault !== 'cancelled' && (resultOf(t)?.error ?? null) === null ? 'clean' : 'other',
+        outcome: t.fault === 'executor' ? 'executor-fault' : t.fault === 'cancelled' ? 'not-run' : (resultOf(t)?.error ?? null) === null ? 'clean' : 'miner-error',
       })),
     );
     const charged = finished.filter((_, i) => attribution.charged.has(i));
@@ -238,7 +238,7 @@ export class CycleRunner {
     if (charged.length > 0) {
       log.warn(
         { charged: charged.length, uids: [...new Set(charged.map((t) => t.minerUid))] },
-        'executor faults charged to miners: the same task instances ran cleanly for most other miners',
+        'executor faults charged to miners: the same task instances ran cleanly for a strict majority of the other miners that ran them',
       );
     }
     if (!verdict.ok) {
