@@ -21,7 +21,7 @@ export const CHAIN_OPTIONS = {
 
 /** Options selecting the hotkey that signs. */
 export const HOTKEY_OPTIONS = {
-  hotkeyUri: opt.string('Hotkey secret URI: mnemonic or //Dev path (wins over the wallet options)', { placeholder: 'URI' }),
+  hotkeyUri: opt.string('Hotkey secret URI: mnemonic or //Dev path (wins over the wallet options)', { placeholder: 'URI', secret: true }),
   walletName: opt.string('Bittensor wallet name', { default: 'default' }),
   hotkeyName: opt.string('Hotkey name inside the wallet', { default: 'default' }),
   walletPath: opt.string('Wallets directory', { default: '~/.bittensor/wallets', placeholder: 'DIR' }),

@@ -22,7 +22,7 @@ export const minersCommand = defineCommand({
   description: 'Reads neurons and commitments at one block and parses them as the scheduler does; neurons without a usable commitment are listed with the reason (--all).',
   options: {
     ...CHAIN_OPTIONS,
-    backendPrivateKey: opt.string('Operator X25519 private key (hex) to decrypt encrypted endpoints', { placeholder: 'HEX' }),
+    backendPrivateKey: opt.string('Operator X25519 private key (hex) to decrypt encrypted endpoints', { placeholder: 'HEX', secret: true }),
     backendPrivateKeyFile: opt.string('File holding the operator private key', { placeholder: 'FILE' }),
     allowPrivateEndpoints: opt.flag('Accept loopback/private endpoints, as `kinitro start --allow-private-endpoints` does'),
     all: opt.flag('Also list neurons that were skipped, with the reason', { env: false }),
