@@ -118,6 +118,11 @@ test('Ctrl-C while start-up waits on a chain that never answers cancels it promp
     t.regex(proc.output(), /start-up cancelled; everything started so far has been stopped/);
     t.notRegex(proc.output(), /"level":50/, 'no error logged');
     assertClosedCleanly(t, db);
+    // No --api-key: one was generated for remote executors, kept in a 0600 file and never printed.
+    const keyFile = `${db}.api-key`;
+    t.is(fs.statSync(keyFile).mode & 0o777, 0o600);
+    t.is(fs.statSync(db).mode & 0o777, 0o600);
+    t.false(proc.output().includes(fs.readFileSync(keyFile, 'utf8').trim()), 'the generated key is not logged');
   } finally {
     await node.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -241,5 +241,5 @@ export function errorMiddleware(logger: Logger): Middleware {
 /** SQLite could not grow the database (a full disk, a quota, or the page-count limit). */
 export function isDiskFull(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
-  return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'ENOSPC' || code === 'EDQUOT';
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
 }
