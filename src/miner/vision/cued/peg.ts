@@ -459,9 +459,14 @@ export const pegSkill: CuedSkill = (frame, memory: EpisodeMemory) => {
       m.block = result.pose ?? m.fit.search.best;
       m.fit = undefined;
       m.hole = holeOfColour(views, m.block, target);
-      m.peg = locatePeg(frame, views, m.block);
-      if (m.hole === undefined || !m.peg) return HOLD; // look again (the next frame may show more)
-      const along = rotateZ([1, 0, 0], m.block.yaw); // the peg's head → tail direction
+      if (m.hole !== undefined) set('find-peg');
+      return HOLD; // without the target's hole: look again (the next frame may show more)
+    }
+    case 'find-peg': {
+      // A step of its own: each /act stays short.
+      m.peg = locatePeg(frame, maskedViews(frame), m.block!);
+      if (!m.peg) return m.since! > 20 ? (set('look'), HOLD) : HOLD;
+      const along = rotateZ([1, 0, 0], m.block!.yaw); // the peg's head → tail direction
       m.grasp = [m.peg[0] + along[0] * GRASP_FROM_CENTRE, m.peg[1] + along[1] * GRASP_FROM_CENTRE, 0.006];
       set('approach');
       return HOLD;
