@@ -9,8 +9,9 @@
  * Why the success test is geometric (docs/envs/peg-insert.md): MetaWorld judged the head's distance to a
  * point inside the hole, and a held peg rammed into the solid face just below the hole sank close
  * enough to pass. Here the head must be 4 cm past the mouth AND the peg's axis inside the channel's
- * cross-section, a region only reachable through the channel; the block's contacts are stiff (sub-
- * millimetre penetration under the weld's full push), so no amount of ramming gets there.
+ * cross-section, a region only reachable through the channel; the block's and the peg's contacts are
+ * stiff and take priority over the softer defaults (≤ 2.5 mm penetration measured under the weld's full
+ * push), so no amount of ramming gets there.
  */
 import { z } from 'zod';
 import type { Judgement } from '../binding.ts';
