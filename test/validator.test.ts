@@ -69,6 +69,10 @@ class FaultyChain implements ChainClient {
   }
   commitWeights(...a: Parameters<ChainClient['commitWeights']>) { return this.inner.commitWeights(...a); }
   revealWeights(...a: Parameters<ChainClient['revealWeights']>) { return this.inner.revealWeights(...a); }
+  commitTimelockedWeights(...a: Parameters<ChainClient['commitTimelockedWeights']>) { return this.inner.commitTimelockedWeights(...a); }
+  timelockedCommits(n: number, h: string) { return this.inner.timelockedCommits(n, h); }
+  runtime() { return this.inner.runtime(); }
+  requireRuntime(p: Parameters<ChainClient['requireRuntime']>[0]) { this.inner.requireRuntime(p); }
   async reconnect() { this.reconnects++; }
   close() { return this.inner.close(); }
 }
