@@ -85,6 +85,14 @@ async function openApplianceChain(config: ApplianceConfig, store: Store, logger:
   const chain = await openChain({ spec: config.chain, db: store.db, dbLabel: config.db, logger });
   // The demo subnet lets a validator set weights every 25 blocks (5 min) so each 10-minute cycle lands.
   if (chain instanceof LocalChain) chain.ensureSubnet(config.netuid, { weightsRateLimit: 25 });
+  try {
+    // Refuse a runtime that lacks what discovery (and the validator) need before anything starts.
+    logger.info({ ...chain.runtime(), chain: chain.description }, 'chain runtime');
+    chain.requireRuntime(config.validate ? ['discover', 'validate'] : ['discover']);
+  } catch (err) {
+    await chain.close().catch(() => undefined);
+    throw err;
+  }
   return chain;
 }
 

@@ -75,6 +75,8 @@ export class MemoryProvider implements ProviderInterface {
   private readonly specVersion: number;
   private readonly transactionVersion: number;
   private readonly extensionIds: string[];
+  private readonly driftedWeights: boolean;
+  private readonly timelockVersion: number | null;
 
   constructor(options: MemoryProviderOptions) {
     const captured = options.metadataSource === 'spec218';
@@ -88,6 +90,8 @@ export class MemoryProvider implements ProviderInterface {
     this.specVersion = options.specVersion ?? (captured || options.extensions === 'spec218' ? 218 : 425);
     this.transactionVersion = options.transactionVersion ?? (captured ? SPEC218.transactionVersion : 1);
     this.extensionIds = this.metadata.asV15.extrinsic.signedExtensions.map((e) => e.identifier.toString());
+    this.driftedWeights = !captured && Boolean(options.driftedWeights);
+    this.timelockVersion = !captured && options.timelock ? options.timelock.version : null;
   }
 
   // ---- ProviderInterface ---------------------------------------------------------------------
@@ -312,12 +316,15 @@ export class MemoryProvider implements ProviderInterface {
     const out = new Map<string, HexString>();
     const st = this.storage as unknown as Record<string, Record<string, ((...args: unknown[]) => Uint8Array) & { meta: never }>>;
     const put = (pallet: string, item: string, args: unknown[], value: unknown) => {
-      const fn = st[pallet]![item]!;
+      const fn = st[pallet]?.[item];
+      // Items the served metadata leaves out are simply not stored.
+      if (!fn) return;
       const key = u8aToHex(compactStripLength(u8aToU8a(fn(...args)))[1]);
       out.set(key.toLowerCase(), this.encode(fn, value));
     };
     const store = this.chain.store;
     put('system', 'number', [], n);
+    if (this.timelockVersion !== null) put('subtensorModule', 'commitRevealWeightsVersion', [], this.timelockVersion);
     const record = this.blocks.get(n);
     if (record) {
       const fn = st.system!.events!;
@@ -351,7 +358,7 @@ export class MemoryProvider implements ProviderInterface {
           );
         }
       }
-      for (const w of store.weights(netuid, n)) put('subtensorModule', 'weights', [netuid, w.uid], w.weights);
+      for (const w of store.weights(netuid, n)) put('subtensorModule', 'weights', [netuid, w.uid], this.driftedWeights ? w.weights.map((p) => [...p, 0]) : w.weights);
       for (const c of store.commitments(netuid, n)) {
         put('commitments', 'commitmentOf', [netuid, c.hotkey], { deposit: 0, block: c.block, info: { fields: [{ [`Raw${c.data.length}`]: u8aToHex(c.data) }] } });
         put('commitments', 'lastCommitment', [netuid, c.hotkey], c.block);

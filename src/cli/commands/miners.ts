@@ -16,7 +16,7 @@ export const minersCommand = defineCommand({
   },
   async run({ options, stdout, stderr }) {
     const privateKey = privateKeyOption(options.backendPrivateKey, options.backendPrivateKeyFile);
-    const opened = await openChainFromOptions(options, { stderr });
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['discover'] });
     try {
       const snapshot = await opened.chain.snapshot(options.netuid);
       const result = discoverMiners(snapshot, { backendPrivateKey: privateKey });

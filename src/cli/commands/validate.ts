@@ -60,7 +60,7 @@ export const validateCommand = defineCommand({
     }
     const logger = createLogger({ level: options.once ? options.logLevel : options.logLevel === 'warn' ? 'info' : options.logLevel });
     const hotkey = await hotkeyFromOptions(options);
-    const opened = await openChainFromOptions(options, { stderr, needDb: true });
+    const opened = await openChainFromOptions(options, { stderr, needDb: true, purposes: ['validate'] });
     try {
       if (opened.local) {
         const reg = await opened.local.ensureRegistered(options.netuid, hotkey.address);
