@@ -388,3 +388,83 @@ test('HTTP weights source: 404 is "none yet", errors and bad bodies are BackendE
     server.close();
   }
 });
+
+test('the record is not trusted over the chain: after a reset to the same genesis, the weights are submitted again', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-validator-'));
+  const validatorDb = openDatabase(path.join(dir, 'validator.sqlite'));
+  const weights = async () => weightsAt(100, [0, 1], [1, 1]);
+  try {
+    // Both chains come from the same seed: the same genesis hash, as a dev chain restarted from genesis.
+    const first = await localHarness({ dbFile: path.join(dir, 'chain-1.sqlite') });
+    const v1 = new Validator({ chain: first.chain, netuid: 1, hotkey: first.keys.alice, weights, db: validatorDb, clock: first.clock });
+    t.like(await v1.tick(), { kind: 'applied', sourceBlock: 100 });
+    t.like(await v1.tick(), { kind: 'up-to-date' });
+    await first.advanceBlocks(50);
+    const genesis = await first.chain.chainId();
+    await first.close();
+
+    const reset = await localHarness({ dbFile: path.join(dir, 'chain-2.sqlite') });
+    t.is(await reset.chain.chainId(), genesis);
+    t.deepEqual(await reset.chain.weights(1), []);
+    const v2 = new Validator({ chain: reset.chain, netuid: 1, hotkey: reset.keys.alice, weights, db: validatorDb, clock: reset.clock });
+    t.like(await v2.tick(), { kind: 'applied', sourceBlock: 100, via: 'set_weights' }, 'submitted again, not "already submitted"');
+    t.is((await reset.chain.weights(1))[0]!.uid, 0);
+    t.like(await v2.tick(), { kind: 'up-to-date', sourceBlock: 100 }, 'and confirmed on chain this time');
+    const rows = v2.log.forSource({ chainId: genesis, netuid: 1, hotkey: reset.keys.alice.address }, 100);
+    t.deepEqual(rows.map((r) => r.status), ['failed', 'applied']);
+    t.regex(rows[0]!.error!, /no longer on chain/);
+    await reset.close();
+  } finally {
+    validatorDb.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the record is keyed by genesis: weights set on one chain never suppress them on another', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-validator-'));
+  const validatorDb = openDatabase(path.join(dir, 'validator.sqlite'));
+  const weights = async () => weightsAt(100, [0, 1], [1, 1]);
+  try {
+    const a = await localHarness({ dbFile: path.join(dir, 'a.sqlite') });
+    const b = await LocalChain.open(openDatabase(path.join(dir, 'b.sqlite')), { clock: a.clock, genesisSeed: 'another network' });
+    b.ensureSubnet(1, { tempo: 9, weightsRateLimit: 5 });
+    await b.registerHotkey(1, a.keys.alice.address);
+    await b.registerHotkey(1, a.keys.bob.address);
+    t.not(await a.chain.chainId(), await b.chainId());
+    t.like(await new Validator({ chain: a.chain, netuid: 1, hotkey: a.keys.alice, weights, db: validatorDb, clock: a.clock }).tick(), { kind: 'applied' });
+    t.like(await new Validator({ chain: b, netuid: 1, hotkey: a.keys.alice, weights, db: validatorDb, clock: a.clock }).tick(), { kind: 'applied' });
+    t.is((await b.weights(1)).length, 1);
+    await b.close();
+    await a.close();
+  } finally {
+    validatorDb.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an attempt sent at a block the chain has not reached (a reset while in flight) is not waited out for its era', async (t) => {
+  const s = await setup();
+  try {
+    s.published.value = weightsAt(100, [0, 1], [1, 1]);
+    const v = s.make();
+    const head = (await s.h.chain.head()).number;
+    // A record left by a process that sent on the old chain, far ahead of this one.
+    v.log.insert({
+      chainId: await s.h.chain.chainId(),
+      netuid: 1,
+      hotkey: s.h.keys.alice.address,
+      sourceBlock: 100,
+      cycleId: 1,
+      mode: 'set',
+      uids: [0, 1],
+      values: [1, 1],
+      versionKey: 0,
+      status: 'sending',
+      sentAtBlock: head + 5000,
+    });
+    t.like(await v.tick(), { kind: 'applied', sourceBlock: 100 });
+    t.is(s.setWeightsCalls(), 1);
+  } finally {
+    await s.h.close();
+  }
+});

@@ -152,6 +152,14 @@ export class SubmissionLog {
     return row ? fromRow(row) : undefined;
   }
 
+  /** The attempt with the highest source block whose weights reached the chain (or were deliberately skipped). */
+  lastSettled(key: SubmissionKey): Submission | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM validator_submissions WHERE ${KEY} AND status IN ('applied', 'skipped') ORDER BY source_block DESC, id DESC LIMIT 1`)
+      .get(key) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
   /** The highest source block whose weights reached the chain (or were deliberately skipped). */
   lastSettledSourceBlock(key: SubmissionKey): number | null {
     const row = this.db

@@ -205,7 +205,8 @@ export class Validator {
     const latest = await this.latestWeights();
     if (!latest) return { kind: 'no-weights' };
     const source = latest.block_number;
-    const settled = this.log.lastSettledSourceBlock(this.key());
+    const settledRow = this.confirmedSettled(view);
+    const settled = settledRow?.sourceBlock ?? null;
     if (settled !== null && source <= settled) {
       // The original went silent when cycles stopped producing weights; say so instead.
       const since = view.uid !== null && view.lastUpdate > 0 ? view.block - view.lastUpdate : undefined;
@@ -326,6 +327,25 @@ export class Validator {
     return { kind: 'rejected', sourceBlock: row.sourceBlock, error: (err as Error).message };
   }
 
+  /**
+   * The newest settled attempt, after confirming on chain that it is still there: our record is not
+   * trusted over the chain. A chain that was reset (a dev chain restarted from genesis) or a fork that
+   * dropped the block leaves `LastUpdate` of our uid below the block the weights landed in (or the head
+   * below it); such an attempt is marked failed, so the weights are submitted again.
+   */
+  private confirmedSettled(view: ValidatorView): Submission | undefined {
+    for (;;) {
+      const row = this.log.lastSettled(this.key());
+      if (!row || row.status === 'skipped') return row;
+      // A commit sets LastUpdate; a reveal need not (the runtime applies it without the rate limit).
+      const landed = (row.mode === 'set' ? row.appliedBlock : row.commitBlock) ?? row.appliedBlock ?? row.sentAtBlock ?? 0;
+      if (view.uid !== null && view.block >= landed && view.lastUpdate >= landed) return row;
+      const error = `no longer on chain: LastUpdate is ${view.uid === null ? 'unset (hotkey not registered)' : view.lastUpdate} at block ${view.block}, the weights landed in block ${landed} (chain reset or fork)`;
+      this.logger.warn({ sourceBlock: row.sourceBlock, landed, lastUpdate: view.lastUpdate, block: view.block }, 'recorded weights are not on chain any more; submitting again');
+      this.log.update(row.id, { status: 'failed', error });
+    }
+  }
+
   /** Resolves attempts whose outcome is open; returns an outcome when they must be waited for. */
   private async resolveOpen(view: ValidatorView): Promise<TickOutcome | null> {
     for (const row of this.log.open(this.key())) {
@@ -343,6 +363,12 @@ export class Validator {
 
   private resolveSending(row: Submission, view: ValidatorView): TickOutcome | null {
     const sentAt = row.sentAtBlock ?? 0;
+    if (view.block < sentAt) {
+      // The head is below the block we sent at: the chain was reset or reorganised. Waiting for the
+      // era to pass would take until the new chain reaches the old height.
+      this.log.update(row.id, { status: 'failed', error: `the chain head (${view.block}) is below the block it was sent at (${sentAt}); chain reset?` });
+      return null;
+    }
     if (row.mode === 'set') {
       if (view.lastUpdate > sentAt) {
         this.log.update(row.id, { status: 'applied', appliedBlock: view.lastUpdate, error: null });
