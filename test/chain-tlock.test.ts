@@ -163,7 +163,7 @@ test('encrypt → decrypt with a beacon key of our own; the wrong round or a tam
 
 test('WeightsTlockPayload is SCALE: Vec<u8> hotkey, Vec<u16> uids, Vec<u16> values, u64 version key', (t) => {
   const bytes = encodeWeightsTlockPayload({ hotkey: new Uint8Array([1, 2, 3]), uids: [1, 258], values: [65535, 0], versionKey: 0x0102 });
-  t.is(u8aToHex(bytes), '0x0c010203' + '08' + '0100' + '0201' + '08' + 'ffff' + '0000' + '0201000000000000');
+  t.is(u8aToHex(bytes) as string, '0x0c010203' + '08' + '0100' + '0201' + '08' + 'ffff' + '0000' + '0201000000000000');
   t.throws(() => encodeWeightsTlockPayload({ hotkey: new Uint8Array(32), uids: [70000], values: [1], versionKey: 0 }), { instanceOf: TlockError });
 });
 
