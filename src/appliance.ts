@@ -49,6 +49,8 @@ export interface ApplianceConfig {
   maxEpisodesPerMiner: number;
   useImages: boolean;
   validate: boolean;
+  /** The validator commits timelocked weights where the subnet uses commit-reveal (opt-in). */
+  timelockedCommits?: boolean;
   allowPrivateEndpoints: boolean;
   backendPrivateKey: string | null;
   minCoverage: number;
@@ -276,7 +278,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     if (config.validate) {
       if (!operator) throw new Error('--validate needs the operator hotkey (--hotkey-uri or KINITRO_HOTKEY_URI)');
       // Poll about once a block so freshly published weights reach the chain within seconds.
-      const running = await startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger, metrics, pollIntervalMs: 12_000 });
+      const running = await startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger, metrics, pollIntervalMs: 12_000, timelockedCommits: config.timelockedCommits });
       validator = running;
       closers.push({ name: 'validator', close: () => running.stop() });
     }

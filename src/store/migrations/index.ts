@@ -6,6 +6,7 @@ import type { Database } from 'better-sqlite3';
 import { initialSchema } from './001-initial.ts';
 import { chainSchema } from './002-chain.ts';
 import { weightsByCycle } from './003-weights-by-cycle.ts';
+import { timelockedSubmissions } from './004-timelocked-submissions.ts';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: Migration[] = [initialSchema, chainSchema, weightsByCycle];
+export const MIGRATIONS: Migration[] = [initialSchema, chainSchema, weightsByCycle, timelockedSubmissions];
