@@ -58,7 +58,8 @@ export const DRAWER = {
   handleStandoff: 0.045,
   /** …whose height above the plinth top is this (the bays' middle is at 6.2 cm). */
   handleZ: 0.082,
-  handInit: [0, 0.5, 0.3] as Vec3,
+  /** The hand starts above the chest (one of the start poses miners know: docs/simulation.md). */
+  handInit: [0, 0.6, 0.3] as Vec3,
 };
 
 export interface DrawerLayout {
