@@ -46,7 +46,7 @@ export const DOOR = {
   successAngle: 1.0,
   violationAngle: 0.15,
   /** The hand starts high in front of the cabinet. */
-  handInit: [0, 0.5, 0.35] as Vec3,
+  handInit: [0, 0.4, 0.2] as Vec3,
 };
 
 export interface DoorLayout {
