@@ -30,6 +30,7 @@ import {
 } from './errors.ts';
 import { extensionProblems, SUBTENSOR_SIGNED_EXTENSIONS } from './extensions.ts';
 import { withTimeout } from './timeout.ts';
+import { redactUrl } from '../redact.ts';
 import type {
   BlockRef,
   ChainCommitment,
@@ -94,7 +95,7 @@ export class SubtensorChain implements ChainClient {
 
   private constructor(private readonly options: SubtensorChainOptions) {
     if (!options.url && !options.providerFactory) throw new Error('SubtensorChain needs a url or a providerFactory');
-    this.description = options.url ?? 'custom provider';
+    this.description = options.url ? redactUrl(options.url) : 'custom provider';
     this.log = (options.logger ?? silentLogger).child({ component: 'subtensor', endpoint: this.description });
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 60_000;

@@ -3,7 +3,8 @@ import { CliUsageError, defineCommand, opt } from '../command.ts';
 import { openDatabase } from '../../store/db.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log.ts';
 import type { ChainClient } from '../../chain/client.ts';
-import { buildCommitment, CommitmentError } from '../../chain/commitment.ts';
+import { buildCommitment, CommitmentError, validateEndpointUrl } from '../../chain/commitment.ts';
+import { endpointHostProblem } from '../../net/address-policy.ts';
 import { CryptoError, encryptDeploymentId } from '../../chain/crypto.ts';
 import { KeyError, loadHotkey } from '../../chain/keys.ts';
 import { LocalChain } from '../../chain/local-chain.ts';
@@ -20,7 +21,7 @@ export const CHAIN_OPTIONS = {
 
 /** Options selecting the hotkey that signs. */
 export const HOTKEY_OPTIONS = {
-  hotkeyUri: opt.string('Hotkey secret URI: mnemonic or //Dev path (wins over the wallet options)', { placeholder: 'URI' }),
+  hotkeyUri: opt.string('Hotkey secret URI: mnemonic or //Dev path (wins over the wallet options)', { placeholder: 'URI', secret: true }),
   walletName: opt.string('Bittensor wallet name', { default: 'default' }),
   hotkeyName: opt.string('Hotkey name inside the wallet', { default: 'default' }),
   walletPath: opt.string('Wallets directory', { default: '~/.bittensor/wallets', placeholder: 'DIR' }),
@@ -102,11 +103,19 @@ export const commitCommand = defineCommand({
     deploymentId: opt.string('Basilica deployment id', { env: false, placeholder: 'ID' }),
     encrypt: opt.flag('Encrypt the deployment id for the operator', { env: false }),
     backendPublicKey: opt.string('Operator X25519 public key (64 hex) for --encrypt', { placeholder: 'HEX' }),
+    allowPrivateEndpoints: opt.flag('Commit a loopback/private --endpoint anyway (local testing: validators refuse it unless they allow private endpoints)'),
     json: opt.flag('Print JSON', { env: false }),
   },
   async run({ options, stdout, stderr }) {
     if ((options.endpoint === undefined) === (options.deploymentId === undefined)) {
       throw new CliUsageError('give exactly one of --endpoint URL or --deployment-id ID');
+    }
+    if (options.endpoint !== undefined && !options.allowPrivateEndpoints) {
+      // The endpoint policy every validator applies at discovery: committing what it will refuse
+      // only wastes the commitment (and its first-commit priority).
+      const normalized = validateEndpointUrl(options.endpoint);
+      const problem = typeof normalized === 'string' ? endpointHostProblem(normalized) : null;
+      if (problem) throw new CliUsageError(`--endpoint: ${problem}; validators only call public endpoints (--allow-private-endpoints to commit it for local testing)`);
     }
     let commitment: string;
     try {

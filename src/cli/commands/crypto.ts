@@ -24,7 +24,7 @@ function privateKeyFrom(options: { privateKey?: string; privateKeyFile?: string 
 }
 
 const KEY_SOURCE = {
-  privateKey: opt.string('X25519 private key (64 hex)', { short: 'k', env: 'KINITRO_BACKEND_PRIVATE_KEY', placeholder: 'HEX' }),
+  privateKey: opt.string('X25519 private key (64 hex)', { short: 'k', env: 'KINITRO_BACKEND_PRIVATE_KEY', placeholder: 'HEX', secret: true }),
   privateKeyFile: opt.string('File holding the private key', { short: 'f', env: 'KINITRO_BACKEND_PRIVATE_KEY_FILE', placeholder: 'FILE' }),
 };
 
