@@ -1,4 +1,7 @@
 import test from 'ava';
+import { BlindPolicy } from '../src/miner/blind/policy.ts';
+import { evaluateMinerPolicy } from '../src/miner/evaluate.ts';
+import { createMinerPolicy } from '../src/miner/policies/index.ts';
 import { fromNativeAction } from '../src/sim/action.ts';
 import { BUTTON, buttonModule, capTop, type ButtonLayout, type ButtonState } from '../src/sim/cued/button.ts';
 import { toWorld, toward, xyDist, type Vec3 } from '../src/sim/cued/geometry.ts';
@@ -226,6 +229,37 @@ test('determinism: the same instance and actions give the same trajectory', asyn
       return out;
     };
     t.deepEqual(record(), record());
+  } finally {
+    env.close();
+  }
+});
+
+test('vision: from the two camera images alone, presses the cued button', async (t) => {
+  const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: [ENV], episodes: 3, seed: 11, maxSteps: 200 });
+  t.deepEqual(
+    result.episodes.map((e) => [e.success, e.violation]),
+    [[true, null], [true, null], [true, null]],
+  );
+});
+
+test('blind adversary: proprioception only, yet it finds the panel and presses a cap in most episodes', async (t) => {
+  const env = await makeEnv();
+  const policy = new BlindPolicy('button-touch-press');
+  try {
+    let pressed = 0;
+    for (let i = 0; i < 6; i++) {
+      const config = task(19, i);
+      await policy.reset({ task: { env_id: ENV, env_name: 'metaworld', task_name: 'button-press-v3' }, episodeSeed: i });
+      let observation = env.reset(config); // no images: the environment renders none here
+      for (;;) {
+        const result = env.step(await policy.act(observation));
+        observation = result.observation;
+        if (result.done) break;
+      }
+      // It pressed some button: the target (success) or a wrong one (a real adversary, not a no-op).
+      if (env.success || env.failure === 'pressed a wrong button') pressed++;
+    }
+    t.true(pressed >= 4, `pressed a button in ${pressed}/6 episodes`);
   } finally {
     env.close();
   }
