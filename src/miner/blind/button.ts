@@ -7,7 +7,7 @@
  */
 import type { Vec3 } from '../../sim/arm.ts';
 import { BUTTON } from '../../sim/cued/button.ts';
-import { dwell, goTo, pick, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
+import { dwell, goTo, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
 
 const ENV = ['metaworld/button-press-v3'] as const;
 const CLOSED = 1;
@@ -56,18 +56,30 @@ function* topAt(obs: BlindObservation, x: number, y: number): Generator<BlindCom
   return { obs, top };
 }
 
+/** Moves the command (not the fingertips) to `target` in full-speed steps; the hand follows ≈ 2.6 steps behind. */
+export function* commandTo(obs: BlindObservation, target: Vec3, gripper = CLOSED): Generator<BlindCommand, BlindObservation, BlindObservation> {
+  const d: Vec3 = [target[0] - obs.commanded[0], target[1] - obs.commanded[1], target[2] - obs.commanded[2]];
+  const n = Math.ceil(Math.max(Math.abs(d[0]), Math.abs(d[1]), Math.abs(d[2])) / 0.01 - 1e-9);
+  for (let i = 0; i < n; i++) obs = yield { move: [d[0] / n / 0.01, d[1] / n / 0.01, d[2] / n / 0.01], gripper };
+  return obs;
+}
+
 /**
- * Taps down at (x, y): from `top + 0.04` the command goes to `top − 0.025` and the fingertips settle.
- * 'cap' when they stopped clearly above the panel top (on a cap, which is now pressed), 'panel' at the
- * top, 'none' when nothing stopped them there.
+ * Taps down at (x, y): the command hops there 3 cm above the panel top, goes 2.5 cm below it, and the
+ * fingertips settle. 'cap' when they stopped clearly above the top (on a cap, which is now pressed),
+ * 'panel' at the top, 'lower' on a surface about a cap's press below it (so the "top" was a pressed cap),
+ * 'none' when nothing stopped them there. Moves are planned on the integrated
+ * command, so a tap costs about a dozen steps.
  */
-function* tap(obs: BlindObservation, x: number, y: number, top: number): Generator<BlindCommand, { obs: BlindObservation; what: 'cap' | 'panel' | 'none' }, BlindObservation> {
-  obs = yield* goTo(obs, [obs.tcp[0], obs.tcp[1], Math.max(obs.tcp[2], top + 0.04)], { gripper: CLOSED, tolerance: 0.008, gain: 20 });
-  obs = yield* goTo(obs, [x, y, top + 0.04], { gripper: CLOSED, tolerance: 0.006, gain: 20 });
-  for (let i = 0; i < 7; i++) obs = yield { move: [0, 0, -1], gripper: CLOSED };
-  obs = yield* dwell(obs, 4, CLOSED);
+function* tap(obs: BlindObservation, x: number, y: number, top: number): Generator<BlindCommand, { obs: BlindObservation; what: 'cap' | 'panel' | 'lower' | 'none'; z: number }, BlindObservation> {
+  if (obs.commanded[2] < top + 0.025) obs = yield* commandTo(obs, [obs.commanded[0], obs.commanded[1], top + 0.03]);
+  obs = yield* commandTo(obs, [x, y, top + 0.03]);
+  obs = yield* commandTo(obs, [x, y, top - 0.025]);
+  obs = yield* dwell(obs, 3, CLOSED);
   const z = obs.tcp[2];
-  return { obs, what: z > top + 0.004 ? 'cap' : z > top - 0.006 ? 'panel' : 'none' };
+  const what = z > top + 0.004 ? 'cap' : z > top - 0.004 ? 'panel' : z > top - 0.013 ? 'lower' : 'none';
+  if (what !== 'cap') obs = yield* commandTo(obs, [x, y, top + 0.03]);
+  return { obs, what, z };
 }
 
 export const buttonStrategies: BlindStrategy[] = [
@@ -109,19 +121,30 @@ export const buttonStrategies: BlindStrategy[] = [
           }
         }
         if (top === undefined) continue;
-        // Tap the panel beyond the face on a 3.5 cm grid, nearest first, sides in a random order,
-        // until a tap lands on a cap — then keep pressing that one.
-        const side = pick(rng, [-1, 1]) as number;
-        for (let d = 0; d <= 0.3; d += 0.035) {
-          for (const e of [0, 0.035, -0.035, 0.07, -0.07, 0.105, -0.105]) {
-            const x = spot[0] + dir * d, y = spot[1] + side * e;
-            if (Math.abs(x) > 0.48 || y < 0.41 || y > 0.98) continue;
-            const result = yield* tap(obs, x, y, top);
-            obs = result.obs;
-            if (result.what === 'cap') {
-              obs = yield* goTo(obs, [x, y, top - BUTTON.travel - 0.01], { gripper: CLOSED, tolerance: 0.002, maxSteps: 30, gain: 12 });
-              for (;;) obs = yield* dwell(obs, 50, CLOSED);
-            }
+        // Tap the panel on a 3.5 cm grid around where its middle probably is — beyond the face that
+        // was met, and on the far side of the line (the lines nearer the robot missed it) — nearest
+        // first, until a tap lands on a cap; then keep pressing that one.
+        const guess: [number, number] = [spot[0] + dir * 0.04, spot[1] + 0.04];
+        const points: [number, number][] = [];
+        for (let i = -6; i <= 6; i++) for (let j = -6; j <= 6; j++) points.push([guess[0] + 0.035 * i, guess[1] + 0.035 * j]);
+        const order = points
+          .filter(([x, y]) => Math.abs(x) < 0.48 && y > 0.41 && y < 0.98 && Math.hypot(x - guess[0], y - guess[1]) < 0.22)
+          .map((p) => ({ p, key: Math.hypot(p[0] - guess[0], p[1] - guess[1]) + 1e-6 * rng.next() }))
+          .sort((a, b) => a.key - b.key);
+        for (const { p: [x, y] } of order) {
+          const result = yield* tap(obs, x, y, top);
+          obs = result.obs;
+          if (result.what === 'lower') {
+            // The probe that measured the top had landed on a cap (and pressed it without ending the
+            // episode, so it may be the target): the panel is this much lower. Go back and press it.
+            top = result.z;
+            obs = yield* commandTo(obs, [spot[0], spot[1], top + 0.03]);
+            obs = yield* commandTo(obs, [spot[0], spot[1], top - BUTTON.travel - 0.03]);
+            for (;;) obs = yield* dwell(obs, 50, CLOSED);
+          }
+          if (result.what === 'cap') {
+            obs = yield* commandTo(obs, [x, y, top - BUTTON.travel - 0.03]);
+            for (;;) obs = yield* dwell(obs, 50, CLOSED);
           }
         }
       }
