@@ -7,7 +7,7 @@
  */
 import type { Vec3 } from '../../sim/arm.ts';
 import { BUTTON } from '../../sim/cued/button.ts';
-import { dwell, goTo, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
+import { dwell, goTo, rasterPoints, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
 
 const ENV = ['metaworld/button-press-v3'] as const;
 const CLOSED = 1;
@@ -147,6 +147,20 @@ export const buttonStrategies: BlindStrategy[] = [
             for (;;) obs = yield* dwell(obs, 50, CLOSED);
           }
         }
+      }
+    },
+  },
+  {
+    name: 'button-raster-press',
+    envIds: ENV,
+    techniques: ['raster'],
+    summary: 'presses down on a fixed 7 cm grid over the middle of the table, holding each press longer than the hold time, without sensing anything',
+    *script(obs) {
+      for (const [x, y] of rasterPoints([-0.3, 0.5], [0.3, 0.85], 0, 0.07)) {
+        obs = yield* commandTo(obs, [obs.commanded[0], obs.commanded[1], SAFE_Z]);
+        obs = yield* commandTo(obs, [x, y, SAFE_Z]);
+        obs = yield* commandTo(obs, [x, y, 0.05]);
+        obs = yield* dwell(obs, 14, CLOSED);
       }
     },
   },

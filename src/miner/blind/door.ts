@@ -8,7 +8,7 @@
  */
 import type { Vec3 } from '../../sim/arm.ts';
 import { DOOR, doorPoint, type DoorLayout } from '../../sim/cued/door.ts';
-import { sweep } from './button.ts';
+import { commandTo, sweep } from './button.ts';
 import { dwell, goTo, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
 
 const ENV = ['metaworld/door-open-v3'] as const;
@@ -22,14 +22,6 @@ const HOOK_Z = DOOR.handle.z - 0.02;
 const rot = (yaw: number, v: [number, number]): [number, number] => [Math.cos(yaw) * v[0] - Math.sin(yaw) * v[1], Math.sin(yaw) * v[0] + Math.cos(yaw) * v[1]];
 
 type Script<T> = Generator<BlindCommand, T, BlindObservation>;
-
-/** Moves the command (not the fingertips) to `target` in full-speed steps; the hand follows ≈ 2.6 steps behind. */
-function* commandTo(obs: BlindObservation, target: Vec3): Script<BlindObservation> {
-  const d: Vec3 = [target[0] - obs.commanded[0], target[1] - obs.commanded[1], target[2] - obs.commanded[2]];
-  const n = Math.ceil(Math.max(Math.abs(d[0]), Math.abs(d[1]), Math.abs(d[2])) / 0.01 - 1e-9);
-  for (let i = 0; i < n; i++) obs = yield { move: [d[0] / n / 0.01, d[1] / n / 0.01, d[2] / n / 0.01], gripper: CLOSED };
-  return obs;
-}
 
 /**
  * Comes down at (x, y) from `travelZ` toward `bottomZ` and goes back up. Returns the height where
@@ -154,6 +146,28 @@ export const doorStrategies: BlindStrategy[] = [
           const goal: Vec3 = doorPoint(layout, slot, Math.min(DOOR.maxAngle, angle + 0.35), { u: DOOR.gap.u, v: DOOR.gap.v + shift, z: HOOK_Z });
           obs = yield { move: [12 * (goal[0] - obs.tcp[0]), 12 * (goal[1] - obs.tcp[1]), 12 * (goal[2] - obs.tcp[2])], gripper: CLOSED };
         }
+      }
+    },
+  },
+  {
+    name: 'door-line-drag',
+    envIds: ENV,
+    techniques: ['fixed-line', 'drag'],
+    summary: 'sweeps closed fingers along fixed lines at handle height toward the hinge side, shoving the first handle it meets round, and keeps dragging',
+    *script(obs) {
+      // Handles are 14…20 cm up and 63…80 cm out (cabinet y and yaw permitting). A shove toward the
+      // hinge side on a handle's stem swings its door open; the fingers then follow it round.
+      for (const y of [0.7, 0.66, 0.74]) {
+        obs = yield* commandTo(obs, [obs.commanded[0], obs.commanded[1], HIGH_Z]);
+        obs = yield* commandTo(obs, [0.48, y, HIGH_Z]);
+        obs = yield* commandTo(obs, [0.48, y, 0.15]);
+        obs = yield* dwell(obs, 3, CLOSED);
+        const met = yield* sweep(obs, [-1, 0, 0], 0.96, 0.6);
+        obs = met.obs;
+        if (!met.at) continue;
+        // Drag on: toward the hinge side and the robot, the way a handle swings.
+        for (let i = 0; i < 60; i++) obs = yield { move: [-0.6, -0.6, 0], gripper: CLOSED };
+        for (;;) obs = yield* dwell(obs, 50, CLOSED);
       }
     },
   },

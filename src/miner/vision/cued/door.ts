@@ -3,10 +3,12 @@
  * and swing it open (docs/envs/door-open.md).
  *
  * Perception, once at the start (the gripper hides doors later, and the target moves once pulled):
- * the three leaves are the only palette-coloured blobs besides the cue band; each is triangulated
- * from the two views. The line through them gives the cabinet's yaw, their height its plinth, and
- * with three leaves their known 22 cm spacing pins the cabinet's position (with fewer, the target
- * leaf's own position does). The handle's hook gap follows from the cabinet's known geometry.
+ * the three leaves are the only palette-coloured things besides the cue band; each is triangulated
+ * from the centroid of all its pixels in each view (a handle in front may split a leaf in two). The
+ * line through them gives the cabinet's yaw, their height its plinth, and with three leaves their
+ * known 22 cm spacing pins the cabinet's position (with fewer, the target leaf's own position does; a
+ * target seen in one view only is put on the other leaves' height along its ray). The handle's hook
+ * gap follows from the cabinet's known geometry.
  *
  * Action: as the privileged oracle, but the door's angle is read from the fingertips (they sit in the
  * gap, which turns with the door), and touch corrects a missed hook: fingertips that stop on the leaf's
@@ -14,8 +16,8 @@
  */
 import { DOOR, doorPoint, type DoorLayout } from '../../../sim/cued/door.ts';
 import { rotateZ, toLocal, toward, xyDist, type Vec3 } from '../../../sim/cued/geometry.ts';
-import type { Frame } from '../frame.ts';
 import { intersectHorizontal, triangulate, type Ray } from '../camera.ts';
+import type { Frame } from '../frame.ts';
 import { rayMiss, sightings } from './blobs.ts';
 import { PALETTE_CLASSES } from './classes.ts';
 import { cue, HOLD, type CuedSkill, type EpisodeMemory } from './skill.ts';
