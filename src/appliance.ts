@@ -54,6 +54,8 @@ export interface ApplianceConfig {
   maxEpisodesPerMiner: number;
   useImages: boolean;
   validate: boolean;
+  /** The validator commits timelocked weights where the subnet uses commit-reveal (opt-in). */
+  timelockedCommits?: boolean;
   /** Let any miner endpoint be non-public (local testing); the appliance's own demo miners always may. */
   allowPrivateEndpoints: boolean;
   backendPrivateKey: string | null;
@@ -92,6 +94,14 @@ async function openApplianceChain(config: ApplianceConfig, store: Store, logger:
   const chain = await openChain({ spec: config.chain, db: store.db, dbLabel: config.db, logger });
   // The demo subnet lets a validator set weights every 25 blocks (5 min) so each 10-minute cycle lands.
   if (chain instanceof LocalChain) chain.ensureSubnet(config.netuid, { weightsRateLimit: 25 });
+  try {
+    // Refuse a runtime that lacks what discovery (and the validator) need before anything starts.
+    logger.info({ ...chain.runtime(), chain: chain.description }, 'chain runtime');
+    chain.requireRuntime(config.validate ? ['discover', 'validate'] : ['discover']);
+  } catch (err) {
+    await chain.close().catch(() => undefined);
+    throw err;
+  }
   return chain;
 }
 
@@ -344,7 +354,7 @@ export async function startAppliance(
     if (config.validate) {
       if (!operator) throw new Error('--validate needs the operator hotkey (--hotkey-uri or KINITRO_HOTKEY_URI)');
       // Poll about once a block so freshly published weights reach the chain within seconds.
-      const running = await step(startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger, metrics, pollIntervalMs: 12_000 }), (v) => v.stop(), true);
+      const running = await step(startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger, metrics, pollIntervalMs: 12_000, timelockedCommits: config.timelockedCommits }), (v) => v.stop(), true);
       validator = running;
       closers.push({ name: 'validator', close: () => running.stop() });
     }

@@ -9,6 +9,7 @@ import { CryptoError, encryptDeploymentId } from '../../chain/crypto.ts';
 import { KeyError, loadHotkey } from '../../chain/keys.ts';
 import { LocalChain } from '../../chain/local-chain.ts';
 import { ChainSpecError, DEFAULT_DB_FILE, openChain, parseChainTarget } from '../../chain/open.ts';
+import type { Purpose } from '../../chain/runtime-schema.ts';
 import type { KeyringPair } from '@polkadot/keyring/types';
 
 /** Options every chain command shares. */
@@ -46,11 +47,12 @@ export interface OpenedChain {
 
 /**
  * Opens the chain named by --chain. For `local`, the database is opened and the netuid is created on
- * first use (a convenience of the embedded chain: there is no subnet registration to pay for).
+ * first use (a convenience of the embedded chain: there is no subnet registration to pay for). A real
+ * chain's runtime is named on stderr and refused when it lacks what `purposes` need (the drift guard).
  */
 export async function openChainFromOptions(
   o: { chain: string; netuid: number; db: string; logLevel: LogLevel },
-  context: { stderr: NodeJS.WritableStream; needDb?: boolean },
+  context: { stderr: NodeJS.WritableStream; needDb?: boolean; purposes: Purpose[] },
 ): Promise<OpenedChain> {
   let target;
   try {
@@ -75,7 +77,11 @@ export async function openChainFromOptions(
     if (local) {
       const { created } = local.ensureSubnet(o.netuid);
       if (created) context.stderr.write(`local chain: created subnet ${o.netuid} with default hyperparameters\n`);
+    } else {
+      const { specName, specVersion } = chain.runtime();
+      context.stderr.write(`${chain.description}: runtime ${specName}/${specVersion}\n`);
     }
+    chain.requireRuntime(context.purposes);
     return { chain, db, local, close };
   } catch (err) {
     await close().catch(() => undefined);
@@ -132,7 +138,7 @@ export const commitCommand = defineCommand({
       throw err;
     }
     const hotkey = await hotkeyFromOptions(options);
-    const opened = await openChainFromOptions(options, { stderr });
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['commit'] });
     try {
       let registeredUid: number | null = null;
       if (opened.local) {

@@ -65,7 +65,7 @@ export const cryptoPublishPublicKeyCommand = defineCommand({
   async run({ options, stdout, stderr }) {
     const commitment = buildPublicKeyCommitment(publicKeyFromPrivate(privateKeyFrom(options)));
     const hotkey = await hotkeyFromOptions(options);
-    const opened = await openChainFromOptions(options, { stderr });
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['commit'] });
     try {
       if (opened.local) await opened.local.ensureRegistered(options.netuid, hotkey.address, { wait: false });
       const receipt = await opened.chain.setCommitment(options.netuid, hotkey, commitment);

@@ -30,7 +30,7 @@ export const minersCommand = defineCommand({
   },
   async run({ options, stdout, stderr }) {
     const privateKey = privateKeyOption(options.backendPrivateKey, options.backendPrivateKeyFile);
-    const opened = await openChainFromOptions(options, { stderr });
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['discover'] });
     try {
       const snapshot = await opened.chain.snapshot(options.netuid);
       // As the scheduler does: on the local chain the appliance's own demo miners may sit on loopback.

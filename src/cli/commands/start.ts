@@ -62,6 +62,7 @@ export const startCommand = defineCommand({
     allowPrivateEndpoints: opt.flag('Let any miner endpoint be a loopback/private address (local testing; the demo miners this process starts are always allowed)'),
     validate: opt.flag('Submit weights to the chain as a validator (default on for the local chain)'),
     noValidate: opt.flag('Do not submit weights, even on the local chain'),
+    timelockedCommits: opt.flag('Where the subnet uses commit-reveal, commit weights timelocked to a drand round (experimental; see docs/chain.md)'),
     noImages: opt.flag('Send observations without camera images (faster; for policies that do not need them)'),
     noTui: opt.flag('Headless: JSON logs on stderr instead of the terminal UI'),
     logLevel: logLevelOption,
@@ -124,6 +125,7 @@ export const startCommand = defineCommand({
       maxEpisodesPerMiner: options.maxEpisodesPerMiner,
       useImages: !options.noImages,
       validate: options.validate || (local && !options.noValidate),
+      timelockedCommits: options.timelockedCommits,
       // Not implied by --chain local: only the demo miners this process registers are exempt.
       allowPrivateEndpoints: options.allowPrivateEndpoints,
       backendPrivateKey,
