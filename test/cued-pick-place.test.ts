@@ -7,7 +7,7 @@ import type { HandState } from '../src/sim/binding.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.ts';
 import { generateTask } from '../src/sim/tasks.ts';
-import { drive, moveTcp, viewOf } from './helpers/pucks.ts';
+import { drive, moveTcp, viewOf, visibleAtStart } from './helpers/pucks.ts';
 
 const ENV = 'metaworld/pick-place-v3' as const;
 const task = (seed: number, i = 0) => generateTask(ENV, devInstance(seed, i)) as CuedTaskConfig;
@@ -170,4 +170,9 @@ test('pick-place: same instance and same actions give the same trajectory', asyn
   } finally {
     env.close();
   }
+});
+
+test('pick-place: pucks, the goal sphere and the cue light show in the miners’ 84×84 cameras at the start', async (t) => {
+  const { visible, misses } = await visibleAtStart(ENV, 32, 30);
+  t.true(visible >= 28, `${visible}/30 fully visible; ${misses.join('; ')}`);
 });

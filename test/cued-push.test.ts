@@ -7,7 +7,7 @@ import { xySegmentDistance, type Vec3 } from '../src/sim/cued/geometry.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.ts';
 import { generateTask } from '../src/sim/tasks.ts';
-import { drive, pusher, touchProbe, viewOf } from './helpers/pucks.ts';
+import { drive, pusher, touchProbe, viewOf, visibleAtStart } from './helpers/pucks.ts';
 
 const ENV = 'metaworld/push-v3' as const;
 const task = (seed: number, i = 0) => generateTask(ENV, devInstance(seed, i)) as CuedTaskConfig;
@@ -184,4 +184,9 @@ test('push: same instance and same actions give the same trajectory', async (t) 
   } finally {
     env.close();
   }
+});
+
+test('push: pucks, the goal disc and the cue light show in the miners’ 84×84 cameras at the start', async (t) => {
+  const { visible, misses } = await visibleAtStart(ENV, 31, 30);
+  t.true(visible >= 28, `${visible}/30 fully visible; ${misses.join('; ')}`);
 });

@@ -7,8 +7,15 @@ import type { CuedPrivileged } from '../../src/sim/cued/binding.ts';
 import { toward, type Vec3 } from '../../src/sim/cued/geometry.ts';
 import type { CuedOracleView, OracleCommand } from '../../src/sim/cued/module.ts';
 import { PUCKS, type PucksLayout, type PucksState } from '../../src/sim/cued/pucks.ts';
-import type { ManipulationEnv, PrivilegedState } from '../../src/sim/env.ts';
+import { ManipulationEnv, type PrivilegedState } from '../../src/sim/env.ts';
+import { GOAL_COLOUR, HSV } from '../../src/sim/cued/palette.ts';
+import type { CuedTaskConfig } from '../../src/sim/cued/tasks.ts';
+import { devInstance } from '../../src/sim/instance.ts';
+import type { EnvId } from '../../src/sim/registry.ts';
+import { generateTask } from '../../src/sim/tasks.ts';
 import type { HandState } from '../../src/sim/binding.ts';
+import type { Observation } from '../../src/sim/protocol.ts';
+import { CameraRenderer, projectPoint } from '../../src/sim/render/index.ts';
 
 export type PucksView = CuedOracleView<PucksLayout, PucksState>;
 
@@ -125,3 +132,63 @@ export function touchProbe(index: number): (view: PucksView, memory: Record<stri
 }
 
 export const onTable = (z: number) => Math.abs(z - PUCKS.restZ) < 0.005;
+
+/** Hue (degrees) and saturation of an RGB byte triple. */
+function hueSat(r: number, g: number, b: number): [number, number] {
+  const mx = Math.max(r, g, b), mn = Math.min(r, g, b), d = mx - mn;
+  if (d === 0) return [0, 0];
+  const h = mx === r ? 60 * (((g - b) / d) % 6) : mx === g ? 60 * ((b - r) / d + 2) : 60 * ((r - g) / d + 4);
+  return [(h + 360) % 360, d / mx];
+}
+
+/**
+ * Whether a world point shows in an 84×84 observation's camera as its colour: a pixel within one of
+ * the point's projection whose hue is within 20° of `hue` (saturation ≥ 0.45), in any camera.
+ */
+export function showsAs(observation: Observation, point: Vec3, hue: number): boolean {
+  for (const [camera, image] of Object.entries(observation.rgb)) {
+    const [w, h] = [image.shape[1], image.shape[0]];
+    const pixels = Buffer.from(image.data, 'base64');
+    const [c, r, depth] = projectPoint(observation.cam_intrinsics[camera]!, observation.cam_extrinsics[camera]!, point);
+    if (depth <= 0) continue;
+    for (let dr = -1; dr <= 1; dr++) {
+      for (let dc = -1; dc <= 1; dc++) {
+        const x = Math.round(c) + dc, y = Math.round(r) + dr;
+        if (x < 0 || y < 0 || x >= w || y >= h) continue;
+        const o = 3 * (y * w + x);
+        const [ph, s] = hueSat(pixels[o]!, pixels[o + 1]!, pixels[o + 2]!);
+        if (s >= 0.45 && Math.abs(((ph - hue + 540) % 360) - 180) < 20) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Counts, over `count` development instances, those whose candidates, goal marker and cue light all
+ * show in at least one of the miners' two 84×84 cameras right after reset.
+ */
+export async function visibleAtStart(envId: EnvId, seed: number, count: number): Promise<{ visible: number; misses: string[] }> {
+  const renderer = new CameraRenderer({ backend: 'ts' });
+  const env = await ManipulationEnv.create(envId, { images: true, imageHook: (view) => renderer.observe([view])[0]! });
+  const misses: string[] = [];
+  let visible = 0;
+  try {
+    for (let i = 0; i < count; i++) {
+      const task = generateTask(envId, devInstance(seed, i)) as CuedTaskConfig;
+      const observation = env.reset(task);
+      const { layout, target } = viewOf(env.privileged());
+      const seen = [
+        ...layout.pucks.map((p, k) => showsAs(observation, [p[0], p[1], PUCKS.restZ + 0.01], HSV[task.candidate_colours[k]!][0])),
+        showsAs(observation, layout.goal, HSV[GOAL_COLOUR][0]),
+        showsAs(observation, env.privileged().hand.map((v, k) => v + (k === 2 ? 0.115 : 0)) as Vec3, HSV[task.candidate_colours[target]!][0]),
+      ];
+      if (seen.every(Boolean)) visible++;
+      else misses.push(`instance ${i}: ${seen.map((s, k) => (s ? '' : ['puck 0', 'puck 1', 'puck 2', 'goal', 'cue'][k])).filter(Boolean).join(', ')}`);
+    }
+  } finally {
+    env.close();
+    renderer.destroy();
+  }
+  return { visible, misses };
+}
