@@ -24,6 +24,7 @@ import { Scheduler } from './cron/scheduler.ts';
 import { LOCAL_EXECUTOR_PREFIX, startInProcessExecutors, type ExecutorPool } from './executor/index.ts';
 import { withTimeout } from './chain/timeout.ts';
 import { startInProcessValidator, type InProcessValidator } from './validator/in-process.ts';
+import type { Randomization } from './sim/instance.ts';
 
 export { LOCAL_EXECUTOR_PREFIX };
 
@@ -41,6 +42,8 @@ export interface ApplianceConfig {
   hotkeyUri: string | null;
   demoMiners: number;
   envIds: readonly EnvId[];
+  /** The family of task instances (cued: vision-necessary, the default; metaworld: for comparison). */
+  randomization: Randomization;
   episodesPerEnv: number;
   maxSteps: number;
   cycleCron: string;
@@ -156,7 +159,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
           const commitment = buildCommitment({ repo: `kinitro-demo/${m.name}`, revision: 'demo0000', endpoint: m.url });
           // Re-committing resets first-commit priority, so only commit what changed (ports change per run).
           if (committed.find((c) => c.hotkey === keys[i]!.address)?.data !== commitment) await chain.setCommitment(config.netuid, keys[i]!, commitment);
-          logger.info({ uid: uids[i], policy: m.name, url: m.url }, 'demo miner committed');
+          logger.info({ uid: uids[i], policy: m.name }, 'demo miner committed');
         }),
       );
       // In miner order, not in the order the commits happened to finish.
@@ -248,6 +251,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       {
         ...DEFAULT_CYCLE_SETTINGS,
         envIds: config.envIds,
+        randomization: config.randomization,
         episodesPerEnv: config.episodesPerEnv,
         cycleTimeoutSeconds: config.cycleTimeoutSeconds,
         minCoverage: config.minCoverage,
@@ -282,6 +286,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
         netuid: config.netuid,
         workers: config.workers,
         demoMiners: demoMinerUrls.length,
+        randomization: config.randomization,
         episodesPerEnv: config.episodesPerEnv,
         maxSteps: config.maxSteps,
         cron: config.cycleCron,

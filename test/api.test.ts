@@ -157,7 +157,7 @@ test('fetch and submit round trip with the original shapes', (t) =>
     t.is(r.body.tasks.length, 2);
     t.is(r.body.total_pending, uuids.length - 2);
     const task = r.body.tasks[0];
-    t.deepEqual(Object.keys(task).sort(), ['created_at', 'cycle_id', 'env_id', 'miner_endpoint', 'miner_hotkey', 'miner_repo', 'miner_revision', 'miner_uid', 'seed', 'status', 'task_uuid'].sort());
+    t.deepEqual(Object.keys(task).sort(), ['created_at', 'cycle_id', 'env_id', 'instance', 'miner_endpoint', 'miner_hotkey', 'miner_repo', 'miner_revision', 'miner_uid', 'seed', 'status', 'task_uuid'].sort());
     t.like(task, { cycle_id: cycle.id, status: 'assigned', env_id: 'metaworld/reach-v3', task_uuid: uuids[0] });
     r = await a.post('/v1/tasks/submit', {
       executor_id: 'ex-1',

@@ -104,7 +104,7 @@ test('enter on a miner opens its details; esc closes; tab moves the keys to anot
     t.regex(term.text(), /─ miner 7 ─/);
     t.regex(term.text(), /per environment/);
     t.regex(term.text(), /recent errors \(1\)/);
-    t.regex(term.text(), /#12 push ep 1 seed 1001: Miner action timeout at step 4/);
+    t.regex(term.text(), /#12 push ep 1: Miner action timeout at step 4/);
     t.regex(term.dashboard.screenText().at(-1)!, /esc close/);
     term.input.write(KEYS.escape);
     await until('details closed', () => !term.text().includes('miner uid 7'));

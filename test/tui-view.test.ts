@@ -216,7 +216,7 @@ test('miner details: a miner that won nothing is absent from the explanation; ep
   const explanation = { frontier: res.frontier, ...JSON.parse(JSON.stringify(res.explanation)) };
   t.false(explanation.miners.some((m: { uid: number }) => m.uid === 99), 'precondition: winners-only explanation');
   const snap = sampleSnapshot(NOW, { uids: [3, 7, 99], explanation, points: Object.fromEntries(Object.entries(res.points)) });
-  snap.currentFailures.push({ taskUuid: 'f-2', cycleId: 12, minerUid: 99, envId: 'metaworld/reach-v3', episodeIndex: 0, seed: 5, error: null, completedAt: null });
+  snap.currentFailures.push({ taskUuid: 'f-2', cycleId: 12, minerUid: 99, envId: 'metaworld/reach-v3', episodeIndex: 0, error: null, completedAt: null });
   const text = plain(minerDetailLines(snap, 99, view(140))).join('\n');
   t.regex(text, /one of 3 candidates/);
   t.regex(text, /won 0 of 255 subsets, 0 points of 1024 available/);

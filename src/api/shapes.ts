@@ -52,7 +52,11 @@ export function weightsJson(w: WeightsRow, cycle: CycleRow | undefined) {
   };
 }
 
-/** The Task object handed to executors. */
+/**
+ * The Task object handed to executors (authenticated `POST /v1/tasks/fetch` only): the original's
+ * fields plus `instance`, the secret key the scene is generated from. `seed` is the original's field,
+ * kept for wire compatibility; it seeds nothing.
+ */
 export function taskJson(t: TaskRow) {
   return {
     task_uuid: t.taskUuid,
@@ -64,23 +68,65 @@ export function taskJson(t: TaskRow) {
     miner_revision: t.minerRevision,
     env_id: t.envId,
     seed: t.seed,
+    instance: t.instance,
     status: t.status,
     created_at: t.createdAt,
   };
 }
 
-/** Our per-task view (GET /v1/cycles/{id}/tasks): the task plus its outcome. */
+/**
+ * An error text as the public may see it: the failure's kind, never the details that can carry a
+ * miner's (possibly encrypted-at-rest) endpoint, an address or a host name. "Miner action failed at
+ * step 3: TypeError: fetch failed (connect ECONNREFUSED 10.0.0.5:8000)" → "Miner action failed at step
+ * 3: TypeError". URLs and addresses left in what remains are masked too.
+ */
+export function publicError(text: string | null | undefined): string | null {
+  if (text === null || text === undefined) return null;
+  const kept = text.split(': ').slice(0, 2).join(': ');
+  return kept
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>')
+    .replace(/\[[0-9a-f:.]+\](:\d+)?/gi, '<address>')
+    .replace(/\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b/g, '<address>')
+    .slice(0, 200);
+}
+
+/**
+ * Our public per-task view (GET /v1/cycles/{id}/tasks): who ran what and how it ended. No seed or
+ * instance material, no miner endpoint, no executor identity (docs/api.md, "What the public API never
+ * shows").
+ */
 export function taskDetailJson(t: TaskRow) {
+  const r = t.result;
+  const result =
+    r === null
+      ? null
+      : 'success' in r
+        ? {
+            success: r.success,
+            score: r.score,
+            total_reward: r.total_reward,
+            timesteps: r.timesteps,
+            error: publicError(r.error),
+            ...(r.violation !== undefined ? { violation: r.violation } : {}),
+            ...(r.mean_action_latency_ms !== undefined ? { mean_action_latency_ms: r.mean_action_latency_ms } : {}),
+            ...(r.max_action_latency_ms !== undefined ? { max_action_latency_ms: r.max_action_latency_ms } : {}),
+          }
+        : { error: publicError(r.error) };
   return {
-    ...taskJson(t),
+    task_uuid: t.taskUuid,
+    cycle_id: t.cycleId,
+    miner_uid: t.minerUid,
+    miner_hotkey: t.minerHotkey,
+    env_id: t.envId,
     episode_index: t.episodeIndex,
-    assigned_to: t.assignedTo,
+    status: t.status,
+    created_at: t.createdAt,
     assigned_at: t.assignedAt,
     completed_at: t.completedAt,
-    result: t.result,
+    result,
     fault: t.fault,
     attempts: t.attempts,
-    last_error: t.lastError,
+    last_error: publicError(t.lastError),
   };
 }
 

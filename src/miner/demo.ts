@@ -54,7 +54,8 @@ export async function startDemoMiners(n: number, options: DemoMinerOptions = {})
         options.basePort === undefined ? undefined : options.basePort + i,
       );
       miners.push({ name, policy, url: server.url, close: () => server.close() });
-      logger.debug({ name, url: server.url }, 'demo miner listening');
+      // No URL in the log: endpoints stay out of logs, demo miners' included (the port is in the API's miner list).
+      logger.debug({ name, policy }, 'demo miner listening');
     }
   } catch (err) {
     await Promise.all(miners.map((m) => m.close()));

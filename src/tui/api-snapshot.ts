@@ -108,7 +108,6 @@ const taskSchema = z.object({
   cycle_id: z.number().int(),
   miner_uid: z.number().int(),
   env_id: z.string(),
-  seed: int,
   episode_index: int,
   completed_at: str,
   last_error: str,
@@ -156,7 +155,6 @@ function toFailedTask(t: z.infer<typeof taskSchema>): FailedTask {
     minerUid: t.miner_uid,
     envId: t.env_id,
     episodeIndex: t.episode_index,
-    seed: t.seed,
     error: t.result?.error ?? t.last_error ?? null,
     completedAt: t.completed_at,
   };

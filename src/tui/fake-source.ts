@@ -136,7 +136,7 @@ export function sampleSnapshot(nowMs: number, o: SampleOptions = {}): DashboardS
     currentCycle: current,
     currentStats: { total: 64, pending: 30, assigned: 8, completed: 20, failed: 6, activeExecutors: 2, cycleId: 12 },
     currentFailures: [
-      { taskUuid: 'f-1', cycleId: 12, minerUid: uids[1] ?? uids[0]!, envId: envIds[1] ?? envIds[0]!, episodeIndex: 1, seed: 1001, error: 'Miner action timeout at step 4', completedAt: iso(-10) },
+      { taskUuid: 'f-1', cycleId: 12, minerUid: uids[1] ?? uids[0]!, envId: envIds[1] ?? envIds[0]!, episodeIndex: 1, error: 'Miner action timeout at step 4', completedAt: iso(-10) },
     ],
     lastCompletedCycle: last,
     latest: {
@@ -147,7 +147,7 @@ export function sampleSnapshot(nowMs: number, o: SampleOptions = {}): DashboardS
       points: o.points === undefined ? Object.fromEntries(uids.map((uid, i) => [String(uid), i === 0 ? 40 : 4])) : o.points,
       explanation: o.explanation ?? null,
       failures: [
-        { taskUuid: 'f-0', cycleId: 11, minerUid: uids[0]!, envId: envIds[0]!, episodeIndex: 0, seed: 1000, error: 'connection refused', completedAt: iso(-300) },
+        { taskUuid: 'f-0', cycleId: 11, minerUid: uids[0]!, envId: envIds[0]!, episodeIndex: 0, error: 'connection refused', completedAt: iso(-300) },
       ],
     },
     weights: { cycleId: 11, blockNumber: 1110, timestamp: iso(-250), weights, u16 },

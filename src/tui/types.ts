@@ -78,7 +78,6 @@ export interface FailedTask {
   minerUid: number;
   envId: string;
   episodeIndex: number | null;
-  seed: number | null;
   error: string | null;
   completedAt: string | null;
 }

@@ -417,7 +417,7 @@ export function historyLines(snap: DashboardSnapshot | null, o: ViewOptions): st
 // ── miner details ─────────────────────────────────────────────────────────────────────────────
 
 function failureLine(f: FailedTask, o: ViewOptions): string {
-  const where = `#${f.cycleId} ${envShortName(f.envId)}${f.episodeIndex !== null ? ` ep ${f.episodeIndex}` : ''}${f.seed !== null ? ` seed ${f.seed}` : ''}`;
+  const where = `#${f.cycleId} ${envShortName(f.envId)}${f.episodeIndex !== null ? ` ep ${f.episodeIndex}` : ''}`;
   return truncateTagged(`  ${dim(escapeTags(shortTimestamp(f.completedAt, o.nowMs)))} ${escapeTags(where)}: ${color('red-fg', escapeTags(f.error ?? ''))}`, o.width);
 }
 

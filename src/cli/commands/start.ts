@@ -8,6 +8,7 @@ import { defaultWorkers, startAppliance, type ApplianceConfig } from '../../appl
 import { resolveEnvSelection } from '../../sim/registry.ts';
 import { validateCron } from '../../cron/scheduler.ts';
 import { createLogger } from '../../log.ts';
+import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS, type Randomization } from '../../sim/instance.ts';
 
 /**
  * Defaults differ between the embedded demo (local chain: small, fast cycles that publish weights
@@ -32,6 +33,7 @@ export const startCommand = defineCommand({
     hotkeyUri: opt.string('Operator hotkey (mnemonic or //Dev URI); default //Alice on the local chain', { placeholder: 'URI' }),
     demoMiners: opt.int('Demo miners to start on loopback (local chain only; default 3 there, else 0)', { min: 0, max: 64 }),
     envs: opt.string('Environments to evaluate: all or a comma-separated list', { default: 'all' }),
+    randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Task instances: cued (vision-necessary) or metaworld (MetaWorld-faithful, for comparison)', { default: DEFAULT_RANDOMIZATION }),
     episodesPerEnv: opt.int('Episodes per miner and environment each cycle (default 3 local, 50 subnet)', { min: 1, max: 1000 }),
     maxSteps: opt.int('Control steps per episode (default 300 local, 500 subnet)', { min: 1, max: 5000 }),
     cycleCron: opt.string('Cycle schedule as a cron expression (default every 10 min local, hourly subnet)', { placeholder: 'EXPR' }),
@@ -79,6 +81,7 @@ export const startCommand = defineCommand({
       hotkeyUri: options.hotkeyUri ?? defaults.hotkeyUri,
       demoMiners,
       envIds,
+      randomization: options.randomization,
       episodesPerEnv: options.episodesPerEnv ?? defaults.episodesPerEnv,
       maxSteps: options.maxSteps ?? defaults.maxSteps,
       cycleCron,

@@ -8,12 +8,17 @@
  *                 runs the task's skill (src/miner/vision)
  *   vision-noisy  vision with Gaussian noise on the move (σ = 1 in wire units) and 5 % gripper flips:
  *                 a weaker demo miner (it mostly fails the grasping tasks)
+ *   blind         the adversary suite: proprioception only, each environment's strongest blind
+ *                 strategy (touch probes, rasters, guessing; src/miner/blind); `blind:<strategy>` one
+ *                 strategy. It exists to show what a policy that does not see can win.
  */
 import { RandomPolicy, type Policy } from '../../sim/policies.ts';
 import { NoisyPolicy } from './noisy.ts';
 import { VisionPolicy, type VisionPolicyOptions } from '../vision/policy.ts';
+import { BlindPolicy } from '../blind/policy.ts';
+import { BLIND_STRATEGIES } from '../blind/index.ts';
 
-export const MINER_POLICIES = ['random', 'vision', 'vision-noisy'] as const;
+export const MINER_POLICIES = ['random', 'vision', 'vision-noisy', 'blind', ...BLIND_STRATEGIES.map((s) => `blind:${s.name}` as const)] as const;
 export type MinerPolicyName = (typeof MINER_POLICIES)[number];
 
 export function isMinerPolicyName(value: string): value is MinerPolicyName {
@@ -36,7 +41,10 @@ export function createMinerPolicy(name: MinerPolicyName, options: MinerPolicyOpt
       return new VisionPolicy(options.vision);
     case 'vision-noisy':
       return new NoisyPolicy(new VisionPolicy(options.vision), { name: 'vision-noisy', std: options.noiseStd ?? 1.0, gripperFlip: options.gripperFlip ?? 0.05 });
+    case 'blind':
+      return new BlindPolicy();
     default:
+      if (name.startsWith('blind:')) return new BlindPolicy(name.slice('blind:'.length));
       throw new Error(`unknown miner policy ${JSON.stringify(name)}; known: ${MINER_POLICIES.join(', ')}`);
   }
 }

@@ -15,7 +15,7 @@
  * spheres) in the object frame.
  */
 import type { CameraModel, Vec3 } from './camera.ts';
-import { CLASS_COUNT, type ColourClass } from './segment.ts';
+import type { ColourClass } from './segment.ts';
 
 export type Primitive =
   | { kind: 'box'; centre: Vec3; half: Vec3 }
@@ -130,7 +130,7 @@ function buildRoi(view: View, box: [Vec3, Vec3], classes: FitClasses, marginPx: 
   const dir = new Float64Array(3 * n);
   const inv = new Float64Array(3 * n);
   const kind = new Uint8Array(n);
-  const sign = new Uint8Array(CLASS_COUNT);
+  const sign = new Uint8Array(256); // labels are bytes; the cued scenes use their own classes
   for (const c of classes.against) sign[c] = SIGN_AGAINST;
   for (const c of classes.target) sign[c] = SIGN_TARGET;
   let i = 0, targets = 0;

@@ -60,11 +60,11 @@ function finiteVec(values: number[] | undefined, n: number): number[] | undefine
 }
 
 /** The most frequent colour among the table's pixels, as "r,g,b" ("" when none). */
-function tableColour(rgb: Uint8Array, labels: Uint8Array): string {
+function tableColour(rgb: Uint8Array, labels: Uint8Array, tableClass: number): string {
   const counts = new Map<number, number>();
   let best = -1, bestCount = 0;
   for (let i = 0, j = 0; i < labels.length; i++, j += 3) {
-    if (labels[i] !== ColourClass.Table) continue;
+    if (labels[i] !== tableClass) continue;
     const key = (rgb[j]! << 16) | (rgb[j + 1]! << 8) | rgb[j + 2]!;
     const c = (counts.get(key) ?? 0) + 1;
     counts.set(key, c);
@@ -91,8 +91,16 @@ export function looksLikeEpisodeStart(frame: Frame): boolean {
 /** Cameras the policy looks through, in order of preference. */
 export const CAMERAS = ['corner', 'corner2'] as const;
 
-/** Builds the frame; views are missing for cameras without an image or calibration. */
-export function buildFrame(obs: Observation): Frame {
+/** A decoded camera image with its calibrated camera model. */
+export interface DecodedView {
+  camera: CameraModel;
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** The hand state from proprioception (defaults when a channel is missing or malformed). */
+export function handFromProprio(obs: Observation): Pick<Frame, 'tcp' | 'hand' | 'gripper' | 'speed'> {
   const tcp = (finiteVec(obs.proprio.ee_pos, 3) ?? [0, 0.6, 0.2 - FINGER_LENGTH]) as Vec3;
   const quat = finiteVec(obs.proprio.ee_quat, 4) ?? [0, 0, 0, 1];
   const offset = rotate(quat, [0, 0, FINGER_LENGTH]);
@@ -101,25 +109,43 @@ export function buildFrame(obs: Observation): Frame {
   const gripper = typeof g === 'number' && Number.isFinite(g) ? Math.min(1, Math.max(0, g)) : 0;
   const vel = finiteVec(obs.proprio.ee_vel_lin, 3);
   const speed = vel ? Math.hypot(vel[0]!, vel[1]!, vel[2]!) : 0;
-  const views: View[] = [];
-  const prints: string[] = [];
+  return { tcp, hand, gripper, speed };
+}
+
+/** Decodes the cameras the policy looks through; views are missing for cameras without an image or calibration. */
+export function decodeViews(obs: Observation): DecodedView[] {
+  const views: DecodedView[] = [];
   for (const name of CAMERAS) {
     const image = obs.rgb[name];
     const K = obs.cam_intrinsics[name];
     const E = obs.cam_extrinsics[name];
     if (!image || !K || !E || image.shape.length !== 3 || image.shape[2] !== 3) continue;
     const [height, width] = image.shape as [number, number, number];
-    let rgb: Uint8Array;
-    let camera: CameraModel;
     try {
-      rgb = decodeImage(image);
-      camera = cameraFor(K, E, width, height);
+      views.push({ rgb: decodeImage(image), camera: cameraFor(K, E, width, height), width, height });
     } catch {
       continue; // a malformed image or calibration: perceive with the other camera
     }
-    const labels = classifyImage({ width, height, rgb });
-    views.push({ camera, labels, width, height });
-    prints.push(tableColour(rgb, labels));
   }
-  return { views, tcp, hand, gripper, speed, fingerprint: prints.join('|') };
+  return views;
+}
+
+/**
+ * Classifies decoded views into a frame with `classify` (the MetaWorld scenes' classes or the cued
+ * scenes'); `tableClass` is the table's class in that scheme, for the episode fingerprint.
+ */
+export function frameFrom(obs: Observation, decoded: readonly DecodedView[], classify: (rgb: Uint8Array, n: number) => Uint8Array, tableClass: number): Frame {
+  const views: View[] = [];
+  const prints: string[] = [];
+  for (const d of decoded) {
+    const labels = classify(d.rgb, d.width * d.height);
+    views.push({ camera: d.camera, labels, width: d.width, height: d.height });
+    prints.push(tableColour(d.rgb, labels, tableClass));
+  }
+  return { views, ...handFromProprio(obs), fingerprint: prints.join('|') };
+}
+
+/** Builds the frame of a MetaWorld-family scene. */
+export function buildFrame(obs: Observation): Frame {
+  return frameFrom(obs, decodeViews(obs), (rgb, n) => classifyImage({ width: n, height: 1, rgb }), ColourClass.Table);
 }

@@ -1,8 +1,10 @@
 /**
  * `vision`: a scripted generalist that sees the world only as a miner does — the two corner camera
  * images with their intrinsics/extrinsics, proprioception, and the env id from `/reset`. Each step it
- * segments the images by colour, locates the task's objects (silhouette fits triangulated through
- * both cameras, perception.ts) and runs the task's skill (skills.ts).
+ * segments the images by colour, locates the task's objects and runs the task's skill. Two scene
+ * families: the cued scenes (the default everywhere: it reads the cue light on the wrist, finds the
+ * candidate wearing that colour — cued/) and the MetaWorld-faithful scenes (perception.ts, skills.ts).
+ * The family shows in the first frame (the cued scenes' table is a warm grey, MetaWorld's is brown).
  *
  * Episodes: the protocol has no episode id on `/act`, and a validator may interleave several
  * episodes on one server. So the policy keys its small per-episode memory (fixtures found at the
@@ -13,7 +15,10 @@
 import type { Policy, PolicyResetInfo } from '../../sim/policies.ts';
 import type { Action, Observation } from '../../sim/protocol.ts';
 import { ENV_IDS, isEnvId, type EnvId } from '../../sim/registry.ts';
-import { buildFrame, looksLikeEpisodeStart, type Frame } from './frame.ts';
+import { buildFrame, decodeViews, frameFrom, looksLikeEpisodeStart, type Frame } from './frame.ts';
+import { buildCuedFrame, looksCued } from './cued/frame.ts';
+import { CUED_SKILLS } from './cued/skills.ts';
+import { classifyImage, ColourClass } from './segment.ts';
 import { identifyScene } from './scene-id.ts';
 import { SKILLS, type Command, type EpisodeMemory } from './skills.ts';
 import { warmupObservation } from './warmup.ts';
@@ -33,6 +38,7 @@ interface Episode {
   envId: EnvId;
   memory: EpisodeMemory;
   lastSeen: number;
+  cued: boolean;
 }
 
 interface PendingReset {
@@ -83,6 +89,9 @@ export class VisionPolicy implements Policy {
       const frame = buildFrame(observation);
       identifyScene(frame);
       for (const envId of ENV_IDS) SKILLS[envId](frame, {});
+      const cuedFrame = buildCuedFrame(observation);
+      looksCued(cuedFrame);
+      for (const envId of ENV_IDS) CUED_SKILLS[envId](cuedFrame, {});
     }
     this.warm = true;
     return performance.now() - started;
@@ -102,17 +111,26 @@ export class VisionPolicy implements Policy {
   }
 
   act(observation: Observation): Action {
-    const frame = buildFrame(observation);
+    const frame = this.perceive(observation);
     const episode = this.episodeFor(frame);
-    return commandToAction(SKILLS[episode.envId](frame, episode.memory));
+    const skill = episode.cued ? CUED_SKILLS[episode.envId] : SKILLS[episode.envId];
+    return commandToAction(skill(frame, episode.memory));
   }
 
   /** The environment the policy currently attributes to this observation (for tests and logs). */
   taskOf(observation: Observation): EnvId {
-    return this.episodeFor(buildFrame(observation)).envId;
+    return this.episodeFor(this.perceive(observation)).envId;
   }
 
-  private episodeFor(frame: Frame): Episode {
+  /** The frame in the scheme of the scene's family (cued first: it is the default everywhere). */
+  private perceive(observation: Observation): Frame & { cued: boolean } {
+    const decoded = decodeViews(observation);
+    const cuedFrame = buildCuedFrame(observation, decoded);
+    if (decoded.length === 0 || looksCued(cuedFrame)) return { ...cuedFrame, cued: true };
+    return { ...frameFrom(observation, decoded, (rgb, n) => classifyImage({ width: n, height: 1, rgb }), ColourClass.Table), cued: false };
+  }
+
+  private episodeFor(frame: Frame & { cued: boolean }): Episode {
     const now = this.now();
     this.pending = this.pending.filter((r) => now - r.at <= this.resetWindowMs);
     // Without images there is no fingerprint: such observations share one anonymous episode that
@@ -130,7 +148,7 @@ export class VisionPolicy implements Policy {
       }
     } else {
       const memory: EpisodeMemory = {};
-      episode = { envId: this.chooseTask(frame, memory), memory, lastSeen: now };
+      episode = { envId: this.chooseTask(frame, memory), memory, lastSeen: now, cued: frame.cued };
       this.remember(key, episode);
     }
     episode.lastSeen = now;
@@ -145,9 +163,10 @@ export class VisionPolicy implements Policy {
    * time); otherwise a pending reset of the environment the frame shows; with no reset to go on, what
    * the frame shows.
    */
-  private chooseTask(frame: Frame, memory: EpisodeMemory): EnvId {
+  private chooseTask(frame: Frame & { cued: boolean }, memory: EpisodeMemory): EnvId {
     if (this.pending.length === 1 && this.pending[0]!.envId) return this.pending.shift()!.envId!;
-    const candidates = identifyScene(frame, memory);
+    // The cued scenes are not recognised from a frame: the oldest pending reset names the task.
+    const candidates = frame.cued ? [] : identifyScene(frame, memory);
     // The best-ranked candidate with a pending reset wins (drawer-open and drawer-close share a scene:
     // both are candidates, ranked by the drawer's state), then the oldest reset of that environment.
     let chosen: PendingReset | undefined;

@@ -57,11 +57,13 @@ export function colourRgb(colour: PaletteColour | 'cyan', jitter: Jitter = [0, 1
 }
 
 /**
- * The neutral look of the cued scenes, applied over the base scene's colours: a light warm-grey table
- * and a light-grey robot (the base scene's red arm and brown table belong to the MetaWorld look).
+ * The neutral look of the cued scenes, applied over the base scene's colours: a warm-grey table and a
+ * light-grey robot (the base scene's red arm and brown table belong to the MetaWorld look). The table
+ * is the only WARM neutral (hue ≈ 35°, saturation ≈ 0.2); everything else neutral is cool grey or dark
+ * (FIXTURE_COLOURS), so a camera tells the table from a fixture or the robot without knowing the scene.
  */
 export const CUED_LOOK: Record<string, readonly [number, number, number, number]> = {
-  table_top: [0.58, 0.565, 0.54, 1],
+  table_top: [0.6, 0.55, 0.47, 1],
   table_leg_fl: [0.45, 0.43, 0.4, 1],
   table_leg_fr: [0.45, 0.43, 0.4, 1],
   table_leg_bl: [0.45, 0.43, 0.4, 1],
@@ -70,6 +72,13 @@ export const CUED_LOOK: Record<string, readonly [number, number, number, number]
   arm_upper: [0.78, 0.78, 0.8, 1],
   arm_fore: [0.78, 0.78, 0.8, 1],
 };
+
+/** Colours for everything in a cued scene that is not a candidate, cue or goal: cool greys and dark. */
+export const FIXTURE_COLOURS = {
+  light: [0.82, 0.84, 0.88],
+  grey: [0.55, 0.57, 0.62],
+  dark: [0.16, 0.16, 0.18],
+} as const;
 
 /** Range of the table tint (per channel) in the cued scenes: narrow enough to keep the table neutral. */
 export const CUED_TABLE_TINT = [0.95, 1.05] as const;

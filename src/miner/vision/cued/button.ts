@@ -1,0 +1,3 @@
+import { pendingSkill } from './stub.ts';
+
+export const buttonSkill = pendingSkill;
