@@ -7,7 +7,13 @@ import type { HandState } from '../src/sim/binding.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.ts';
 import { generateTask } from '../src/sim/tasks.ts';
-import { drive, moveTcp, viewOf, visibleAtStart } from './helpers/pucks.ts';
+import { drive, moveTcp, runBlind, viewOf, visibleAtStart } from './helpers/pucks.ts';
+import { evaluateMinerPolicy } from '../src/miner/evaluate.ts';
+import { createMinerPolicy } from '../src/miner/policies/index.ts';
+import { BlindPolicy } from '../src/miner/blind/policy.ts';
+import { strategiesFor } from '../src/miner/blind/index.ts';
+import { findAndGrasp } from '../src/miner/blind/pucks.ts';
+import { evaluatePolicy } from '../src/sim/evaluation.ts';
 
 const ENV = 'metaworld/pick-place-v3' as const;
 const task = (seed: number, i = 0) => generateTask(ENV, devInstance(seed, i)) as CuedTaskConfig;
@@ -175,4 +181,43 @@ test('pick-place: same instance and same actions give the same trajectory', asyn
 test('pick-place: pucks, the goal sphere and the cue light show in the miners’ 84×84 cameras at the start', async (t) => {
   const { visible, misses } = await visibleAtStart(ENV, 32, 30);
   t.true(visible >= 28, `${visible}/30 fully visible; ${misses.join('; ')}`);
+});
+
+test('vision lifts the cued puck into the sphere from pixels alone', async (t) => {
+  const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: [ENV], episodes: 3, seed: 42 });
+  t.deepEqual(result.episodes.map((e) => [e.success, e.violation]), [[true, null], [true, null], [true, null]]);
+});
+
+test('the blind grasp: touch probes find a puck, localise it and grasp it, moving no other puck', async (t) => {
+  const env = await ManipulationEnv.create(ENV, { images: false });
+  try {
+    let grasped = 0;
+    for (let seed = 60; seed < 66; seed++) {
+      const first = env.reset(task(seed));
+      const found = runBlind(env, first, (obs) => findAndGrasp(obs));
+      t.is(env.failure, null, 'finding and grasping never moves another puck');
+      if (!found?.at) continue; // the episode's steps ran out before the grid met a puck
+      const { state, start, hand } = viewOf(env.privileged());
+      const d = state.pucks.map((p) => Math.hypot(p[0] - hand.tcp[0], p[1] - hand.tcp[1]));
+      const held = d.indexOf(Math.min(...d));
+      t.true(d[held]! < 0.02 && hand.gripperDistance < 0.7, `seed ${seed}: the fingers closed on a puck`);
+      t.true(Math.hypot(found.at[0] - start.pucks[held]![0], found.at[1] - start.pucks[held]![1]) < 0.03, 'localised within 3 cm');
+      grasped++;
+    }
+    t.true(grasped >= 3, `${grasped}/6 grasped`);
+  } finally {
+    env.close();
+  }
+});
+
+test('every blind pick-place strategy is registered and runs whole episodes on proprioception alone; dragging never passes', async (t) => {
+  const strategies = strategiesFor(ENV);
+  t.deepEqual(strategies.map((s) => s.name), ['pick-place-touch-raster', 'pick-place-guess', 'pick-place-drag']);
+  for (const s of strategies) {
+    const summary = await evaluatePolicy({ envIds: [ENV], episodes: 3, seed: 18, images: false, policyFor: () => new BlindPolicy(s.name) });
+    const e = summary.envs[ENV]!;
+    t.is(e.episodes, 3);
+    t.is(e.errors, 0, s.name);
+    if (s.name === 'pick-place-drag') t.is(e.successes, 0);
+  }
 });

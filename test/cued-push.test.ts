@@ -7,7 +7,13 @@ import { xySegmentDistance, type Vec3 } from '../src/sim/cued/geometry.ts';
 import { ManipulationEnv } from '../src/sim/env.ts';
 import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.ts';
 import { generateTask } from '../src/sim/tasks.ts';
-import { drive, pusher, touchProbe, viewOf, visibleAtStart } from './helpers/pucks.ts';
+import { drive, pusher, runBlind, touchProbe, viewOf, visibleAtStart } from './helpers/pucks.ts';
+import { evaluateMinerPolicy } from '../src/miner/evaluate.ts';
+import { createMinerPolicy } from '../src/miner/policies/index.ts';
+import { BlindPolicy } from '../src/miner/blind/policy.ts';
+import { strategiesFor } from '../src/miner/blind/index.ts';
+import { touch } from '../src/miner/blind/pucks.ts';
+import { evaluatePolicy } from '../src/sim/evaluation.ts';
 
 const ENV = 'metaworld/push-v3' as const;
 const task = (seed: number, i = 0) => generateTask(ENV, devInstance(seed, i)) as CuedTaskConfig;
@@ -189,4 +195,44 @@ test('push: same instance and same actions give the same trajectory', async (t) 
 test('push: pucks, the goal disc and the cue light show in the miners’ 84×84 cameras at the start', async (t) => {
   const { visible, misses } = await visibleAtStart(ENV, 31, 30);
   t.true(visible >= 28, `${visible}/30 fully visible; ${misses.join('; ')}`);
+});
+
+test('vision pushes the cued puck onto the disc from pixels alone', async (t) => {
+  const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: [ENV], episodes: 3, seed: 41 });
+  t.deepEqual(result.episodes.map((e) => [e.success, e.violation]), [[true, null], [true, null], [true, null]]);
+});
+
+test('the blind touch probe finds every puck by touch without moving any, and finds nothing on empty table', async (t) => {
+  const env = await ManipulationEnv.create(ENV, { images: false });
+  try {
+    const first = env.reset(task(6));
+    const { layout, start } = viewOf(env.privileged());
+    const points: Array<[number, number]> = [...layout.pucks.map((p, i) => [p[0] + (i === 1 ? 0.03 : 0), p[1] + (i === 2 ? -0.03 : 0)] as [number, number]), [layout.goal[0], layout.goal[1]]];
+    const hits = runBlind(env, first, function* (obs) {
+      const out: boolean[] = [];
+      for (const [x, y] of points) {
+        const r = yield* touch(obs, x, y);
+        obs = r.obs;
+        out.push(r.hit);
+      }
+      return out;
+    });
+    t.deepEqual(hits, [true, true, true, false]);
+    t.is(env.failure, null);
+    const now = viewOf(env.privileged()).state;
+    now.pucks.forEach((p, i) => t.true(Math.hypot(p[0] - start.pucks[i]![0], p[1] - start.pucks[i]![1]) < 0.005, `puck ${i} stayed put`));
+  } finally {
+    env.close();
+  }
+});
+
+test('every blind push strategy is registered and runs whole episodes on proprioception alone', async (t) => {
+  const strategies = strategiesFor(ENV);
+  t.deepEqual(strategies.map((s) => s.name), ['push-touch-drop', 'push-touch-drag', 'push-guess']);
+  for (const s of strategies) {
+    const summary = await evaluatePolicy({ envIds: [ENV], episodes: 3, seed: 17, images: false, policyFor: () => new BlindPolicy(s.name) });
+    const e = summary.envs[ENV]!;
+    t.is(e.episodes, 3);
+    t.is(e.errors, 0, s.name);
+  }
 });

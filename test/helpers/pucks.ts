@@ -14,6 +14,7 @@ import { devInstance } from '../../src/sim/instance.ts';
 import type { EnvId } from '../../src/sim/registry.ts';
 import { generateTask } from '../../src/sim/tasks.ts';
 import type { HandState } from '../../src/sim/binding.ts';
+import { CommandTracker, type BlindCommand, type BlindObservation } from '../../src/miner/blind/common.ts';
 import type { Observation } from '../../src/sim/protocol.ts';
 import { CameraRenderer, projectPoint } from '../../src/sim/render/index.ts';
 
@@ -191,4 +192,23 @@ export async function visibleAtStart(envId: EnvId, seed: number, count: number):
     renderer.destroy();
   }
   return { visible, misses };
+}
+
+/**
+ * Runs a blind script (generator of proprio-only commands, src/miner/blind/common.ts) on an env that
+ * was just reset, until it returns or the episode ends; returns the script's result.
+ */
+export function runBlind<T>(env: ManipulationEnv, first: Observation, script: (obs: BlindObservation) => Generator<BlindCommand, T, BlindObservation>): T | undefined {
+  const tracker = new CommandTracker();
+  let obs = tracker.observe(first);
+  const gen = script(obs);
+  let next = gen.next(obs);
+  while (!next.done) {
+    if (env.done) return undefined;
+    tracker.sent(next.value);
+    const r = env.step({ continuous: { ee_twist: [...next.value.move, 0, 0, 0], gripper: [next.value.gripper] } });
+    obs = tracker.observe(r.observation);
+    next = gen.next(obs);
+  }
+  return next.value;
 }
