@@ -228,7 +228,7 @@ test('the blind touch probe finds every puck by touch without moving any, and fi
 
 test('every blind push strategy is registered and runs whole episodes on proprioception alone', async (t) => {
   const strategies = strategiesFor(ENV);
-  t.deepEqual(strategies.map((s) => s.name), ['push-touch-drop', 'push-touch-drag', 'push-guess']);
+  t.deepEqual(strategies.map((s) => s.name), ['push-touch-drag', 'push-touch-drop', 'push-guess']);
   for (const s of strategies) {
     const summary = await evaluatePolicy({ envIds: [ENV], episodes: 3, seed: 17, images: false, policyFor: () => new BlindPolicy(s.name) });
     const e = summary.envs[ENV]!;

@@ -27,6 +27,23 @@ function dropPoints(): Array<[number, number]> {
 
 export const pushStrategies: BlindStrategy[] = [
   {
+    name: 'push-touch-drag',
+    envIds: ['metaworld/push-v3'],
+    techniques: ['touch-probe', 'random-candidate', 'drag', 'raster'],
+    summary: 'finds and grasps a puck by touch, then drags it along the table in boustrophedon lines 9 cm apart, slowly enough (4 mm per step) that a line passing within 4.5 cm of the goal holds for 10 steps',
+    *script(obs) {
+      const found = yield* findAndGrasp(obs);
+      obs = found.obs;
+      if (!found.at) return;
+      let row = 0;
+      for (let y = AREA.low[1]; y <= AREA.high[1] + 1e-9; y += 0.09, row++) {
+        const xs = row % 2 ? [AREA.high[0], AREA.low[0]] : [AREA.low[0], AREA.high[0]];
+        obs = yield* carry(obs, [xs[0]!, y, GRASP_TCP_Z], 0.006, 20, 200);
+        obs = yield* sweep(obs, [xs[1]!, y, GRASP_TCP_Z], 0.4);
+      }
+    },
+  },
+  {
     name: 'push-touch-drop',
     envIds: ['metaworld/push-v3'],
     techniques: ['touch-probe', 'random-candidate', 'raster'],
@@ -45,23 +62,6 @@ export const pushStrategies: BlindStrategy[] = [
         obs = yield* carry(obs, [x, y, TRAVEL_Z], 0.01);
         obs = yield* carry(obs, [x, y, GRASP_TCP_Z], 0.004);
         obs = yield* dwell(obs, DWELL, 1);
-      }
-    },
-  },
-  {
-    name: 'push-touch-drag',
-    envIds: ['metaworld/push-v3'],
-    techniques: ['touch-probe', 'random-candidate', 'drag', 'raster'],
-    summary: 'finds and grasps a puck by touch, then drags it along the table in boustrophedon lines 9 cm apart, slowly enough (4 mm per step) that a line passing within 4.5 cm of the goal holds for 10 steps',
-    *script(obs) {
-      const found = yield* findAndGrasp(obs);
-      obs = found.obs;
-      if (!found.at) return;
-      let row = 0;
-      for (let y = AREA.low[1]; y <= AREA.high[1] + 1e-9; y += 0.09, row++) {
-        const xs = row % 2 ? [AREA.high[0], AREA.low[0]] : [AREA.low[0], AREA.high[0]];
-        obs = yield* carry(obs, [xs[0]!, y, GRASP_TCP_Z], 0.006, 20, 200);
-        obs = yield* sweep(obs, [xs[1]!, y, GRASP_TCP_Z], 0.4);
       }
     },
   },
