@@ -8,7 +8,7 @@ import { LOCAL_EXECUTOR_PREFIX, startInProcessExecutors } from '../src/executor/
 import { seedCycle, tempStore, waitFor } from './helpers/store.ts';
 import type { EpisodeOutcome } from '../src/executor/types.ts';
 import { decodeImage } from '../src/sim/protocol.ts';
-import { ENV_IDS } from '../src/sim/registry.ts';
+import { describeEnvironment, ENV_IDS, type EnvId } from '../src/sim/registry.ts';
 import { startPolicyServer } from './helpers/policy-server.ts';
 import { labelInstance } from './helpers/instances.ts';
 
@@ -41,7 +41,8 @@ test.serial('one episode per environment against a protocol-following miner: val
     for (const r of server.resets) {
       const config = (r as { task_config: Record<string, string> }).task_config;
       t.deepEqual(Object.keys(config).sort(), ['env_id', 'env_name', 'task_name'], 'identity only: no seed, positions or physics');
-      t.is(`${config.env_name}/${config.task_name}`, config.env_id);
+      t.is(`${config.env_name}/`, config.env_id!.slice(0, config.env_id!.indexOf('/') + 1));
+      t.is(config.task_name, describeEnvironment(config.env_id as EnvId).metaworldTask, 'the original\'s MetaWorld task name');
     }
 
     t.is(observations.length, summary.steps);

@@ -8,7 +8,7 @@
  * anything the executor did (simulator or renderer error) ends it as an executor fault, which the
  * task source turns into a retry instead of a score.
  */
-import { splitEnvId } from '../sim/registry.ts';
+import { describeEnvironment, isEnvId, splitEnvId } from '../sim/registry.ts';
 import type { EpisodeEnvironment, CameraViews } from './environment.ts';
 import { MinerFault, type MinerAction } from './miner-client.ts';
 import { EndpointRefused } from './endpoint-policy.ts';
@@ -70,8 +70,10 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
     if (task.untrustedEndpoint) await deps.checkEndpoint(task.minerEndpoint);
 
     const { envName, taskName } = splitEnvId(task.envId);
+    // The original names the MetaWorld task (`button-press-topdown-v3`), not the env id's tail.
+    const resetTaskName = isEnvId(task.envId) ? describeEnvironment(task.envId).metaworldTask : taskName;
     let t0 = performance.now();
-    await miner.reset({ env_id: task.envId, env_name: envName, task_name: taskName });
+    await miner.reset({ env_id: task.envId, env_name: envName, task_name: resetTaskName });
     timings.resetMs = performance.now() - t0;
 
     t0 = performance.now();
