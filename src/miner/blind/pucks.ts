@@ -3,10 +3,11 @@
  * it, using proprioception only. What a blind miner knows is public: the puck size, that pucks stand
  * somewhere in the documented area, ≥ 12 cm apart (docs/envs/push.md).
  *
- * - A downward probe with CLOSED fingers (a 3 × 3.6 cm footprint) stops on a puck's top (4 cm up) and
- *   goes on through empty space; pressing down never moves a puck, so probing is free of violations.
- * - A grid of such probes (6 × 6 cm, smaller than the footprint plus a puck) is bound to land on
- *   every puck; on the first hit, four probes around it localise the puck to a centimetre or so, and
+ * - A slow downward probe with CLOSED fingers (a 3 × 3.6 cm footprint) stops on a puck's top (4 cm up)
+ *   when the puck's centre is within ≈ 3 cm of it, and goes on through empty space; it moves no puck
+ *   by more than a millimetre (a fast one landing on a rim squeezes the puck sideways). Sideways
+ *   contact is not felt at all: the hand shoves a puck along without lagging behind its command.
+ * - A grid of such probes 6 cm apart is bound to land on every puck; on the first hit, four probes around it localise the puck to a centimetre or so, and
  *   an open-finger descent there followed by a close grasps it. The gripper's closure says whether
  *   it holds something (≈ 0.69 on a puck, ≈ 1 on nothing).
  *
