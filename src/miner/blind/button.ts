@@ -7,7 +7,7 @@
  */
 import type { Vec3 } from '../../sim/arm.ts';
 import { BUTTON } from '../../sim/cued/button.ts';
-import { dwell, goTo, rasterPoints, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
+import { commandTo, dwell, feelAlong, goTo, rasterPoints, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
 
 const ENV = ['metaworld/button-press-v3'] as const;
 const CLOSED = 1;
@@ -20,48 +20,17 @@ const SWEEP_LINES = [0.56, 0.68, 0.8];
 const SWEEP_X = 0.46;
 
 /**
- * Moves the fingertips along `direction` (unit) at `speed` cm per step for at most `distance`. In free
- * motion the hand trails its command by ≈ 2.6 steps; contact is the fingertips slowing below 40 % of
- * the commanded speed, or trailing its command more than 8 mm sideways (a slanted face deflects the
- * fingers instead of stopping them). Backs the command off to the fingertips on contact.
- */
-export function* sweep(obs: BlindObservation, direction: Vec3, distance: number, speed = 1): Generator<BlindCommand, { obs: BlindObservation; at?: Vec3 }, BlindObservation> {
-  const steps = Math.ceil(distance / (speed * 0.01));
-  for (let i = 0; i < steps; i++) {
-    const { lag, vel } = obs;
-    const t = lag[0] * direction[0] + lag[1] * direction[1] + lag[2] * direction[2];
-    const off = Math.hypot(lag[0] - t * direction[0], lag[1] - t * direction[1], lag[2] - t * direction[2]);
-    const v = vel[0] * direction[0] + vel[1] * direction[1] + vel[2] * direction[2];
-    if (i >= 6 && (v < 0.4 * speed * 0.8 || off > 0.008)) {
-      const at: Vec3 = [...obs.tcp];
-      obs = yield { move: [obs.lag[0] * -100, obs.lag[1] * -100, obs.lag[2] * -100], gripper: CLOSED };
-      return { obs, at };
-    }
-    obs = yield { move: [direction[0] * speed, direction[1] * speed, direction[2] * speed], gripper: CLOSED };
-  }
-  return { obs };
-}
-
-/**
  * The panel top's height at (x, y), by a probe from above (undefined: nothing there but the table).
  */
 function* topAt(obs: BlindObservation, x: number, y: number): Generator<BlindCommand, { obs: BlindObservation; top?: number }, BlindObservation> {
   obs = yield* goTo(obs, [obs.tcp[0], obs.tcp[1], SAFE_Z], { gripper: CLOSED, tolerance: 0.01, gain: 20 });
   obs = yield* goTo(obs, [x, y, SAFE_Z], { gripper: CLOSED, tolerance: 0.006, gain: 20 });
   obs = yield* dwell(obs, 2, CLOSED);
-  const down = yield* sweep(obs, [0, 0, -1], SAFE_Z - 0.045);
+  const down = yield* feelAlong(obs, [0, 0, -1], SAFE_Z - 0.045);
   obs = down.obs;
   const top = down.at && down.at[2] > BUTTON.top[0] - 0.01 ? down.at[2] : undefined;
   obs = yield* goTo(obs, [obs.tcp[0], obs.tcp[1], SAFE_Z], { gripper: CLOSED, tolerance: 0.01, gain: 20 });
   return { obs, top };
-}
-
-/** Moves the command (not the fingertips) to `target` in full-speed steps; the hand follows ≈ 2.6 steps behind. */
-export function* commandTo(obs: BlindObservation, target: Vec3, gripper = CLOSED): Generator<BlindCommand, BlindObservation, BlindObservation> {
-  const d: Vec3 = [target[0] - obs.commanded[0], target[1] - obs.commanded[1], target[2] - obs.commanded[2]];
-  const n = Math.ceil(Math.max(Math.abs(d[0]), Math.abs(d[1]), Math.abs(d[2])) / 0.01 - 1e-9);
-  for (let i = 0; i < n; i++) obs = yield { move: [d[0] / n / 0.01, d[1] / n / 0.01, d[2] / n / 0.01], gripper };
-  return obs;
 }
 
 /**
@@ -97,11 +66,11 @@ export const buttonStrategies: BlindStrategy[] = [
         obs = yield* goTo(obs, [obs.tcp[0], obs.tcp[1], SAFE_Z], { gripper: CLOSED, tolerance: 0.01, gain: 20 });
         obs = yield* goTo(obs, [startX, lineY, SAFE_Z], { gripper: CLOSED, tolerance: 0.006, gain: 20 });
         obs = yield* dwell(obs, 2, CLOSED);
-        const down = yield* sweep(obs, [0, 0, -1], SAFE_Z - SWEEP_Z);
+        const down = yield* feelAlong(obs, [0, 0, -1], SAFE_Z - SWEEP_Z);
         obs = down.obs;
         let hit = down.at;
         if (!hit) {
-          const along = yield* sweep(obs, [dir, 0, 0], 2 * SWEEP_X);
+          const along = yield* feelAlong(obs, [dir, 0, 0], 2 * SWEEP_X);
           obs = along.obs;
           hit = along.at;
         }

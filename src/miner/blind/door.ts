@@ -8,8 +8,7 @@
  */
 import type { Vec3 } from '../../sim/arm.ts';
 import { DOOR, doorPoint, type DoorLayout } from '../../sim/cued/door.ts';
-import { commandTo, sweep } from './button.ts';
-import { dwell, goTo, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
+import { commandTo, dwell, feelAlong, goTo, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
 
 const ENV = ['metaworld/door-open-v3'] as const;
 const CLOSED = 1;
@@ -35,7 +34,7 @@ function* feel(obs: BlindObservation, x: number, y: number, travelZ: number, bot
   if (travelZ - bottomZ > 0.07) {
     obs = yield* dwell(obs, 3, CLOSED);
     // A long way down: stop at the first contact rather than wind the hand up against it.
-    const down = yield* sweep(obs, [0, 0, -1], travelZ - bottomZ);
+    const down = yield* feelAlong(obs, [0, 0, -1], travelZ - bottomZ);
     obs = down.obs;
     z = down.at?.[2];
     obs = yield* goTo(obs, [obs.tcp[0], obs.tcp[1], travelZ], { gripper: CLOSED, tolerance: 0.01, gain: 30 });
@@ -130,7 +129,7 @@ export const doorStrategies: BlindStrategy[] = [
         const inGap = doorPoint(layout, slot, 0, { u: DOOR.gap.u, v: DOOR.gap.v + shift, z: HOOK_Z });
         obs = yield* commandTo(obs, [inGap[0], inGap[1], travel + 0.01]);
         obs = yield* dwell(obs, 3, CLOSED);
-        const down = yield* sweep(obs, [0, 0, -1], travel + 0.01 - inGap[2]);
+        const down = yield* feelAlong(obs, [0, 0, -1], travel + 0.01 - inGap[2]);
         obs = down.obs;
         if (down.at && down.at[2] > plinth + DOOR.handle.z) {
           // Stopped above the bar: on the leaf's top edge (move out) or on the bar (move in).
@@ -162,7 +161,7 @@ export const doorStrategies: BlindStrategy[] = [
         obs = yield* commandTo(obs, [0.48, y, HIGH_Z]);
         obs = yield* commandTo(obs, [0.48, y, 0.15]);
         obs = yield* dwell(obs, 3, CLOSED);
-        const met = yield* sweep(obs, [-1, 0, 0], 0.96, 0.6);
+        const met = yield* feelAlong(obs, [-1, 0, 0], 0.96, 0.6);
         obs = met.obs;
         if (!met.at) continue;
         // Drag on: toward the hinge side and the robot, the way a handle swings.
