@@ -18,12 +18,14 @@ import type { ChainClient } from './chain/client.ts';
 import { LocalChain } from './chain/local-chain.ts';
 import { openChain } from './chain/open.ts';
 import { hotkeyFromUri } from './chain/keys.ts';
-import { buildCommitment } from './chain/commitment.ts';
+import { buildCommitment, validateEndpointUrl } from './chain/commitment.ts';
 import { CycleRunner, DEFAULT_CYCLE_SETTINGS } from './cron/cycle.ts';
 import { CapacityMonitor, type ExecutorMeasures } from './cron/capacity-monitor.ts';
 import { Scheduler } from './cron/scheduler.ts';
 import { LOCAL_EXECUTOR_PREFIX, startInProcessExecutors, type ExecutorPool } from './executor/index.ts';
 import { withTimeout } from './chain/timeout.ts';
+import { demoMinerHotkeyUri } from './miner/demo-keys.ts';
+import { redactUrl } from './redact.ts';
 import { startInProcessValidator, type InProcessValidator } from './validator/in-process.ts';
 import type { Randomization } from './sim/instance.ts';
 
@@ -53,6 +55,9 @@ export interface ApplianceConfig {
   maxEpisodesPerMiner: number;
   useImages: boolean;
   validate: boolean;
+  /** The validator commits timelocked weights where the subnet uses commit-reveal (opt-in). */
+  timelockedCommits?: boolean;
+  /** Let any miner endpoint be non-public (local testing); the appliance's own demo miners always may. */
   allowPrivateEndpoints: boolean;
   backendPrivateKey: string | null;
   minCoverage: number;
@@ -88,9 +93,18 @@ interface Closer {
 }
 
 async function openApplianceChain(config: ApplianceConfig, store: Store, logger: Logger): Promise<ChainClient> {
+  logger.info({ chain: config.chain === 'local' ? 'local' : redactUrl(config.chain) }, 'connecting to the chain (q or Ctrl-C cancels start-up)');
   const chain = await openChain({ spec: config.chain, db: store.db, dbLabel: config.db, logger });
   // The demo subnet lets a validator set weights every 25 blocks (5 min) so each 10-minute cycle lands.
   if (chain instanceof LocalChain) chain.ensureSubnet(config.netuid, { weightsRateLimit: 25 });
+  try {
+    // Refuse a runtime that lacks what discovery (and the validator) need before anything starts.
+    logger.info({ ...chain.runtime(), chain: chain.description }, 'chain runtime');
+    chain.requireRuntime(config.validate ? ['discover', 'validate'] : ['discover']);
+  } catch (err) {
+    await chain.close().catch(() => undefined);
+    throw err;
+  }
   return chain;
 }
 
@@ -117,7 +131,61 @@ async function lastValidatorSubmission(v: InProcessValidator, chain: ChainClient
   };
 }
 
-export async function startAppliance(config: ApplianceConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<RunningAppliance> {
+/** Start-up was cancelled (`q` or a signal while starting): everything started so far has been stopped. */
+export class StartupCancelled extends Error {
+  override name = 'StartupCancelled';
+  constructor() {
+    super('start-up cancelled');
+  }
+}
+
+export interface StartOptions {
+  /** Aborting cancels start-up: the step in progress is cut short and what was started is stopped. */
+  signal?: AbortSignal;
+}
+
+export async function startAppliance(
+  config: ApplianceConfig,
+  logger: Logger = createLogger({ level: config.logLevel }),
+  options: StartOptions = {},
+): Promise<RunningAppliance> {
+  const { signal } = options;
+  const cancelled = () => {
+    if (signal?.aborted) throw new StartupCancelled();
+  };
+  /**
+   * Awaits one start-up step unless start-up is cancelled first. A cancelled step is abandoned (a
+   * chain that does not answer, a block that has not come) and whatever it yields later is disposed
+   * of. A step whose service uses the store (`finishFirst`: executors, validator, API) is instead let
+   * finish and then stopped, so that nothing touches the database after it is closed. No step holds a
+   * database write open across an await, so cancelling leaves nothing half-written.
+   */
+  const step = <T>(work: Promise<T>, dispose?: (value: T) => unknown, finishFirst = false): Promise<T> => {
+    cancelled();
+    if (!signal) return work;
+    return new Promise<T>((resolve, reject) => {
+      const disposeLate = (value: T) =>
+        Promise.resolve()
+          .then(() => dispose?.(value))
+          .catch((err: unknown) => logger.debug({ err }, 'stopping a cancelled start-up step failed'));
+      const onAbort = () => {
+        if (!finishFirst) reject(new StartupCancelled());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          if (!signal.aborted) return resolve(value);
+          if (finishFirst) void disposeLate(value).then(() => reject(new StartupCancelled()));
+          else void disposeLate(value);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(signal.aborted ? new StartupCancelled() : err);
+        },
+      );
+    });
+  };
   const closers: Closer[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) {
@@ -137,36 +205,46 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     if (reclaimed > 0) logger.info({ reclaimed }, 'returned tasks held by the previous process to the pool');
 
     const metrics = new ApplianceMetrics(store);
-    const chain = await openApplianceChain(config, store, logger);
+    const chain = await step(openApplianceChain(config, store, logger), (c) => c.close());
     closers.push({ name: 'chain', close: () => chain.close() });
-    const operator = config.hotkeyUri ? await hotkeyFromUri(config.hotkeyUri) : null;
+    const operator = config.hotkeyUri ? await step(hotkeyFromUri(config.hotkeyUri)) : null;
 
     const demoMinerUrls: string[] = [];
+    /** The demo miners this process registered, hotkey → endpoint: the only ones exempt from the endpoint policy. */
+    const demoEndpoints = new Map<string, string>();
     if (config.demoMiners > 0) {
       if (!(chain instanceof LocalChain)) throw new Error('demo miners need the embedded local chain (--chain local)');
-      const { startDemoMiners } = await import('./miner/demo.ts');
-      const miners = await startDemoMiners(config.demoMiners, {
-        logger: logger.child({ component: 'demo-miner' }),
-        basePort: config.port > 0 ? config.port + 1 : undefined,
-      });
+      const { startDemoMiners } = await step(import('./miner/demo.ts'));
+      const miners = await step(
+        startDemoMiners(config.demoMiners, {
+          logger: logger.child({ component: 'demo-miner' }),
+          basePort: config.port > 0 ? config.port + 1 : undefined,
+        }),
+        (started) => Promise.all(started.map((m) => m.close())),
+      );
       closers.push({ name: 'demo miners', close: async () => void (await Promise.all(miners.map((m) => m.close()))) });
       // Register everyone first without waiting, then commit in parallel: all of it lands in the next
       // block, so start-up waits for one 12 s block instead of one per call.
-      if (operator) await chain.ensureRegistered(config.netuid, operator.address, { wait: false });
-      const keys = await Promise.all(miners.map((_, i) => hotkeyFromUri(`//kinitro-demo-miner-${i}`)));
+      if (operator) await step(chain.ensureRegistered(config.netuid, operator.address, { wait: false }));
+      const keys = await step(Promise.all(miners.map((_, i) => hotkeyFromUri(demoMinerHotkeyUri(i)))));
       const uids: number[] = [];
-      for (const key of keys) uids.push((await chain.ensureRegistered(config.netuid, key.address, { wait: false })).uid);
-      const committed = (await chain.snapshot(config.netuid)).commitments;
-      await Promise.all(
+      for (const key of keys) uids.push((await step(chain.ensureRegistered(config.netuid, key.address, { wait: false }))).uid);
+      const committed = (await step(chain.snapshot(config.netuid))).commitments;
+      logger.info({ miners: miners.length }, 'committing the demo miners\' endpoints: waiting for the next block (q or Ctrl-C cancels start-up)');
+      await step(Promise.all(
         miners.map(async (m, i) => {
           const commitment = buildCommitment({ repo: `kinitro-demo/${m.name}`, revision: 'demo0000', endpoint: m.url });
           // Re-committing resets first-commit priority, so only commit what changed (ports change per run).
           if (committed.find((c) => c.hotkey === keys[i]!.address)?.data !== commitment) await chain.setCommitment(config.netuid, keys[i]!, commitment);
           logger.info({ uid: uids[i], policy: m.name }, 'demo miner committed');
         }),
-      );
+      ));
       // In miner order, not in the order the commits happened to finish.
       demoMinerUrls.push(...miners.map((m) => m.url));
+      miners.forEach((m, i) => {
+        const url = validateEndpointUrl(m.url);
+        if (typeof url === 'string') demoEndpoints.set(keys[i]!.address, url);
+      });
     }
 
     // Declared before the API starts: its status route reads them as they come up.
@@ -199,7 +277,8 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
       };
     };
 
-    const api = await startApi({
+    cancelled();
+    const api = await step(startApi({
       store,
       logger: logger.child({ component: 'api' }),
       host: config.host,
@@ -217,17 +296,18 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
           ctx.body = await statusFn();
         });
       },
-    });
+    }), (a) => a.close(), true);
     closers.push({ name: 'api', close: () => api.close() });
 
     if (config.workers > 0) {
-      pool = await startInProcessExecutors({
+      pool = await step(startInProcessExecutors({
         store,
         envIds: config.envIds,
         workers: config.workers,
         maxEpisodesPerMiner: config.maxEpisodesPerMiner,
         pollIntervalMs: 1000,
         settings: { maxSteps: config.maxSteps, useImages: config.useImages, allowPrivateEndpoints: config.allowPrivateEndpoints },
+        trustedEndpoints: [...demoEndpoints.values()],
         logger: logger.child({ component: 'executor' }),
         onOutcome: (o, task) =>
           metrics.recordEpisode({
@@ -238,7 +318,7 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
             success: o.success,
             fault: o.fault,
           }),
-      });
+      }), (p) => p.stop(), true);
       const runningPool = pool;
       // New tasks wake the executors at once instead of after their poll interval.
       const stopWaking = store.tasks.onChange(() => runningPool.wake());
@@ -277,6 +357,8 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
         minCoverage: config.minCoverage,
         backendPrivateKey: config.backendPrivateKey,
         excludeHotkeys: operator ? [operator.address] : [],
+        // Only the demo miners this process registered may sit on loopback, unless the operator said otherwise.
+        allowPrivateEndpoint: config.allowPrivateEndpoints ? true : (hotkey, endpoint) => demoEndpoints.get(hotkey) === endpoint,
       },
       store.clock,
       logger.child({ component: 'scheduler' }),
@@ -296,11 +378,12 @@ export async function startAppliance(config: ApplianceConfig, logger: Logger = c
     if (config.validate) {
       if (!operator) throw new Error('--validate needs the operator hotkey (--hotkey-uri or KINITRO_HOTKEY_URI)');
       // Poll about once a block so freshly published weights reach the chain within seconds.
-      const running = await startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger, metrics, pollIntervalMs: 12_000 });
+      const running = await step(startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger, metrics, pollIntervalMs: 12_000, timelockedCommits: config.timelockedCommits }), (v) => v.stop(), true);
       validator = running;
       closers.push({ name: 'validator', close: () => running.stop() });
     }
 
+    cancelled();
     scheduler.start({ runImmediately: true });
     logger.info(
       {

@@ -170,7 +170,7 @@ test('fetch and submit round trip with the original shapes', (t) =>
     });
     t.deepEqual(r.body, { accepted: 2, rejected: 1, errors: ['Task unknown: not found or not assigned to executor'] });
     const stats = (await a.get(`/v1/tasks/stats?cycle_id=${cycle.id}`)).body;
-    t.deepEqual(stats, { total_tasks: 8, pending_tasks: 6, assigned_tasks: 0, completed_tasks: 1, failed_tasks: 1, active_executors: 0, current_cycle_id: cycle.id });
+    t.deepEqual(stats, { total_tasks: 8, pending_tasks: 6, assigned_tasks: 0, completed_tasks: 1, failed_tasks: 1, active_executors: [], current_cycle_id: cycle.id });
   }));
 
 test('an executor fault reported through submit puts the task back instead of scoring it', (t) =>
@@ -209,13 +209,90 @@ test('release hands back only the caller\'s assigned tasks, at no attempt cost',
 test('tasks/stats without a cycle id uses the running cycle, else the whole pool', (t) =>
   withApi(async (a) => {
     let r = await a.get('/v1/tasks/stats');
-    t.deepEqual(r.body, { total_tasks: 0, pending_tasks: 0, assigned_tasks: 0, completed_tasks: 0, failed_tasks: 0, active_executors: 0, current_cycle_id: null });
+    t.deepEqual(r.body, { total_tasks: 0, pending_tasks: 0, assigned_tasks: 0, completed_tasks: 0, failed_tasks: 0, active_executors: [], current_cycle_id: null });
     const { cycle } = seedCycle(a.store);
     r = await a.get('/v1/tasks/stats');
     t.is(r.body.current_cycle_id, cycle.id);
     t.is(r.body.total_tasks, 8);
-    t.is((await a.get('/v1/tasks/stats?cycle_id=x')).status, 422);
+    r = await a.get('/v1/tasks/stats?cycle_id=x');
+    t.is(r.status, 422);
+    t.deepEqual(r.body.detail, [{ type: 'int_parsing', loc: ['query', 'cycle_id'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'x' }]);
   }));
+
+test('tasks/stats lists active executors as the original does, by opaque stable labels instead of ids', (t) =>
+  withApi(async (a) => {
+    const { cycle } = seedCycle(a.store);
+    await a.post('/v1/tasks/fetch', { executor_id: 'gpu-box-1', batch_size: 2 });
+    await a.post('/v1/tasks/fetch', { executor_id: 'gpu-box-2', batch_size: 1 });
+    const first = (await a.get('/v1/tasks/stats')).body;
+    // The original's TaskPoolStats: active_executors is a list of strings.
+    t.true(Array.isArray(first.active_executors));
+    t.is(first.active_executors.length, 2);
+    for (const label of first.active_executors) t.regex(label, /^executor-[0-9a-f]{8}$/);
+    t.not(first.active_executors[0], first.active_executors[1]);
+    const text = JSON.stringify(first) + JSON.stringify((await a.get(`/v1/cycles/${cycle.id}`)).body);
+    t.false(text.includes('gpu-box'), 'executor ids never appear on a public route');
+    t.deepEqual((await a.get(`/v1/tasks/stats?cycle_id=${cycle.id}`)).body.active_executors, first.active_executors, 'labels are stable');
+    t.deepEqual((await a.get(`/v1/cycles/${cycle.id}`)).body.stats.active_executors, first.active_executors);
+    await a.post('/v1/tasks/release', { executor_id: 'gpu-box-2', task_uuids: a.store.tasks.listForCycle(cycle.id, { limit: 100, offset: 0 }).tasks.map((x) => x.taskUuid) });
+    const after = (await a.get('/v1/tasks/stats')).body.active_executors;
+    t.is(after.length, 1);
+    t.true(first.active_executors.includes(after[0]));
+  }));
+
+test('validation errors carry the original\'s pydantic types, locations and messages', (t) =>
+  withApi(async (a) => {
+    const detail = async (path: string, body: unknown, raw?: string) => (await a.post(path, body, { raw })).body.detail;
+    t.deepEqual(await detail('/v1/tasks/fetch', undefined, ''), [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }], 'no body at all');
+    t.deepEqual(await detail('/v1/tasks/fetch', null), [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }], 'a JSON null body');
+    t.deepEqual(await detail('/v1/tasks/fetch', { batch_size: 3 }), [{ type: 'missing', loc: ['body', 'executor_id'], msg: 'Field required', input: { batch_size: 3 } }]);
+    t.deepEqual(await detail('/v1/tasks/fetch', { executor_id: 'e', batch_size: 0 }), [
+      { type: 'greater_than_equal', loc: ['body', 'batch_size'], msg: 'Input should be greater than or equal to 1', input: 0, ctx: { ge: 1 } },
+    ]);
+    t.deepEqual(await detail('/v1/tasks/fetch', { executor_id: 'e', batch_size: 101 }), [
+      { type: 'less_than_equal', loc: ['body', 'batch_size'], msg: 'Input should be less than or equal to 100', input: 101, ctx: { le: 100 } },
+    ]);
+    t.like((await detail('/v1/tasks/fetch', { executor_id: 'e', batch_size: 'ten' }))[0], { type: 'int_parsing', loc: ['body', 'batch_size'], input: 'ten' });
+    t.like((await detail('/v1/tasks/fetch', { executor_id: 'e', batch_size: 2.5 }))[0], { type: 'int_from_float', loc: ['body', 'batch_size'] });
+    t.like((await detail('/v1/tasks/fetch', { executor_id: 'e', env_ids: 'metaworld/reach-v3' }))[0], { type: 'list_type', loc: ['body', 'env_ids'], msg: 'Input should be a valid list' });
+    t.like((await detail('/v1/tasks/fetch', { executor_id: 5 }))[0], { type: 'string_type', loc: ['body', 'executor_id'], msg: 'Input should be a valid string' });
+    t.like((await detail('/v1/tasks/fetch', 'just a string'))[0], { type: 'model_attributes_type', loc: ['body'] });
+    const submit = await detail('/v1/tasks/submit', { executor_id: 'e', results: [{ task_uuid: 'x', success: 'yes', score: 'high' }, { task_uuid: 'y', success: 1 }] });
+    t.deepEqual(
+      submit.map((d: { type: string; loc: unknown[] }) => [d.type, d.loc]),
+      [
+        ['bool_parsing', ['body', 'results', 0, 'success']],
+        ['float_parsing', ['body', 'results', 0, 'score']],
+        ['bool_type', ['body', 'results', 1, 'success']],
+      ],
+    );
+    t.like((await detail('/v1/tasks/submit', { executor_id: 'e', results: {} }))[0], { type: 'list_type', loc: ['body', 'results'] });
+    const bad = await detail('/v1/tasks/fetch', undefined, '{"executor_id": "e", ');
+    t.deepEqual(bad[0].type, 'json_invalid');
+    t.deepEqual(bad[0].loc, ['body', 21], 'json_invalid points at the character where parsing stopped');
+    t.is(bad[0].msg, 'JSON decode error');
+    t.like((await a.get('/v1/cycles?limit=0')).body.detail[0], { type: 'greater_than_equal', loc: ['query', 'limit'], ctx: { ge: 1 } });
+    t.like((await a.get('/v1/cycles?limit=many')).body.detail[0], { type: 'int_parsing', loc: ['query', 'limit'], input: 'many' });
+    t.like((await a.get('/v1/cycles?status=done')).body.detail[0], { type: 'enum', loc: ['query', 'status'] });
+  }));
+
+test('zod issues without a route that produces them still map to pydantic types', async (t) => {
+  const { z } = await import('zod');
+  const { validationError } = await import('../src/api/errors.ts');
+  const schema = z.object({ name: z.string().min(2).max(3), tags: z.array(z.string()).max(1), ratio: z.number().gt(0) }).strict();
+  const input = { name: 'x', tags: ['a', 'b'], ratio: 0, extra: 1 };
+  const r = schema.safeParse(input);
+  const detail = validationError('body', r.error!, schema, input).detail as { type: string; loc: unknown[]; ctx?: unknown }[];
+  t.deepEqual(
+    detail.map((d) => [d.type, d.loc, d.ctx]),
+    [
+      ['string_too_short', ['body', 'name'], { min_length: 2 }],
+      ['too_long', ['body', 'tags'], { field_type: 'List', max_length: 1, actual_length: 2 }],
+      ['greater_than', ['body', 'ratio'], { gt: 0 }],
+      ['extra_forbidden', ['body', 'extra'], undefined],
+    ],
+  );
+});
 
 test('bad requests get 4xx with detail and the server keeps serving', (t) =>
   withApi(async (a) => {

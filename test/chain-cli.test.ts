@@ -58,15 +58,43 @@ function serve(body: () => object): Promise<{ url: string; close(): void }> {
 
 const LOCAL = (file: string) => ['--chain', 'local', '--db', file, '--netuid', '3', '--log-level', 'silent'];
 
+test('commit refuses a non-public endpoint; one committed anyway is listed by miners as skipped, with the reason', async (t) => {
+  const { dir, file } = await fastChainDb();
+  try {
+    const metadata = ['--repo', 'user/x', '--revision', 'abc123def456', '--endpoint', 'http://169.254.169.254/latest/meta-data'];
+    const refused = await cli(commitCommand, [...LOCAL(file), '--hotkey-uri', '//Eve', ...metadata]).catch((err: Error) => err);
+    t.true(refused instanceof CliUsageError);
+    t.regex((refused as Error).message, /--endpoint: 169\.254\.169\.254 is a non-public address \(linkLocal\); validators only call public endpoints/);
+    for (const endpoint of ['http://[64:ff9b::a9fe:a9fe]:80', 'http://192.0.2.7:8001', 'http://localhost:8001', 'http://0x7f.1:8001']) {
+      await t.throwsAsync(cli(commitCommand, [...LOCAL(file), '--hotkey-uri', '//Eve', '--repo', 'user/x', '--revision', 'abc', '--endpoint', endpoint]), { instanceOf: CliUsageError }, endpoint);
+    }
+    // Committed anyway (local testing, or a commit made with another tool): discovery refuses it.
+    const forced = await cli(commitCommand, [...LOCAL(file), '--hotkey-uri', '//Eve', ...metadata, '--allow-private-endpoints']);
+    t.is(forced.code, 0);
+    const listed = JSON.parse((await cli(minersCommand, [...LOCAL(file), '--json'])).stdout) as { miners: unknown[]; skipped: { hotkey: string; reason: string }[] };
+    t.deepEqual(listed.miners, []);
+    t.is(listed.skipped.length, 1);
+    t.regex(listed.skipped[0]!.reason, /^refused endpoint: 169\.254\.169\.254 is a non-public address \(linkLocal\); miner endpoints must be public$/);
+    const table = (await cli(minersCommand, [...LOCAL(file), '--all'])).stdout;
+    t.regex(table, /0 miner\(s\), 1 skipped/);
+    t.regex(table, /refused endpoint: 169\.254\.169\.254 is a non-public address/);
+    t.regex((await cli(minersCommand, LOCAL(file))).stdout, /1 skipped for a non-public endpoint/);
+    const allowed = JSON.parse((await cli(minersCommand, [...LOCAL(file), '--json', '--allow-private-endpoints'])).stdout) as { miners: unknown[] };
+    t.is(allowed.miners.length, 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('commit → miners shows the commitment with its block; validate --once → weights shows the weights', async (t) => {
   const { dir, file } = await fastChainDb();
   let published = { cycle_id: 1, block_number: 10, timestamp: '2026-01-01T00:00:00Z', weights: { '0': 0.75, '1': 0.25 }, weights_u16: { uids: [0, 1], values: [49151, 16383] }, metadata: {} };
   const backend = await serve(() => published);
   try {
-    const bob = await cli(commitCommand, [...LOCAL(file), '--hotkey-uri', '//Bob', '--repo', 'user/policy', '--revision', 'abc123def456', '--endpoint', 'http://127.0.0.1:8001', '--json']);
+    const bob = await cli(commitCommand, [...LOCAL(file), '--hotkey-uri', '//Bob', '--repo', 'user/policy', '--revision', 'abc123def456', '--endpoint', 'https://bob.example.com:8001', '--json']);
     t.is(bob.code, 0);
     const committed = JSON.parse(bob.stdout) as { block: number; commitment: string; registered_uid: number };
-    t.is(committed.commitment, 'user/policy:abc123de:@http%3A//127.0.0.1%3A8001');
+    t.is(committed.commitment, 'user/policy:abc123de:@https%3A//bob.example.com%3A8001');
     t.is(committed.registered_uid, 0);
     t.regex(bob.stderr, /created subnet 3/);
     const charlie = await cli(commitCommand, [...LOCAL(file), '--hotkey-uri', '//Charlie', '--repo', 'user/other', '--revision', '0123456789', '--deployment-id', '95edf2b6-e18b-400a-8398-5573df10e5e4']);
@@ -74,7 +102,7 @@ test('commit → miners shows the commitment with its block; validate --once →
 
     const miners = JSON.parse((await cli(minersCommand, [...LOCAL(file), '--json'])).stdout) as { miners: { uid: number; commit_block: number; endpoint: string }[] };
     t.deepEqual(miners.miners.map((m) => [m.uid, m.endpoint]), [
-      [0, 'http://127.0.0.1:8001'],
+      [0, 'https://bob.example.com:8001'],
       [1, 'https://95edf2b6-e18b-400a-8398-5573df10e5e4.deployments.basilica.ai'],
     ]);
     t.is(miners.miners[0]!.commit_block, committed.block);

@@ -19,7 +19,7 @@ test('valid plain, encrypted and self-hosted commitments become miners; everythi
   const snap = snapshot([
     ['hk-plain', `user/plain:abc12345:${UUID}`, 42],
     ['hk-enc', encrypted],
-    ['hk-self', buildCommitment({ repo: 'user/self', revision: '1234', endpoint: 'http://127.0.0.1:8001' })],
+    ['hk-self', buildCommitment({ repo: 'user/self', revision: '1234', endpoint: 'http://8.8.4.4:8001' })],
     ['hk-operator', buildPublicKeyCommitment(operator.publicKeyHex)],
     ['hk-none', null],
     ['hk-garbage', 'hello world'],
@@ -35,7 +35,7 @@ test('valid plain, encrypted and self-hosted commitments become miners; everythi
     [
       [0, 'hk-plain', `https://${UUID}.deployments.basilica.ai`, 42, false, false],
       [1, 'hk-enc', `https://${UUID}.deployments.basilica.ai`, 101, true, false],
-      [2, 'hk-self', 'http://127.0.0.1:8001', 102, false, true],
+      [2, 'hk-self', 'http://8.8.4.4:8001', 102, false, true],
     ],
   );
   t.is(result.miners[1]!.deploymentId, UUID);
@@ -57,4 +57,41 @@ test('encrypted commitments are skipped (not fatal) without the operator key', (
   const result = discoverMiners(snapshot([['hk', encrypted]]));
   t.deepEqual(result.miners, []);
   t.regex(result.skipped[0]!.reason, /no backend private key/);
+});
+
+test('endpoints that are non-public addresses or local names are skipped at discovery with the reason', (t) => {
+  const at = (endpoint: string) => `user/self:1234:@${endpoint.replace(/%/g, '%25').replace(/:/g, '%3A')}`;
+  const refused = [
+    'http://169.254.169.254/latest/meta-data',
+    'http://127.0.0.1:8001',
+    'http://10.0.0.5:8001',
+    'http://192.0.2.10:8001',
+    'http://198.51.100.7',
+    'http://203.0.113.9',
+    'http://192.0.0.170',
+    'http://100.64.1.1',
+    'http://[::1]:8001',
+    'http://[::ffff:169.254.169.254]',
+    'http://[::ffff:0:a9fe:a9fe]',
+    'http://[::a9fe:a9fe]',
+    'http://[64:ff9b::a9fe:a9fe]',
+    'http://[2002:a9fe:a9fe::1]',
+    'http://[fec0::1]',
+    'http://[fd00::1]',
+    'http://[fe80::1]',
+    'http://2130706433:8001',
+    'http://localhost:8001',
+    'http://metadata.google.internal',
+    'http://metadata',
+  ];
+  const snap = snapshot([...refused.map((e, i): [string, string] => [`hk-${i}`, at(e)]), ['hk-public', at('https://miner.example.com:8443')]]);
+  const result = discoverMiners(snap);
+  t.deepEqual(result.miners.map((m) => m.hotkey), ['hk-public']);
+  t.is(result.skipped.length, refused.length);
+  for (const s of result.skipped) t.regex(s.reason, /^refused endpoint: .*(non-public address|local host name|single-label).*; miner endpoints must be public$/, s.raw ?? '');
+  t.regex(result.skipped[0]!.reason, /169\.254\.169\.254 is a non-public address \(linkLocal\)/);
+  // The operator's explicit choice, or a predicate naming its own demo miners, lets them through.
+  t.is(discoverMiners(snap, { allowPrivateEndpoint: true }).miners.length, refused.length + 1);
+  const scoped = discoverMiners(snap, { allowPrivateEndpoint: (hotkey, endpoint) => hotkey === 'hk-1' && endpoint === 'http://127.0.0.1:8001' });
+  t.deepEqual(scoped.miners.map((m) => m.hotkey).sort(), ['hk-1', 'hk-public']);
 });

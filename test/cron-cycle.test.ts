@@ -35,7 +35,8 @@ function staticChain(miners: { uid: number; hotkey: string; block: number; data?
 }
 
 function settings(overrides: Partial<CycleSettings> = {}): CycleSettings {
-  return { ...DEFAULT_CYCLE_SETTINGS, envIds: ENVS, episodesPerEnv: 3, housekeepingMs: 20, ...overrides };
+  // The scripted miners sit on loopback: allowed here as `--allow-private-endpoints` would.
+  return { ...DEFAULT_CYCLE_SETTINGS, envIds: ENVS, episodesPerEnv: 3, housekeepingMs: 20, allowPrivateEndpoint: true, ...overrides };
 }
 
 /**
@@ -100,14 +101,26 @@ test('coverage rule', (t) => {
 });
 
 test('executor faults are charged to a miner only when most other miners ran the same instance cleanly', (t) => {
-  type Outcome = 'clean' | 'executor-fault' | 'other';
+  type Outcome = 'clean' | 'executor-fault' | 'miner-error' | 'not-run';
   const facts = (rows: [number, string, number, Outcome][]) => rows.map(([uid, envId, episodeIndex, outcome]) => ({ uid, envId, episodeIndex, outcome }));
   const charged = (rows: [number, string, number, Outcome][]) => [...attributeExecutorFaults(facts(rows)).charged].sort();
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean']]), [0], 'two miners: the other ran it');
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault']]), [], 'alone: nothing to compare with');
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault'], [3, 'e', 0, 'clean']]), [], 'a tie among the others stays infrastructure');
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault'], [3, 'e', 0, 'clean'], [4, 'e', 0, 'clean']]), [0, 1], 'two against two clean others each');
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'other'], [3, 'e', 1, 'clean']]), [], 'miner errors and other instances prove nothing');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'miner-error'], [3, 'e', 1, 'clean']]), [], 'miner errors and other instances prove nothing');
+  t.deepEqual(
+    charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'miner-error'], [4, 'e', 0, 'miner-error'], [5, 'e', 0, 'miner-error']]),
+    [],
+    'one clean run among four others is no majority: miners whose run errored count among the others',
+  );
+  t.deepEqual(
+    charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'clean'], [4, 'e', 0, 'clean'], [5, 'e', 0, 'miner-error']]),
+    [0],
+    'three clean among four others is',
+  );
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'miner-error']]), [], 'one of two others is a tie, not a majority');
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'not-run'], [4, 'e', 0, 'not-run']]), [0], 'tasks that never ran are not counted');
   t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'f', 0, 'clean']]), [], 'another environment is another instance');
   const result = attributeExecutorFaults(facts([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault']]));
   t.is(result.uncharged, 2);
@@ -156,6 +169,28 @@ test('a cycle with no valid commitments fails without tasks or weights', (t) =>
     const outcome = await runner.runNew();
     t.deepEqual(outcome, { cycleId: 1, status: 'failed', error: 'No miners with commitments' });
     t.is(store.results.latestWeights(), undefined);
+  }));
+
+test('only the miners the appliance trusts may sit on a private address; the rest are skipped and say why', (t) =>
+  withStore(async ({ store, clock }) => {
+    const demo = buildCommitment({ repo: 'kinitro-demo/vision', revision: 'demo0000', endpoint: 'http://127.0.0.1:9001' });
+    const chain = staticChain([
+      { uid: 1, hotkey: 'demo', block: 10, data: demo },
+      { uid: 2, hotkey: 'stranger', block: 11 },
+      { uid: 3, hotkey: 'imposter', block: 12, data: demo },
+      { uid: 4, hotkey: 'metadata', block: 13, data: buildCommitment({ repo: 'x/y', revision: 'abc', endpoint: 'http://169.254.169.254/latest/meta-data' }) },
+    ]);
+    // What `kinitro start --chain local` passes: its own demo miners, by hotkey and URL, and nobody else.
+    const runner = new CycleRunner(store, chain, settings({ allowPrivateEndpoint: (hotkey, endpoint) => hotkey === 'demo' && endpoint === 'http://127.0.0.1:9001' }), clock);
+    const exec = scriptedExecutor(store, () => true);
+    const outcome = await runner.runNew();
+    await exec.stop();
+    t.is(outcome.status, 'completed');
+    t.deepEqual(store.cycles.miners(outcome.cycleId!).map((m) => m.uid), [1]);
+    const listed = Object.fromEntries(store.miners.list().map((m) => [m.hotkey, [m.status, m.skipReason]]));
+    t.deepEqual(listed.demo, ['active', null]);
+    for (const hotkey of ['stranger', 'imposter']) t.regex(String(listed[hotkey]![1]), /^refused endpoint: 127\.0\.0\.1:900\d is a non-public address \(loopback\)/, hotkey);
+    t.regex(String(listed.metadata![1]), /169\.254\.169\.254 is a non-public address \(linkLocal\)/);
   }));
 
 test('a cycle whose tasks cannot be stored fails instead of staying running empty', (t) =>

@@ -53,6 +53,39 @@ test('ends at the first success by default; runs on with sticky success when ask
   }
 });
 
+test('/reset names the MetaWorld task as the original does (button-press-topdown-v3, peg-insert-side-v3)', async (t) => {
+  const server = await startPolicyServer('normal', { action: forward });
+  try {
+    const { deps, task, client } = await setup(server, { maxSteps: 1 });
+    for (const envId of ['metaworld/button-press-v3', 'metaworld/peg-insert-v3', 'metaworld/reach-v3']) await runEpisode({ ...task, envId }, deps);
+    const configs = server.resets.map((r) => (r as { task_config: Record<string, unknown> }).task_config);
+    // Each /reset also carries a fresh episode id (checked on its own elsewhere); the names are the point here.
+    t.true(configs.every((c) => typeof c.episode_id === 'string'));
+    t.deepEqual(
+      configs.map(({ episode_id: _, ...rest }) => rest),
+      [
+        { env_id: 'metaworld/button-press-v3', env_name: 'metaworld', task_name: 'button-press-topdown-v3' },
+        { env_id: 'metaworld/peg-insert-v3', env_name: 'metaworld', task_name: 'peg-insert-side-v3' },
+        { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' },
+      ],
+    );
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test('an ee_twist with more than 6 values is accepted and its extras ignored, as the original does', async (t) => {
+  const server = await startPolicyServer('normal', { action: () => ({ continuous: { ee_twist: [0.5, 0, 0, 0, 0, 0, 9, 9, 9], gripper: [0] } }) });
+  try {
+    const { deps, task, client } = await setup(server);
+    t.like(await runEpisode(task, deps), { success: true, error: null, fault: null, timesteps: 7 });
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
+
 test('the overall deadline fails the episode with the original wording', async (t) => {
   const server = await startPolicyServer('slow', { action: () => ({}), slowMs: 40 });
   try {

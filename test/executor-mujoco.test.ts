@@ -8,7 +8,7 @@ import { LOCAL_EXECUTOR_PREFIX, startInProcessExecutors } from '../src/executor/
 import { seedCycle, tempStore, waitFor } from './helpers/store.ts';
 import type { EpisodeOutcome } from '../src/executor/types.ts';
 import { decodeImage } from '../src/sim/protocol.ts';
-import { ENV_IDS } from '../src/sim/registry.ts';
+import { describeEnvironment, ENV_IDS, type EnvId } from '../src/sim/registry.ts';
 import { startPolicyServer } from './helpers/policy-server.ts';
 import { labelInstance } from './helpers/instances.ts';
 
@@ -40,10 +40,14 @@ test.serial('one episode per environment against a protocol-following miner: val
     t.deepEqual(resetEnvs, [...ENV_IDS].sort());
     for (const r of server.resets) {
       const config = (r as { task_config: Record<string, string> }).task_config;
-      t.deepEqual(Object.keys(config).sort(), ['env_id', 'env_name', 'task_name'], 'identity only: no seed, positions or physics');
-      t.is(`${config.env_name}/${config.task_name}`, config.env_id);
+      t.deepEqual(Object.keys(config).sort(), ['env_id', 'env_name', 'episode_id', 'task_name'], 'identity only: no seed, positions or physics');
+      t.regex(config.episode_id!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a random UUID, unrelated to the task');
+      t.is(`${config.env_name}/`, config.env_id!.slice(0, config.env_id!.indexOf('/') + 1));
+      t.is(config.task_name, describeEnvironment(config.env_id as EnvId).metaworldTask, 'the original\'s MetaWorld task name');
     }
 
+    const episodeIds = new Set(server.resets.map((r) => (r as { task_config: { episode_id: string } }).task_config.episode_id));
+    t.is(episodeIds.size, ENV_IDS.length, 'one fresh id per episode');
     t.is(observations.length, summary.steps);
     for (const obs of observations) {
       t.deepEqual(Object.keys(obs), ['rgb', 'depth', 'proprio', 'cam_intrinsics', 'cam_extrinsics', 'extra']);
@@ -60,7 +64,8 @@ test.serial('one episode per environment against a protocol-following miner: val
       t.true(isFiniteArray(obs.proprio.ee_pos, 3) && isFiniteArray(obs.proprio.ee_quat, 4) && isFiniteArray(obs.proprio.gripper, 1));
       t.true(isFiniteArray(obs.proprio.ee_vel_lin, 3) && isFiniteArray(obs.proprio.ee_vel_ang, 3));
       t.deepEqual(obs.depth, {});
-      t.deepEqual(obs.extra, {});
+      t.deepEqual(Object.keys(obs.extra), ['episode_id'], 'extra carries the episode id and nothing else');
+      t.true(episodeIds.has(obs.extra.episode_id), 'the id of an episode this miner was reset for');
     }
     // The two cameras see different pictures, and the picture changes as the hand moves.
     const first = observations[0];

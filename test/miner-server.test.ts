@@ -15,7 +15,7 @@ test('kinitro serve-policy serves a reference policy over the miner protocol and
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
-  const url = (await waitForOutput(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000))[1]!;
+  const url = (await waitForOutput(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;
   const health = await (await fetch(`${url}/health`)).json();
   t.like(health, { status: 'healthy', model_loaded: true });
 

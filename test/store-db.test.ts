@@ -2,7 +2,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { openDatabase, schemaVersion, SCHEMA_VERSION, StoreError } from '../src/store/db.ts';
+import { migrate, openDatabase, schemaVersion, SCHEMA_VERSION, StoreError } from '../src/store/db.ts';
 import { MIGRATIONS } from '../src/store/migrations/index.ts';
 import { Store } from '../src/store/index.ts';
 import { tempDir } from './helpers/store.ts';
@@ -107,5 +107,83 @@ test('deleting a cycle cascades to its tasks, scores and weights', (t) => {
     t.is((store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n, 0, table);
   }
   store.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a new database and its WAL and shared-memory files are readable by their owner only (0600)', (t) => {
+  const dir = tempDir();
+  const file = path.join(dir, 'fresh.sqlite');
+  const store = Store.open(file);
+  // Write something so the WAL holds data, and keep the connection open so -wal/-shm exist.
+  store.settings.seedSecret();
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    t.true(fs.existsSync(f), f);
+    t.is(fs.statSync(f).mode & 0o777, 0o600, `${path.basename(f)} is 0600`);
+  }
+  store.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('an existing group- or world-readable database is reported', (t) => {
+  const dir = tempDir();
+  const file = path.join(dir, 'loose.sqlite');
+  Store.open(file).close();
+  fs.chmodSync(file, 0o644);
+  const warnings: string[] = [];
+  Store.open(file, { warn: (m) => warnings.push(m) }).close();
+  t.is(warnings.length, 1);
+  t.regex(warnings[0]!, /loose\.sqlite is readable or writable by other users \(mode 0644\).*chmod 600/);
+  fs.chmodSync(file, 0o600);
+  const none: string[] = [];
+  Store.open(file, { warn: (m) => none.push(m) }).close();
+  t.deepEqual(none, []);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a database from a newer kinitro is refused without being modified (journal mode included)', (t) => {
+  const dir = tempDir();
+  const file = path.join(dir, 'future-rollback.sqlite');
+  const raw = new BetterSqlite3(file);
+  raw.exec('CREATE TABLE t (x)');
+  raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  const before = fs.readFileSync(file);
+  t.throws(() => openDatabase(file, { warn: () => undefined }), { instanceOf: StoreError, message: /newer than this kinitro supports/ });
+  t.true(fs.readFileSync(file).equals(before), 'not a byte changed');
+  t.false(fs.existsSync(`${file}-wal`), 'not switched to WAL');
+  const check = new BetterSqlite3(file, { readonly: true });
+  t.is(check.pragma('journal_mode', { simple: true }), 'delete');
+  check.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+
+test('migrating reads the schema version only under the write lock, so a concurrent migrator never runs a migration twice', (t) => {
+  const dir = tempDir();
+  const file = path.join(dir, 'race.sqlite');
+  const a = new BetterSqlite3(file);
+  const b = new BetterSqlite3(file);
+  b.pragma('busy_timeout = 5000');
+  // Another process (connection b) gets the write lock whenever `a` holds none: simulate it migrating
+  // at the first moment `a` reads the version outside a transaction, right after that read.
+  let otherMigrated = false;
+  const interleaved = new Proxy(a, {
+    get(target, prop, receiver) {
+      if (prop !== 'pragma') return Reflect.get(target, prop, receiver);
+      return (source: string, options?: { simple?: boolean }) => {
+        const result = target.pragma(source, options);
+        if (source === 'user_version' && !target.inTransaction && !otherMigrated) {
+          otherMigrated = true;
+          migrate(b);
+        }
+        return result;
+      };
+    },
+  });
+  t.notThrows(() => migrate(interleaved), 'no "table evaluation_cycles already exists"');
+  t.is(schemaVersion(a), SCHEMA_VERSION);
+  t.is(schemaVersion(b), SCHEMA_VERSION);
+  a.close();
+  b.close();
   fs.rmSync(dir, { recursive: true });
 });

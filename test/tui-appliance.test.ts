@@ -18,7 +18,7 @@ test('a failing start restores the terminal and rethrows', async (t) => {
   fs.writeFileSync(path.join(dir, 'blocker'), '');
   const config = { db: path.join(dir, 'blocker', 'k.sqlite'), chain: 'local', netuid: 1, logLevel: 'silent', envIds: [...ENV_IDS] } as unknown as ApplianceConfig;
   try {
-    const err = await t.throwsAsync(() => runWithDashboard(config, { generatedKey: null, createLogger, input: new PassThrough(), output }));
+    const err = await t.throwsAsync(() => runWithDashboard(config, { generatedKeyMessage: null, createLogger, input: new PassThrough(), output }));
     t.regex(err!.message, /EEXIST|ENOTDIR|not a directory|unable to open|cannot open/i);
     t.true(written.includes('\x1b[?1049h'), 'the dashboard was up');
     t.true(written.includes('\x1b[?1049l'), 'and the terminal restored');

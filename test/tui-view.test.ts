@@ -204,7 +204,7 @@ test('miner details: per-env scores, subsets won and lost, recent errors', (t) =
   t.regex(text, /won 8 of 255 subsets, 20 points of 1024 available/);
   t.regex(text, /won alone: pick-place/);
   t.regex(text, /cleared earlier uid 3's threshold on push by 0\.5/);
-  t.regex(text, /recent errors \(1\)\n.*#12 push ep 1 seed 1001: Miner action timeout at step 4/);
+  t.regex(text, /recent errors \(1\)\n.*#12 push ep 1: Miner action timeout at step 4/);
   for (const l of lines) t.true(textWidth(l) <= 110);
   // uid 3 lost some subsets to later miners.
   t.regex(plain(minerDetailLines(snap, 3, view(140))).join('\n'), /lost:\n.*uid 7 took \{.*\} though it committed later: it beat this miner's threshold on push by 0\.5/);

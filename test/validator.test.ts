@@ -19,59 +19,7 @@ import { localHarness, memorySubtensorHarness, type ChainHarness } from '../src/
 import { SubmissionLog } from '../src/store/submissions.ts';
 import { Validator, prepareWeightVector, type ValidatorOptions } from '../src/validator/validator.ts';
 import { BackendError, httpWeightsSource, type WeightsResponse } from '../src/validator/weights-source.ts';
-
-function weightsAt(block: number, uids: number[], values: number[], cycle = block): WeightsResponse {
-  const total = values.reduce((a, b) => a + b, 0);
-  return {
-    cycle_id: cycle,
-    block_number: block,
-    timestamp: '2026-01-01T00:00:00Z',
-    weights: Object.fromEntries(uids.map((u, i) => [String(u), values[i]! / total])),
-    weights_u16: { uids, values },
-    metadata: { n_miners_evaluated: uids.length, n_environments: 1, evaluation_duration_seconds: 1 },
-  };
-}
-
-/** Delegates to a chain, with hooks to inject failures. */
-class FaultyChain implements ChainClient {
-  readonly kind;
-  readonly description = 'faulty';
-  reconnects = 0;
-  viewFailures = 0;
-  /** 'applied-then-timeout': the tx lands but the caller sees a timeout; 'lost': it never lands. */
-  nextSetWeights: 'ok' | 'applied-then-timeout' | 'lost' = 'ok';
-  frozenView: Awaited<ReturnType<ChainClient['validatorView']>> | null = null;
-  constructor(readonly inner: ChainClient) {
-    this.kind = inner.kind;
-  }
-  chainId() { return this.inner.chainId(); }
-  head() { return this.inner.head(); }
-  snapshot(n: number) { return this.inner.snapshot(n); }
-  hyperparams(n: number) { return this.inner.hyperparams(n); }
-  uidOf(n: number, h: string) { return this.inner.uidOf(n, h); }
-  async validatorView(n: number, h: string) {
-    if (this.viewFailures > 0) {
-      this.viewFailures--;
-      throw new ChainConnectionError('socket hang up');
-    }
-    return this.frozenView ?? this.inner.validatorView(n, h);
-  }
-  weights(n: number) { return this.inner.weights(n); }
-  weightCommits(n: number, h: string) { return this.inner.weightCommits(n, h); }
-  setCommitment(...a: Parameters<ChainClient['setCommitment']>) { return this.inner.setCommitment(...a); }
-  async setWeights(...a: Parameters<ChainClient['setWeights']>) {
-    const mode = this.nextSetWeights;
-    this.nextSetWeights = 'ok';
-    if (mode === 'lost') throw new ChainTimeoutError('set_weights was not included within 120000 ms');
-    const receipt = await this.inner.setWeights(...a);
-    if (mode === 'applied-then-timeout') throw new ChainTimeoutError('set_weights was not included within 120000 ms');
-    return receipt;
-  }
-  commitWeights(...a: Parameters<ChainClient['commitWeights']>) { return this.inner.commitWeights(...a); }
-  revealWeights(...a: Parameters<ChainClient['revealWeights']>) { return this.inner.revealWeights(...a); }
-  async reconnect() { this.reconnects++; }
-  close() { return this.inner.close(); }
-}
+import { FaultyChain, weightsAt } from './helpers/validator.ts';
 
 interface Setup {
   h: ChainHarness;
@@ -382,5 +330,85 @@ test('HTTP weights source: 404 is "none yet", errors and bad bodies are BackendE
     await h.close();
   } finally {
     server.close();
+  }
+});
+
+test('the record is not trusted over the chain: after a reset to the same genesis, the weights are submitted again', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-validator-'));
+  const validatorDb = openDatabase(path.join(dir, 'validator.sqlite'));
+  const weights = async () => weightsAt(100, [0, 1], [1, 1]);
+  try {
+    // Both chains come from the same seed: the same genesis hash, as a dev chain restarted from genesis.
+    const first = await localHarness({ dbFile: path.join(dir, 'chain-1.sqlite') });
+    const v1 = new Validator({ chain: first.chain, netuid: 1, hotkey: first.keys.alice, weights, db: validatorDb, clock: first.clock });
+    t.like(await v1.tick(), { kind: 'applied', sourceBlock: 100 });
+    t.like(await v1.tick(), { kind: 'up-to-date' });
+    await first.advanceBlocks(50);
+    const genesis = await first.chain.chainId();
+    await first.close();
+
+    const reset = await localHarness({ dbFile: path.join(dir, 'chain-2.sqlite') });
+    t.is(await reset.chain.chainId(), genesis);
+    t.deepEqual(await reset.chain.weights(1), []);
+    const v2 = new Validator({ chain: reset.chain, netuid: 1, hotkey: reset.keys.alice, weights, db: validatorDb, clock: reset.clock });
+    t.like(await v2.tick(), { kind: 'applied', sourceBlock: 100, via: 'set_weights' }, 'submitted again, not "already submitted"');
+    t.is((await reset.chain.weights(1))[0]!.uid, 0);
+    t.like(await v2.tick(), { kind: 'up-to-date', sourceBlock: 100 }, 'and confirmed on chain this time');
+    const rows = v2.log.forSource({ chainId: genesis, netuid: 1, hotkey: reset.keys.alice.address }, 100);
+    t.deepEqual(rows.map((r) => r.status), ['failed', 'applied']);
+    t.regex(rows[0]!.error!, /no longer on chain/);
+    await reset.close();
+  } finally {
+    validatorDb.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the record is keyed by genesis: weights set on one chain never suppress them on another', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-validator-'));
+  const validatorDb = openDatabase(path.join(dir, 'validator.sqlite'));
+  const weights = async () => weightsAt(100, [0, 1], [1, 1]);
+  try {
+    const a = await localHarness({ dbFile: path.join(dir, 'a.sqlite') });
+    const b = await LocalChain.open(openDatabase(path.join(dir, 'b.sqlite')), { clock: a.clock, genesisSeed: 'another network' });
+    b.ensureSubnet(1, { tempo: 9, weightsRateLimit: 5 });
+    await b.registerHotkey(1, a.keys.alice.address);
+    await b.registerHotkey(1, a.keys.bob.address);
+    t.not(await a.chain.chainId(), await b.chainId());
+    t.like(await new Validator({ chain: a.chain, netuid: 1, hotkey: a.keys.alice, weights, db: validatorDb, clock: a.clock }).tick(), { kind: 'applied' });
+    t.like(await new Validator({ chain: b, netuid: 1, hotkey: a.keys.alice, weights, db: validatorDb, clock: a.clock }).tick(), { kind: 'applied' });
+    t.is((await b.weights(1)).length, 1);
+    await b.close();
+    await a.close();
+  } finally {
+    validatorDb.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an attempt sent at a block the chain has not reached (a reset while in flight) is not waited out for its era', async (t) => {
+  const s = await setup();
+  try {
+    s.published.value = weightsAt(100, [0, 1], [1, 1]);
+    const v = s.make();
+    const head = (await s.h.chain.head()).number;
+    // A record left by a process that sent on the old chain, far ahead of this one.
+    v.log.insert({
+      chainId: await s.h.chain.chainId(),
+      netuid: 1,
+      hotkey: s.h.keys.alice.address,
+      sourceBlock: 100,
+      cycleId: 1,
+      mode: 'set',
+      uids: [0, 1],
+      values: [1, 1],
+      versionKey: 0,
+      status: 'sending',
+      sentAtBlock: head + 5000,
+    });
+    t.like(await v.tick(), { kind: 'applied', sourceBlock: 100 });
+    t.is(s.setWeightsCalls(), 1);
+  } finally {
+    await s.h.close();
   }
 });

@@ -11,9 +11,10 @@ import { z } from 'zod';
 import type { CycleRow, Store } from '../store/index.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { ENV_IDS, splitEnvId } from '../sim/registry.ts';
-import { errorMiddleware, HttpError } from './errors.ts';
+import { bodyReadError, errorMiddleware, HttpError } from './errors.ts';
 import { requireApiKey, type AuthConfig } from './auth.ts';
 import { intParam, pagination, parseBody, parseQuery, taskFetchRequest, taskHeartbeatRequest, taskReleaseRequest, taskSubmitRequest } from './schemas.ts';
+import { executorLabels } from './executor-labels.ts';
 import { cycleDetailJson, cycleJson, minerScoreJson, minerSummary, statsJson, taskDetailJson, taskJson, weightsJson } from './shapes.ts';
 
 export const API_VERSION = '0.1.0';
@@ -38,7 +39,22 @@ export function createApiApp(options: ApiOptions): Koa {
   const app = new Koa();
   app.proxy = false;
   app.use(errorMiddleware(logger));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: options.bodyLimit ?? '1mb', encoding: 'utf-8' }));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: options.bodyLimit ?? '1mb',
+      encoding: 'utf-8',
+      // Any JSON value parses; a non-object is then a 422 like pydantic's, not a parse error.
+      jsonStrict: false,
+      // FastAPI reads a body without a Content-Type as JSON; so do we.
+      detectJSON: (ctx) => !ctx.get('content-type'),
+      // Anything that goes wrong reading the body (bad Content-Encoding, a body that does not
+      // decompress, bad JSON, too large) is a 4xx with a detail, never a 500.
+      onError: (err) => {
+        throw bodyReadError(err);
+      },
+    }),
+  );
 
   const router = new Router();
   const auth = requireApiKey(options);
@@ -148,14 +164,14 @@ export function createApiApp(options: ApiOptions): Koa {
   });
 
   router.post('/v1/tasks/fetch', auth, (ctx) => {
-    const req = parseBody(taskFetchRequest, ctx.request.body);
+    const req = parseBody(taskFetchRequest, ctx.request);
     const { tasks, totalPending } = store.tasks.fetch({ executorId: req.executor_id, batchSize: req.batch_size, envIds: req.env_ids });
     if (tasks.length > 0) logger.debug({ executor: req.executor_id, n: tasks.length }, 'tasks assigned');
     ctx.body = { tasks: tasks.map(taskJson), total_pending: totalPending };
   });
 
   router.post('/v1/tasks/submit', auth, (ctx) => {
-    const req = parseBody(taskSubmitRequest, ctx.request.body);
+    const req = parseBody(taskSubmitRequest, ctx.request);
     // Executor faults are not the miner's failure: the store puts those tasks back for another attempt.
     ctx.body = store.tasks.submit(
       req.executor_id,
@@ -176,19 +192,19 @@ export function createApiApp(options: ApiOptions): Koa {
   });
 
   router.post('/v1/tasks/heartbeat', auth, (ctx) => {
-    const req = parseBody(taskHeartbeatRequest, ctx.request.body);
+    const req = parseBody(taskHeartbeatRequest, ctx.request);
     ctx.body = { renewed: store.tasks.renewLease(req.executor_id, req.task_uuids) };
   });
 
   router.post('/v1/tasks/release', auth, (ctx) => {
-    const req = parseBody(taskReleaseRequest, ctx.request.body);
+    const req = parseBody(taskReleaseRequest, ctx.request);
     ctx.body = { released: store.tasks.release(req.executor_id, req.task_uuids) };
   });
 
   router.get('/v1/tasks/stats', (ctx) => {
     const q = parseQuery(z.object({ cycle_id: z.string().optional() }), ctx.query);
-    const scope = q.cycle_id !== undefined ? intParam('cycle_id', q.cycle_id) : (store.cycles.current()?.id ?? null);
-    ctx.body = statsJson(store.tasks.stats(scope), scope);
+    const scope = q.cycle_id !== undefined ? intParam('cycle_id', q.cycle_id, 'query') : (store.cycles.current()?.id ?? null);
+    ctx.body = statsJson(store.tasks.stats(scope), scope, executorLabels(store));
   });
 
   router.get('/v1/cycles', (ctx) => {
@@ -202,7 +218,7 @@ export function createApiApp(options: ApiOptions): Koa {
     const cycle = store.cycles.get(id);
     if (!cycle) throw new HttpError(404, `Cycle ${id} not found`);
     const explanation = store.results.explanation(id);
-    ctx.body = { ...cycleDetailJson(cycle), stats: statsJson(store.tasks.stats(id), id), points: explanation?.points ?? null, explanation: explanation?.explanation ?? null };
+    ctx.body = { ...cycleDetailJson(cycle), stats: statsJson(store.tasks.stats(id), id, executorLabels(store)), points: explanation?.points ?? null, explanation: explanation?.explanation ?? null };
   });
 
   router.get('/v1/cycles/:cycle_id/tasks', (ctx) => {
@@ -230,7 +246,9 @@ export interface RunningApi {
 /** Listens and resolves once the port is bound. `close()` stops accepting and drains connections. */
 export async function startApi(options: ApiOptions & { host?: string; port?: number }): Promise<RunningApi> {
   if (!options.authDisabled && !options.apiKey) {
-    throw new Error('refusing to start: authentication is on but no API key is set (use --api-key / KINITRO_API_KEY, or --no-auth explicitly)');
+    throw new Error(
+      'refusing to start: authentication is on but no API key is set (use --api-key-file FILE, KINITRO_API_KEY or the original\'s KINITRO_API_API_KEY, or --no-auth explicitly)',
+    );
   }
   const app = createApiApp(options);
   const server = http.createServer(app.callback());

@@ -130,14 +130,15 @@ export function taskDetailJson(t: TaskRow) {
   };
 }
 
-export function statsJson(s: PoolStats, scope: number | null) {
+/** `label` turns an executor id into its public label (see executor-labels.ts). */
+export function statsJson(s: PoolStats, scope: number | null, label: (ids: readonly string[]) => string[]) {
   return {
     total_tasks: s.totalTasks,
     pending_tasks: s.pendingTasks,
     assigned_tasks: s.assignedTasks,
     completed_tasks: s.completedTasks,
     failed_tasks: s.failedTasks,
-    active_executors: s.activeExecutors,
+    active_executors: label(s.activeExecutorIds),
     current_cycle_id: scope,
   };
 }

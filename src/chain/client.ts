@@ -15,13 +15,17 @@ import type {
   HotkeySigner,
   NeuronWeights,
   RevealPayload,
+  RuntimeInfo,
   Ss58,
   SubnetHyperparams,
+  TimelockedCommitInfo,
+  TimelockedPayload,
   TxReceipt,
   ValidatorView,
   WeightCommitInfo,
   WeightsPayload,
 } from './types.ts';
+import type { Purpose } from './runtime-schema.ts';
 
 export interface ChainClient {
   readonly kind: 'subtensor' | 'local';
@@ -30,6 +34,15 @@ export interface ChainClient {
 
   /** Identifies the chain (its genesis hash), so logs and submission records never mix networks. */
   chainId(): Promise<HexString>;
+
+  /** The runtime's name and spec version (the LocalChain reports its own). */
+  runtime(): RuntimeInfo;
+
+  /**
+   * Refuses (`UnsupportedRuntimeError`, naming each item) a runtime that lacks a call or storage item
+   * the purposes need, or has it in a layout kinitro cannot read. A no-op for the LocalChain.
+   */
+  requireRuntime(purposes: Purpose[]): void;
 
   /** The block reads are pinned at (finalized head for Subtensor by default; the clock's head locally). */
   head(): Promise<BlockRef>;
@@ -60,6 +73,12 @@ export interface ChainClient {
 
   /** `SubtensorModule.reveal_weights(netuid, uids, values, salt, version_key)`. */
   revealWeights(netuid: number, signer: HotkeySigner, payload: RevealPayload): Promise<TxReceipt>;
+
+  /** `SubtensorModule.commit_timelocked_weights(netuid, commit, reveal_round, commit_reveal_version)` (CR v3/v4). */
+  commitTimelockedWeights(netuid: number, signer: HotkeySigner, payload: TimelockedPayload): Promise<TxReceipt>;
+
+  /** This hotkey's timelocked commits not yet revealed by the chain. */
+  timelockedCommits(netuid: number, hotkey: Ss58): Promise<TimelockedCommitInfo[]>;
 
   /** Drops and re-establishes the connection (no-op for the LocalChain). */
   reconnect(): Promise<void>;

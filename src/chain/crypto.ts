@@ -12,6 +12,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { writeSecretFile } from '../secret-file.ts';
 
 export class CryptoError extends Error {
   override name = 'CryptoError';
@@ -168,9 +169,9 @@ export function writeKeypairFiles(dir: string, name: string, options: { force?: 
   }
   const keypair = options.keypair ?? generateKeypair();
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Write then chmod: the mode argument of writeFile is ignored for files that already exist.
-  fs.writeFileSync(privateKeyFile, `${keypair.privateKeyHex}\n`, { mode: 0o600 });
-  fs.chmodSync(privateKeyFile, 0o600);
+  // Created 0600 and renamed into place: an existing (possibly looser) file is replaced, never
+  // rewritten while readable by others.
+  writeSecretFile(privateKeyFile, `${keypair.privateKeyHex}\n`);
   fs.writeFileSync(publicKeyFile, `${keypair.publicKeyHex}\n`, { mode: 0o644 });
   return { privateKeyFile, publicKeyFile, publicKeyHex: keypair.publicKeyHex };
 }

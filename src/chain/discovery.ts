@@ -3,8 +3,9 @@
  * encrypted) → the miners to evaluate and the neurons skipped, each with a reason. Differences from
  * the original, on purpose: the operator's hotkeys and any JSON commitment (the public-key
  * commitment) are never miners (§13.21); deployment ids must be valid host labels (so a commitment
- * cannot point the executors at an arbitrary host through the Basilica URL template); and the
- * `@url` extension is resolved (§13.22).
+ * cannot point the executors at an arbitrary host through the Basilica URL template); the
+ * `@url` extension is resolved (§13.22); and endpoints that are literal non-public addresses or local
+ * names are refused (the endpoint policy, `src/net/address-policy.ts`).
  */
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
@@ -18,6 +19,7 @@ import {
   resolveEndpoint,
 } from './commitment.ts';
 import { decryptDeploymentId } from './crypto.ts';
+import { endpointHostProblem } from '../net/address-policy.ts';
 import type { ChainSnapshot, Ss58 } from './types.ts';
 
 export interface DiscoveredMiner {
@@ -57,6 +59,12 @@ export interface DiscoveryOptions {
   backendPrivateKey?: string | null;
   /** Hotkeys that are never miners (the operator's validator/backend hotkeys). */
   excludeHotkeys?: readonly Ss58[];
+  /**
+   * Which miners may have a non-public endpoint (loopback, private, link-local, documentation, …):
+   * `true` for all (the operator's explicit `--allow-private-endpoints`), or a predicate naming the
+   * trusted ones (the appliance's own demo miners, by hotkey and URL). Default: none.
+   */
+  allowPrivateEndpoint?: boolean | ((hotkey: Ss58, endpoint: string) => boolean);
   logger?: Logger;
 }
 
@@ -121,6 +129,14 @@ export function discoverMiners(
     const endpoint = resolveEndpoint(deploymentId);
     if (!endpoint.ok) {
       skip(`unusable endpoint: ${endpoint.reason}`);
+      continue;
+    }
+    // The endpoint policy, as far as it goes without DNS: a literal non-public address or a local
+    // name is refused here, visibly; names are checked again on their addresses when dialled.
+    const refused = endpointHostProblem(endpoint.url);
+    const allowPrivate = options.allowPrivateEndpoint;
+    if (refused && !(allowPrivate === true || (typeof allowPrivate === 'function' && allowPrivate(neuron.hotkey, endpoint.url)))) {
+      skip(`refused endpoint: ${refused}; miner endpoints must be public`);
       continue;
     }
     miners.push({

@@ -89,6 +89,7 @@ const EXPLANATIONS: Record<string, string> = {
   IncorrectCommitRevealVersion: 'the commit-reveal version does not match the runtime',
   AccountNotAllowedCommit: 'only hotkeys registered on the subnet may publish a commitment',
   TooManyFieldsInCommitmentInfo: 'the commitment has more fields than the runtime allows',
+  CommitmentSetRateLimitExceeded: 'a commitment was published too recently; the runtime allows one per Commitments.RateLimit blocks',
   SpaceLimitExceeded: 'the commitment space budget for this epoch is used up; commit again next epoch',
   BadOrigin: 'the call needs a different origin (signer)',
 };

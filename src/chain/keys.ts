@@ -6,9 +6,9 @@
  * Encrypted hotkey files are refused with a clear message.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
+import { expandHome, writeSecretFile } from '../secret-file.ts';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { hexToU8a, isHex, stringToU8a, u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady, mnemonicValidate, signatureVerify } from '@polkadot/util-crypto';
@@ -52,9 +52,7 @@ export async function hotkeyFromUri(uri: string): Promise<KeyringPair> {
   }
 }
 
-export function expandHome(p: string): string {
-  return p === '~' ? os.homedir() : p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
-}
+export { expandHome };
 
 export function walletHotkeyFile(source: HotkeySource): string {
   const root = expandHome(source.walletPath ?? path.join('~', '.bittensor', 'wallets'));
@@ -120,6 +118,6 @@ export async function writeWalletHotkeyFile(file: string, mnemonic: string): Pro
     secretSeed: u8aToHex(seed),
     ss58Address: pair.address,
   };
-  fs.writeFileSync(file, JSON.stringify(body), { mode: 0o600 });
+  writeSecretFile(file, JSON.stringify(body));
   return pair;
 }

@@ -26,7 +26,8 @@ import { LocalChainStore, type SubnetRow } from '../store/local-chain.ts';
 import type { ChainClient } from './client.ts';
 import { systemClock, type ChainClock } from './clock.ts';
 import { commitmentBytesToText, commitmentTextToBytes, MAX_COMMITMENT_BYTES } from './commitment.ts';
-import { ChainModuleError, ChainSubmitError } from './errors.ts';
+import { ChainModuleError, ChainSubmitError, UnsupportedRuntimeError } from './errors.ts';
+import type { Purpose } from './runtime-schema.ts';
 import {
   checkWeightsVector,
   commitHashV2,
@@ -45,8 +46,11 @@ import type {
   HotkeySigner,
   NeuronWeights,
   RevealPayload,
+  RuntimeInfo,
   Ss58,
   SubnetHyperparams,
+  TimelockedCommitInfo,
+  TimelockedPayload,
   TxReceipt,
   ValidatorView,
   WeightCommitInfo,
@@ -54,6 +58,8 @@ import type {
 } from './types.ts';
 
 export const LOCAL_BLOCK_MS = 12_000;
+/** The LocalChain's "runtime" version, reported by `runtime()`. */
+const LOCAL_SPEC_VERSION = 1;
 const CHECKPOINT_EVERY = 256;
 /** Subtensor's commitment space budget per (netuid, hotkey) per epoch, and the minimum charge per call. */
 const COMMITMENT_MAX_SPACE = 3100;
@@ -333,7 +339,9 @@ export class LocalChain implements ChainClient {
       subnetN: this.store.neurons(netuid, head).length,
       hyperparams,
       commitReveal: hyperparams.commitRevealEnabled ? 'v2' : 'off',
+      timelock: null,
       pendingCommits: this.commitsAt(netuid, address, head),
+      pendingTimelocked: [],
     };
   }
 
@@ -444,6 +452,22 @@ export class LocalChain implements ChainClient {
       this.store.putLastUpdate(netuid, neuron.uid, n);
     });
   }
+
+  /** The LocalChain has no drand beacon, so it takes no timelocked commits. */
+  async commitTimelockedWeights(_netuid: number, _signer: HotkeySigner, _payload: TimelockedPayload): Promise<TxReceipt> {
+    throw new UnsupportedRuntimeError('the local chain does not model timelocked commit-reveal');
+  }
+
+  async timelockedCommits(_netuid: number, _hotkey: Ss58): Promise<TimelockedCommitInfo[]> {
+    return [];
+  }
+
+  runtime(): RuntimeInfo {
+    return { specName: 'kinitro-local', specVersion: LOCAL_SPEC_VERSION };
+  }
+
+  /** The LocalChain implements everything kinitro uses. */
+  requireRuntime(_purposes: Purpose[]): void {}
 
   async revealWeights(netuid: number, signer: HotkeySigner, payload: RevealPayload): Promise<TxReceipt> {
     return this.submit(signer, 'SubtensorModule.reveal_weights', { netuid, ...payload }, (n, who) => {

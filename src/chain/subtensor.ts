@@ -10,13 +10,20 @@
  *   named from the metadata (e.g. `SubtensorModule.SettingWeightsTooFast`).
  * - Every call has a hard deadline; `reconnect()` rebuilds the connection (the validator's watchdog
  *   calls it when blocks stop advancing).
+ * - Decoding follows the runtime's metadata: at connect and after every runtime upgrade each storage
+ *   item and call kinitro uses is checked against the shape it expects (runtime-schema.ts). Values are
+ *   read as the plain JSON @polkadot/api produces from the metadata and validated with zod, so a layout
+ *   change is followed (wider integers, newtypes) or refused with a message naming the item — never
+ *   misread. `requireRuntime(purposes)` refuses a runtime that lacks what a command needs.
  */
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { ApiDecoration } from '@polkadot/api/types';
 import type { ProviderInterface } from '@polkadot/rpc-provider/types';
 import type { DispatchError } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
-import { stringUpperFirst, u8aToHex } from '@polkadot/util';
+import { hexToU8a, stringUpperFirst, u8aToHex } from '@polkadot/util';
+import { blake2AsHex } from '@polkadot/util-crypto';
+import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { ChainClient } from './client.ts';
@@ -29,7 +36,9 @@ import {
   UnsupportedRuntimeError,
 } from './errors.ts';
 import { extensionProblems, SUBTENSOR_SIGNED_EXTENSIONS } from './extensions.ts';
+import { apiNames, checkRuntimeSchema, itemId, problemsFor, RUNTIME_SCHEMA, type Purpose, type SchemaReport } from './runtime-schema.ts';
 import { withTimeout } from './timeout.ts';
+import { redactUrl } from '../redact.ts';
 import type {
   BlockRef,
   ChainCommitment,
@@ -40,8 +49,12 @@ import type {
   Neuron,
   NeuronWeights,
   RevealPayload,
+  RuntimeInfo,
   Ss58,
   SubnetHyperparams,
+  TimelockedCommitInfo,
+  TimelockedPayload,
+  TimelockSupport,
   TxReceipt,
   ValidatorView,
   WeightCommitInfo,
@@ -87,6 +100,7 @@ export class SubtensorChain implements ChainClient {
   private readonly readAt: 'finalized' | 'best';
   private signingRefusal: string | null = null;
   private checkedSpecVersion = -1;
+  private schema: SchemaReport | null = null;
   private readonly queues = new Map<string, Promise<unknown>>();
   private closed = false;
   private consecutiveFailures = 0;
@@ -94,7 +108,7 @@ export class SubtensorChain implements ChainClient {
 
   private constructor(private readonly options: SubtensorChainOptions) {
     if (!options.url && !options.providerFactory) throw new Error('SubtensorChain needs a url or a providerFactory');
-    this.description = options.url ?? 'custom provider';
+    this.description = options.url ? redactUrl(options.url) : 'custom provider';
     this.log = (options.logger ?? silentLogger).child({ component: 'subtensor', endpoint: this.description });
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 60_000;
@@ -137,11 +151,34 @@ export class SubtensorChain implements ChainClient {
       throw new ChainConnectionError('the chain client is closed');
     }
     this.api = api;
-    this.checkRuntime();
+    try {
+      this.checkRuntime();
+    } catch (err) {
+      await api.disconnect().catch(() => undefined);
+      throw err;
+    }
     this.log.info(
       { specName: api.runtimeVersion.specName.toString(), specVersion: api.runtimeVersion.specVersion.toNumber(), signing: this.signingRefusal ? 'refused' : 'ok' },
       'connected to subtensor',
     );
+  }
+
+  /** The runtime's name and spec version. */
+  runtime(): RuntimeInfo {
+    return { specName: this.api.runtimeVersion.specName.toString(), specVersion: this.api.runtimeVersion.specVersion.toNumber() };
+  }
+
+  /**
+   * Throws `UnsupportedRuntimeError` naming every call or storage item the purposes need that the
+   * runtime lacks or has in a shape kinitro cannot read.
+   */
+  requireRuntime(purposes: Purpose[]): void {
+    this.checkRuntime();
+    const problems = problemsFor(this.schema!, purposes);
+    if (problems.length) {
+      const { specName, specVersion } = this.runtime();
+      throw new UnsupportedRuntimeError(`runtime ${specName}/${specVersion} cannot be used for ${purposes.join(' and ')}: ${problems.join('; ')}`);
+    }
   }
 
   /** Re-validates the extension set whenever the runtime version changes. */
@@ -154,13 +191,49 @@ export class SubtensorChain implements ChainClient {
       ? `refusing to sign for runtime ${this.api.runtimeVersion.specName.toString()}/${spec}: ${problems.join('; ')}`
       : null;
     if (this.signingRefusal) this.log.error({ problems }, 'runtime has transaction extensions kinitro cannot encode; signing disabled');
-    for (const [pallet, storage] of [
-      ['subtensorModule', 'keys'],
-      ['subtensorModule', 'subnetworkN'],
-      ['commitments', 'commitmentOf'],
-    ] as const) {
-      if (!this.api.query[pallet]?.[storage]) throw new UnsupportedRuntimeError(`the runtime has no ${pallet}.${storage} storage; is this a Subtensor node?`);
+    const runtime = this.runtime();
+    this.schema = checkRuntimeSchema(this.api.runtimeMetadata, this.api.registry, runtime);
+    const drift = [...this.schema.items].filter(([, v]) => v.state === 'mismatch').map(([k]) => k);
+    if (drift.length) this.log.warn({ ...runtime, items: drift }, 'runtime items whose layout kinitro cannot read; they are refused, not guessed');
+    const missing = problemsFor(this.schema, ['read']);
+    if (missing.length) throw new UnsupportedRuntimeError(`runtime ${runtime.specName}/${runtime.specVersion} is not a Subtensor runtime kinitro can read: ${missing.join('; ')}`);
+  }
+
+  /**
+   * The query function of a storage item at a block: null when the runtime does not have it; throws
+   * when its layout is not the one kinitro reads.
+   */
+  private storage(at: At, pallet: string, name: string): ((...args: unknown[]) => Promise<Codec>) | null {
+    const status = this.itemStatus('storage', pallet, name);
+    if (status === 'missing') return null;
+    const { section, method } = apiNames({ pallet, name });
+    const fn = at.query[section]?.[method];
+    return fn ? (...args: unknown[]) => fn(...args) : null;
+  }
+
+  /** Storage entries of a map under a key prefix, with their decoded keys. */
+  private async entries(at: At, pallet: string, name: string, prefix: unknown[], what: string): Promise<{ args: unknown[]; value: Codec }[]> {
+    this.itemStatus('storage', pallet, name);
+    const { section, method } = apiNames({ pallet, name });
+    const fn = at.query[section]?.[method];
+    if (!fn) return [];
+    const list = await this.call(fn.entries(...prefix), what);
+    return list.map(([key, value]) => ({ args: key.args.map((a) => a.toJSON()), value }));
+  }
+
+  /** 'ok' or 'missing'; throws for an item whose layout changed. */
+  private itemStatus(kind: 'storage' | 'call', pallet: string, name: string): 'ok' | 'missing' {
+    this.checkRuntime();
+    const known = RUNTIME_SCHEMA.some((i) => i.kind === kind && i.pallet === pallet && i.name === name);
+    if (!known) throw new Error(`${kind} ${pallet}.${name} is not in kinitro's runtime schema`);
+    const status = this.schema!.items.get(itemId({ kind, pallet, name }))!;
+    if (status.state === 'mismatch') {
+      const { specName, specVersion } = this.runtime();
+      throw new UnsupportedRuntimeError(
+        `runtime ${specName}/${specVersion}: ${itemId({ kind, pallet, name })} is ${status.found}, but kinitro reads ${status.expected}; refusing to guess its layout`,
+      );
     }
+    return status.state;
   }
 
   private call<T>(work: Promise<T>, what: string): Promise<T> {
@@ -208,45 +281,53 @@ export class SubtensorChain implements ChainClient {
   }
 
   private async requireSubnet(at: At, netuid: number): Promise<void> {
-    const added = at.query.subtensorModule.networksAdded;
+    const added = this.storage(at, 'SubtensorModule', 'NetworksAdded');
     if (!added) return;
-    const exists = await this.call(added(netuid), 'NetworksAdded');
-    if (!(exists as unknown as { isTrue: boolean }).isTrue) throw new ChainModuleError('SubtensorModule', 'SubnetNotExists', `netuid ${netuid}`);
+    const exists = decode(await this.call(added(netuid), 'NetworksAdded'), z.boolean(), 'NetworksAdded');
+    if (!exists) throw new ChainModuleError('SubtensorModule', 'SubnetNotExists', `netuid ${netuid}`);
+  }
+
+  /** A numeric storage value (ValueQuery, or OptionQuery read as `fallback` when empty). */
+  private async readNumber(at: At, name: string, args: unknown[], fallback: number): Promise<number> {
+    const fn = this.storage(at, 'SubtensorModule', name);
+    if (!fn) return fallback;
+    const value = decode(await this.call(fn(...args), name), UINT.nullable(), name);
+    return value === null ? fallback : safeNumber(value, name);
   }
 
   private async hyperparamsAt(at: At, netuid: number): Promise<SubnetHyperparams> {
-    const q = at.query.subtensorModule;
-    const read = async (name: string, fallback: number): Promise<number> => {
-      const fn = q[name];
-      if (!fn) return fallback;
-      return toSafeNumber(await this.call(fn(netuid), name), name);
-    };
+    const read = (name: string, fallback: number) => this.readNumber(at, name, [netuid], fallback);
+    const crFn = this.storage(at, 'SubtensorModule', 'CommitRevealWeightsEnabled');
     const [tempo, weightsRateLimit, weightsVersionKey, revealPeriodEpochs, maxAllowedUids, minAllowedWeights, maxWeightsLimit, cr] = await Promise.all([
-      read('tempo', 360),
-      read('weightsSetRateLimit', 100),
-      read('weightsVersionKey', 0),
-      read('revealPeriodEpochs', 1),
-      read('maxAllowedUids', 256),
-      read('minAllowedWeights', 0),
-      read('maxWeightsLimit', 65535),
-      q.commitRevealWeightsEnabled ? this.call(q.commitRevealWeightsEnabled(netuid), 'CommitRevealWeightsEnabled') : Promise.resolve(null),
+      read('Tempo', 360),
+      read('WeightsSetRateLimit', 100),
+      read('WeightsVersionKey', 0),
+      read('RevealPeriodEpochs', 1),
+      read('MaxAllowedUids', 256),
+      read('MinAllowedWeights', 0),
+      read('MaxWeightsLimit', 65535),
+      crFn ? this.call(crFn(netuid), 'CommitRevealWeightsEnabled').then((v) => decode(v, z.boolean(), 'CommitRevealWeightsEnabled')) : Promise.resolve(false),
     ]);
-    return {
-      tempo,
-      weightsRateLimit,
-      weightsVersionKey,
-      commitRevealEnabled: cr === null ? false : (cr as unknown as { isTrue: boolean }).isTrue,
-      revealPeriodEpochs,
-      maxAllowedUids,
-      minAllowedWeights,
-      maxWeightsLimit,
-    };
+    return { tempo, weightsRateLimit, weightsVersionKey, commitRevealEnabled: cr, revealPeriodEpochs, maxAllowedUids, minAllowedWeights, maxWeightsLimit };
   }
 
+  private hasCall(pallet: string, name: string): boolean {
+    return this.itemStatus('call', pallet, name) === 'ok';
+  }
+
+  /** How weights can be set while commit-reveal is on: hash commits when the runtime has them. */
   private commitRevealMode(hp: SubnetHyperparams): CommitRevealMode {
     if (!hp.commitRevealEnabled) return 'off';
-    const tx = this.api.tx.subtensorModule;
-    return tx?.commitWeights && tx?.revealWeights ? 'v2' : 'timelocked-only';
+    return this.hasCall('SubtensorModule', 'commit_weights') && this.hasCall('SubtensorModule', 'reveal_weights') ? 'v2' : 'timelocked-only';
+  }
+
+  /** Timelocked commits: available when the runtime has the call and says which version it expects. */
+  private async timelockAt(at: At): Promise<TimelockSupport | null> {
+    if (!this.hasCall('SubtensorModule', 'commit_timelocked_weights')) return null;
+    const fn = this.storage(at, 'SubtensorModule', 'CommitRevealWeightsVersion');
+    if (!fn) return null;
+    const version = decode(await this.call(fn(), 'CommitRevealWeightsVersion'), UINT, 'CommitRevealWeightsVersion');
+    return { version: safeNumber(version, 'CommitRevealWeightsVersion') };
   }
 
   async hyperparams(netuid: number): Promise<SubnetHyperparams> {
@@ -256,34 +337,33 @@ export class SubtensorChain implements ChainClient {
   }
 
   private async neuronsAt(at: At, netuid: number): Promise<Neuron[]> {
-    const [n, entries] = await Promise.all([
-      this.call(at.query.subtensorModule.subnetworkN(netuid), 'SubnetworkN'),
-      this.call(at.query.subtensorModule.keys.entries(netuid), 'Keys.entries'),
+    const [size, entries] = await Promise.all([
+      this.readNumber(at, 'SubnetworkN', [netuid], 0),
+      this.entries(at, 'SubtensorModule', 'Keys', [netuid], 'Keys.entries'),
     ]);
-    const size = toSafeNumber(n, 'SubnetworkN');
     return entries
-      .map(([key, value]) => ({ uid: toSafeNumber(key.args[1]!, 'uid'), hotkey: value.toString() }))
+      .map(({ args, value }) => ({ uid: safeNumber(decodeJson(args[1], UINT, 'Keys uid'), 'uid'), hotkey: decode(value, ACCOUNT, 'Keys') }))
       .filter((x) => x.uid < size)
       .sort((a, b) => a.uid - b.uid);
   }
 
   async snapshot(netuid: number, atRef?: BlockRef): Promise<ChainSnapshot> {
+    this.requireRuntime(['discover']);
     const { at, ref } = await this.pin(atRef ?? this.readAt);
     await this.requireSubnet(at, netuid);
     const [neurons, entries, hyperparams] = await Promise.all([
       this.neuronsAt(at, netuid),
-      this.call(at.query.commitments.commitmentOf.entries(netuid), 'CommitmentOf.entries'),
+      this.entries(at, 'Commitments', 'CommitmentOf', [netuid], 'CommitmentOf.entries'),
       this.hyperparamsAt(at, netuid),
     ]);
     const uidByHotkey = new Map(neurons.map((x) => [x.hotkey, x.uid]));
     const commitments: ChainCommitment[] = [];
-    for (const [key, value] of entries) {
-      const hotkey = key.args[1]!.toString();
+    for (const { args, value } of entries) {
+      const hotkey = decodeJson(args[1], ACCOUNT, 'CommitmentOf key');
       const uid = uidByHotkey.get(hotkey);
-      const opt = value as unknown as { isSome: boolean; unwrap(): RegistrationCodec };
-      if (uid === undefined || !opt.isSome) continue;
-      const reg = opt.unwrap();
-      commitments.push({ uid, hotkey, data: decodeCommitmentField(reg.info.fields[0]), block: reg.block.toNumber() });
+      const reg = decode(value, REGISTRATION.nullable(), 'CommitmentOf');
+      if (uid === undefined || reg === null) continue;
+      commitments.push({ uid, hotkey, data: commitmentFieldText(reg.info.fields[0]), block: safeNumber(reg.block, 'Registration.block') });
     }
     commitments.sort((a, b) => a.uid - b.uid);
     return { netuid, block: ref.number, blockHash: ref.hash, neurons, commitments, hyperparams, commitReveal: this.commitRevealMode(hyperparams) };
@@ -295,39 +375,73 @@ export class SubtensorChain implements ChainClient {
   }
 
   private async uidAt(at: At, netuid: number, hotkey: Ss58): Promise<number | null> {
-    const opt = (await this.call(at.query.subtensorModule.uids(netuid, hotkey), 'Uids')) as unknown as { isSome: boolean; unwrap(): Codec };
-    return opt.isSome ? toSafeNumber(opt.unwrap(), 'uid') : null;
+    const fn = this.storage(at, 'SubtensorModule', 'Uids')!;
+    const uid = decode(await this.call(fn(netuid, hotkey), 'Uids'), UINT.nullable(), 'Uids');
+    return uid === null ? null : safeNumber(uid, 'uid');
+  }
+
+  private async lastUpdatesAt(at: At, netuid: number): Promise<number[]> {
+    const fn = this.storage(at, 'SubtensorModule', 'LastUpdate');
+    if (!fn) return [];
+    return decode(await this.call(fn(netuid), 'LastUpdate'), z.array(UINT), 'LastUpdate').map((v) => safeNumber(v, 'LastUpdate'));
   }
 
   async validatorView(netuid: number, hotkey: Ss58): Promise<ValidatorView> {
     const { at, ref } = await this.pin('best');
     await this.requireSubnet(at, netuid);
-    const q = at.query.subtensorModule;
-    const [uid, subnetN, lastUpdates, hyperparams, pendingCommits] = await Promise.all([
+    const [uid, subnetN, lastUpdates, hyperparams, pendingCommits, timelock, pendingTimelocked] = await Promise.all([
       this.uidAt(at, netuid, hotkey),
-      this.call(q.subnetworkN(netuid), 'SubnetworkN').then((v) => toSafeNumber(v, 'SubnetworkN')),
-      this.call(q.lastUpdate(netuid), 'LastUpdate') as Promise<unknown> as Promise<Codec[]>,
+      this.readNumber(at, 'SubnetworkN', [netuid], 0),
+      this.lastUpdatesAt(at, netuid),
       this.hyperparamsAt(at, netuid),
       this.commitsAt(at, netuid, hotkey),
+      this.timelockAt(at),
+      this.timelockedCommitsAt(at, netuid, hotkey),
     ]);
-    const lastUpdate = uid === null || uid >= lastUpdates.length ? 0 : toSafeNumber(lastUpdates[uid]!, 'LastUpdate');
-    return { block: ref.number, blockHash: ref.hash, uid, lastUpdate, subnetN, hyperparams, commitReveal: this.commitRevealMode(hyperparams), pendingCommits };
+    const lastUpdate = uid === null || uid >= lastUpdates.length ? 0 : lastUpdates[uid]!;
+    return {
+      block: ref.number,
+      blockHash: ref.hash,
+      uid,
+      lastUpdate,
+      subnetN,
+      hyperparams,
+      commitReveal: this.commitRevealMode(hyperparams),
+      timelock,
+      pendingCommits,
+      pendingTimelocked,
+    };
   }
 
   private async commitsAt(at: At, netuid: number, hotkey: Ss58): Promise<WeightCommitInfo[]> {
-    const q = at.query.subtensorModule;
-    if (!q.weightCommits) return [];
-    const opt = (await this.call(q.weightCommits(netuid, hotkey), 'WeightCommits')) as unknown as { isSome: boolean; unwrap(): Codec[][] };
-    if (!opt.isSome) return [];
-    // Runtimes with a stateful SubnetEpochIndex store (hash, commit_epoch, commit_block, 0); older ones
-    // (hash, commit_block, first_reveal_block, last_reveal_block).
-    const stateful = Boolean(q.subnetEpochIndex);
-    return opt.unwrap().map((t) => ({
-      hash: t[0]!.toHex() as HexString,
-      commitBlock: toSafeNumber(stateful ? t[2]! : t[1]!, 'commit_block'),
-      firstRevealBlock: stateful ? null : toSafeNumber(t[2]!, 'first_reveal_block'),
-      lastRevealBlock: stateful ? null : toSafeNumber(t[3]!, 'last_reveal_block'),
+    const fn = this.storage(at, 'SubtensorModule', 'WeightCommits');
+    if (!fn) return [];
+    const queue = decode(await this.call(fn(netuid, hotkey), 'WeightCommits'), z.array(z.tuple([HASH, UINT, UINT, UINT])).nullable(), 'WeightCommits');
+    if (queue === null) return [];
+    // The tuple's meaning is not in the metadata: runtimes with a stateful SubnetEpochIndex store
+    // (hash, commit_epoch, commit_block, 0); older ones (hash, commit_block, first_reveal_block, last_reveal_block).
+    const stateful = this.itemStatus('storage', 'SubtensorModule', 'SubnetEpochIndex') === 'ok';
+    return queue.map(([hash, a, b, c]) => ({
+      hash,
+      commitBlock: safeNumber(stateful ? b : a, 'commit_block'),
+      firstRevealBlock: stateful ? null : safeNumber(b, 'first_reveal_block'),
+      lastRevealBlock: stateful ? null : safeNumber(c, 'last_reveal_block'),
     }));
+  }
+
+  /** This hotkey's timelocked commits still waiting for their reveal (any epoch), oldest first. */
+  private async timelockedCommitsAt(at: At, netuid: number, hotkey: Ss58): Promise<TimelockedCommitInfo[]> {
+    if (this.itemStatus('storage', 'SubtensorModule', 'TimelockedWeightCommits') === 'missing') return [];
+    const entries = await this.entries(at, 'SubtensorModule', 'TimelockedWeightCommits', [netuid], 'TimelockedWeightCommits.entries');
+    const out: TimelockedCommitInfo[] = [];
+    for (const { args, value } of entries) {
+      const epoch = safeNumber(decodeJson(args[1], UINT, 'TimelockedWeightCommits epoch'), 'epoch');
+      for (const [who, commitBlock, commit, round] of decode(value, z.array(z.tuple([ACCOUNT, UINT, HEX, UINT])), 'TimelockedWeightCommits')) {
+        if (who !== hotkey) continue;
+        out.push({ hash: blake2AsHex(hexToU8a(commit), 256) as HexString, commitBlock: safeNumber(commitBlock, 'commit_block'), epoch, revealRound: safeNumber(round, 'reveal_round') });
+      }
+    }
+    return out.sort((a, b) => a.commitBlock - b.commitBlock);
   }
 
   async weightCommits(netuid: number, hotkey: Ss58): Promise<WeightCommitInfo[]> {
@@ -340,19 +454,19 @@ export class SubtensorChain implements ChainClient {
     await this.requireSubnet(at, netuid);
     const [neurons, entries, lastUpdates] = await Promise.all([
       this.neuronsAt(at, netuid),
-      this.call(at.query.subtensorModule.weights.entries(netuid), 'Weights.entries'),
-      this.call(at.query.subtensorModule.lastUpdate(netuid), 'LastUpdate') as Promise<unknown> as Promise<Codec[]>,
+      this.entries(at, 'SubtensorModule', 'Weights', [netuid], 'Weights.entries'),
+      this.lastUpdatesAt(at, netuid),
     ]);
     const hotkeys = new Map(neurons.map((x) => [x.uid, x.hotkey]));
     return entries
-      .map(([key, value]) => {
-        const uid = toSafeNumber(key.args[1]!, 'uid');
-        const pairs = value as unknown as Codec[][];
+      .map(({ args, value }) => {
+        const uid = safeNumber(decodeJson(args[1], UINT, 'Weights uid'), 'uid');
+        const pairs = decode(value, z.array(z.tuple([UINT, UINT])), 'Weights');
         return {
           uid,
           hotkey: hotkeys.get(uid) ?? '',
-          lastUpdate: uid < lastUpdates.length ? toSafeNumber(lastUpdates[uid]!, 'LastUpdate') : 0,
-          weights: pairs.map((p) => ({ uid: toSafeNumber(p[0]!, 'uid'), value: toSafeNumber(p[1]!, 'weight') })),
+          lastUpdate: lastUpdates[uid] ?? 0,
+          weights: pairs.map(([u, v]) => ({ uid: safeNumber(u, 'uid'), value: safeNumber(v, 'weight') })),
         };
       })
       .filter((w) => w.weights.length > 0)
@@ -366,28 +480,40 @@ export class SubtensorChain implements ChainClient {
     if (bytes.length > MAX_COMMITMENT_BYTES) {
       throw new ChainSubmitError(`the commitment is ${bytes.length} bytes; a Raw field holds at most ${MAX_COMMITMENT_BYTES}`, false);
     }
-    const tx = this.requireTx('commitments', 'setCommitment');
+    const tx = this.requireTx('Commitments', 'set_commitment');
     return this.submit(signer, 'set_commitment', () => tx(netuid, { fields: [{ [`Raw${bytes.length}`]: u8aToHex(bytes) }] }));
   }
 
   async setWeights(netuid: number, signer: HotkeySigner, payload: WeightsPayload): Promise<TxReceipt> {
-    const tx = this.requireTx('subtensorModule', 'setWeights');
+    const tx = this.requireTx('SubtensorModule', 'set_weights');
     return this.submit(signer, 'set_weights', () => tx(netuid, payload.uids, payload.values, payload.versionKey));
   }
 
   async commitWeights(netuid: number, signer: HotkeySigner, commitHash: HexString): Promise<TxReceipt> {
-    const tx = this.requireTx('subtensorModule', 'commitWeights', 'this runtime only accepts timelocked (drand) commit-reveal, which kinitro does not implement');
+    const tx = this.requireTx('SubtensorModule', 'commit_weights', 'this runtime only accepts timelocked (drand) commits');
     return this.submit(signer, 'commit_weights', () => tx(netuid, commitHash));
   }
 
   async revealWeights(netuid: number, signer: HotkeySigner, payload: RevealPayload): Promise<TxReceipt> {
-    const tx = this.requireTx('subtensorModule', 'revealWeights', 'this runtime only accepts timelocked (drand) commit-reveal, which kinitro does not implement');
+    const tx = this.requireTx('SubtensorModule', 'reveal_weights', 'this runtime only accepts timelocked (drand) commits');
     return this.submit(signer, 'reveal_weights', () => tx(netuid, payload.uids, payload.values, payload.salt, payload.versionKey));
   }
 
-  private requireTx(pallet: string, method: string, hint?: string) {
-    const fn = this.api.tx[pallet]?.[method];
-    if (!fn) throw new UnsupportedRuntimeError(`the runtime has no ${pallet}.${method} call${hint ? `: ${hint}` : ''}`);
+  async commitTimelockedWeights(netuid: number, signer: HotkeySigner, payload: TimelockedPayload): Promise<TxReceipt> {
+    const tx = this.requireTx('SubtensorModule', 'commit_timelocked_weights');
+    return this.submit(signer, 'commit_timelocked_weights', () => tx(netuid, u8aToHex(payload.commit), payload.revealRound, payload.version));
+  }
+
+  async timelockedCommits(netuid: number, hotkey: Ss58): Promise<TimelockedCommitInfo[]> {
+    const { at } = await this.pin('best');
+    return this.timelockedCommitsAt(at, netuid, hotkey);
+  }
+
+  /** The submittable of a call whose arguments have the shapes kinitro encodes. */
+  private requireTx(pallet: string, name: string, hint?: string) {
+    const { section, method } = apiNames({ pallet, name });
+    const fn = this.itemStatus('call', pallet, name) === 'ok' ? this.api.tx[section]?.[method] : undefined;
+    if (!fn) throw new UnsupportedRuntimeError(`the runtime has no ${pallet}.${name} call${hint ? `: ${hint}` : ''}`);
     return fn;
   }
 
@@ -475,27 +601,45 @@ export class SubtensorChain implements ChainClient {
   }
 }
 
-interface RegistrationCodec {
-  block: { toNumber(): number };
-  info: { fields: DataCodec[] };
+// ---- decoding ---------------------------------------------------------------------------------
+// @polkadot/api decodes storage from the metadata into codecs; their JSON form (numbers, or hex for
+// integers beyond 2^52; SS58 for accounts; hex for bytes; `{variantName: value}` for enums; null for an
+// empty Option) is validated here, so every value reaches kinitro typed and checked.
+
+const UINT = z.union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/)]).transform((v) => BigInt(v));
+const HEX = z.string().regex(/^0x([0-9a-fA-F]{2})*$/);
+const HASH = z.string().regex(/^0x[0-9a-fA-F]{64}$/).transform((v) => v.toLowerCase() as HexString);
+const ACCOUNT = z.string().min(1);
+/** One commitment field (`Data`): `{raw56: '0x…'}`, `{bigRaw: '0x…'}`, `{none: null}`, `{sha256: …}` … */
+const DATA = z.record(z.string(), z.unknown());
+const REGISTRATION = z.object({ deposit: UINT, block: UINT, info: z.object({ fields: z.array(DATA) }) });
+
+function decodeJson<T>(json: unknown, schema: z.ZodType<T, unknown>, what: string): T {
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const shown = JSON.stringify(json) ?? String(json);
+    throw new UnsupportedRuntimeError(`${what}: the runtime returned ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}, which kinitro cannot read (${parsed.error.issues[0]?.message})`);
+  }
+  return parsed.data;
 }
 
-interface DataCodec {
-  type: string;
-  value: Codec;
+function decode<T>(value: Codec, schema: z.ZodType<T, unknown>, what: string): T {
+  return decodeJson(value.toJSON(), schema, what);
+}
+
+function safeNumber(value: bigint, what: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new UnsupportedRuntimeError(`${what} = ${value} does not fit a JavaScript number`);
+  return Number(value);
 }
 
 /** The first commitment field as text: `Raw*`/`BigRaw` bytes as UTF-8, anything else ''. */
-function decodeCommitmentField(field: DataCodec | undefined): string {
-  if (!field) return '';
-  if (/^Raw\d+$/.test(field.type) || field.type === 'BigRaw') return commitmentBytesToText(field.value.toU8a(true));
-  return '';
-}
-
-function toSafeNumber(value: Codec, what: string): number {
-  const big = BigInt((value as unknown as { toString(): string }).toString());
-  if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new UnsupportedRuntimeError(`${what} = ${big} does not fit a JavaScript number`);
-  return Number(big);
+function commitmentFieldText(field: Record<string, unknown> | undefined): string {
+  const entries = field ? Object.entries(field) : [];
+  if (entries.length !== 1) return '';
+  const [variant, value] = entries[0]!;
+  if (!/^raw\d+$/i.test(variant) && !/^bigRaw$/i.test(variant)) return '';
+  const bytes = HEX.safeParse(value);
+  return bytes.success ? commitmentBytesToText(hexToU8a(bytes.data)) : '';
 }
 
 const TRANSIENT_SUBMIT = /stale|future|priority|pool|temporarily|exhausts|1014|1016|Immediately Dropped/i;

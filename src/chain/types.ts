@@ -51,10 +51,22 @@ export interface SubnetHyperparams {
 }
 
 /**
- * How weights can be set on this subnet: directly (`off`), by hash-based commit-reveal (`v2`), or only
- * by drand-timelocked commits (`timelocked-only`), which kinitro does not implement.
+ * How weights can be set on this subnet: directly (`off`), by hash-based commit-reveal (`v2`, the
+ * runtime still has `commit_weights`/`reveal_weights`), or only by drand-timelocked commits
+ * (`timelocked-only`).
  */
 export type CommitRevealMode = 'off' | 'v2' | 'timelocked-only';
+
+/** The runtime accepts `commit_timelocked_weights` with this `commit_reveal_version` (`CommitRevealWeightsVersion`). */
+export interface TimelockSupport {
+  version: number;
+}
+
+/** The runtime a client is connected to. */
+export interface RuntimeInfo {
+  specName: string;
+  specVersion: number;
+}
 
 export interface ChainSnapshot {
   netuid: number;
@@ -78,8 +90,12 @@ export interface ValidatorView {
   subnetN: number;
   hyperparams: SubnetHyperparams;
   commitReveal: CommitRevealMode;
+  /** Whether (and with which version) the runtime takes timelocked commits; null when it does not. */
+  timelock: TimelockSupport | null;
   /** Unrevealed hash commits of this hotkey (oldest first). */
   pendingCommits: WeightCommitInfo[];
+  /** This hotkey's timelocked commits the chain has not revealed yet (oldest first). */
+  pendingTimelocked: TimelockedCommitInfo[];
 }
 
 export interface TxReceipt {
@@ -104,6 +120,23 @@ export interface WeightCommitInfo {
   /** First and last block in which the reveal is accepted, when the runtime records them. */
   firstRevealBlock: number | null;
   lastRevealBlock: number | null;
+}
+
+/** `commit_timelocked_weights(netuid, commit, reveal_round, commit_reveal_version)`. */
+export interface TimelockedPayload {
+  /** The ark-serialized timelock ciphertext of the SCALE-encoded `WeightsTlockPayload`. */
+  commit: Uint8Array;
+  revealRound: number;
+  version: number;
+}
+
+export interface TimelockedCommitInfo {
+  /** blake2-256 of the committed ciphertext (what the validator records to recognise its own commit). */
+  hash: HexString;
+  commitBlock: number;
+  /** The epoch the chain files it under (it is revealed `RevealPeriodEpochs` later). */
+  epoch: number;
+  revealRound: number;
 }
 
 export interface NeuronWeights {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
+import { expandHome, readSecretFile, SecretFileError } from '../secret-file.ts';
 
 export class CliUsageError extends Error {
   override name = 'CliUsageError';
@@ -29,6 +30,13 @@ export interface OptionDef<T, HasValue extends boolean> {
   readonly max?: number;
   /** Placeholder shown in help, e.g. FILE. */
   readonly placeholder?: string;
+  /**
+   * A secret (API key, hotkey URI, private key). Given on the command line it is visible to every
+   * local user (`ps`, /proc/PID/cmdline), so that draws a warning. Unless the command declares its
+   * own `<name>File` option, the framework adds `--<flag>-file FILE` and `<ENV>_FILE`, which read the
+   * value from a file.
+   */
+  readonly secret?: boolean;
   /** Phantom marker for type inference. */
   readonly __type?: T;
   readonly __hasValue?: HasValue;
@@ -39,6 +47,7 @@ interface CommonOpts {
   envAliases?: readonly string[];
   short?: string;
   placeholder?: string;
+  secret?: boolean;
 }
 
 type WithDefault<T> = CommonOpts & { default: T; required?: false };
@@ -120,6 +129,12 @@ export function flagName(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** The option that reads a secret from a file, when the framework provides it (see OptionDef.secret). */
+export function secretFileKey(spec: CommandSpec, key: string): string | undefined {
+  const d = spec.options[key]!;
+  return d.secret && d.kind === 'string' && spec.options[`${key}File`] === undefined ? `${key}File` : undefined;
+}
+
 export function envName(key: string, d: AnyOptionDef): string | undefined {
   if (d.env === false) return undefined;
   return d.env ?? `KINITRO_${flagName(key).replace(/-/g, '_').toUpperCase()}`;
@@ -174,17 +189,29 @@ export interface ResolveInput {
   dotenv?: Record<string, string>;
 }
 
+function secretFromFile(file: string, where: string, warnings: string[]): string {
+  try {
+    return readSecretFile(expandHome(file), `the value of ${where}`, (m) => warnings.push(m));
+  } catch (err) {
+    if (err instanceof SecretFileError) throw new CliUsageError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Parses argv for one command and resolves every option. Throws CliUsageError on bad input. */
 export function resolveOptions<O extends OptionDefs>(
   spec: CommandSpec<O>,
   input: ResolveInput,
-): { options: OptionValues<O>; positionals: string[]; help: boolean } {
+): { options: OptionValues<O>; positionals: string[]; help: boolean; warnings: string[] } {
   const parseConfig: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
   };
   for (const [key, d] of Object.entries(spec.options)) {
     parseConfig[flagName(key)] = { type: d.kind === 'flag' ? 'boolean' : 'string', ...(d.short ? { short: d.short } : {}) };
+    const fileKey = secretFileKey(spec, key);
+    if (fileKey) parseConfig[flagName(fileKey)] = { type: 'string' };
   }
+  const warnings: string[] = [];
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: input.argv, options: parseConfig, strict: true, allowPositionals: true });
@@ -192,7 +219,7 @@ export function resolveOptions<O extends OptionDefs>(
     const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new CliUsageError(`${msg} (see \`kinitro ${spec.path.join(' ')} --help\`)`);
   }
-  if (parsed.values.help) return { options: {} as OptionValues<O>, positionals: [], help: true };
+  if (parsed.values.help) return { options: {} as OptionValues<O>, positionals: [], help: true, warnings };
 
   const maxPositionals = spec.positionals?.length ?? 0;
   if (parsed.positionals.length > maxPositionals) {
@@ -209,19 +236,32 @@ export function resolveOptions<O extends OptionDefs>(
     const flagValue = parsed.values[flagName(key)];
     const primary = envName(key, d);
     const names = primary ? [primary, ...(d.envAliases ?? [])] : [];
+    const fileKey = secretFileKey(spec, key);
+    const fileFlag = fileKey ? (parsed.values[flagName(fileKey)] as string | undefined) : undefined;
+    const fileNames = fileKey ? names.map((n) => `${n}_FILE`) : [];
     const fromEnv = names.find((n) => env[n] !== undefined);
+    const fromEnvFile = fileNames.find((n) => env[n] !== undefined);
     const fromDotenv = names.find((n) => dot[n] !== undefined);
+    const fromDotenvFile = fileNames.find((n) => dot[n] !== undefined);
+    if (flagValue !== undefined && fileFlag !== undefined) throw new CliUsageError(`give --${flagName(key)} or --${flagName(fileKey!)}, not both`);
+    if (d.secret && flagValue !== undefined) {
+      const better = [fileKey ? `--${flagName(fileKey)} FILE` : spec.options[`${key}File`] ? `--${flagName(`${key}File`)} FILE` : null, primary].filter(Boolean).join(' or ');
+      warnings.push(`--${flagName(key)} on the command line is visible to every local user (ps, /proc/PID/cmdline)${better ? `; use ${better} instead` : ''}`);
+    }
     let value: unknown;
     if (flagValue !== undefined) value = convert(key, d, flagValue as string | boolean, 'flag');
+    else if (fileFlag !== undefined) value = convert(key, d, secretFromFile(fileFlag, `--${flagName(fileKey!)}`, warnings), `--${flagName(fileKey!)}`);
     else if (fromEnv) value = convert(key, d, env[fromEnv]!, `environment ${fromEnv}`);
+    else if (fromEnvFile) value = convert(key, d, secretFromFile(env[fromEnvFile]!, `environment ${fromEnvFile}`, warnings), `environment ${fromEnvFile}`);
     else if (fromDotenv) value = convert(key, d, dot[fromDotenv]!, `.env ${fromDotenv}`);
+    else if (fromDotenvFile) value = convert(key, d, secretFromFile(dot[fromDotenvFile]!, `.env ${fromDotenvFile}`, warnings), `.env ${fromDotenvFile}`);
     else value = d.default;
     if (value === undefined && d.required) {
       throw new CliUsageError(`missing --${flagName(key)}${primary ? ` (or ${primary})` : ''}: ${d.description}`);
     }
     options[key] = value;
   }
-  return { options: options as OptionValues<O>, positionals: parsed.positionals, help: false };
+  return { options: options as OptionValues<O>, positionals: parsed.positionals, help: false, warnings };
 }
 
 export function formatHelp(spec: CommandSpec): string {
@@ -241,7 +281,12 @@ export function formatHelp(spec: CommandSpec): string {
     if (d.default !== undefined && d.kind !== 'flag') extras.push(`default ${JSON.stringify(d.default)}`);
     const e = envName(key, d);
     if (e) extras.push(`env ${e}`);
+    if (d.secret) extras.push('secret: prefer a file or the environment over the command line');
     lines.push(`${left.padEnd(30)} ${d.description}${extras.length ? ` (${extras.join('; ')})` : ''}`);
+    const fileKey = secretFileKey(spec, key);
+    if (fileKey) {
+      lines.push(`${`  --${flagName(fileKey)} FILE`.padEnd(30)} Read --${flagName(key)} from FILE (trailing newline ignored)${e ? ` (env ${e}_FILE)` : ''}`);
+    }
   }
   lines.push(`${'  -h, --help'.padEnd(30)} Show this help`);
   return lines.join('\n') + '\n';

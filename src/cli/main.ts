@@ -1,6 +1,7 @@
 /** Entry point of the `kinitro` CLI: picks the command by its words and runs it. */
 import { CliUsageError, formatHelp, loadDotenv, resolveOptions, type CommandSpec } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
+import { redactConsole, redactSecrets } from '../redact.ts';
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length)) + 2;
@@ -18,6 +19,7 @@ function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | un
 }
 
 export async function main(argv: string[]): Promise<number> {
+  redactConsole();
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(topLevelHelp());
     return 0;
@@ -39,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   const { spec, rest } = found;
   try {
     const resolved = resolveOptions(spec, { argv: rest, env: process.env, dotenv: loadDotenv() });
+    for (const warning of resolved.warnings) process.stderr.write(`kinitro ${spec.path.join(' ')}: warning: ${warning}\n`);
     if (resolved.help) {
       process.stdout.write(formatHelp(spec));
       return 0;
@@ -50,8 +53,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`kinitro ${spec.path.join(' ')}: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`kinitro ${spec.path.join(' ')}: error: ${(err as Error).message}\n`);
-    if (process.env.KINITRO_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    // Errors can quote a chain URL with credentials or an `?apikey=`: never print those.
+    process.stderr.write(`kinitro ${spec.path.join(' ')}: error: ${redactSecrets((err as Error).message)}\n`);
+    if (process.env.KINITRO_DEBUG) process.stderr.write(`${redactSecrets(String((err as Error).stack))}\n`);
     return 1;
   }
 }

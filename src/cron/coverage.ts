@@ -38,9 +38,10 @@ export interface FinishedTaskFacts {
   /**
    * `clean`: the episode ran to its end (success or step limit) with no error at all;
    * `executor-fault`: it exhausted its retry budget on executor faults (worker crashes, simulator errors);
-   * `other`: anything else (a miner error, a cancelled task), which proves nothing about the instance.
+   * `miner-error`: it ran and ended on a miner's error (timeout, bad action, refused endpoint…);
+   * `not-run`: it never ran (cancelled with its cycle).
    */
-  outcome: 'clean' | 'executor-fault' | 'other';
+  outcome: 'clean' | 'executor-fault' | 'miner-error' | 'not-run';
 }
 
 export interface FaultAttribution {
@@ -54,21 +55,29 @@ export interface FaultAttribution {
  * Decides which executor faults are really the miner's doing. Every miner of a cycle faces the same task
  * instances (env, episode index → same seed), the simulator is deterministic, and a faulted task has been
  * retried up to its attempt budget. So when an instance kept failing for one miner but ran to its end,
- * error-free, for a strict majority of the other miners, the difference is the miner's actions: the task
- * counts as a failed episode for that miner. Without this, a miner that can make the simulator fail could drop
- * the episodes it is losing, or (failing all of its tasks) push the cycle under the coverage rule and
- * block every miner's weights. A fault shared by most miners on an instance stays an infrastructure fault.
+ * error-free, for a strict majority of the *other* miners that ran it, the difference is the miner's
+ * actions: the task counts as a failed episode for that miner. Without this, a miner that can make the
+ * simulator fail could drop the episodes it is losing, or (failing all of its tasks) push the cycle under
+ * the coverage rule and block every miner's weights.
+ *
+ * "The other miners that ran it" counts every other miner whose task on the instance ran: clean runs,
+ * runs that ended on the miner's own error, and runs that ended in an executor fault. Only clean runs
+ * vote for charging. A miner-errored run proves nothing about the instance, so it weighs against
+ * charging: with one clean run among four others (three errored), an honest miner whose episode hit a
+ * real simulator bug is not charged on one witness. Tasks that never ran (cancelled) are not counted.
+ * A fault shared by most miners on an instance, or with no miner to compare against, stays an
+ * infrastructure fault.
  */
 export function attributeExecutorFaults(tasks: readonly FinishedTaskFacts[]): FaultAttribution {
   const instanceKey = (task: FinishedTaskFacts) => `${task.envId}\u0000${task.episodeIndex}`;
   // A miner has one task per instance, so counting tasks counts miners.
-  const byInstance = new Map<string, { clean: number; faulted: number }>();
+  const byInstance = new Map<string, { ran: number; clean: number }>();
   for (const task of tasks) {
-    if (task.outcome === 'other') continue;
+    if (task.outcome === 'not-run') continue;
     const key = instanceKey(task);
-    const entry = byInstance.get(key) ?? { clean: 0, faulted: 0 };
-    if (task.outcome === 'executor-fault') entry.faulted += 1;
-    else entry.clean += 1;
+    const entry = byInstance.get(key) ?? { ran: 0, clean: 0 };
+    entry.ran += 1;
+    if (task.outcome === 'clean') entry.clean += 1;
     byInstance.set(key, entry);
   }
   const charged = new Set<number>();
@@ -76,9 +85,9 @@ export function attributeExecutorFaults(tasks: readonly FinishedTaskFacts[]): Fa
   tasks.forEach((task, index) => {
     if (task.outcome !== 'executor-fault') return;
     const entry = byInstance.get(instanceKey(task))!;
-    const othersClean = entry.clean;
-    const othersFaulted = entry.faulted - 1;
-    if (othersClean > 0 && othersClean > othersFaulted) charged.add(index);
+    const others = entry.ran - 1;
+    // This task is a fault, so every clean run on the instance is another miner's.
+    if (entry.clean > 0 && 2 * entry.clean > others) charged.add(index);
     else uncharged += 1;
   });
   return { charged, uncharged };

@@ -38,6 +38,8 @@ export interface CycleSettings {
   backendPrivateKey: string | null;
   /** The operator's own hotkeys: never miners. */
   excludeHotkeys: readonly string[];
+  /** Miners allowed a non-public endpoint (see DiscoveryOptions.allowPrivateEndpoint); default none. */
+  allowPrivateEndpoint?: boolean | ((hotkey: string, endpoint: string) => boolean);
   /** Housekeeping period while waiting (stale reclaim, timeout check); completions wake earlier. */
   housekeepingMs: number;
   /** How often a running cycle's duration is re-estimated (capacity model). */
@@ -136,6 +138,7 @@ export class CycleRunner {
     const discovery = discoverMiners(snapshot, {
       backendPrivateKey: s.backendPrivateKey,
       excludeHotkeys: s.excludeHotkeys,
+      allowPrivateEndpoint: s.allowPrivateEndpoint ?? false,
       logger: this.log,
     });
     for (const skipped of discovery.skipped) {
@@ -298,7 +301,7 @@ export class CycleRunner {
         uid: t.minerUid,
         envId: t.envId,
         episodeIndex: t.episodeIndex,
-        outcome: t.fault === 'executor' ? 'executor-fault' : t.fault !== 'cancelled' && (resultOf(t)?.error ?? null) === null ? 'clean' : 'other',
+        outcome: t.fault === 'executor' ? 'executor-fault' : t.fault === 'cancelled' ? 'not-run' : (resultOf(t)?.error ?? null) === null ? 'clean' : 'miner-error',
       })),
     );
     const charged = finished.filter((_, i) => attribution.charged.has(i));
@@ -306,7 +309,7 @@ export class CycleRunner {
     if (charged.length > 0) {
       log.warn(
         { charged: charged.length, uids: [...new Set(charged.map((t) => t.minerUid))] },
-        'executor faults charged to miners: the same task instances ran cleanly for most other miners',
+        'executor faults charged to miners: the same task instances ran cleanly for a strict majority of the other miners that ran them',
       );
     }
     if (!verdict.ok) {

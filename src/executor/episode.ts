@@ -15,7 +15,7 @@
  * instead of a score.
  */
 import { randomUUID } from 'node:crypto';
-import { splitEnvId } from '../sim/registry.ts';
+import { describeEnvironment, isEnvId, splitEnvId } from '../sim/registry.ts';
 import type { EpisodeEnvironment, CameraViews } from './environment.ts';
 import { MinerFault, type CallTiming, type MinerAction, type MinerResetConfig, type TimedAction } from './miner-client.ts';
 import { EndpointRefused } from './endpoint-policy.ts';
@@ -109,8 +109,10 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
     if (task.untrustedEndpoint) await deps.checkEndpoint(task.minerEndpoint);
 
     const { envName, taskName } = splitEnvId(task.envId);
+    // The original names the MetaWorld task (`button-press-topdown-v3`), not the env id's tail.
+    const resetTaskName = isEnvId(task.envId) ? describeEnvironment(task.envId).metaworldTask : taskName;
     try {
-      const reset = await miner.reset({ env_id: task.envId, env_name: envName, task_name: taskName, episode_id: episodeId });
+      const reset = await miner.reset({ env_id: task.envId, env_name: envName, task_name: resetTaskName, episode_id: episodeId });
       timings.resetMs = reset.latencyMs;
       minerMs += reset.latencyMs;
       if (reset.stalled) timings.stalls += 1;

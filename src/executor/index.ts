@@ -5,8 +5,8 @@
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
 import { ExecutorPool, type ExecutorPoolOptions } from './pool.ts';
-import { StoreTaskSource, localExecutorId } from './task-source.ts';
-import type { EpisodeSettings } from './types.ts';
+import { StoreTaskSource, localExecutorId, type TaskSource } from './task-source.ts';
+import type { EpisodeSettings, ExecutorTask } from './types.ts';
 
 export { ExecutorPool, type ExecutorPoolOptions, type PoolStats } from './pool.ts';
 export { ApiTaskSource, ListTaskSource, StoreTaskSource, localExecutorId, type TaskSource } from './task-source.ts';
@@ -30,8 +30,30 @@ export interface InProcessExecutorOptions {
   /** Wait after an empty claim (default 1 s; `pool.wake()` skips it when a cycle starts). */
   pollIntervalMs?: number;
   settings?: Partial<EpisodeSettings>;
+  /**
+   * Endpoints exempt from the endpoint policy: exactly the URLs this process serves itself (the
+   * local chain's demo miners). Every other endpoint from the chain must be public.
+   */
+  trustedEndpoints?: readonly string[];
   logger?: Logger;
   onOutcome?: ExecutorPoolOptions['onOutcome'];
+}
+
+/** A source whose tasks for the given endpoints skip the endpoint policy; everything else passes through. */
+function trusting(source: TaskSource, endpoints: readonly string[]): TaskSource {
+  if (endpoints.length === 0) return source;
+  const trusted = new Set(endpoints);
+  const mark = (t: ExecutorTask): ExecutorTask => (trusted.has(t.minerEndpoint) ? { ...t, untrustedEndpoint: false } : t);
+  return {
+    get executorId() {
+      return source.executorId;
+    },
+    claim: async (max) => (await source.claim(max)).map(mark),
+    report: (outcomes) => source.report(outcomes),
+    renew: (uuids) => source.renew(uuids),
+    abandon: (uuids, reason) => source.abandon(uuids, reason),
+    ...(source.exhausted ? { exhausted: () => source.exhausted!() } : {}),
+  };
 }
 
 /**
@@ -39,11 +61,12 @@ export interface InProcessExecutorOptions {
  * `pool.stop()` before closing the store (unfinished tasks are handed back through the store).
  */
 export function startInProcessExecutors(options: InProcessExecutorOptions): Promise<ExecutorPool> {
-  const source = new StoreTaskSource(options.store, {
+  const store = new StoreTaskSource(options.store, {
     executorId: localExecutorId(LOCAL_EXECUTOR_PREFIX.slice(0, -1)),
     envIds: options.envIds ?? null,
     maxAttempts: options.maxAttempts ?? 3,
   });
+  const source = trusting(store, options.trustedEndpoints ?? []);
   return ExecutorPool.start({
     source,
     pollIntervalMs: options.pollIntervalMs ?? 1000,

@@ -33,7 +33,7 @@ export interface MinerClientOptions {
 
 /** A parsed, validated action as the simulator consumes it. */
 export interface MinerAction {
-  /** At least 3 values (xyz); a 6-vector's angular part is ignored by MetaWorld tasks. */
+  /** 3 to 6 values (xyz, then angular); a 6-vector's angular part is ignored by MetaWorld tasks. */
   eeTwist: number[];
   gripper: number;
 }
@@ -341,7 +341,8 @@ export function declaredCapacity(body: unknown): number | null {
 
 /**
  * Strict action parsing: the original's Action model (unknown keys rejected; zod numbers are finite),
- * plus what the simulator needs — `ee_twist` with 3–6 finite numbers and `gripper` with ≥ 1 finite number when
+ * plus what the simulator needs — `ee_twist` with at least 3 finite numbers (values past the sixth are
+ * ignored, as the original slices `[0:3]` and `[3:6]`) and `gripper` with ≥ 1 finite number when
  * present (absent channels mean "no command" = 0, as in the original).
  */
 export function parseAction(raw: unknown): MinerAction {
@@ -349,8 +350,8 @@ export function parseAction(raw: unknown): MinerAction {
   if (!r.success) throw new Error(r.error.issues.map((i) => `${i.path.join('.') || 'action'}: ${i.message}`).join('; '));
   const { continuous } = r.data;
   const twist = continuous.ee_twist ?? [0, 0, 0];
-  if (twist.length < 3 || twist.length > 6) throw new Error(`continuous.ee_twist must have 3 to 6 values, got ${twist.length}`);
+  if (twist.length < 3) throw new Error(`continuous.ee_twist must have at least 3 values, got ${twist.length}`);
   const gripper = continuous.gripper ?? [0];
   if (gripper.length < 1) throw new Error('continuous.gripper must have at least 1 value');
-  return { eeTwist: twist, gripper: gripper[0]! };
+  return { eeTwist: twist.slice(0, 6), gripper: gripper[0]! };
 }

@@ -30,4 +30,9 @@ export class Settings {
   seedSecret(): string {
     return this.getOrCreate('seed_secret', () => randomBytes(32).toString('hex'));
   }
+
+  /** The key of the opaque executor labels on public routes (executor ids are never published). */
+  executorLabelSecret(): string {
+    return this.getOrCreate('executor_label_secret', () => randomBytes(32).toString('hex'));
+  }
 }

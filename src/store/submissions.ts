@@ -6,7 +6,8 @@
  */
 import type { Database } from 'better-sqlite3';
 
-export type SubmissionMode = 'set' | 'commit-reveal';
+/** `set_weights`; hash commit then reveal; or a commit timelocked to a drand round that the chain reveals itself. */
+export type SubmissionMode = 'set' | 'commit-reveal' | 'timelocked';
 /**
  * sending   – signed and being sent; outcome not known yet (after a crash or a timeout: unknown)
  * applied   – the weights are on chain (set_weights included, or the reveal included)
@@ -41,7 +42,10 @@ export interface NewSubmission extends SubmissionKey {
   values: number[];
   versionKey: number;
   salt?: number[] | null;
+  /** Hash commits: the commit hash; timelocked commits: blake2-256 of the ciphertext. */
   commitHash?: string | null;
+  /** Timelocked commits: the drand round the ciphertext opens at. */
+  revealRound?: number | null;
   status: SubmissionStatus;
   sentAtBlock?: number | null;
   error?: string | null;
@@ -69,6 +73,7 @@ interface Row {
   version_key: number;
   salt: string | null;
   commit_hash: string | null;
+  reveal_round: number | null;
   status: SubmissionStatus;
   sent_at_block: number | null;
   commit_block: number | null;
@@ -93,6 +98,7 @@ function fromRow(r: Row): Submission {
     versionKey: r.version_key,
     salt: r.salt === null ? null : (JSON.parse(r.salt) as number[]),
     commitHash: r.commit_hash,
+    revealRound: r.reveal_round,
     status: r.status,
     sentAtBlock: r.sent_at_block,
     commitBlock: r.commit_block,
@@ -117,8 +123,8 @@ export class SubmissionLog {
     const info = this.db
       .prepare(
         `INSERT INTO validator_submissions (chain_id, netuid, hotkey, source_block, cycle_id, mode, uids, weight_values, version_key,
-           salt, commit_hash, status, sent_at_block, error, created_at, updated_at)
-         VALUES (@chainId, @netuid, @hotkey, @sourceBlock, @cycleId, @mode, @uids, @values, @versionKey, @salt, @commitHash, @status,
+           salt, commit_hash, reveal_round, status, sent_at_block, error, created_at, updated_at)
+         VALUES (@chainId, @netuid, @hotkey, @sourceBlock, @cycleId, @mode, @uids, @values, @versionKey, @salt, @commitHash, @revealRound, @status,
            @sentAtBlock, @error, @at, @at)`,
       )
       .run({
@@ -127,6 +133,7 @@ export class SubmissionLog {
         values: JSON.stringify(s.values),
         salt: s.salt ? JSON.stringify(s.salt) : null,
         commitHash: s.commitHash ?? null,
+        revealRound: s.revealRound ?? null,
         sentAtBlock: s.sentAtBlock ?? null,
         error: s.error ?? null,
         at,
@@ -149,6 +156,14 @@ export class SubmissionLog {
 
   get(id: number): Submission | undefined {
     const row = this.db.prepare('SELECT * FROM validator_submissions WHERE id = ?').get(id) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** The attempt with the highest source block whose weights reached the chain (or were deliberately skipped). */
+  lastSettled(key: SubmissionKey): Submission | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM validator_submissions WHERE ${KEY} AND status IN ('applied', 'skipped') ORDER BY source_block DESC, id DESC LIMIT 1`)
+      .get(key) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 

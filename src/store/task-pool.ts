@@ -91,6 +91,8 @@ export interface PoolStats {
   completedTasks: number;
   failedTasks: number;
   activeExecutors: number;
+  /** Ids of those executors, sorted (internal: public routes show opaque labels instead). */
+  activeExecutorIds: string[];
   /** Terminal tasks that failed for infrastructure reasons (executor faults, cancellations). */
   infraFailedTasks: number;
 }
@@ -143,6 +145,12 @@ function toTask(r: RawTaskRow): TaskRow {
     lastError: r.last_error,
     createdAt: r.created_at,
   };
+}
+
+/** SQLite errors that concern the database as a whole rather than one statement's data. */
+function isStorageFault(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  return /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|NOMEM|CORRUPT|CANTOPEN|NOTADB|PROTOCOL)/.test(code);
 }
 
 export interface FetchOptions {
@@ -275,6 +283,10 @@ export class TaskPool {
           if (info.changes === 1) outcome.accepted += 1;
           else notAssigned(r.taskUuid);
         } catch (err) {
+          // A storage fault (full disk, I/O error, busy) is not about this result: SQLite may have
+          // rolled the whole transaction back, so the submit fails as a whole and the executor,
+          // keeping its outcomes, tries again. Only a problem with this one row rejects it.
+          if (isStorageFault(err)) throw err;
           outcome.rejected += 1;
           outcome.errors.push(`Task ${r.taskUuid}: ${(err as Error).message}`);
         }
@@ -425,7 +437,9 @@ export class TaskPool {
     const counts = this.counts(cycleId);
     const cycleFilter = cycleId === null ? '' : 'AND cycle_id = ?';
     const args = cycleId === null ? [] : [cycleId];
-    const executors = this.db.prepare(`SELECT count(DISTINCT assigned_to) AS n FROM task_pool WHERE status = 'assigned' ${cycleFilter}`).get(...args) as { n: number };
+    const executors = (
+      this.db.prepare(`SELECT DISTINCT assigned_to AS id FROM task_pool WHERE status = 'assigned' AND assigned_to IS NOT NULL ${cycleFilter} ORDER BY 1`).all(...args) as { id: string }[]
+    ).map((r) => r.id);
     const infra = this.db
       .prepare(`SELECT count(*) AS n FROM task_pool WHERE status = 'failed' AND fault IN ('executor', 'cancelled') ${cycleFilter}`)
       .get(...args) as { n: number };
@@ -435,7 +449,8 @@ export class TaskPool {
       assignedTasks: counts.assigned,
       completedTasks: counts.completed,
       failedTasks: counts.failed,
-      activeExecutors: executors.n,
+      activeExecutors: executors.length,
+      activeExecutorIds: executors,
       infraFailedTasks: infra.n,
     };
   }

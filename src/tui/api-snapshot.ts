@@ -82,7 +82,8 @@ const statsSchema = z.object({
   assigned_tasks: z.number(),
   completed_tasks: z.number(),
   failed_tasks: z.number(),
-  active_executors: z.number().nullish(),
+  // A list of opaque labels (the original's shape, ids there); a count from older appliances.
+  active_executors: z.union([z.array(z.string()), z.number()]).nullish(),
   current_cycle_id: int,
 });
 
@@ -272,7 +273,7 @@ export function snapshotFromApi(b: ApiBodies): DashboardSnapshot {
           assigned: stats.assigned_tasks,
           completed: stats.completed_tasks,
           failed: stats.failed_tasks,
-          activeExecutors: stats.active_executors ?? 0,
+          activeExecutors: Array.isArray(stats.active_executors) ? stats.active_executors.length : (stats.active_executors ?? 0),
           cycleId: currentCycle.id,
         }
       : null;

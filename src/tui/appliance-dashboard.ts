@@ -5,17 +5,17 @@
  * stopped, logs go back to stderr, so the shutdown is still reported.
  */
 import type { DestinationStream } from 'pino';
-import { startAppliance, type ApplianceConfig, type RunningAppliance } from '../appliance.ts';
+import { startAppliance, StartupCancelled, type ApplianceConfig, type RunningAppliance } from '../appliance.ts';
 import type { createLogger as CreateLogger } from '../log.ts';
-import { untilSignal } from '../cli/lifecycle.ts';
+import { CANCELLED_EXIT_CODE, untilSignal } from '../cli/lifecycle.ts';
 import { startDashboard } from './dashboard.ts';
 import { emptySnapshot } from './fake-source.ts';
 import { StoreDashboardSource } from './store-source.ts';
 import type { DashboardSnapshot, DashboardSource } from './types.ts';
 
 export interface RunWithDashboardDeps {
-  /** The API key generated for remote executors, if any (logged, so the operator can copy it). */
-  generatedKey: string | null;
+  /** Where the API key generated for remote executors is kept, if one was (logged; the key itself never is). */
+  generatedKeyMessage: string | null;
   createLogger: typeof CreateLogger;
   /** Snapshot interval (default 1000 ms: in-process reads are cheap). */
   refreshMs?: number;
@@ -46,7 +46,7 @@ class ApplianceSource implements DashboardSource {
       takenAt: new Date().toISOString(),
       origin: 'in-process',
       environments: [...this.envIds],
-      notice: 'starting the appliance (chain, miners, executor workers)… see the log',
+      notice: 'starting the appliance (chain, miners, executor workers)… see the log; q or Ctrl-C cancels',
     });
   }
 }
@@ -67,19 +67,35 @@ export async function runWithDashboard(config: ApplianceConfig, deps: RunWithDas
   };
   const logger = deps.createLogger({ level: config.logLevel, destination });
 
+  // `q` or a signal is honoured from the first moment: during start-up it cancels start-up.
+  const finished = new AbortController();
+  const stop = Promise.race([quitRequested.then(() => 'quit' as const), untilSignal(finished.signal)]);
+  const cancel = new AbortController();
+  void stop.then((reason) => {
+    if (!cancel.signal.aborted) {
+      logger.info({ reason }, 'cancelling start-up');
+      cancel.abort();
+    }
+  });
   let appliance: RunningAppliance;
   try {
-    appliance = await startAppliance(config, logger);
+    appliance = await startAppliance(config, logger, { signal: cancel.signal });
   } catch (err) {
     // Give the terminal back before main() reports the error.
     dashboard.stop();
+    finished.abort();
+    if (err instanceof StartupCancelled) {
+      logger.info('start-up cancelled; everything started so far has been stopped');
+      return CANCELLED_EXIT_CODE;
+    }
     throw err;
   }
   source.attach(appliance);
   void dashboard.refresh();
-  if (deps.generatedKey) logger.info({ apiKey: deps.generatedKey }, 'no --api-key given: generated one for remote executors for this run');
+  if (deps.generatedKeyMessage) logger.info(deps.generatedKeyMessage);
 
-  const reason = await Promise.race([quitRequested.then(() => 'quit' as const), untilSignal()]);
+  const reason = await stop;
+  finished.abort();
   dashboard.stop();
   logger.info({ reason }, 'shutting down');
   await appliance.stop();

@@ -5,6 +5,7 @@
  * columns; the latest completed cycle's scores and explanation never change and are cached.
  */
 import type { Store } from '../store/index.ts';
+import { executorLabels } from '../api/executor-labels.ts';
 import { cycleDetailJson, cycleJson, minerScoreJson, statsJson, taskDetailJson, weightsJson } from '../api/shapes.ts';
 import { ENV_IDS } from '../sim/registry.ts';
 import { snapshotFromApi } from './api-snapshot.ts';
@@ -78,7 +79,7 @@ export class StoreDashboardSource implements DashboardSource {
       takenAt: new Date().toISOString(),
       status,
       appliance,
-      currentStats: current ? statsJson(store.tasks.stats(current.id), current.id) : null,
+      currentStats: current ? statsJson(store.tasks.stats(current.id), current.id, executorLabels(store)) : null,
       currentFailedTasks: current ? this.recentFailures(current.id) : null,
       weights: weights ? weightsJson(weights, store.cycles.get(weights.cycleId)) : null,
       cycles: { total: list.total, cycles: list.cycles.map(cycleDetailJson) },

@@ -22,6 +22,8 @@ export interface InProcessValidatorOptions {
   metrics?: { weightSubmissions: { inc(labels: { outcome: string }): void } };
   clock?: ChainClock;
   pollIntervalMs?: number;
+  /** Commit timelocked weights where the subnet uses commit-reveal (opt-in; see ValidatorOptions). */
+  timelockedCommits?: boolean;
 }
 
 export interface InProcessValidator {
@@ -49,6 +51,7 @@ export async function startInProcessValidator(options: InProcessValidatorOptions
     logger: options.logger,
     clock: options.clock,
     pollIntervalMs: options.pollIntervalMs,
+    timelockedCommits: options.timelockedCommits,
     onOutcome: (outcome) => {
       if (COUNTED.has(outcome.kind)) options.metrics?.weightSubmissions.inc({ outcome: outcome.kind });
     },

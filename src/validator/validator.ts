@@ -8,8 +8,10 @@
  * reason to exit; `WeightsSetRateLimit` is read from the chain and respected before sending;
  * `WeightsVersionKey` is passed; the precomputed `weights_u16` is used as published; hash-based
  * commit-reveal (CR-v2) is used when the subnet enables commit-reveal, with the salt persisted and the
- * reveal sent in the reveal epoch (`RevealTooEarly` = wait); a subnet that only accepts timelocked
- * commits is reported as such. Each chain/backend call has a hard deadline, and a watchdog reconnects
+ * reveal sent in the reveal epoch (`RevealTooEarly` = wait); timelocked commits (the chain reveals
+ * them at a drand round) are used when opted in (`timelockedCommits`), and a subnet that only accepts
+ * them is otherwise reported as such. Before a submission is treated as done, the chain is asked
+ * (LastUpdate, the commit queues): a reset chain or a fork never leaves weights "already submitted". Each chain/backend call has a hard deadline, and a watchdog reconnects
  * when the chain head stops advancing.
  */
 import type { Database } from 'better-sqlite3';
@@ -21,6 +23,8 @@ import { ChainModuleError, isTransientChainError } from '../chain/errors.ts';
 import { withTimeout } from '../chain/timeout.ts';
 import type { HotkeySigner, ValidatorView } from '../chain/types.ts';
 import { checkWeightsVector, commitHashV2, nextAllowedBlock, randomSalt, revealWindow } from '../chain/weights.ts';
+import { encodeWeightsTlockPayload, revealRoundFor, tlockEncrypt } from '../chain/tlock.ts';
+import { blake2AsHex, decodeAddress } from '@polkadot/util-crypto';
 import { SubmissionLog, type Submission, type SubmissionKey } from '../store/submissions.ts';
 import { WeightsResponseSchema, type WeightsResponse, type WeightsSource } from './weights-source.ts';
 
@@ -50,6 +54,15 @@ export interface ValidatorOptions {
   staleWarnBlocks?: number;
   /** Override the version key (default: the subnet's WeightsVersionKey). */
   versionKey?: number;
+  /**
+   * Commit weights timelocked to a drand round (`commit_timelocked_weights`) when the subnet uses
+   * commit-reveal and the runtime takes timelocked commits. Off by default: the encryption matches the
+   * reference's published facts and layout but could not be proven against a decryptable reference
+   * vector (docs/chain.md); without it, hash commit-reveal is used where the runtime still has it.
+   */
+  timelockedCommits?: boolean;
+  /** The beacon's public key for timelocked commits (default drand quicknet; tests use a beacon of their own). */
+  beaconPublicKey?: Uint8Array;
   /** Called after every tick (the TUI / status endpoint can show it). */
   onOutcome?: (outcome: TickOutcome) => void;
 }
@@ -59,7 +72,7 @@ export type TickOutcome =
   | { kind: 'up-to-date'; sourceBlock: number; blocksSinceUpdate?: number }
   | { kind: 'not-registered'; hotkey: string }
   | { kind: 'rate-limited'; sourceBlock: number; block: number; nextBlock: number }
-  | { kind: 'applied'; sourceBlock: number; block: number | null; via: 'set_weights' | 'reveal' }
+  | { kind: 'applied'; sourceBlock: number; block: number | null; via: 'set_weights' | 'reveal' | 'timelocked' }
   | { kind: 'committed'; sourceBlock: number; block: number; revealFrom: number | null }
   | { kind: 'reveal-wait'; sourceBlock: number; block: number; revealFrom: number | null }
   | { kind: 'awaiting-outcome'; sourceBlock: number; block: number }
@@ -82,7 +95,9 @@ export interface ValidatorStatus {
 
 export class Validator {
   readonly log: SubmissionLog;
-  private readonly opts: Required<Omit<ValidatorOptions, 'logger' | 'clock' | 'versionKey' | 'onOutcome'>> & Pick<ValidatorOptions, 'versionKey' | 'onOutcome'>;
+  private readonly opts: Required<Omit<ValidatorOptions, 'logger' | 'clock' | 'versionKey' | 'onOutcome' | 'beaconPublicKey'>> &
+    Pick<ValidatorOptions, 'versionKey' | 'onOutcome' | 'beaconPublicKey'>;
+
   private readonly logger: Logger;
   private readonly clock: ChainClock;
   private chainId: string | null = null;
@@ -106,6 +121,7 @@ export class Validator {
       blockMs: 12_000,
       lostAfterBlocks: 64,
       staleWarnBlocks: 3000,
+      timelockedCommits: false,
       // An option passed as undefined keeps its default.
       ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ValidatorOptions),
     };
@@ -205,7 +221,8 @@ export class Validator {
     const latest = await this.latestWeights();
     if (!latest) return { kind: 'no-weights' };
     const source = latest.block_number;
-    const settled = this.log.lastSettledSourceBlock(this.key());
+    const settledRow = this.confirmedSettled(view);
+    const settled = settledRow?.sourceBlock ?? null;
     if (settled !== null && source <= settled) {
       // The original went silent when cycles stopped producing weights; say so instead.
       const since = view.uid !== null && view.lastUpdate > 0 ? view.block - view.lastUpdate : undefined;
@@ -215,10 +232,13 @@ export class Validator {
     }
 
     if (view.uid === null) return { kind: 'not-registered', hotkey: hotkey.address };
-    if (view.commitReveal === 'timelocked-only') {
+    const crMode = this.commitRevealPath(view);
+    if (crMode === 'unsupported') {
       return {
         kind: 'unsupported',
-        reason: `subnet ${netuid} enables commit-reveal and this runtime only accepts timelocked (drand) commits, which kinitro does not implement; weights are not set`,
+        reason: view.timelock
+          ? `subnet ${netuid} enables commit-reveal and this runtime only accepts timelocked (drand) commits; kinitro's timelock encryption is opt-in (--timelocked-commits), so weights are not set`
+          : `subnet ${netuid} enables commit-reveal and this runtime has neither hash commits nor a timelocked-commit version kinitro can use; weights are not set`,
       };
     }
 
@@ -234,7 +254,15 @@ export class Validator {
     const allowedAt = nextAllowedBlock(view.lastUpdate, view.hyperparams.weightsRateLimit);
     if (view.lastUpdate !== 0 && view.block < allowedAt) return { kind: 'rate-limited', sourceBlock: source, block: view.block, nextBlock: allowedAt };
 
-    return view.commitReveal === 'v2' ? this.commit(latest, vector, versionKey, view) : this.setDirectly(latest, vector, versionKey, view);
+    if (crMode === 'timelocked') return this.commitTimelocked(latest, vector, versionKey, view);
+    return crMode === 'v2' ? this.commit(latest, vector, versionKey, view) : this.setDirectly(latest, vector, versionKey, view);
+  }
+
+  /** Which way weights go on chain: directly, hash commit-reveal, or timelocked commits (opt-in). */
+  private commitRevealPath(view: ValidatorView): 'set' | 'v2' | 'timelocked' | 'unsupported' {
+    if (view.commitReveal === 'off') return 'set';
+    if (this.opts.timelockedCommits && view.timelock) return 'timelocked';
+    return view.commitReveal === 'v2' ? 'v2' : 'unsupported';
   }
 
   private async latestWeights(): Promise<WeightsResponse | null> {
@@ -251,7 +279,7 @@ export class Validator {
       ...this.key(),
       sourceBlock: latest.block_number,
       cycleId: latest.cycle_id,
-      mode: view.commitReveal === 'v2' ? 'commit-reveal' : 'set',
+      mode: { set: 'set', v2: 'commit-reveal', timelocked: 'timelocked', unsupported: 'set' }[this.commitRevealPath(view)] as 'set' | 'commit-reveal' | 'timelocked',
       uids: u.uids,
       values: u.values,
       versionKey,
@@ -309,6 +337,70 @@ export class Validator {
     }
   }
 
+  /**
+   * Encrypts the weights to the drand round that opens in the reveal epoch and commits the ciphertext;
+   * the chain decrypts and applies them itself. The row (with the ciphertext's hash) is written first.
+   */
+  private async commitTimelocked(latest: WeightsResponse, vector: { uids: number[]; values: number[] }, versionKey: number, view: ValidatorView): Promise<TickOutcome> {
+    const { netuid, hotkey } = this.opts;
+    const revealRound = revealRoundFor({
+      block: view.block,
+      netuid,
+      tempo: view.hyperparams.tempo,
+      revealPeriodEpochs: view.hyperparams.revealPeriodEpochs,
+      nowSeconds: this.clock.now() / 1000,
+      blockSeconds: this.opts.blockMs / 1000,
+    });
+    const payload = encodeWeightsTlockPayload({ hotkey: decodeAddress(hotkey.address), ...vector, versionKey });
+    const commit = tlockEncrypt(payload, revealRound, { publicKey: this.opts.beaconPublicKey });
+    const hash = blake2AsHex(commit, 256);
+    const row = this.log.insert({
+      ...this.key(),
+      sourceBlock: latest.block_number,
+      cycleId: latest.cycle_id,
+      mode: 'timelocked',
+      ...vector,
+      versionKey,
+      commitHash: hash,
+      revealRound,
+      status: 'sending',
+      sentAtBlock: view.block,
+    });
+    this.logger.info({ sourceBlock: row.sourceBlock, n: vector.uids.length, versionKey, revealRound, hash }, 'committing timelocked weights');
+    try {
+      const receipt = await this.write(
+        this.opts.chain.commitTimelockedWeights(netuid, hotkey, { commit, revealRound, version: view.timelock!.version }),
+        'commit_timelocked_weights',
+      );
+      this.log.update(row.id, { status: 'committed', commitBlock: receipt.block });
+      const window = revealWindow(receipt.block, netuid, view.hyperparams);
+      return { kind: 'committed', sourceBlock: row.sourceBlock, block: receipt.block, revealFrom: window.firstBlock };
+    } catch (err) {
+      return this.submitFailed(row, err, view);
+    }
+  }
+
+  /**
+   * A timelocked commit is revealed by the chain: while it is queued, wait; once it is gone, the
+   * weights were applied if LastUpdate moved past the commit (the reveal sets weights), otherwise the
+   * chain dropped it (it could not decrypt it, or the pulse never came) and it is made again.
+   */
+  private awaitTimelockedReveal(row: Submission, view: ValidatorView): TickOutcome {
+    const queued = view.pendingTimelocked.find((c) => c.hash === row.commitHash);
+    if (queued) {
+      const window = revealWindow(queued.commitBlock, this.opts.netuid, view.hyperparams);
+      return { kind: 'reveal-wait', sourceBlock: row.sourceBlock, block: view.block, revealFrom: window.firstBlock };
+    }
+    const commitBlock = row.commitBlock ?? row.sentAtBlock ?? 0;
+    if (view.lastUpdate > commitBlock) {
+      this.log.update(row.id, { status: 'applied', appliedBlock: view.lastUpdate, error: null });
+      return { kind: 'applied', sourceBlock: row.sourceBlock, block: view.lastUpdate, via: 'timelocked' };
+    }
+    const error = `the chain dropped the timelocked commit of block ${commitBlock} (round ${row.revealRound}) without applying it`;
+    this.log.update(row.id, { status: 'failed', error });
+    return { kind: 'rejected', sourceBlock: row.sourceBlock, error };
+  }
+
   private submitFailed(row: Submission, err: unknown, view: ValidatorView): TickOutcome {
     if (err instanceof ChainModuleError) {
       this.log.update(row.id, { status: 'failed', error: err.message });
@@ -326,6 +418,25 @@ export class Validator {
     return { kind: 'rejected', sourceBlock: row.sourceBlock, error: (err as Error).message };
   }
 
+  /**
+   * The newest settled attempt, after confirming on chain that it is still there: our record is not
+   * trusted over the chain. A chain that was reset (a dev chain restarted from genesis) or a fork that
+   * dropped the block leaves `LastUpdate` of our uid below the block the weights landed in (or the head
+   * below it); such an attempt is marked failed, so the weights are submitted again.
+   */
+  private confirmedSettled(view: ValidatorView): Submission | undefined {
+    for (;;) {
+      const row = this.log.lastSettled(this.key());
+      if (!row || row.status === 'skipped') return row;
+      // A commit sets LastUpdate; a reveal need not (the runtime applies it without the rate limit).
+      const landed = (row.mode === 'set' ? row.appliedBlock : row.commitBlock) ?? row.appliedBlock ?? row.sentAtBlock ?? 0;
+      if (view.uid !== null && view.block >= landed && view.lastUpdate >= landed) return row;
+      const error = `no longer on chain: LastUpdate is ${view.uid === null ? 'unset (hotkey not registered)' : view.lastUpdate} at block ${view.block}, the weights landed in block ${landed} (chain reset or fork)`;
+      this.logger.warn({ sourceBlock: row.sourceBlock, landed, lastUpdate: view.lastUpdate, block: view.block }, 'recorded weights are not on chain any more; submitting again');
+      this.log.update(row.id, { status: 'failed', error });
+    }
+  }
+
   /** Resolves attempts whose outcome is open; returns an outcome when they must be waited for. */
   private async resolveOpen(view: ValidatorView): Promise<TickOutcome | null> {
     for (const row of this.log.open(this.key())) {
@@ -334,7 +445,16 @@ export class Validator {
         if (resolved) return resolved;
       }
     }
-    const committed = this.log.open(this.key()).filter((r) => r.status === 'committed');
+    const open = this.log.open(this.key()).filter((r) => r.status === 'committed');
+    // The chain reveals timelocked commits itself; each is followed until it is applied or dropped.
+    let revealed: TickOutcome | null = null;
+    for (const row of open.filter((r) => r.mode === 'timelocked')) {
+      const outcome = this.awaitTimelockedReveal(row, view);
+      if (outcome.kind !== 'applied') return outcome;
+      revealed = outcome;
+    }
+    if (revealed) return revealed;
+    const committed = open.filter((r) => r.mode === 'commit-reveal');
     // Only the newest commit matters: revealing it drops older ones from the chain's queue.
     for (const old of committed.slice(0, -1)) this.log.update(old.id, { status: 'expired', error: 'superseded by a newer commit' });
     const current = committed.at(-1);
@@ -343,11 +463,23 @@ export class Validator {
 
   private resolveSending(row: Submission, view: ValidatorView): TickOutcome | null {
     const sentAt = row.sentAtBlock ?? 0;
+    if (view.block < sentAt) {
+      // The head is below the block we sent at: the chain was reset or reorganised. Waiting for the
+      // era to pass would take until the new chain reaches the old height.
+      this.log.update(row.id, { status: 'failed', error: `the chain head (${view.block}) is below the block it was sent at (${sentAt}); chain reset?` });
+      return null;
+    }
     if (row.mode === 'set') {
       if (view.lastUpdate > sentAt) {
         this.log.update(row.id, { status: 'applied', appliedBlock: view.lastUpdate, error: null });
         this.logger.info({ sourceBlock: row.sourceBlock, block: view.lastUpdate }, 'earlier set_weights with unknown outcome is on chain');
         return { kind: 'applied', sourceBlock: row.sourceBlock, block: view.lastUpdate, via: 'set_weights' };
+      }
+    } else if (row.mode === 'timelocked') {
+      const onChain = view.pendingTimelocked.find((c) => c.hash === row.commitHash);
+      if (onChain) {
+        this.log.update(row.id, { status: 'committed', commitBlock: onChain.commitBlock, error: null });
+        return null;
       }
     } else {
       const onChain = view.pendingCommits.find((c) => c.hash === row.commitHash);

@@ -79,14 +79,19 @@ export async function localHarness(options: HarnessOptions = {}): Promise<ChainH
 
 /** SubtensorChain over a MemoryProvider backed by a LocalChain harness. */
 export async function memorySubtensorHarness(
-  options: HarnessOptions & { metadata?: SyntheticMetadataOptions; subtensor?: Omit<SubtensorChainOptions, 'providerFactory' | 'url'> } = {},
+  options: HarnessOptions & {
+    metadata?: SyntheticMetadataOptions;
+    /** Serve the synthetic metadata (default) or the one captured from runtime spec 218. */
+    metadataSource?: 'synthetic' | 'spec218';
+    subtensor?: Omit<SubtensorChainOptions, 'providerFactory' | 'url'>;
+  } = {},
 ): Promise<ChainHarness & { provider: MemoryProvider; subtensor: SubtensorChain }> {
   const base = await localHarness(options);
-  const provider = new MemoryProvider({ chain: base.local, ...options.metadata });
+  const provider = new MemoryProvider({ chain: base.local, ...options.metadata, metadataSource: options.metadataSource });
   const subtensor = await SubtensorChain.connect({ providerFactory: () => provider, ...options.subtensor });
   return {
     ...base,
-    name: 'SubtensorChain (memory provider)',
+    name: `SubtensorChain (memory provider, ${options.metadataSource ?? 'synthetic'} metadata)`,
     chain: subtensor,
     provider,
     subtensor,

@@ -11,6 +11,9 @@
  * era block hash, metadata hash). A missing or misplaced tip therefore fails here just as it would on
  * a node. The call is then dispatched into the LocalChain; each accepted extrinsic gets its own block,
  * with `System.Events` holding `ExtrinsicSuccess` or `ExtrinsicFailed(Module{index, error})`.
+ *
+ * The metadata is either the synthetic one or the one captured from runtime spec 218
+ * (`captured-metadata.ts`); storage values, pallet and error indices are taken from whichever is served.
  */
 import { TypeRegistry } from '@polkadot/types';
 import { Metadata } from '@polkadot/types/metadata';
@@ -23,11 +26,14 @@ import { ChainModuleError, ChainSubmitError } from '../errors.ts';
 import { SUBTENSOR_SIGNED_EXTENSIONS } from '../extensions.ts';
 import { commitmentBytesToText } from '../commitment.ts';
 import type { HexString } from '../types.ts';
-import { buildSyntheticMetadata, COMMITMENTS_ERRORS, PALLET_INDEX, SUBTENSOR_ERRORS, type SyntheticMetadataOptions } from './synthetic-metadata.ts';
+import { buildSyntheticMetadata, type SyntheticMetadataOptions } from './synthetic-metadata.ts';
+import { capturedMetadataHex, SPEC218 } from './captured-metadata.ts';
 
 export interface MemoryProviderOptions extends SyntheticMetadataOptions {
   /** The chain whose state is served and into which extrinsics are dispatched. */
   chain: LocalChain;
+  /** Which metadata to serve (default synthetic; the synthetic options apply only to it). */
+  metadataSource?: 'synthetic' | 'spec218';
   specVersion?: number;
   transactionVersion?: number;
 }
@@ -69,19 +75,23 @@ export class MemoryProvider implements ProviderInterface {
   private readonly specVersion: number;
   private readonly transactionVersion: number;
   private readonly extensionIds: string[];
+  private readonly driftedWeights: boolean;
+  private readonly timelockVersion: number | null;
 
   constructor(options: MemoryProviderOptions) {
-    const built = buildSyntheticMetadata(options);
-    this.metadataHex = built.hex;
+    const captured = options.metadataSource === 'spec218';
+    this.metadataHex = captured ? capturedMetadataHex(SPEC218) : buildSyntheticMetadata(options).hex;
     this.registry = new TypeRegistry();
-    this.metadata = new Metadata(this.registry, built.hex);
+    this.metadata = new Metadata(this.registry, this.metadataHex);
     this.registry.setMetadata(this.metadata, undefined, SUBTENSOR_SIGNED_EXTENSIONS, true);
     this.registry.setChainProperties(this.registry.createType('ChainProperties', { ss58Format: 42, tokenDecimals: 9, tokenSymbol: 'TAO' }) as never);
     this.storage = decorateStorage(this.registry, this.metadata.asLatest, this.metadata.version);
     this.chain = options.chain;
-    this.specVersion = options.specVersion ?? (options.extensions === 'spec218' ? 218 : 425);
-    this.transactionVersion = options.transactionVersion ?? 1;
+    this.specVersion = options.specVersion ?? (captured || options.extensions === 'spec218' ? 218 : 425);
+    this.transactionVersion = options.transactionVersion ?? (captured ? SPEC218.transactionVersion : 1);
     this.extensionIds = this.metadata.asV15.extrinsic.signedExtensions.map((e) => e.identifier.toString());
+    this.driftedWeights = !captured && Boolean(options.driftedWeights);
+    this.timelockVersion = !captured && options.timelock ? options.timelock.version : null;
   }
 
   // ---- ProviderInterface ---------------------------------------------------------------------
@@ -306,12 +316,15 @@ export class MemoryProvider implements ProviderInterface {
     const out = new Map<string, HexString>();
     const st = this.storage as unknown as Record<string, Record<string, ((...args: unknown[]) => Uint8Array) & { meta: never }>>;
     const put = (pallet: string, item: string, args: unknown[], value: unknown) => {
-      const fn = st[pallet]![item]!;
+      const fn = st[pallet]?.[item];
+      // Items the served metadata leaves out are simply not stored.
+      if (!fn) return;
       const key = u8aToHex(compactStripLength(u8aToU8a(fn(...args)))[1]);
       out.set(key.toLowerCase(), this.encode(fn, value));
     };
     const store = this.chain.store;
     put('system', 'number', [], n);
+    if (this.timelockVersion !== null) put('subtensorModule', 'commitRevealWeightsVersion', [], this.timelockVersion);
     const record = this.blocks.get(n);
     if (record) {
       const fn = st.system!.events!;
@@ -345,7 +358,7 @@ export class MemoryProvider implements ProviderInterface {
           );
         }
       }
-      for (const w of store.weights(netuid, n)) put('subtensorModule', 'weights', [netuid, w.uid], w.weights);
+      for (const w of store.weights(netuid, n)) put('subtensorModule', 'weights', [netuid, w.uid], this.driftedWeights ? w.weights.map((p) => [...p, 0]) : w.weights);
       for (const c of store.commitments(netuid, n)) {
         put('commitments', 'commitmentOf', [netuid, c.hotkey], { deposit: 0, block: c.block, info: { fields: [{ [`Raw${c.data.length}`]: u8aToHex(c.data) }] } });
         put('commitments', 'lastCommitment', [netuid, c.hotkey], c.block);
@@ -375,7 +388,7 @@ export class MemoryProvider implements ProviderInterface {
     const record = this.blocks.get(block) ?? { extrinsics: [], events: [] };
     const index = record.extrinsics.length;
     record.extrinsics.push(hex);
-    record.events.push(eventRecord(index, error));
+    record.events.push(this.eventRecord(index, error));
     this.blocks.set(block, record);
     // Blocks at or after this one may have been hashed before their extrinsics were known.
     for (const [n, h] of [...this.headerHashes]) {
@@ -389,6 +402,20 @@ export class MemoryProvider implements ProviderInterface {
       status({ inBlock: hash });
       setImmediate(() => status({ finalized: hash }));
     });
+  }
+
+  /**
+   * An EventRecord, encoded by hand: phase ApplyExtrinsic(index), then System.ExtrinsicSuccess(info) or
+   * System.ExtrinsicFailed(Module{index, error}, info), then no topics. The dispatch info is weight
+   * (two compact zeros), class Normal, pays No; pallet and error indices come from the metadata.
+   */
+  private eventRecord(index: number, error: ChainModuleError | null): Uint8Array {
+    const system = this.metadata.asLatest.pallets.find((p) => p.name.toString() === 'System')!.index.toNumber();
+    const phase = u8aConcat(new Uint8Array([0]), u32le(index));
+    const info = new Uint8Array([0, 0, 0, 1]);
+    if (!error) return u8aConcat(phase, new Uint8Array([system, 0]), info, new Uint8Array([0]));
+    const [pallet, position] = moduleErrorIndex(this.metadata, this.registry, error.pallet, error.error);
+    return u8aConcat(phase, new Uint8Array([system, 1, 3, pallet, position, 0, 0, 0]), info, new Uint8Array([0]));
   }
 
   /** Hand-parses a signed v4 extrinsic and verifies its signature; throws the node's 1010 errors. */
@@ -495,30 +522,14 @@ function eraBirth(era: Uint8Array, current: number): number {
   return Math.floor((Math.max(current, phase) - phase) / period) * period + phase;
 }
 
-/**
- * An EventRecord, encoded by hand: phase ApplyExtrinsic(index), then System.ExtrinsicSuccess(info) or
- * System.ExtrinsicFailed(Module{index, error}, info), then no topics. DispatchEventInfo is
- * weight (two compact zeros), class Normal, pays No.
- */
-function eventRecord(index: number, error: ChainModuleError | null): Uint8Array {
-  const phase = u8aConcat(new Uint8Array([0]), u32le(index));
-  const info = new Uint8Array([0, 0, 0, 1]);
-  const event = error
-    ? u8aConcat(new Uint8Array([PALLET_INDEX.System, 1, 3]), moduleErrorBytes(error), info)
-    : u8aConcat(new Uint8Array([PALLET_INDEX.System, 0]), info);
-  return u8aConcat(phase, event, new Uint8Array([0]));
-}
-
-/** `ModuleError { index, error: [u8; 4] }` for a ChainModuleError raised by the LocalChain. */
-function moduleErrorBytes(err: ChainModuleError): Uint8Array {
-  const table: Record<string, { index: number; names: string[] }> = {
-    SubtensorModule: { index: PALLET_INDEX.SubtensorModule, names: SUBTENSOR_ERRORS },
-    Commitments: { index: PALLET_INDEX.Commitments, names: COMMITMENTS_ERRORS },
-  };
-  const pallet = table[err.pallet];
-  const position = pallet ? pallet.names.indexOf(err.error) : -1;
-  if (!pallet || position < 0) throw new Error(`MemoryProvider: no synthetic error index for ${err.qualifiedName}`);
-  return new Uint8Array([pallet.index, position, 0, 0, 0]);
+/** The metadata's pallet index and error variant index of `Pallet.Error`. */
+function moduleErrorIndex(metadata: Metadata, registry: TypeRegistry, pallet: string, error: string): [number, number] {
+  const entry = metadata.asLatest.pallets.find((p) => p.name.toString() === pallet);
+  if (!entry || entry.errors.isNone) throw new Error(`MemoryProvider: the metadata has no errors for pallet ${pallet}`);
+  const def = registry.lookup.getSiType(entry.errors.unwrap().type).def;
+  const variant = def.isVariant ? def.asVariant.variants.find((v) => v.name.toString() === error) : undefined;
+  if (!variant) throw new Error(`MemoryProvider: the metadata has no error ${pallet}.${error}`);
+  return [entry.index.toNumber(), variant.index.toNumber()];
 }
 
 const RPC_METHODS = [

@@ -98,6 +98,14 @@ export interface SyntheticMetadataOptions {
   extraExtensions?: ExtraExtension[];
   /** Leave out commit_weights / reveal_weights (a runtime that only accepts timelocked commits). */
   withoutHashCommitReveal?: boolean;
+  /** Leave out these SubtensorModule calls (metadata names, e.g. `set_weights`). */
+  withoutCalls?: string[];
+  /** Leave out these SubtensorModule storage items (metadata names, e.g. `LastUpdate`). */
+  withoutStorage?: string[];
+  /** A future layout of `Weights`: `Vec<(u16, u16, u16)>` instead of `Vec<(u16, u16)>`. */
+  driftedWeights?: boolean;
+  /** Add the current runtime's `CommitRevealWeightsVersion` (u16, default `version`) and `TimelockedWeightCommits`. */
+  timelock?: { version: number };
 }
 
 export const PALLET_INDEX = { System: 0, SubtensorModule: 7, Commitments: 18 } as const;
@@ -154,7 +162,8 @@ export function buildSyntheticMetadata(options: SyntheticMetadataOptions = {}): 
       { name: 'reveal_weights', index: 97, fields: [['netuid', netUid], ['uids', vecU16], ['values', vecU16], ['salt', vecU16], ['version_key', u64]] },
     );
   }
-  const subtensorCall = l.variant(['pallet_subtensor', 'pallet', 'Call'], subtensorCalls, [{ name: 'T', type: null }]);
+  const withoutCalls = new Set(options.withoutCalls ?? []);
+  const subtensorCall = l.variant(['pallet_subtensor', 'pallet', 'Call'], subtensorCalls.filter((c) => !withoutCalls.has(c.name)), [{ name: 'T', type: null }]);
   const commitmentsCall = l.variant(
     ['pallet_commitments', 'pallet', 'Call'],
     [{ name: 'set_commitment', index: 0, fields: [['netuid', netUid], ['info', commitmentInfo, 'Box<CommitmentInfo<MaxFields>>']] }],
@@ -323,7 +332,7 @@ export function buildSyntheticMetadata(options: SyntheticMetadataOptions = {}): 
     fallback,
     docs: [],
   });
-  const subtensorStorage = [
+  const subtensorStorage: (ReturnType<typeof map> | ReturnType<typeof plain>)[] = [
     map('SubnetworkN', ['Identity'], netUid, u16, le(0, 2)),
     map('NetworksAdded', ['Identity'], netUid, bool, '0x00'),
     map('Keys', ['Identity', 'Identity'], l.tuple([netUid, u16]), accountId, hex0(32)),
@@ -337,9 +346,17 @@ export function buildSyntheticMetadata(options: SyntheticMetadataOptions = {}): 
     map('MinAllowedWeights', ['Identity'], netUid, u16, le(0, 2)),
     map('MaxWeightsLimit', ['Identity'], netUid, u16, le(65535, 2)),
     map('LastUpdate', ['Identity'], netUidIndex, l.seq(u64), '0x00'),
-    map('Weights', ['Identity', 'Identity'], l.tuple([netUidIndex, u16]), l.seq(l.tuple([u16, u16])), '0x00'),
+    map('Weights', ['Identity', 'Identity'], l.tuple([netUidIndex, u16]), l.seq(l.tuple(options.driftedWeights ? [u16, u16, u16] : [u16, u16])), '0x00'),
     map('WeightCommits', ['Twox64Concat', 'Twox64Concat'], l.tuple([netUidIndex, accountId]), l.seq(l.tuple([h256, u64, u64, u64])), '0x00', 'Optional'),
   ];
+  if (options.timelock) {
+    subtensorStorage.push(
+      plain('CommitRevealWeightsVersion', u16, le(options.timelock.version, 2)),
+      map('TimelockedWeightCommits', ['Twox64Concat', 'Twox64Concat'], l.tuple([netUidIndex, u64]), l.seq(l.tuple([accountId, u64, vecU8, u64])), '0x00'),
+    );
+  }
+  const withoutStorage = new Set(options.withoutStorage ?? []);
+  const subtensorItems = subtensorStorage.filter((item) => !withoutStorage.has(item.name));
   const commitmentsStorage = [
     map('CommitmentOf', ['Identity', 'Twox64Concat'], l.tuple([netUid, accountId]), registration, '0x00', 'Optional'),
     map('LastCommitment', ['Identity', 'Twox64Concat'], l.tuple([netUid, accountId]), u32, '0x00', 'Optional'),
@@ -369,7 +386,7 @@ export function buildSyntheticMetadata(options: SyntheticMetadataOptions = {}): 
         lookup: { types: l.types },
         pallets: [
           pallet('System', systemStorage, systemCall, systemError, systemEvent),
-          pallet('SubtensorModule', subtensorStorage, subtensorCall, subtensorError, null),
+          pallet('SubtensorModule', subtensorItems, subtensorCall, subtensorError, null),
           pallet('Commitments', commitmentsStorage, commitmentsCall, commitmentsError, null),
         ],
         extrinsic: {

@@ -8,7 +8,12 @@ import { startApi } from '../../api/server.ts';
 export const apiOptions = {
   host: opt.string('Address to bind', { default: '0.0.0.0', env: 'KINITRO_API_HOST' }),
   port: opt.int('Port to listen on (0 = any free port)', { default: 8000, min: 0, max: 65535, env: 'KINITRO_API_PORT' }),
-  apiKey: opt.string('Bearer key required on /v1/tasks/fetch and /v1/tasks/submit', { env: 'KINITRO_API_KEY', envAliases: ['KINITRO_API_API_KEY'], placeholder: 'KEY' }),
+  apiKey: opt.string('Bearer key required on the executor routes (/v1/tasks/fetch, submit, heartbeat, release)', {
+    env: 'KINITRO_API_KEY',
+    envAliases: ['KINITRO_API_API_KEY'],
+    placeholder: 'KEY',
+    secret: true,
+  }),
   noAuth: opt.flag('Serve the executor endpoints without authentication (explicit opt-out)', { env: 'KINITRO_NO_AUTH' }),
 };
 

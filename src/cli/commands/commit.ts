@@ -3,11 +3,13 @@ import { CliUsageError, defineCommand, opt } from '../command.ts';
 import { openDatabase } from '../../store/db.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log.ts';
 import type { ChainClient } from '../../chain/client.ts';
-import { buildCommitment, CommitmentError } from '../../chain/commitment.ts';
+import { buildCommitment, CommitmentError, validateEndpointUrl } from '../../chain/commitment.ts';
+import { endpointHostProblem } from '../../net/address-policy.ts';
 import { CryptoError, encryptDeploymentId } from '../../chain/crypto.ts';
 import { KeyError, loadHotkey } from '../../chain/keys.ts';
 import { LocalChain } from '../../chain/local-chain.ts';
 import { ChainSpecError, DEFAULT_DB_FILE, openChain, parseChainTarget } from '../../chain/open.ts';
+import type { Purpose } from '../../chain/runtime-schema.ts';
 import type { KeyringPair } from '@polkadot/keyring/types';
 
 /** Options every chain command shares. */
@@ -20,7 +22,7 @@ export const CHAIN_OPTIONS = {
 
 /** Options selecting the hotkey that signs. */
 export const HOTKEY_OPTIONS = {
-  hotkeyUri: opt.string('Hotkey secret URI: mnemonic or //Dev path (wins over the wallet options)', { placeholder: 'URI' }),
+  hotkeyUri: opt.string('Hotkey secret URI: mnemonic or //Dev path (wins over the wallet options)', { placeholder: 'URI', secret: true }),
   walletName: opt.string('Bittensor wallet name', { default: 'default' }),
   hotkeyName: opt.string('Hotkey name inside the wallet', { default: 'default' }),
   walletPath: opt.string('Wallets directory', { default: '~/.bittensor/wallets', placeholder: 'DIR' }),
@@ -45,11 +47,12 @@ export interface OpenedChain {
 
 /**
  * Opens the chain named by --chain. For `local`, the database is opened and the netuid is created on
- * first use (a convenience of the embedded chain: there is no subnet registration to pay for).
+ * first use (a convenience of the embedded chain: there is no subnet registration to pay for). A real
+ * chain's runtime is named on stderr and refused when it lacks what `purposes` need (the drift guard).
  */
 export async function openChainFromOptions(
   o: { chain: string; netuid: number; db: string; logLevel: LogLevel },
-  context: { stderr: NodeJS.WritableStream; needDb?: boolean },
+  context: { stderr: NodeJS.WritableStream; needDb?: boolean; purposes: Purpose[] },
 ): Promise<OpenedChain> {
   let target;
   try {
@@ -74,7 +77,11 @@ export async function openChainFromOptions(
     if (local) {
       const { created } = local.ensureSubnet(o.netuid);
       if (created) context.stderr.write(`local chain: created subnet ${o.netuid} with default hyperparameters\n`);
+    } else {
+      const { specName, specVersion } = chain.runtime();
+      context.stderr.write(`${chain.description}: runtime ${specName}/${specVersion}\n`);
     }
+    chain.requireRuntime(context.purposes);
     return { chain, db, local, close };
   } catch (err) {
     await close().catch(() => undefined);
@@ -102,11 +109,19 @@ export const commitCommand = defineCommand({
     deploymentId: opt.string('Basilica deployment id', { env: false, placeholder: 'ID' }),
     encrypt: opt.flag('Encrypt the deployment id for the operator', { env: false }),
     backendPublicKey: opt.string('Operator X25519 public key (64 hex) for --encrypt', { placeholder: 'HEX' }),
+    allowPrivateEndpoints: opt.flag('Commit a loopback/private --endpoint anyway (local testing: validators refuse it unless they allow private endpoints)'),
     json: opt.flag('Print JSON', { env: false }),
   },
   async run({ options, stdout, stderr }) {
     if ((options.endpoint === undefined) === (options.deploymentId === undefined)) {
       throw new CliUsageError('give exactly one of --endpoint URL or --deployment-id ID');
+    }
+    if (options.endpoint !== undefined && !options.allowPrivateEndpoints) {
+      // The endpoint policy every validator applies at discovery: committing what it will refuse
+      // only wastes the commitment (and its first-commit priority).
+      const normalized = validateEndpointUrl(options.endpoint);
+      const problem = typeof normalized === 'string' ? endpointHostProblem(normalized) : null;
+      if (problem) throw new CliUsageError(`--endpoint: ${problem}; validators only call public endpoints (--allow-private-endpoints to commit it for local testing)`);
     }
     let commitment: string;
     try {
@@ -123,7 +138,7 @@ export const commitCommand = defineCommand({
       throw err;
     }
     const hotkey = await hotkeyFromOptions(options);
-    const opened = await openChainFromOptions(options, { stderr });
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['commit'] });
     try {
       let registeredUid: number | null = null;
       if (opened.local) {

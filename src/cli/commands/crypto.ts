@@ -24,7 +24,7 @@ function privateKeyFrom(options: { privateKey?: string; privateKeyFile?: string 
 }
 
 const KEY_SOURCE = {
-  privateKey: opt.string('X25519 private key (64 hex)', { short: 'k', env: 'KINITRO_BACKEND_PRIVATE_KEY', placeholder: 'HEX' }),
+  privateKey: opt.string('X25519 private key (64 hex)', { short: 'k', env: 'KINITRO_BACKEND_PRIVATE_KEY', placeholder: 'HEX', secret: true }),
   privateKeyFile: opt.string('File holding the private key', { short: 'f', env: 'KINITRO_BACKEND_PRIVATE_KEY_FILE', placeholder: 'FILE' }),
 };
 
@@ -65,7 +65,7 @@ export const cryptoPublishPublicKeyCommand = defineCommand({
   async run({ options, stdout, stderr }) {
     const commitment = buildPublicKeyCommitment(publicKeyFromPrivate(privateKeyFrom(options)));
     const hotkey = await hotkeyFromOptions(options);
-    const opened = await openChainFromOptions(options, { stderr });
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['commit'] });
     try {
       if (opened.local) await opened.local.ensureRegistered(options.netuid, hotkey.address, { wait: false });
       const receipt = await opened.chain.setCommitment(options.netuid, hotkey, commitment);

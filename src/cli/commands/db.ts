@@ -39,7 +39,8 @@ export const dbStatusCommand = defineCommand({
   summary: 'Show schema version, cycles, tasks and the latest weights.',
   options: { db: dbOption },
   async run({ options, stdout }) {
-    const store = Store.open(options.db);
+    // Read-only: looking must work on a database we may not (or should not) write.
+    const store = Store.open(options.db, { readonly: true });
     try {
       const current = store.cycles.current();
       const last = store.cycles.lastCompleted();

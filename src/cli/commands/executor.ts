@@ -16,7 +16,7 @@ export const executorCommand = defineCommand({
     'claiming, lets running episodes finish for --shutdown-grace seconds, and gives the rest back.',
   options: {
     apiUrl: opt.string('Base URL of the appliance API', { default: 'http://localhost:8000', env: 'KINITRO_EXECUTOR_API_URL', placeholder: 'URL' }),
-    apiKey: opt.string('Bearer key for the task endpoints', { env: 'KINITRO_EXECUTOR_API_KEY', placeholder: 'KEY' }),
+    apiKey: opt.string('Bearer key for the task endpoints', { env: 'KINITRO_EXECUTOR_API_KEY', placeholder: 'KEY', secret: true }),
     executorId: opt.string('Executor id tasks are assigned to (default executor-<8 hex>)', { env: 'KINITRO_EXECUTOR_ID', placeholder: 'ID' }),
     workers: opt.int('Worker threads, one simulator each (default: one per core)', { min: 1, max: 256, env: 'KINITRO_EXECUTOR_WORKERS' }),
     batchSize: opt.int('Tasks per fetch', { default: 10, min: 1, max: 100, env: 'KINITRO_EXECUTOR_BATCH_SIZE' }),

@@ -2,6 +2,19 @@ import { defineCommand, opt } from '../command.ts';
 import { discoverMiners } from '../../chain/discovery.ts';
 import { CHAIN_OPTIONS, openChainFromOptions } from './commit.ts';
 import { privateKeyOption } from './crypto.ts';
+import { hotkeyFromUri } from '../../chain/keys.ts';
+import { demoMinerHotkeyUri, MAX_DEMO_MINERS } from '../../miner/demo-keys.ts';
+import { nonPublicReason } from '../../net/address-policy.ts';
+
+async function demoMinerHotkeys(): Promise<Set<string>> {
+  const keys = await Promise.all(Array.from({ length: MAX_DEMO_MINERS }, (_, i) => hotkeyFromUri(demoMinerHotkeyUri(i))));
+  return new Set(keys.map((k) => k.address));
+}
+
+function isLoopbackEndpoint(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || nonPublicReason(host) === 'loopback';
+}
 
 export const minersCommand = defineCommand({
   path: ['miners'],
@@ -9,17 +22,23 @@ export const minersCommand = defineCommand({
   description: 'Reads neurons and commitments at one block and parses them as the scheduler does; neurons without a usable commitment are listed with the reason (--all).',
   options: {
     ...CHAIN_OPTIONS,
-    backendPrivateKey: opt.string('Operator X25519 private key (hex) to decrypt encrypted endpoints', { placeholder: 'HEX' }),
+    backendPrivateKey: opt.string('Operator X25519 private key (hex) to decrypt encrypted endpoints', { placeholder: 'HEX', secret: true }),
     backendPrivateKeyFile: opt.string('File holding the operator private key', { placeholder: 'FILE' }),
+    allowPrivateEndpoints: opt.flag('Accept loopback/private endpoints, as `kinitro start --allow-private-endpoints` does'),
     all: opt.flag('Also list neurons that were skipped, with the reason', { env: false }),
     json: opt.flag('Print JSON', { env: false }),
   },
   async run({ options, stdout, stderr }) {
     const privateKey = privateKeyOption(options.backendPrivateKey, options.backendPrivateKeyFile);
-    const opened = await openChainFromOptions(options, { stderr });
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['discover'] });
     try {
       const snapshot = await opened.chain.snapshot(options.netuid);
-      const result = discoverMiners(snapshot, { backendPrivateKey: privateKey });
+      // As the scheduler does: on the local chain the appliance's own demo miners may sit on loopback.
+      const demo = opened.local ? await demoMinerHotkeys() : new Set<string>();
+      const result = discoverMiners(snapshot, {
+        backendPrivateKey: privateKey,
+        allowPrivateEndpoint: options.allowPrivateEndpoints ? true : (hotkey, endpoint) => demo.has(hotkey) && isLoopbackEndpoint(endpoint),
+      });
       if (options.json) {
         stdout.write(
           JSON.stringify({
@@ -50,6 +69,8 @@ export const minersCommand = defineCommand({
           stdout.write(`${String(m.uid).padEnd(5)} ${m.hotkey.padEnd(48)} ${String(m.commitBlock).padEnd(8)} ${`${m.repo}@${m.revision}`.padEnd(40)} ${m.endpoint}${m.encrypted ? ' (encrypted)' : ''}\n`);
         }
       }
+      const refused = result.skipped.filter((s) => s.reason.startsWith('refused endpoint'));
+      if (!options.all && refused.length) stdout.write(`${refused.length} skipped for a non-public endpoint (--all lists them with the reason)\n`);
       if (options.all && result.skipped.length) {
         stdout.write('skipped:\n');
         for (const s of result.skipped) stdout.write(`${String(s.uid).padEnd(5)} ${s.hotkey.padEnd(48)} ${String(s.commitBlock ?? '-').padEnd(8)} ${s.reason}\n`);

@@ -1,14 +1,18 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { ChainSpecError, parseChainTarget } from '../../chain/open.ts';
+import { CryptoError, readPrivateKeyFile } from '../../chain/crypto.ts';
+import { expandHome, readSecretFile, writeSecretFile } from '../../secret-file.ts';
 import { CliUsageError, defineCommand, opt } from '../command.ts';
 import { dbOption, logLevelOption } from '../shared-options.ts';
-import { untilSignal } from '../lifecycle.ts';
+import { CANCELLED_EXIT_CODE, exitPromptlyAfterCancel, untilSignal } from '../lifecycle.ts';
 import { apiOptions } from './api.ts';
-import { defaultWorkers, startAppliance, type ApplianceConfig } from '../../appliance.ts';
+import { defaultWorkers, startAppliance, StartupCancelled, type ApplianceConfig } from '../../appliance.ts';
 import { resolveEnvSelection } from '../../sim/registry.ts';
 import { validateCron } from '../../cron/scheduler.ts';
 import { createLogger } from '../../log.ts';
 import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS, type Randomization } from '../../sim/instance.ts';
+import { MAX_DEMO_MINERS } from '../../miner/demo-keys.ts';
 
 /**
  * Defaults differ between the embedded demo (local chain: small, fast cycles that publish weights
@@ -16,6 +20,18 @@ import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS, type Randomization } from '../..
  */
 const LOCAL_DEFAULTS = { episodesPerEnv: 3, maxSteps: 300, cycleCron: '*/10 * * * *', demoMiners: 3, hotkeyUri: '//Alice' };
 const SUBNET_DEFAULTS = { episodesPerEnv: 50, maxSteps: 500, cycleCron: '0 * * * *', demoMiners: 0, hotkeyUri: null };
+
+/**
+ * The key for remote executors when none is given: created once, kept in `<db>.api-key` (mode 0600),
+ * reused on later starts so configured executors keep working. Delete the file to rotate it.
+ */
+function generatedApiKey(db: string): { key: string; file: string } {
+  const file = `${db}.api-key`;
+  if (fs.existsSync(file)) return { key: readSecretFile(file, 'the generated API key', (m) => process.stderr.write(`warning: ${m}\n`)), file };
+  const key = randomBytes(24).toString('base64url');
+  writeSecretFile(file, `${key}\n`);
+  return { key, file };
+}
 
 export const startCommand = defineCommand({
   path: ['start'],
@@ -28,10 +44,11 @@ export const startCommand = defineCommand({
     ...apiOptions,
     // The appliance binds to loopback unless told otherwise: remote executors are opt-in.
     host: opt.string('Address to bind the API', { default: '127.0.0.1', env: 'KINITRO_API_HOST' }),
-    chain: opt.string('`local` (embedded chain) or a Subtensor WebSocket URL (ws://… or wss://…)', { default: 'local' }),
-    netuid: opt.int('Subnet id', { default: 1, min: 0, max: 65535 }),
-    hotkeyUri: opt.string('Operator hotkey (mnemonic or //Dev URI); default //Alice on the local chain', { placeholder: 'URI' }),
-    demoMiners: opt.int('Demo miners to start on loopback (local chain only; default 3 there, else 0)', { min: 0, max: 64 }),
+    chain: opt.string('`local` (embedded chain), `finney`, `test`, or a Subtensor WebSocket URL (ws://… or wss://…)', { default: 'local', placeholder: 'local|finney|test|URL' }),
+    // Netuid 0 is the root network, never an evaluation subnet.
+    netuid: opt.int('Subnet id', { default: 1, min: 1, max: 65535 }),
+    hotkeyUri: opt.string('Operator hotkey (mnemonic or //Dev URI); default //Alice on the local chain', { placeholder: 'URI', secret: true }),
+    demoMiners: opt.int('Demo miners to start on loopback (local chain only; default 3 there, else 0)', { min: 0, max: MAX_DEMO_MINERS }),
     envs: opt.string('Environments to evaluate: all or a comma-separated list', { default: 'all' }),
     randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Task instances: cued (vision-necessary) or metaworld (MetaWorld-faithful, for comparison)', { default: DEFAULT_RANDOMIZATION }),
     episodesPerEnv: opt.int('Episodes per miner and environment each cycle (default 3 local, 50 subnet)', { min: 1, max: 1000 }),
@@ -45,16 +62,23 @@ export const startCommand = defineCommand({
     ),
     minCoverage: opt.number('Fraction of tasks that must run for a cycle to publish weights', { default: 0.9, min: 0, max: 1 }),
     backendPrivateKeyFile: opt.string('X25519 private key file to decrypt encrypted miner endpoints', { placeholder: 'FILE' }),
-    allowPrivateEndpoints: opt.flag('Let miner endpoints resolve to loopback/private addresses (always on for the local chain)'),
+    allowPrivateEndpoints: opt.flag('Let any miner endpoint be a loopback/private address (local testing; the demo miners this process starts are always allowed)'),
     validate: opt.flag('Submit weights to the chain as a validator (default on for the local chain)'),
     noValidate: opt.flag('Do not submit weights, even on the local chain'),
+    timelockedCommits: opt.flag('Where the subnet uses commit-reveal, commit weights timelocked to a drand round (experimental; see docs/chain.md)'),
     noImages: opt.flag('Send observations without camera images (faster; for policies that do not need them)'),
     noTui: opt.flag('Headless: JSON logs on stderr instead of the terminal UI'),
     logLevel: logLevelOption,
   },
   async run({ options }) {
-    const local = options.chain === 'local';
-    if (!local && !/^wss?:\/\//.test(options.chain)) throw new CliUsageError(`--chain: expected "local" or a ws:// / wss:// URL, got ${JSON.stringify(options.chain)}`);
+    let target;
+    try {
+      target = parseChainTarget(options.chain);
+    } catch (err) {
+      if (err instanceof ChainSpecError) throw new CliUsageError(err.message);
+      throw err;
+    }
+    const local = target.kind === 'local';
     const defaults = local ? LOCAL_DEFAULTS : SUBNET_DEFAULTS;
     const cycleCron = options.cycleCron ?? defaults.cycleCron;
     const cronProblem = validateCron(cycleCron);
@@ -68,15 +92,26 @@ export const startCommand = defineCommand({
     }
     const demoMiners = options.demoMiners ?? defaults.demoMiners;
     if (demoMiners > 0 && !local) throw new CliUsageError('--demo-miners needs --chain local');
-    const backendPrivateKey = options.backendPrivateKeyFile ? fs.readFileSync(options.backendPrivateKeyFile, 'utf8').trim() : null;
-    // In-process executors need no key; without one, remote executors get a fresh random key
-    // (logged) rather than an open task API.
-    const generatedKey = !options.apiKey && !options.noAuth ? randomBytes(24).toString('base64url') : null;
+    let backendPrivateKey: string | null = null;
+    if (options.backendPrivateKeyFile) {
+      try {
+        backendPrivateKey = readPrivateKeyFile(expandHome(options.backendPrivateKeyFile));
+      } catch (err) {
+        if (err instanceof CryptoError) throw new CliUsageError(`--backend-private-key-file: ${err.message}`);
+        throw err;
+      }
+    }
+    // In-process executors need no key; without one, remote executors get a random key kept in a
+    // 0600 file beside the database (never logged), rather than an open task API.
+    const generatedKey = !options.apiKey && !options.noAuth ? generatedApiKey(options.db) : null;
+    const generatedKeyMessage = generatedKey
+      ? `no --api-key given: remote executors authenticate with the key in ${generatedKey.file} (kinitro executor --api-key-file ${generatedKey.file})`
+      : '';
     const config: ApplianceConfig = {
       db: options.db,
       host: options.host,
       port: options.port,
-      apiKey: options.apiKey ?? generatedKey,
+      apiKey: options.apiKey ?? generatedKey?.key ?? null,
       authDisabled: options.noAuth,
       logLevel: options.logLevel,
       chain: options.chain,
@@ -93,20 +128,38 @@ export const startCommand = defineCommand({
       maxEpisodesPerMiner: options.maxEpisodesPerMiner,
       useImages: !options.noImages,
       validate: options.validate || (local && !options.noValidate),
-      allowPrivateEndpoints: local || options.allowPrivateEndpoints,
+      timelockedCommits: options.timelockedCommits,
+      // Not implied by --chain local: only the demo miners this process registers are exempt.
+      allowPrivateEndpoints: options.allowPrivateEndpoints,
       backendPrivateKey,
       minCoverage: options.minCoverage,
     };
 
     if (options.noTui || !process.stdout.isTTY) {
-      const appliance = await startAppliance(config);
-      if (generatedKey) appliance.logger.info({ apiKey: generatedKey }, 'no --api-key given: generated one for remote executors for this run');
-      const signal = await untilSignal();
+      // Listening from the very start: a signal during start-up cancels it (what is started is stopped
+      // in order) instead of killing the process mid-way or waiting for start-up to finish.
+      const stop = untilSignal();
+      const cancel = new AbortController();
+      void stop.then(() => cancel.abort());
+      const logger = createLogger({ level: options.logLevel });
+      let appliance;
+      try {
+        appliance = await startAppliance(config, logger, { signal: cancel.signal });
+      } catch (err) {
+        if (!(err instanceof StartupCancelled)) throw err;
+        logger.info('start-up cancelled; everything started so far has been stopped');
+        exitPromptlyAfterCancel(CANCELLED_EXIT_CODE);
+        return CANCELLED_EXIT_CODE;
+      }
+      if (generatedKey) appliance.logger.info(generatedKeyMessage);
+      const signal = await stop;
       appliance.logger.info({ signal }, 'shutting down');
       await appliance.stop();
       return 0;
     }
     const { runWithDashboard } = await import('../../tui/appliance-dashboard.ts');
-    return runWithDashboard(config, { generatedKey, createLogger });
+    const code = await runWithDashboard(config, { generatedKeyMessage: generatedKey ? generatedKeyMessage : null, createLogger });
+    if (code === CANCELLED_EXIT_CODE) exitPromptlyAfterCancel(code);
+    return code;
   },
 });

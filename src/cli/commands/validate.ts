@@ -39,7 +39,8 @@ export const validateCommand = defineCommand({
   description: [
     'Every submission is recorded in --db, so a restart never resubmits weights already on chain.',
     'Respects WeightsSetRateLimit, passes WeightsVersionKey, and uses hash-based commit-reveal when the subnet',
-    'enables it. Transient failures (backend or chain down, hotkey not yet registered) are retried, never fatal.',
+    'enables it (timelocked drand commits with --timelocked-commits). Before weights count as submitted the chain',
+    'is checked (LastUpdate, commit queues), so a reset chain gets them again. Transient failures (backend or chain down, hotkey not yet registered) are retried, never fatal.',
     'With --once: submit the latest weights (waiting through rate limit / reveal epoch) and exit.',
     'With --chain local the subnet is created and the hotkey registered on first use.',
   ].join('\n'),
@@ -51,6 +52,7 @@ export const validateCommand = defineCommand({
     pollInterval: opt.int('Seconds between polls of the backend', { default: 60, min: 1 }),
     versionKey: opt.int('Override the version key (default: the subnet\'s WeightsVersionKey)', { min: 0 }),
     timeout: opt.int('With --once: give up after this many seconds', { default: 1800, min: 1, env: false }),
+    timelockedCommits: opt.flag('Where the subnet uses commit-reveal, commit weights timelocked to a drand round (experimental; see docs/chain.md)'),
   },
   async run({ options, stdout, stderr }) {
     try {
@@ -60,7 +62,7 @@ export const validateCommand = defineCommand({
     }
     const logger = createLogger({ level: options.once ? options.logLevel : options.logLevel === 'warn' ? 'info' : options.logLevel });
     const hotkey = await hotkeyFromOptions(options);
-    const opened = await openChainFromOptions(options, { stderr, needDb: true });
+    const opened = await openChainFromOptions(options, { stderr, needDb: true, purposes: ['validate'] });
     try {
       if (opened.local) {
         const reg = await opened.local.ensureRegistered(options.netuid, hotkey.address);
@@ -76,6 +78,7 @@ export const validateCommand = defineCommand({
         logger,
         pollIntervalMs: options.pollInterval * 1000,
         versionKey: options.versionKey,
+        timelockedCommits: options.timelockedCommits,
       });
       if (options.once) {
         const outcome = await validator.runOnce({ deadlineMs: options.timeout * 1000 });

@@ -9,7 +9,7 @@ export const weightsCommand = defineCommand({
     json: opt.flag('Print JSON', { env: false }),
   },
   async run({ options, stdout, stderr }) {
-    const opened = await openChainFromOptions(options, { stderr });
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['validate'] });
     try {
       const head = await opened.chain.head();
       const rows = await opened.chain.weights(options.netuid);

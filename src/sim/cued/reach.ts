@@ -71,7 +71,7 @@ export const reachModule: CuedEnvModule<ReachLayout, Record<string, never>> = {
     return {
       reward: 10 * tolerance(d[target]!, 0, REACH.radius, margin),
       success: d[target]! <= REACH.radius,
-      violation: wrong >= 0 ? `reached a wrong marker (candidate ${wrong})` : null,
+      violation: wrong >= 0 ? 'reached a wrong marker' : null,
     };
   },
 

@@ -7,6 +7,7 @@ import { initialSchema } from './001-initial.ts';
 import { chainSchema } from './002-chain.ts';
 import { weightsByCycle } from './003-weights-by-cycle.ts';
 import { instanceKeys } from './004-instance-keys.ts';
+import { timelockedSubmissions } from './005-timelocked-submissions.ts';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: Migration[] = [initialSchema, chainSchema, weightsByCycle, instanceKeys];
+export const MIGRATIONS: Migration[] = [initialSchema, chainSchema, weightsByCycle, instanceKeys, timelockedSubmissions];

@@ -72,8 +72,10 @@ export function readCue(frame: Frame): number | undefined {
 }
 
 /**
- * Whether decoded views show a cued scene: its warm-grey table is a large low-saturation area, while
- * the MetaWorld scenes' brown table and red arm are thousands of saturated pixels.
+ * Whether a frame shows a cued scene. The cued scenes' table is a large warm-grey area and their few
+ * saturated pixels are candidates, goals and the cue band; the MetaWorld scenes' red arm alone is
+ * about a thousand saturated pixels, and their brown table is saturated too (under some tints it reads
+ * as table here, so the cue band — a palette colour where MetaWorld's wrist is dark — decides then).
  */
 export function looksCued(frame: Frame): boolean {
   let table = 0, saturated = 0;
@@ -82,5 +84,5 @@ export function looksCued(frame: Frame): boolean {
     table += h[CuedClass.Table]!;
     for (let c = CuedClass.Red; c <= CuedClass.Cyan; c++) saturated += h[c]!;
   }
-  return table > saturated;
+  return table > 1.5 * saturated && (saturated < 400 || readCue(frame) !== undefined);
 }
