@@ -51,7 +51,7 @@ test.serial('kinitro executor runs a cycle through the task API and stops cleanl
       t.is(typeof result.mean_action_latency_ms, 'number');
     }
     t.is(miner.resets.length, 8);
-    for (const r of miner.resets) t.deepEqual(Object.keys((r as { task_config: object }).task_config).sort(), ['env_id', 'env_name', 'task_name']);
+    for (const r of miner.resets) t.deepEqual(Object.keys((r as { task_config: object }).task_config).sort(), ['env_id', 'env_name', 'episode_id', 'task_name'], 'identity and our episode id: no seed, no positions');
     t.is(miner.acts, 80);
     const obs = (miner.lastAct as { obs: any }).obs;
     t.deepEqual(Object.keys(obs.rgb).sort(), ['corner', 'corner2']);
