@@ -92,7 +92,9 @@ class KinitroVecEnv(_VecBase):  # type: ignore[misc, valid-type]
         address: Optional[str] = None,
         kinitro: Union[str, Sequence[str], None] = None,
         timeout: float = 120.0,
+        dtype: Any = np.float32,
     ):
+        self.dtype = np.dtype(dtype)  # of proprio and calibration (float32 like proprio_array(); float64 is exact)
         self._server: Optional[SpawnedServer] = None
         self._conn: Optional[Connection] = None
         import os
@@ -133,11 +135,11 @@ class KinitroVecEnv(_VecBase):  # type: ignore[misc, valid-type]
         self.action_names: List[str] = list(ready["action"]["names"])
         h, w, c = ready["image_shape"]
         n_proprio = len(self.proprio_names)
-        obs_space: Dict[str, Any] = {"proprio": _box(-np.inf, np.inf, (n_proprio,), np.float32)}
+        obs_space: Dict[str, Any] = {"proprio": _box(-np.inf, np.inf, (n_proprio,), self.dtype)}
         if self.images:
             obs_space["rgb"] = _dict({cam: _box(0, 255, (h, w, c), np.uint8) for cam in self.cameras})
-            obs_space["cam_intrinsics"] = _dict({cam: _box(-np.inf, np.inf, (3, 3), np.float32) for cam in self.cameras})
-            obs_space["cam_extrinsics"] = _dict({cam: _box(-np.inf, np.inf, (4, 4), np.float32) for cam in self.cameras})
+            obs_space["cam_intrinsics"] = _dict({cam: _box(-np.inf, np.inf, (3, 3), self.dtype) for cam in self.cameras})
+            obs_space["cam_extrinsics"] = _dict({cam: _box(-np.inf, np.inf, (4, 4), self.dtype) for cam in self.cameras})
         self.single_observation_space = _dict(obs_space)
         self.single_action_space = _box(ready["action"]["low"], ready["action"]["high"], (len(self.action_names),), np.float32)
         if _gym is not None:
@@ -226,11 +228,11 @@ class KinitroVecEnv(_VecBase):  # type: ignore[misc, valid-type]
         return self._conn.request(header, arrays)
 
     def _observation(self, arrays: Dict[str, np.ndarray], prefix: str = "") -> Dict[str, Any]:
-        obs: Dict[str, Any] = {"proprio": arrays[prefix + "proprio"].astype(np.float32)}
+        obs: Dict[str, Any] = {"proprio": arrays[prefix + "proprio"].astype(self.dtype)}
         if self.images:
             rgb = arrays[prefix + "rgb"]
-            k = arrays[prefix + "cam_intrinsics"].astype(np.float32)
-            e = arrays[prefix + "cam_extrinsics"].astype(np.float32)
+            k = arrays[prefix + "cam_intrinsics"].astype(self.dtype)
+            e = arrays[prefix + "cam_extrinsics"].astype(self.dtype)
             obs["rgb"] = {cam: rgb[:, c] for c, cam in enumerate(self.cameras)}
             obs["cam_intrinsics"] = {cam: k[:, c] for c, cam in enumerate(self.cameras)}
             obs["cam_extrinsics"] = {cam: e[:, c] for c, cam in enumerate(self.cameras)}
@@ -261,7 +263,8 @@ def _row(obs: Dict[str, Any], k: int) -> Dict[str, Any]:
 def make_vec(env_id: Union[str, Sequence[str]] = "all", num_envs: int = 1, images: bool = True, seed: Optional[int] = None, **kwargs: Any) -> KinitroVecEnv:
     """N evaluation environments as a vector env. ``env_id``: "all" (sub-environment k runs the k-th
     available environment, cyclically), one id, or a list of ids. Keyword arguments: max_steps (500),
-    randomization ("cued"), autoreset ("next_step" | "same_step" | "disabled"), privileged (False;
+    randomization ("cued"), autoreset ("next_step" | "same_step" | "disabled"), dtype (of proprio and
+    calibration: np.float32, or np.float64 for the exact values), privileged (False;
     TRAINING ONLY, starts the server in training mode), address ("unix:PATH" | "tcp:127.0.0.1:PORT" of
     a running ``kinitro env serve``; default $KINITRO_ENV_ADDRESS, else a private server is started
     with $KINITRO_CMD or ``npx kinitro``), kinitro (that command), timeout."""
