@@ -1,0 +1,156 @@
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli, spawnCli, waitForOutput } from './helpers/cli.ts';
+import { FIXTURES, pythonJson, startPython, stopChild } from './helpers/python.ts';
+import { tempDir } from './helpers/store.ts';
+import { decodeBody, encodeMessage, FrameReader, WireError } from '../src/training/wire.ts';
+import { openVecBackend } from '../src/training/sharded-vec.ts';
+import type { VecEnvConfig } from '../src/training/vec-env.ts';
+
+test('wire framing: arrays round-trip 8-byte aligned, messages split across chunks, oversize refused', (t) => {
+  const a = Float64Array.from([1.5, -2, Math.PI]);
+  const b = Uint8Array.from([1, 2, 3, 4, 5]);
+  const frame = encodeMessage({ op: 'x', n: 1 }, [
+    { name: 'b', shape: [5], data: b },
+    { name: 'a', shape: [3, 1], data: a },
+  ]);
+  const reader = new FrameReader();
+  const bodies = [...reader.push(frame.subarray(0, 3)), ...reader.push(frame.subarray(3, 20)), ...reader.push(Buffer.concat([frame.subarray(20), frame]))];
+  t.is(bodies.length, 2);
+  const message = decodeBody(bodies[0]!);
+  t.deepEqual(message.header, { op: 'x', n: 1 });
+  t.deepEqual(Array.from(message.arrays[0]!.data), [1, 2, 3, 4, 5]);
+  t.deepEqual(message.arrays[1]!.shape, [3, 1]);
+  t.deepEqual(Array.from(message.arrays[1]!.data), [1.5, -2, Math.PI]);
+  const headerLength = bodies[0]!.readUInt32LE(0);
+  const firstArrayAt = (4 + headerLength + 7) & ~7;
+  t.is(firstArrayAt % 8, 0);
+  t.throws(() => new FrameReader(16).push(frame), { instanceOf: WireError });
+  t.throws(() => encodeMessage({}, [{ name: 'x', shape: [2], data: a }]), { message: /needs 2 values/ });
+});
+
+test('a vector split over worker threads steps exactly like one in a single thread', async (t) => {
+  t.timeout(120_000);
+  const config: VecEnvConfig = { envIds: ['metaworld/reach-v3', 'metaworld/drawer-open-v3', 'metaworld/reach-v3'], images: true, maxSteps: 4, randomization: 'cued', autoreset: 'next_step', privileged: false };
+  const one = await openVecBackend(config, 1);
+  const two = await openVecBackend(config, 2);
+  try {
+    const runs = [];
+    for (const vec of [one, two]) {
+      const steps = [await vec.reset(5)];
+      for (let i = 0; i < 6; i++) steps.push(await vec.step(Float64Array.from({ length: 21 }, (_, k) => Math.sin(k + i))));
+      runs.push(steps);
+    }
+    for (let i = 0; i < runs[0]!.length; i++) {
+      const [x, y] = [runs[0]![i]!, runs[1]![i]!];
+      t.deepEqual(Array.from(x.proprio), Array.from(y.proprio), `step ${i} proprio`);
+      t.deepEqual(Buffer.from(x.rgb!), Buffer.from(y.rgb!), `step ${i} images`);
+      t.deepEqual(Array.from(x.reward), Array.from(y.reward));
+      t.deepEqual(x.info, y.info);
+    }
+    // Auto-reset (next_step): the episode truncates at step 4; the 5th step resets it, the 6th steps again.
+    t.deepEqual(Array.from(runs[0]![4]!.truncated), [1, 1, 1]);
+    t.deepEqual(runs[0]![5]!.info.reset, [true, true, true]);
+    t.deepEqual(runs[0]![5]!.info.episode, [2, 2, 2]);
+    t.deepEqual(Array.from(runs[0]![5]!.reward), [0, 0, 0]);
+  } finally {
+    await one.close();
+    await two.close();
+  }
+});
+
+test('kinitro_env from Python: observation arrays, spaces, seeding, auto-reset modes', async (t) => {
+  t.timeout(180_000);
+  const out = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'vector', '4'], { timeoutMs: 170_000 });
+  t.deepEqual(out.env_ids, ['metaworld/reach-v3', 'metaworld/drawer-open-v3', 'metaworld/reach-v3', 'metaworld/drawer-open-v3']);
+  t.deepEqual(out.shapes, { proprio: [4, 14], proprio_dtype: 'float32', 'rgb.corner': [4, 84, 84, 3], 'rgb.corner2': [4, 84, 84, 3], rgb_dtype: 'uint8', K: [4, 3, 3], E: [4, 4, 4] });
+  t.deepEqual(out.action_space, { shape: [7], low: [-1, -1, -1, -1, -1, -1, 0], high: [1, 1, 1, 1, 1, 1, 1] });
+  // max_steps 5: the 5th step truncates every sub-environment, the 6th resets them (next_step).
+  t.deepEqual(out.ends.map((e: boolean[]) => e.every(Boolean)), [false, false, false, false, true, false, false]);
+  t.deepEqual(out.resets.map((e: boolean[]) => e.every(Boolean)), [false, false, false, false, false, true, false]);
+  t.deepEqual(out.episodes, [2, 2, 2, 2]);
+  t.true(out.reseeded_same, 'reset(seed) gives the same scenes again');
+  t.false(out.has_privileged, 'no privileged info unless asked for in training mode');
+  // same_step: the truncating step already returns the reset observation; the last one is in final_obs.
+  t.deepEqual(out.same_step.map((s: any) => [s.truncated.every(Boolean), s.has_final, s.reset.every(Boolean), s.episode[0]]), [
+    [false, false, false, 1],
+    [false, false, false, 1],
+    [true, true, true, 2],
+  ]);
+  t.deepEqual(out.same_step[2].final_shape, [14]);
+});
+
+test('an episode from Python is the episode kinitro eval --endpoint runs for the same instance', async (t) => {
+  t.timeout(300_000);
+  const miner = await startPython([path.join(FIXTURES, 'scripted_miner.py')]);
+  try {
+    const url = `http://127.0.0.1:${miner.firstLine.trim()}`;
+    for (const [env, seed, steps] of [['metaworld/drawer-open-v3', 3, 25], ['metaworld/reach-v3', 7, 25]] as const) {
+      const before = ((await (await fetch(`${url}/recorded`)).json()) as { episodes: unknown[] }).episodes.length;
+      const r = await runCli(['eval', '--endpoint', url, '--env', env, '--episodes', '1', '--seed', String(seed), '--max-steps', String(steps), '--json'], { timeoutMs: 120_000 });
+      t.is(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as { envs: Record<string, { errors: number; mean_reward: number; mean_steps: number; successes: number }> };
+      const evaluated = summary.envs[env]!;
+      t.is(evaluated.errors, 0);
+      const served = ((await (await fetch(`${url}/recorded`)).json()) as { episodes: any[][] }).episodes;
+      t.is(served.length, before + 1);
+      const seen = served[served.length - 1]!;
+
+      const python = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'trajectory', env, String(seed), String(steps)], { timeoutMs: 120_000 });
+      t.is(python.steps, evaluated.mean_steps, `${env}: same episode length`);
+      t.is(seen.length, python.steps);
+      t.is(python.success, evaluated.successes === 1);
+      const sum = python.rewards.reduce((a: number, b: number) => a + b, 0);
+      t.true(Math.abs(sum - evaluated.mean_reward) < 1e-9, `${env}: summed reward ${sum} vs ${evaluated.mean_reward}`);
+      for (let i = 0; i < seen.length; i++) {
+        const wire = seen[i]!;
+        const order = ['ee_pos', 'ee_quat', 'ee_vel_ang', 'ee_vel_lin', 'gripper'];
+        t.deepEqual(python.records[i].proprio, order.flatMap((k) => wire.proprio[k]), `${env} step ${i}: proprio`);
+        t.deepEqual(python.records[i].rgb, wire.rgb, `${env} step ${i}: both camera images, byte for byte`);
+        t.deepEqual(python.records[i].cam_intrinsics, wire.cam_intrinsics);
+        t.deepEqual(python.records[i].cam_extrinsics, wire.cam_extrinsics);
+      }
+    }
+  } finally {
+    await stopChild(miner.child);
+  }
+});
+
+test('privileged state: refused by a server not in training mode; marked in info, never in observations, in training mode', async (t) => {
+  t.timeout(180_000);
+  const socket = path.join(tempDir('kinitro-envsrv-'), 'env.sock');
+  const server = spawnCli(['env', 'serve', '--socket', socket, '--log-level', 'warn']);
+  try {
+    await waitForOutput(server.child, /listening on unix:/, 60_000);
+    t.is(fs.statSync(socket).mode & 0o777, 0o600, 'only the owner can connect');
+    const out = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'privileged'], { env: { PLAIN_ADDRESS: `unix:${socket}` }, timeoutMs: 170_000 });
+    t.true(out.refused);
+    t.regex(out.refusal, /training mode/);
+    t.deepEqual(out.obs_keys, ['proprio']);
+    t.true(out.privileged_keys.includes('instance') && out.privileged_keys.includes('cued') && out.privileged_keys.includes('goal'));
+    t.is(out.instance_prefix, 'cued');
+  } finally {
+    await stopChild(server.child);
+  }
+});
+
+test('the evaluation path cannot reach the training server: no evaluation module imports src/training', (t) => {
+  const root = path.join(import.meta.dirname, '..', 'src');
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.(ts|mjs)$/.test(entry.name) && /from '[^']*training\//.test(fs.readFileSync(p, 'utf8'))) offenders.push(path.relative(root, p));
+    }
+  };
+  for (const area of ['executor', 'miner', 'validator', 'api', 'cron', 'scoring', 'sim', 'chain', 'store']) walk(path.join(root, area));
+  t.deepEqual(offenders, []);
+});
+
+test('kinitro env serve refuses --socket with --port', async (t) => {
+  const r = await runCli(['env', 'serve', '--socket', '/tmp/x.sock', '--port', '0']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /--socket or --port/);
+});
