@@ -24,12 +24,14 @@ def kinitro_command(kinitro: Union[str, Sequence[str], None] = None) -> List[str
 class SpawnedServer:
     """A ``kinitro env serve`` child process that lives as long as its vector environment."""
 
-    def __init__(self, kinitro: Union[str, Sequence[str], None] = None, training: bool = False, timeout: float = 120.0):
+    def __init__(self, kinitro: Union[str, Sequence[str], None] = None, training: bool = False, timeout: float = 120.0, threads: Optional[int] = None):
         self.dir = tempfile.mkdtemp(prefix="kinitro-env-")  # 0700: nobody else can reach the socket
         socket_path = os.path.join(self.dir, "env.sock")
         args = kinitro_command(kinitro) + ["env", "serve", "--socket", socket_path, "--log-level", "warn"]
         if training:
             args.append("--training")
+        if threads is not None:
+            args += ["--threads", str(int(threads))]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
         self.address: Optional[str] = None
         self._lines: List[str] = []

@@ -93,6 +93,7 @@ class KinitroVecEnv(_VecBase):  # type: ignore[misc, valid-type]
         kinitro: Union[str, Sequence[str], None] = None,
         timeout: float = 120.0,
         dtype: Any = np.float32,
+        threads: Optional[int] = None,
     ):
         self.dtype = np.dtype(dtype)  # of proprio and calibration (float32 like proprio_array(); float64 is exact)
         self._server: Optional[SpawnedServer] = None
@@ -101,7 +102,7 @@ class KinitroVecEnv(_VecBase):  # type: ignore[misc, valid-type]
 
         address = address or os.environ.get("KINITRO_ENV_ADDRESS")
         if address is None:
-            self._server = SpawnedServer(kinitro, training=privileged, timeout=timeout)
+            self._server = SpawnedServer(kinitro, training=privileged, timeout=timeout, threads=threads)
             address = self._server.address
         try:
             self._conn = Connection(address, timeout=timeout)
@@ -267,7 +268,8 @@ def make_vec(env_id: Union[str, Sequence[str]] = "all", num_envs: int = 1, image
     calibration: np.float32, or np.float64 for the exact values), privileged (False;
     TRAINING ONLY, starts the server in training mode), address ("unix:PATH" | "tcp:127.0.0.1:PORT" of
     a running ``kinitro env serve``; default $KINITRO_ENV_ADDRESS, else a private server is started
-    with $KINITRO_CMD or ``npx kinitro``), kinitro (that command), timeout."""
+    with $KINITRO_CMD or ``npx kinitro``), kinitro (that command), threads (the private server's
+    worker threads; default one per core, at most 2), timeout."""
     return KinitroVecEnv(env_id, num_envs=num_envs, images=images, seed=seed, **kwargs)
 
 
