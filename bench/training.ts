@@ -15,7 +15,7 @@ const bin = path.join(here, '..', 'bin', 'kinitro.js');
 
 function run(args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [path.join(here, 'training_vec.py'), ...args], { env: { ...process.env, KINITRO_CMD: `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)}` }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('python3', [path.join(here, 'training_vec.py'), ...args], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', KINITRO_CMD: `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)}` }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
