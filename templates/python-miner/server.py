@@ -76,7 +76,7 @@ class PolicyApp:
             return 200, self.health()
         try:
             payload = json.loads(body) if body else None
-        except (ValueError, UnicodeDecodeError) as err:
+        except (ValueError, UnicodeDecodeError, RecursionError) as err:
             return _invalid(["body"], f"JSON decode error: {err}", "json_invalid")
         if not isinstance(payload, dict):
             return _invalid(["body"], "Input should be a valid dictionary", "dict_type")
@@ -114,6 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     disable_nagle_algorithm = True  # TCP_NODELAY on every accepted connection
     server_version = "kinitro-miner"
+    # A connection idle this long is closed (validators send an episode's requests back to back), so
+    # clients that open connections and send nothing cannot pin threads forever.
+    timeout = 120
     app: PolicyApp  # set by create_server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
