@@ -15,10 +15,14 @@ _LISTENING = re.compile(r"listening on (\S+)")
 
 
 def kinitro_command(kinitro: Union[str, Sequence[str], None] = None) -> List[str]:
-    """How to run the kinitro CLI: the argument, else $KINITRO_CMD, else ``npx kinitro``."""
+    """How to run the kinitro CLI: the argument, else $KINITRO_CMD, else ``kinitro`` on the PATH, else
+    ``npx --no kinitro`` (which finds it when the current directory is a kinitro checkout)."""
     if kinitro is None:
-        kinitro = os.environ.get("KINITRO_CMD") or "npx --no-install kinitro"
+        kinitro = os.environ.get("KINITRO_CMD") or shutil.which("kinitro") or "npx --no kinitro"
     return shlex.split(kinitro) if isinstance(kinitro, str) else list(kinitro)
+
+
+HINT = "set KINITRO_CMD (e.g. 'npx --prefix /path/to/kinitro --no kinitro') or KINITRO_ENV_ADDRESS (a running `kinitro env serve`)"
 
 
 class SpawnedServer:
@@ -32,7 +36,11 @@ class SpawnedServer:
             args.append("--training")
         if threads is not None:
             args += ["--threads", str(int(threads))]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+        try:
+            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+        except OSError as err:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise RuntimeError(f"cannot run {' '.join(args)}: {err}; {HINT}") from None
         self.address: Optional[str] = None
         self._lines: List[str] = []
         found = threading.Event()
@@ -57,7 +65,8 @@ class SpawnedServer:
                 raise TimeoutError(f"kinitro env serve did not start within {timeout:.0f} s: {' '.join(args)}")
         if self.address is None:
             code = self.process.wait(timeout=5)
-            raise RuntimeError(f"kinitro env serve exited ({code}): {' '.join(args)}\n" + "\n".join(self._lines[-20:]))
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise RuntimeError(f"kinitro env serve exited ({code}): {' '.join(args)}; {HINT}\n" + "\n".join(self._lines[-20:]))
 
     def close(self) -> None:
         if self.process.poll() is None:
