@@ -92,7 +92,7 @@ export interface VecStep extends ObservationArrays {
   terminated: Uint8Array;
   truncated: Uint8Array;
   info: VecInfo;
-  /** same_step auto-reset: the observation each ended sub-environment finished with (mask in `finalMask`). */
+  /** same_step auto-reset: the observation each ended sub-environment finished with (those in `mask`). */
   final?: ObservationArrays & { mask: Uint8Array; info: { success: boolean[]; violation: (string | null)[]; privileged?: (Record<string, unknown> | null)[] } };
 }
 
@@ -218,7 +218,7 @@ export class VecEnvCore {
     this.fill(out, out, [...Array(n).keys()]);
     if (this.config.autoreset === 'same_step' && ended.length > 0) {
       const final = { ...this.emptyObservation(), mask: new Uint8Array(n), info: { success: out.info.success.slice(), violation: out.info.violation.slice(), ...(out.info.privileged ? { privileged: out.info.privileged.slice() } : {}) } };
-      copyObservation(out, final, this.perEnvSizes());
+      copyObservation(out, final);
       for (const k of ended) {
         final.mask[k] = 1;
         this.resetSlot(k);
@@ -347,7 +347,7 @@ export function placements(envIds: readonly string[]): { rank: number; peers: nu
   return envIds.map((id, k) => ({ rank: ranks[k]!, peers: counts.get(id)! }));
 }
 
-function copyObservation(from: ObservationArrays, to: ObservationArrays, _sizes: unknown): void {
+function copyObservation(from: ObservationArrays, to: ObservationArrays): void {
   to.proprio.set(from.proprio);
   if (from.rgb && to.rgb) to.rgb.set(from.rgb);
   if (from.intrinsics && to.intrinsics) to.intrinsics.set(from.intrinsics);
