@@ -168,6 +168,8 @@ class KinitroVecEnv(_VecBase):  # type: ignore[misc, valid-type]
             self._pending_seed = None
         if seed is not None and (isinstance(seed, bool) or int(seed) != seed or seed < 0):
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        if _gym is not None and seed is not None:
+            super().reset(seed=int(seed))  # Gymnasium's own seeding of np_random
         header, arrays = self._request({"op": "reset", "seed": None if seed is None else int(seed)})
         return self._observation(arrays), self._info(header)
 
@@ -287,6 +289,8 @@ class KinitroEnv(_EnvBase):  # type: ignore[misc, valid-type]
         self.metadata = {"render_modes": []}
 
     def reset(self, *, seed: Optional[int] = None, options: Optional[Dict[str, Any]] = None):
+        if _gym is not None:
+            super().reset(seed=seed)  # Gymnasium's own seeding of np_random
         obs, info = self._vec.reset(seed=seed, options=options)
         return _row(obs, 0), _row(info, 0)
 

@@ -70,7 +70,7 @@ export interface VecInfo {
   violation: (string | null)[];
   /** Control steps taken in the current episode. */
   episode_steps: number[];
-  /** Episodes started so far by each sub-environment (the current one included). */
+  /** Episodes started by each sub-environment since the last seeded reset (the current one included). */
   episode: number[];
   /** Sub-environments whose action this step was ignored because they were reset (next_step auto-reset). */
   reset: boolean[];
@@ -103,8 +103,6 @@ interface Slot {
   peers: number;
   /** Episodes started since the last seeded reset. */
   episodes: number;
-  /** Episodes started in total. */
-  started: number;
   instance: string;
   needsReset: boolean;
   lastProprio: Record<string, number[]>;
@@ -146,7 +144,7 @@ export class VecEnvCore {
         // Images are drawn here for all sub-environments at once, exactly as the executor draws them.
         const env = new ManipulationEnv(mujoco, envId, { randomization: config.randomization, maxSteps: config.maxSteps, endOnSuccess: true, images: false });
         const place = config.placement?.[k] ?? { rank: ranks[k]!, peers: counts.get(envId)! };
-        this.slots.push({ env, rank: place.rank, peers: place.peers, episodes: 0, started: 0, instance: '', needsReset: true, lastProprio: {}, steps: 0, success: false, violation: null });
+        this.slots.push({ env, rank: place.rank, peers: place.peers, episodes: 0, instance: '', needsReset: true, lastProprio: {}, steps: 0, success: false, violation: null });
       });
     } catch (err) {
       for (const s of this.slots) s.env.close();
@@ -252,7 +250,6 @@ export class VecEnvCore {
     const slot = this.slots[k]!;
     slot.instance = this.nextInstance(slot);
     slot.episodes += 1;
-    slot.started += 1;
     slot.lastProprio = slot.env.reset(generateTask(slot.env.envId, slot.instance)).proprio;
     slot.needsReset = false;
     slot.steps = 0;
@@ -308,7 +305,7 @@ export class VecEnvCore {
       step.info.success[k] = slot.success;
       step.info.violation[k] = slot.violation;
       step.info.episode_steps[k] = slot.steps;
-      step.info.episode[k] = slot.started;
+      step.info.episode[k] = slot.episodes;
       if (step.info.privileged) step.info.privileged[k] = this.privilegedOf(slot);
     }
     if (!this.renderer || which.length === 0) return;

@@ -18,8 +18,6 @@ without TCP_NODELAY a small answer can wait ~40 ms for the validator's delayed A
 With FastAPI and uvicorn installed you may serve the same app with them instead:
     uvicorn server:app --host 0.0.0.0 --port 8001
 """
-from __future__ import annotations
-
 import json
 import os
 import signal
@@ -171,6 +169,7 @@ def __getattr__(name: str) -> Any:
     if name != "app":
         raise AttributeError(name)
     from fastapi import FastAPI, Request  # optional dependency: imported only when asked for
+    from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
 
     policy = RobotPolicy()
@@ -178,12 +177,14 @@ def __getattr__(name: str) -> Any:
     core = PolicyApp(policy)
     fastapi_app = FastAPI(title="Robotics Policy Server")
 
+    # (No `from __future__ import annotations` in this file: FastAPI reads the Request annotation below.)
     @fastapi_app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def route(request: Request, path: str) -> JSONResponse:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"detail": f"the body must be 0..{MAX_BODY_BYTES} bytes"}, status_code=413)
-        status, payload = core.handle(request.method, "/" + path, body)
+        # The policy is synchronous: run it off the event loop, so concurrent episodes overlap.
+        status, payload = await run_in_threadpool(core.handle, request.method, "/" + path, body)
         return JSONResponse(payload, status_code=status)
 
     globals()["app"] = fastapi_app
