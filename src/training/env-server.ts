@@ -78,6 +78,9 @@ export function resolveSelection(env: string | string[], numEnvs: number, random
     ids = Array.isArray(env) ? env : env.split(',').map((s) => s.trim()).filter(Boolean);
     const unknown = ids.filter((id) => !isEnvId(id));
     if (unknown.length > 0 || ids.length === 0) throw new Error(`unknown environment ${unknown.join(', ') || '(none)'}; known: all, ${ENV_IDS.join(', ')}`);
+    const { reasons } = availableEnvIds(randomization);
+    const missing = ids.filter((id) => reasons[id as EnvId] !== undefined);
+    if (missing.length > 0) throw new Error(`not available in this version: ${missing.map((id) => `${id} (${reasons[id as EnvId]})`).join(', ')}`);
   }
   return { envIds: Array.from({ length: numEnvs }, (_, k) => ids[k % ids.length] as EnvId), unavailable };
 }

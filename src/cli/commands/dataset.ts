@@ -40,7 +40,12 @@ export const datasetRecordCommand = defineCommand({
         const available = availableEnvIds(options.randomization);
         envIds = available.ok;
         for (const [id, reason] of Object.entries(available.reasons)) stderr.write(`skipping ${id}: ${reason}\n`);
-      } else envIds = resolveEnvSelection(options.env);
+      } else {
+        envIds = resolveEnvSelection(options.env);
+        const { reasons } = availableEnvIds(options.randomization);
+        const missing = envIds.filter((id) => reasons[id] !== undefined);
+        if (missing.length > 0) throw new Error(`not available in this version: ${missing.map((id) => `${id} (${reasons[id]})`).join(', ')}`);
+      }
     } catch (err) {
       throw new CliUsageError((err as Error).message);
     }
