@@ -92,7 +92,7 @@ test.serial('chopsticks: plain, encrypted and @url commitments are read back wit
     const deployment = '95edf2b6-e18b-400a-8398-5573df10e5e4';
     const plain = buildCommitment({ repo: 'user/plain', revision: 'abc123def', deploymentId: deployment });
     const encrypted = buildCommitment({ repo: 'user/secret', revision: '0123456789', encryptedBlob: encryptDeploymentId(deployment, operator.publicKeyHex) });
-    const url = buildCommitment({ repo: 'user/self', revision: 'feedbeef', endpoint: 'http://10.0.0.5:8001' });
+    const url = buildCommitment({ repo: 'user/self', revision: 'feedbeef', endpoint: 'http://miner.example.com:8001' });
     const blocks = [];
     for (const [key, text] of [[keys.bob, plain], [keys.charlie, encrypted], [keys.dave, url]] as const) blocks.push((await c.chain.setCommitment(TEST_NETUID, key, text)).block);
     const snap = await c.chain.snapshot(TEST_NETUID);
@@ -110,7 +110,7 @@ test.serial('chopsticks: plain, encrypted and @url commitments are read back wit
       [
         [1, `https://${deployment}.deployments.basilica.ai`, false, false, blocks[0]],
         [2, `https://${deployment}.deployments.basilica.ai`, true, false, blocks[1]],
-        [3, 'http://10.0.0.5:8001', false, true, blocks[2]],
+        [3, 'http://miner.example.com:8001', false, true, blocks[2]],
       ],
     );
     t.deepEqual(skipped.map((s) => [s.uid, s.reason]), [[0, 'operator hotkey']]);

@@ -26,7 +26,7 @@ test('eval --json reports per-environment results and is reproducible from --see
   t.is(summary.policy, 'oracle');
   t.deepEqual(Object.keys(summary.envs), ['metaworld/reach-v3', 'metaworld/drawer-close-v3']);
   for (const env of Object.values(summary.envs) as Record<string, number>[]) {
-    t.deepEqual(Object.keys(env).sort(), ['episodes', 'errors', 'mean_reward', 'mean_steps', 'success_rate', 'successes']);
+    t.deepEqual(Object.keys(env).sort(), ['episodes', 'errors', 'mean_reward', 'mean_steps', 'success_rate', 'successes', 'violations']);
     t.is(env.episodes, 3);
     t.is(env.successes, 3);
     t.is(env.success_rate, 1);

@@ -120,7 +120,8 @@ export interface Contact {
  * Moves along `direction` (unit) at `speed` (cm per step) from the current position for at most
  * `distance` metres, and reports the first contact: the fingertips trail the integrated command by
  * more than `threshold` while nearly still. The command stops short once contact is felt, so a probe
- * presses gently.
+ * presses gently. It misses surfaces that give way or deflect the fingers sideways; `feelAlong`
+ * (speed and sideways lag) catches those.
  */
 export function* probe(
   obs: BlindObservation,
@@ -157,6 +158,37 @@ export function* probeDown(obs: BlindObservation, x: number, y: number, cruiseZ:
   const top = result.contact?.at[2];
   obs = yield* goTo(result.obs, [x, y, cruiseZ], { tolerance: 0.01 });
   return { obs, height: top };
+}
+
+/**
+ * Moves the (closed) fingertips along `direction` (unit) at `speed` cm per step for at most `distance`. In free
+ * motion the hand trails its command by ≈ 2.6 steps; contact is the fingertips slowing below 40 % of
+ * the commanded speed, or trailing its command more than 8 mm sideways (a slanted face deflects the
+ * fingers instead of stopping them). Backs the command off to the fingertips on contact.
+ */
+export function* feelAlong(obs: BlindObservation, direction: Vec3, distance: number, speed = 1): Generator<BlindCommand, { obs: BlindObservation; at?: Vec3 }, BlindObservation> {
+  const steps = Math.ceil(distance / (speed * 0.01));
+  for (let i = 0; i < steps; i++) {
+    const { lag, vel } = obs;
+    const t = lag[0] * direction[0] + lag[1] * direction[1] + lag[2] * direction[2];
+    const off = Math.hypot(lag[0] - t * direction[0], lag[1] - t * direction[1], lag[2] - t * direction[2]);
+    const v = vel[0] * direction[0] + vel[1] * direction[1] + vel[2] * direction[2];
+    if (i >= 6 && (v < 0.4 * speed * 0.8 || off > 0.008)) {
+      const at: Vec3 = [...obs.tcp];
+      obs = yield { move: [obs.lag[0] * -100, obs.lag[1] * -100, obs.lag[2] * -100], gripper: 1 };
+      return { obs, at };
+    }
+    obs = yield { move: [direction[0] * speed, direction[1] * speed, direction[2] * speed], gripper: 1 };
+  }
+  return { obs };
+}
+
+/** Moves the command (not the fingertips) to `target` in full-speed steps; the hand follows ≈ 2.6 steps behind. */
+export function* commandTo(obs: BlindObservation, target: Vec3, gripper = 1): Generator<BlindCommand, BlindObservation, BlindObservation> {
+  const d: Vec3 = [target[0] - obs.commanded[0], target[1] - obs.commanded[1], target[2] - obs.commanded[2]];
+  const n = Math.ceil(Math.max(Math.abs(d[0]), Math.abs(d[1]), Math.abs(d[2])) / 0.01 - 1e-9);
+  for (let i = 0; i < n; i++) obs = yield { move: [d[0] / n / 0.01, d[1] / n / 0.01, d[2] / n / 0.01], gripper };
+  return obs;
 }
 
 /** Points of a boustrophedon raster over [low, high] (x-y) at height z, spaced `step` apart. */

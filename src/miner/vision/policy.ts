@@ -89,9 +89,13 @@ export class VisionPolicy implements Policy {
       const frame = buildFrame(observation);
       identifyScene(frame);
       for (const envId of ENV_IDS) SKILLS[envId](frame, {});
-      const cuedFrame = buildCuedFrame(observation);
+      const cuedFrame = buildCuedFrame(warmupObservation(true));
       looksCued(cuedFrame);
-      for (const envId of ENV_IDS) CUED_SKILLS[envId](cuedFrame, {});
+      for (const envId of ENV_IDS) {
+        // A few steps with one memory each, so the phases after "cue read, candidates found" run too.
+        const memory = {};
+        for (let k = 0; k < 3; k++) CUED_SKILLS[envId](cuedFrame, memory);
+      }
     }
     this.warm = true;
     return performance.now() - started;

@@ -58,8 +58,22 @@ const SPOTS: { at: Vec3; rgb: [number, number, number]; half: number }[] = [
   { at: [0.24, 0.68, 0.15], rgb: [217, 173, 51], half: 1 }, // door handle / button frame
 ];
 
+/**
+ * The cued scenes' version: a warm-grey table, the cue band on the wrist above the hand's start, three
+ * candidates in three palette colours, a cyan goal and a dark part, so cue reading, blob triangulation
+ * and the skills' planning all run.
+ */
+const CUED_SPOTS: { at: Vec3; rgb: [number, number, number]; half: number }[] = [
+  { at: [0, 0.6, 0.315], rgb: [217, 33, 33], half: 2 }, // cue band (red), hand at (0, 0.6, 0.2)
+  { at: [-0.2, 0.7, 0.02], rgb: [217, 33, 33], half: 2 }, // red candidate
+  { at: [0.2, 0.7, 0.02], rgb: [230, 207, 35], half: 2 }, // yellow candidate
+  { at: [0, 0.85, 0.1], rgb: [36, 179, 54], half: 3 }, // green candidate
+  { at: [0.1, 0.5, 0.01], rgb: [30, 198, 204], half: 2 }, // cyan goal
+  { at: [-0.25, 0.55, 0.02], rgb: [40, 40, 44], half: 2 }, // dark part
+];
+
 /** A synthetic observation (hand at its start pose) that exercises every perception path. */
-export function warmupObservation(): Observation {
+export function warmupObservation(cued = false): Observation {
   const rgb: Observation['rgb'] = {};
   const cam_intrinsics: Observation['cam_intrinsics'] = {};
   const cam_extrinsics: Observation['cam_extrinsics'] = {};
@@ -67,8 +81,8 @@ export function warmupObservation(): Observation {
     const { K, E } = nominalCalibration(name);
     const camera = new CameraModel(K, E, SIZE, SIZE);
     const pixels = new Uint8Array(SIZE * SIZE * 3);
-    for (let i = 0; i < SIZE * SIZE; i++) pixels.set([158, 117, 79], 3 * i); // table
-    for (const spot of SPOTS) {
+    for (let i = 0; i < SIZE * SIZE; i++) pixels.set(cued ? [153, 140, 120] : [158, 117, 79], 3 * i); // table
+    for (const spot of cued ? CUED_SPOTS : SPOTS) {
       const [col, row, depth] = camera.project(spot.at);
       if (depth <= 0) continue;
       for (let r = Math.round(row) - spot.half; r <= Math.round(row) + spot.half; r++) {
