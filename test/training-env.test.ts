@@ -30,33 +30,62 @@ test('wire framing: arrays round-trip 8-byte aligned, messages split across chun
   t.throws(() => encodeMessage({}, [{ name: 'x', shape: [2], data: a }]), { message: /needs 2 values/ });
 });
 
-test('a vector split over worker threads steps exactly like one in a single thread', async (t) => {
-  t.timeout(120_000);
-  const config: VecEnvConfig = { envIds: ['metaworld/reach-v3', 'metaworld/drawer-open-v3', 'metaworld/reach-v3'], images: true, maxSteps: 4, randomization: 'cued', autoreset: 'next_step', privileged: false };
-  const one = await openVecBackend(config, 1);
-  const two = await openVecBackend(config, 2);
-  try {
+test('a vector split over threads (strided shares, one in the calling thread) steps exactly like one in a single thread', async (t) => {
+  t.timeout(240_000);
+  // Env ids of different cost (a puck scene among them) and a count that does not divide evenly.
+  const envIds = ['metaworld/reach-v3', 'metaworld/push-v3', 'metaworld/reach-v3', 'metaworld/drawer-open-v3'] as const;
+  const actionsAt = (i: number) => Float64Array.from({ length: envIds.length * 7 }, (_, k) => Math.sin(k + i));
+  for (const autoreset of ['next_step', 'same_step'] as const) {
+    const config: VecEnvConfig = { envIds, images: true, maxSteps: 4, randomization: 'cued', autoreset, privileged: false };
     const runs = [];
-    for (const vec of [one, two]) {
-      const steps = [await vec.reset(5)];
-      for (let i = 0; i < 6; i++) steps.push(await vec.step(Float64Array.from({ length: 21 }, (_, k) => Math.sin(k + i))));
-      runs.push(steps);
+    for (const threads of [1, 2, 3]) {
+      const vec = await openVecBackend(config, threads);
+      try {
+        const steps = [await vec.reset(5)];
+        for (let i = 0; i < 6; i++) steps.push(await vec.step(actionsAt(i)));
+        runs.push(steps);
+      } finally {
+        await vec.close();
+      }
     }
-    for (let i = 0; i < runs[0]!.length; i++) {
-      const [x, y] = [runs[0]![i]!, runs[1]![i]!];
-      t.deepEqual(Array.from(x.proprio), Array.from(y.proprio), `step ${i} proprio`);
-      t.deepEqual(Buffer.from(x.rgb!), Buffer.from(y.rgb!), `step ${i} images`);
-      t.deepEqual(Array.from(x.reward), Array.from(y.reward));
-      t.deepEqual(x.info, y.info);
+    for (const other of runs.slice(1)) {
+      for (let i = 0; i < runs[0]!.length; i++) {
+        const [x, y] = [runs[0]![i]!, other[i]!];
+        t.deepEqual(Array.from(x.proprio), Array.from(y.proprio), `${autoreset} step ${i} proprio`);
+        t.deepEqual(Buffer.from(x.rgb!), Buffer.from(y.rgb!), `${autoreset} step ${i} images`);
+        t.deepEqual(Array.from(x.intrinsics!), Array.from(y.intrinsics!));
+        t.deepEqual(Array.from(x.extrinsics!), Array.from(y.extrinsics!));
+        t.deepEqual(Array.from(x.reward), Array.from(y.reward));
+        t.deepEqual(Array.from(x.terminated), Array.from(y.terminated));
+        t.deepEqual(Array.from(x.truncated), Array.from(y.truncated));
+        t.deepEqual(x.info, y.info);
+        t.is(x.final === undefined, y.final === undefined, `${autoreset} step ${i} final`);
+        if (x.final && y.final) {
+          t.deepEqual(Array.from(x.final.mask), Array.from(y.final.mask));
+          t.deepEqual(Array.from(x.final.proprio), Array.from(y.final.proprio));
+          t.deepEqual(Buffer.from(x.final.rgb!), Buffer.from(y.final.rgb!));
+          t.deepEqual(x.final.info, y.final.info);
+        }
+      }
     }
-    // Auto-reset (next_step): the episode truncates at step 4; the 5th step resets it, the 6th steps again.
-    t.deepEqual(Array.from(runs[0]![4]!.truncated), [1, 1, 1]);
-    t.deepEqual(runs[0]![5]!.info.reset, [true, true, true]);
-    t.deepEqual(runs[0]![5]!.info.episode, [2, 2, 2]);
-    t.deepEqual(Array.from(runs[0]![5]!.reward), [0, 0, 0]);
-  } finally {
-    await one.close();
-    await two.close();
+    const one = runs[0]!;
+    // The sub-environments sharing an env id get different instances (their images differ).
+    const px = 2 * 84 * 84 * 3;
+    t.notDeepEqual(Buffer.from(one[0]!.rgb!.subarray(0, px)), Buffer.from(one[0]!.rgb!.subarray(2 * px, 3 * px)));
+    t.deepEqual(Array.from(one[4]!.truncated), [1, 1, 1, 1], 'the 4th step truncates every episode');
+    if (autoreset === 'next_step') {
+      // The 5th step resets them (reward 0), the 6th steps again.
+      t.deepEqual(one[5]!.info.reset, [true, true, true, true]);
+      t.deepEqual(one[5]!.info.episode, [2, 2, 2, 2]);
+      t.deepEqual(Array.from(one[5]!.reward), [0, 0, 0, 0]);
+      t.is(one[4]!.final, undefined);
+    } else {
+      // The truncating step already carries the new episodes; the last observations are in final.
+      t.deepEqual(one[4]!.info.reset, [true, true, true, true]);
+      t.deepEqual(one[4]!.info.episode, [2, 2, 2, 2]);
+      t.deepEqual(Array.from(one[4]!.final!.mask), [1, 1, 1, 1]);
+      t.notDeepEqual(Array.from(one[4]!.final!.proprio), Array.from(one[4]!.proprio));
+    }
   }
 });
 

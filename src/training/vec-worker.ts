@@ -1,6 +1,6 @@
 /**
  * A worker thread that owns one shard of a vector environment (sharded-vec.ts): a VecEnvCore over a
- * contiguous slice of the sub-environments, driven by reset/step messages from the server's thread.
+ * strided share of the sub-environments, driven by reset/step messages from the server's thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { VecEnvCore, type VecEnvConfig, type VecStep } from './vec-env.ts';
