@@ -7,6 +7,8 @@ import { tempDir } from './helpers/store.ts';
 import { decodeBody, encodeMessage, FrameReader, WireError } from '../src/training/wire.ts';
 import { openVecBackend } from '../src/training/sharded-vec.ts';
 import type { VecEnvConfig } from '../src/training/vec-env.ts';
+import { evaluateEndpoint } from '../src/executor/evaluate-endpoint.ts';
+import { ENV_IDS } from '../src/sim/registry.ts';
 
 test('wire framing: arrays round-trip 8-byte aligned, messages split across chunks, oversize refused', (t) => {
   const a = Float64Array.from([1.5, -2, Math.PI]);
@@ -110,36 +112,60 @@ test('kinitro_env from Python: observation arrays, spaces, seeding, auto-reset m
   t.deepEqual(out.same_step[2].final_shape, [14]);
 });
 
-test('an episode from Python is the episode kinitro eval --endpoint runs for the same instance', async (t) => {
-  t.timeout(300_000);
+/** One episode as the scripted miner recorded it, in the Python probe's form (proprio flattened in channel order). */
+function asProbeRecords(episode: any[]): any[] {
+  const order = ['ee_pos', 'ee_quat', 'ee_vel_ang', 'ee_vel_lin', 'gripper'];
+  return episode.map((wire) => ({ proprio: order.flatMap((k) => wire.proprio[k]), rgb: wire.rgb, cam_intrinsics: wire.cam_intrinsics, cam_extrinsics: wire.cam_extrinsics }));
+}
+
+async function recordedEpisodes(url: string): Promise<any[][]> {
+  return ((await (await fetch(`${url}/recorded`)).json()) as { episodes: any[][] }).episodes;
+}
+
+test('every environment from Python runs the episode kinitro eval --endpoint runs for the same instance (both families)', async (t) => {
+  t.timeout(400_000);
   const miner = await startPython([path.join(FIXTURES, 'scripted_miner.py')]);
   try {
     const url = `http://127.0.0.1:${miner.firstLine.trim()}`;
-    for (const [env, seed, steps] of [['metaworld/drawer-open-v3', 3, 25], ['metaworld/reach-v3', 7, 25]] as const) {
-      const before = ((await (await fetch(`${url}/recorded`)).json()) as { episodes: unknown[] }).episodes.length;
-      const r = await runCli(['eval', '--endpoint', url, '--env', env, '--episodes', '1', '--seed', String(seed), '--max-steps', String(steps), '--json'], { timeoutMs: 120_000 });
-      t.is(r.code, 0, r.stderr);
-      const summary = JSON.parse(r.stdout) as { envs: Record<string, { errors: number; mean_reward: number; mean_steps: number; successes: number }> };
-      const evaluated = summary.envs[env]!;
-      t.is(evaluated.errors, 0);
-      const served = ((await (await fetch(`${url}/recorded`)).json()) as { episodes: any[][] }).episodes;
-      t.is(served.length, before + 1);
-      const seen = served[served.length - 1]!;
-
-      const python = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'trajectory', env, String(seed), String(steps)], { timeoutMs: 120_000 });
-      t.is(python.steps, evaluated.mean_steps, `${env}: same episode length`);
-      t.is(seen.length, python.steps);
-      t.is(python.success, evaluated.successes === 1);
-      const sum = python.rewards.reduce((a: number, b: number) => a + b, 0);
-      t.true(Math.abs(sum - evaluated.mean_reward) < 1e-9, `${env}: summed reward ${sum} vs ${evaluated.mean_reward}`);
-      for (let i = 0; i < seen.length; i++) {
-        const wire = seen[i]!;
-        const order = ['ee_pos', 'ee_quat', 'ee_vel_ang', 'ee_vel_lin', 'gripper'];
-        t.deepEqual(python.records[i].proprio, order.flatMap((k) => wire.proprio[k]), `${env} step ${i}: proprio`);
-        t.deepEqual(python.records[i].rgb, wire.rgb, `${env} step ${i}: both camera images, byte for byte`);
-        t.deepEqual(python.records[i].cam_intrinsics, wire.cam_intrinsics);
-        t.deepEqual(python.records[i].cam_extrinsics, wire.cam_extrinsics);
+    const seed = 3;
+    const steps = 25;
+    // The CLI itself, on one environment.
+    const cli = await runCli(['eval', '--endpoint', url, '--env', 'metaworld/drawer-open-v3', '--episodes', '1', '--seed', String(seed), '--max-steps', String(steps), '--json'], { timeoutMs: 120_000 });
+    t.is(cli.code, 0, cli.stderr);
+    const viaCli = await recordedEpisodes(url);
+    t.is(viaCli.length, 1);
+    for (const randomization of ['cued', 'metaworld'] as const) {
+      const before = (await recordedEpisodes(url)).length;
+      // What `kinitro eval --endpoint --env all --seed S` runs, one episode at a time (the scripted miner keys episodes by
+      // arrival, and this executor does not send episode ids yet).
+      const summary = await evaluateEndpoint({ endpoint: url, envIds: ENV_IDS, episodes: 1, seed, randomization, maxSteps: steps, concurrency: 1, workers: 1 });
+      const served = (await recordedEpisodes(url)).slice(before);
+      t.is(served.length, ENV_IDS.length);
+      const python = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'trajectories', randomization, String(seed), String(steps)], { timeoutMs: 200_000 });
+      t.deepEqual(python.env_ids, [...ENV_IDS], 'all: every environment, none unavailable');
+      t.deepEqual(python.unavailable, {});
+      const matched = new Set<string>();
+      for (const episode of served) {
+        const records = asProbeRecords(episode);
+        // Which environment's trajectory starts with this episode's first images (each env's scene differs).
+        const envId = ENV_IDS.find((id) => JSON.stringify(python.runs[id].records[0].rgb) === JSON.stringify(records[0].rgb));
+        t.truthy(envId, `${randomization}: an evaluated episode matches no Python trajectory`);
+        if (!envId) continue;
+        matched.add(envId);
+        const run = python.runs[envId];
+        const evaluated = summary.envs[envId]!;
+        t.is(evaluated.errors, 0);
+        t.is(run.steps, evaluated.mean_steps, `${randomization} ${envId}: same episode length`);
+        t.is(records.length, run.steps);
+        t.is(run.success, evaluated.successes === 1, `${randomization} ${envId}: same success`);
+        t.is(run.violation !== null, evaluated.violations === 1, `${randomization} ${envId}: same violation`);
+        const sum = run.rewards.reduce((a: number, b: number) => a + b, 0);
+        t.true(Math.abs(sum - evaluated.mean_reward) < 1e-9, `${randomization} ${envId}: summed reward ${sum} vs ${evaluated.mean_reward}`);
+        // Every observation: proprio, both camera images byte for byte, the calibration.
+        t.deepEqual(run.records, records, `${randomization} ${envId}: every observation`);
       }
+      t.is(matched.size, ENV_IDS.length, `${randomization}: each environment matched once`);
+      if (randomization === 'cued') t.deepEqual(python.runs['metaworld/drawer-open-v3'].records, asProbeRecords(viaCli[0]!), 'the CLI run is the same episode');
     }
   } finally {
     await stopChild(miner.child);
