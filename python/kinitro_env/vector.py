@@ -125,7 +125,6 @@ class KinitroVecEnv(_VecBase):  # type: ignore[misc, valid-type]
         self.spec_info = ready
         self.num_envs: int = ready["num_envs"]
         self.env_ids: List[str] = list(ready["env_ids"])
-        self.unavailable: Dict[str, str] = dict(ready.get("unavailable", {}))
         self.cameras: List[str] = list(ready["cameras"])
         self.images = bool(ready["images"])
         self.max_steps: int = ready["max_steps"]
@@ -265,13 +264,13 @@ def _row(obs: Dict[str, Any], k: int) -> Dict[str, Any]:
 
 def make_vec(env_id: Union[str, Sequence[str]] = "all", num_envs: int = 1, images: bool = True, seed: Optional[int] = None, **kwargs: Any) -> KinitroVecEnv:
     """N evaluation environments as a vector env. ``env_id``: "all" (sub-environment k runs the k-th
-    available environment, cyclically), one id, or a list of ids. Keyword arguments: max_steps (500),
+    environment, cyclically), one id, or a list of ids. Keyword arguments: max_steps (500),
     randomization ("cued"), autoreset ("next_step" | "same_step" | "disabled"), dtype (of proprio and
     calibration: np.float32, or np.float64 for the exact values), privileged (False;
     TRAINING ONLY, starts the server in training mode), address ("unix:PATH" | "tcp:127.0.0.1:PORT" of
     a running ``kinitro env serve``; default $KINITRO_ENV_ADDRESS, else a private server is started
-    with $KINITRO_CMD or ``npx kinitro``), kinitro (that command), threads (the private server's
-    worker threads; default one per core, at most 2), timeout."""
+    with $KINITRO_CMD or ``npx kinitro``), kinitro (that command), threads (how many threads the private
+    server steps the vector on; default one per core, at most 2), timeout."""
     return KinitroVecEnv(env_id, num_envs=num_envs, images=images, seed=seed, **kwargs)
 
 

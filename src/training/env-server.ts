@@ -17,12 +17,11 @@ import os from 'node:os';
 import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
-import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS, type Randomization } from '../sim/instance.ts';
-import { ENV_IDS, isEnvId, type EnvId } from '../sim/registry.ts';
+import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS } from '../sim/instance.ts';
+import { resolveEnvSelection, type EnvId } from '../sim/registry.ts';
 import { ACTION_HIGH, ACTION_LOW, ACTION_NAMES, ACTION_SIZE, CONTROL_FPS, PROPRIO_LAYOUT, PROPRIO_NAMES, type ObservationArrays, type VecStep } from './vec-env.ts';
 import { openVecBackend, type VecBackend } from './sharded-vec.ts';
 import { decodeBody, encodeMessage, FrameReader, type WireArrayData } from './wire.ts';
-import { availableEnvIds } from './availability.ts';
 
 export const ENV_SERVER_PROTOCOL = 1;
 
@@ -35,7 +34,7 @@ export interface EnvServerOptions {
   training?: boolean;
   /** Most sub-environments one connection may ask for. */
   maxEnvsPerConnection?: number;
-  /** Worker threads each connection's vector is split over (default: one per core, at most 2; 1 = the server's thread). */
+  /** Threads each connection's vector is stepped on: the server's own and `threads − 1` workers (default: one per core, at most 2). */
   threads?: number;
   logger?: Logger;
 }
@@ -65,24 +64,10 @@ const resetSchema = z.object({ op: z.literal('reset'), seed: z.number().int().mi
 const stepSchema = z.object({ op: z.literal('step') }).strict();
 const closeSchema = z.object({ op: z.literal('close') }).strict();
 
-/** Resolves the env selection of a hello; `all` means every environment that is built on this version. */
-export function resolveSelection(env: string | string[], numEnvs: number, randomization: Randomization = DEFAULT_RANDOMIZATION): { envIds: EnvId[]; unavailable: Record<string, string> } {
-  const unavailable: Record<string, string> = {};
-  let ids: string[];
-  if (env === 'all') {
-    const available = availableEnvIds(randomization);
-    for (const id of ENV_IDS) if (!available.ok.includes(id)) unavailable[id] = available.reasons[id] ?? 'not available';
-    ids = available.ok;
-    if (ids.length === 0) throw new Error('no environment is available');
-  } else {
-    ids = Array.isArray(env) ? env : env.split(',').map((s) => s.trim()).filter(Boolean);
-    const unknown = ids.filter((id) => !isEnvId(id));
-    if (unknown.length > 0 || ids.length === 0) throw new Error(`unknown environment ${unknown.join(', ') || '(none)'}; known: all, ${ENV_IDS.join(', ')}`);
-    const { reasons } = availableEnvIds(randomization);
-    const missing = ids.filter((id) => reasons[id as EnvId] !== undefined);
-    if (missing.length > 0) throw new Error(`not available in this version: ${missing.map((id) => `${id} (${reasons[id as EnvId]})`).join(', ')}`);
-  }
-  return { envIds: Array.from({ length: numEnvs }, (_, k) => ids[k % ids.length] as EnvId), unavailable };
+/** Resolves the env selection of a hello: sub-environment k runs the k-th id (`all`: every environment), cyclically. */
+export function resolveSelection(env: string | string[], numEnvs: number): EnvId[] {
+  const ids = resolveEnvSelection(Array.isArray(env) ? env.join(',') : env);
+  return Array.from({ length: numEnvs }, (_, k) => ids[k % ids.length]!);
 }
 
 function stepArrays(step: ObservationArrays, core: VecBackend, prefix = ''): { name: string; shape: number[]; data: WireArrayData }[] {
@@ -202,7 +187,7 @@ class Connection {
       return this.fail('privileged state is served only by a server started in training mode (kinitro env serve --training); it is never part of evaluation', true);
     }
     if (hello.num_envs > this.options.maxEnvsPerConnection) return this.fail(`at most ${this.options.maxEnvsPerConnection} environments per connection (--max-envs)`, true);
-    const { envIds, unavailable } = resolveSelection(hello.env, hello.num_envs, hello.randomization);
+    const envIds = resolveSelection(hello.env, hello.num_envs);
     this.core = await openVecBackend({ envIds, images: hello.images, maxSteps: hello.max_steps, randomization: hello.randomization, autoreset: hello.autoreset, privileged: hello.privileged }, this.options.threads);
     this.logger.info({ numEnvs: hello.num_envs, envs: [...new Set(envIds)], images: hello.images, privileged: hello.privileged }, 'vector environment opened');
     const size = this.core.imageSize;
@@ -212,7 +197,6 @@ class Connection {
         protocol: ENV_SERVER_PROTOCOL,
         num_envs: this.core.numEnvs,
         env_ids: envIds,
-        unavailable,
         images: hello.images,
         cameras: this.core.cameras,
         image_shape: [size, size, 3],

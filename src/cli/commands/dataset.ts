@@ -5,7 +5,6 @@ import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS, type Randomization } from '../..
 import { resolveEnvSelection, type EnvId } from '../../sim/registry.ts';
 import { createMinerPolicy } from '../../miner/policies/index.ts';
 import { recordDataset } from '../../training/record.ts';
-import { availableEnvIds } from '../../training/availability.ts';
 
 const RECORD_POLICIES = ['oracle', 'vision'] as const;
 type RecordPolicy = (typeof RECORD_POLICIES)[number];
@@ -23,7 +22,7 @@ export const datasetRecordCommand = defineCommand({
     'so an episode can be replayed exactly.',
   options: {
     policy: opt.choice<RecordPolicy>(RECORD_POLICIES, 'Policy to record', { default: 'oracle', env: false }),
-    env: opt.string('Environment id, comma-separated ids, or all (every environment this version runs)', { default: 'all', env: false, placeholder: 'ID' }),
+    env: opt.string('Environment id, comma-separated ids, or all', { default: 'all', env: false, placeholder: 'ID' }),
     episodes: opt.int('Episodes per environment', { default: 10, min: 1, env: false }),
     out: opt.string('Directory to write the dataset to (must not exist or be empty)', { required: true, env: false, placeholder: 'DIR' }),
     seed: opt.int('Reproducible development instances from this run seed (default: fresh secret instances)', { min: 0, env: false }),
@@ -36,16 +35,7 @@ export const datasetRecordCommand = defineCommand({
   async run({ options, stdout, stderr }) {
     let envIds: EnvId[];
     try {
-      if (options.env === 'all') {
-        const available = availableEnvIds(options.randomization);
-        envIds = available.ok;
-        for (const [id, reason] of Object.entries(available.reasons)) stderr.write(`skipping ${id}: ${reason}\n`);
-      } else {
-        envIds = resolveEnvSelection(options.env);
-        const { reasons } = availableEnvIds(options.randomization);
-        const missing = envIds.filter((id) => reasons[id] !== undefined);
-        if (missing.length > 0) throw new Error(`not available in this version: ${missing.map((id) => `${id} (${reasons[id]})`).join(', ')}`);
-      }
+      envIds = resolveEnvSelection(options.env);
     } catch (err) {
       throw new CliUsageError((err as Error).message);
     }
