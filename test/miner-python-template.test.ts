@@ -11,8 +11,9 @@ const PY_FILES = ['server.py', 'policy.py', 'rl_interface.py', 'camera.py', 'req
 
 async function initProject(): Promise<string> {
   const dir = path.join(tempDir('kinitro-pyminer-'), 'm');
-  const r = await runCli(['init-miner', dir]);
-  if (r.code !== 0) throw new Error(r.stderr);
+  // A generous limit: on a loaded 2-core box the CLI's start-up alone has taken most of a minute.
+  const r = await runCli(['init-miner', dir], { timeoutMs: 180_000 });
+  if (r.code !== 0) throw new Error(`init-miner exited ${r.code}: ${r.stderr}`);
   return dir;
 }
 
@@ -29,13 +30,14 @@ async function post(url: string, body: string): Promise<{ status: number; json: 
 }
 
 test('init-miner writes the Python template by default (the original layout), never overwriting files', async (t) => {
+  t.timeout(400_000);
   const dir = await initProject();
   for (const f of PY_FILES) t.true(fs.existsSync(path.join(dir, f)), `${f} written`);
   t.false(fs.existsSync(path.join(dir, 'package.json')), 'no TypeScript project');
   t.regex(fs.readFileSync(path.join(dir, 'README.md'), 'utf8'), /^# m — a Kinitro miner policy server \(Python\)/);
   t.regex(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8'), /FROM python:3\.11-slim[\s\S]*USER 1000[\s\S]*CMD \["python3", "server.py"\]/);
   fs.writeFileSync(path.join(dir, 'policy.py'), '# mine\n');
-  const again = await runCli(['init-miner', dir, '--json']);
+  const again = await runCli(['init-miner', dir, '--json'], { timeoutMs: 180_000 });
   t.is(again.code, 0, again.stderr);
   const result = JSON.parse(again.stdout) as { written: string[]; skipped: string[] };
   t.deepEqual(result.written, []);
@@ -43,6 +45,7 @@ test('init-miner writes the Python template by default (the original layout), ne
 });
 
 test('the template\'s wire types: strict parsing, decode_image, proprio_array order, flat actions', async (t) => {
+  t.timeout(300_000);
   const dir = await initProject();
   const script = `
 import json, numpy as np
@@ -90,6 +93,7 @@ print(json.dumps(out))
 });
 
 test('python3 server.py: health declares capacity, strict 422s, episode ids, keep-alive, TCP_NODELAY', async (t) => {
+  t.timeout(300_000);
   const dir = await initProject();
   const server = await serve(dir, { MAX_CONCURRENT_EPISODES: '3' });
   try {
@@ -141,7 +145,7 @@ test('python3 server.py: health declares capacity, strict 422s, episode ids, kee
 });
 
 test('kinitro eval --endpoint --env all against `python3 server.py` (stdlib + numpy): no protocol errors', async (t) => {
-  t.timeout(240_000);
+  t.timeout(500_000);
   const dir = await initProject();
   const server = await serve(dir);
   try {

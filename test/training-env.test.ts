@@ -172,11 +172,11 @@ test('every environment from Python runs the episode kinitro eval --endpoint run
 });
 
 test('privileged state: refused by a server not in training mode; marked in info, never in observations, in training mode', async (t) => {
-  t.timeout(180_000);
+  t.timeout(400_000);
   const socket = path.join(tempDir('kinitro-envsrv-'), 'env.sock');
   const server = spawnCli(['env', 'serve', '--socket', socket, '--log-level', 'warn']);
   try {
-    await waitForOutput(server.child, /listening on unix:/, 60_000);
+    await waitForOutput(server.child, /listening on unix:/, 150_000);
     t.is(fs.statSync(socket).mode & 0o777, 0o600, 'only the owner can connect');
     const out = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'privileged'], { env: { PLAIN_ADDRESS: `unix:${socket}` }, timeoutMs: 170_000 });
     t.true(out.refused);
@@ -204,7 +204,8 @@ test('the evaluation path cannot reach the training server: no evaluation module
 });
 
 test('kinitro env serve refuses --socket with --port', async (t) => {
-  const r = await runCli(['env', 'serve', '--socket', '/tmp/x.sock', '--port', '0']);
+  t.timeout(200_000);
+  const r = await runCli(['env', 'serve', '--socket', '/tmp/x.sock', '--port', '0'], { timeoutMs: 180_000 });
   t.is(r.code, 2);
   t.regex(r.stderr, /--socket or --port/);
 });

@@ -54,7 +54,7 @@ function runJson(args: string[], env: NodeJS.ProcessEnv = {}): any {
 (has('fastapi, uvicorn') ? test : test.skip)('the template under uvicorn (server:app) passes kinitro eval --endpoint', async (t) => {
   t.timeout(180_000);
   const dir = path.join(tempDir('kinitro-uvicorn-'), 'm');
-  t.is((await runCli(['init-miner', dir])).code, 0);
+  t.is((await runCli(['init-miner', dir], { timeoutMs: 180_000 })).code, 0);
   const child = spawn(PYTHON, ['-m', 'uvicorn', 'server:app', '--host', '127.0.0.1', '--port', '0'], { cwd: dir, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
