@@ -18,14 +18,14 @@ function tempDir(): string {
 /** A project from the template that runs with this repository's node_modules (no npm install). */
 function projectWithModules(): string {
   const dir = path.join(tempDir(), 'my-miner');
-  initMiner(dir);
+  initMiner(dir, { template: 'typescript' });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
 test('init-miner writes the template project and never overwrites existing files', async (t) => {
   const dir = path.join(tempDir(), 'Cool Miner');
-  const first = await runCli(['init-miner', dir]);
+  const first = await runCli(['init-miner', dir, '--template', 'typescript']);
   t.is(first.code, 0, first.stderr);
   for (const f of ['package.json', 'tsconfig.json', 'README.md', 'Dockerfile', '.gitignore', 'src/server.ts', 'src/policy.ts', 'src/types.ts', 'src/camera.ts']) {
     t.true(fs.existsSync(path.join(dir, f)), `${f} written`);
@@ -38,7 +38,7 @@ test('init-miner writes the template project and never overwrites existing files
 
   fs.writeFileSync(path.join(dir, 'src/policy.ts'), '// mine\n');
   fs.rmSync(path.join(dir, 'Dockerfile'));
-  const second = await runCli(['init-miner', dir]);
+  const second = await runCli(['init-miner', dir, '--template', 'typescript']);
   t.is(second.code, 0, second.stderr);
   t.is(fs.readFileSync(path.join(dir, 'src/policy.ts'), 'utf8'), '// mine\n', 'an existing file is kept');
   t.regex(second.stdout, /skipped  .*src\/policy\.ts \(exists\)/);
@@ -49,7 +49,7 @@ test('init-miner writes the template project and never overwrites existing files
 test('init-miner refuses a path that is a file, and names projects npm-safely', async (t) => {
   const file = path.join(tempDir(), 'plain-file');
   fs.writeFileSync(file, 'x');
-  const r = await runCli(['init-miner', file]);
+  const r = await runCli(['init-miner', file, '--template', 'typescript']);
   t.is(r.code, 1);
   t.regex(r.stderr, /exists and is not a directory/);
   t.is(projectName('/tmp/My Great_Miner!'), 'my-great_miner');

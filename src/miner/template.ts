@@ -1,13 +1,26 @@
 /**
- * `kinitro init-miner DIR`: copies the miner template (templates/miner) into DIR — a standalone
- * TypeScript policy server a miner edits, runs (`npm install && npm start`) and deploys. Existing
- * files are never overwritten: they are skipped and reported, like the original's `miner init`.
+ * `kinitro init-miner DIR`: copies a miner template into DIR — a standalone policy server a miner
+ * edits, runs and deploys. Two templates:
+ *  - `python` (the default, templates/python-miner): the original's layout — server.py, policy.py,
+ *    rl_interface.py, camera.py, requirements.txt, Dockerfile — on the standard library plus numpy
+ *    (`python3 server.py`); miners train in Python, so their server is Python too;
+ *  - `typescript` (templates/miner): a koa server (`npm install && npm start`).
+ * Existing files are never overwritten: they are skipped and reported, like the original's `miner init`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/miner/', import.meta.url));
+export const MINER_TEMPLATES = ['python', 'typescript'] as const;
+export type MinerTemplate = (typeof MINER_TEMPLATES)[number];
+export const DEFAULT_MINER_TEMPLATE: MinerTemplate = 'python';
+
+export const TEMPLATE_DIRS: Record<MinerTemplate, string> = {
+  python: fileURLToPath(new URL('../../templates/python-miner/', import.meta.url)),
+  typescript: fileURLToPath(new URL('../../templates/miner/', import.meta.url)),
+};
+/** The TypeScript template's folder (kept for callers that predate the Python template). */
+export const TEMPLATE_DIR = TEMPLATE_DIRS.typescript;
 
 /** Template files stored under another name (a dotfile would be dropped by npm pack and hidden by tools). */
 const RENAMES: Record<string, string> = { gitignore: '.gitignore' };
@@ -35,19 +48,19 @@ export function projectName(dir: string): string {
 function listTemplate(root: string, rel = ''): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name === 'node_modules') continue;
+    if (entry.name === 'node_modules' || entry.name === '__pycache__') continue;
     const child = rel ? `${rel}/${entry.name}` : entry.name;
     if (entry.isDirectory()) out.push(...listTemplate(root, child));
-    else if (entry.isFile()) out.push(child);
+    else if (entry.isFile() && !entry.name.endsWith('.pyc')) out.push(child);
   }
   return out;
 }
 
-export function initMiner(dir: string, options: { name?: string; templateDir?: string } = {}): InitMinerResult {
+export function initMiner(dir: string, options: { name?: string; template?: MinerTemplate; templateDir?: string } = {}): InitMinerResult {
   const target = path.resolve(dir);
   if (fs.existsSync(target) && !fs.statSync(target).isDirectory()) throw new Error(`${dir} exists and is not a directory`);
   const name = options.name ?? projectName(target);
-  const templateDir = options.templateDir ?? TEMPLATE_DIR;
+  const templateDir = options.templateDir ?? TEMPLATE_DIRS[options.template ?? DEFAULT_MINER_TEMPLATE];
   const written: string[] = [];
   const skipped: string[] = [];
   for (const rel of listTemplate(templateDir)) {
