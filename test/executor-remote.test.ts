@@ -33,7 +33,7 @@ test.serial('kinitro executor runs a cycle through the task API and stops cleanl
       '--log-level', 'info',
     ]);
     try {
-      await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 45_000, intervalMs: 100, what: `cycle done; executor said:\n${output()}` });
+      await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 120_000, intervalMs: 100, what: `cycle done; executor said:\n${output()}` });
     } finally {
       child.kill('SIGTERM');
     }
