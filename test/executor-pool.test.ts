@@ -161,6 +161,34 @@ test.serial('a miner runs as many episodes at once as it declares in /health (wi
   }
 });
 
+test.serial('a miner that runs one episode at a time does not hold up the miners queued behind it', async (t) => {
+  const slow = () => ({ continuous: { ee_twist: [0, 0, 0, 0, 0, 0] } });
+  const silent = await startPolicyServer('slow', { action: slow, slowMs: 100 });
+  // How many episodes the silent miner had begun when the declaring one got its first /act.
+  let silentResetsAtFirstAct: number | null = null;
+  const declaring = await startPolicyServer('slow', {
+    action: (obs) => {
+      silentResetsAtFirstAct ??= silent.resets.length;
+      return slow();
+    },
+    slowMs: 10,
+    capacity: 4,
+  });
+  try {
+    // The silent miner's 25 tasks come first in the queue: with one episode at a time, they would
+    // fill the pool's claim window (10) and the declaring miner would wait for most of them to end.
+    const tasks = [...tasksFor(silent.url, 25, { prefix: 's' }), ...tasksFor(declaring.url, 8, { prefix: 'd' })];
+    const { source } = await runAll(tasks, { assumeCapacity: undefined, settings: { maxSteps: 8, actTimeoutMs: 3000 } });
+    t.is(source.outcomes.size, 33);
+    for (const o of source.outcomes.values()) t.is(o.error, null, o.taskUuid);
+    t.is(silent.peakInFlight, 1);
+    t.true(declaring.peakInFlight > 1, `declaring 4, had ${declaring.peakInFlight} at once`);
+    t.true(silentResetsAtFirstAct !== null && silentResetsAtFirstAct <= 5, `the declaring miner started after ${silentResetsAtFirstAct} of the silent miner's 25 episodes`);
+  } finally {
+    await Promise.all([silent.close(), declaring.close()]);
+  }
+});
+
 test.serial('a worker stalled for seconds does not make its other episodes\' miners late: they are timed in the miner I/O thread', async (t) => {
   const server = await startPolicyServer('normal', { action: () => ({ continuous: { ee_twist: [0, 0, 0] } }) });
   try {

@@ -33,7 +33,7 @@ test.serial('kinitro executor runs a cycle through the task API and stops cleanl
       '--log-level', 'info',
     ]);
     try {
-      await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 45_000, intervalMs: 100, what: `cycle done; executor said:\n${output()}` });
+      await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 120_000, intervalMs: 100, what: `cycle done; executor said:\n${output()}` });
     } finally {
       child.kill('SIGTERM');
     }
@@ -107,7 +107,7 @@ test.serial('through the API, refused endpoints are scored as miner failures and
       settings: { maxSteps: 20 },
     });
     try {
-      await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 20_000, what: 'cycle done' });
+      await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 60_000, what: 'cycle done' });
     } finally {
       await refused.stop();
     }
@@ -131,7 +131,8 @@ test.serial('through the API, refused endpoints are scored as miner failures and
       faultInjection: { exitOnSeed: 1001 },
     });
     try {
-      await waitFor(() => api.store.tasks.isCycleDone(second.cycle.id), { timeoutMs: 20_000, what: 'second cycle done' });
+      // Three worker restarts with back-off, each loading MuJoCo: generous on a loaded box.
+      await waitFor(() => api.store.tasks.isCycleDone(second.cycle.id), { timeoutMs: 120_000, what: 'second cycle done' });
     } finally {
       await crashing.stop();
     }

@@ -179,6 +179,8 @@ interface Slot {
 
 /** Re-read a miner's declared capacity this often (it may change with a redeploy). */
 const CAPACITY_TTL_MS = 10 * 60_000;
+/** Queued tasks held back only by their miner's own limit, in claim batches, beyond which the pool stops claiming. */
+const MAX_WAITING_ON_MINER_BATCHES = 4;
 
 interface MinerState {
   declared: number | null | undefined;
@@ -471,19 +473,52 @@ export class ExecutorPool {
     return n;
   }
 
+  /**
+   * Queued tasks that could start as soon as a worker admits them: per miner, no more than its limit
+   * leaves room for. The rest wait on their own miner (one that declares nothing runs one episode at
+   * a time) and must not stop the pool from claiming other miners' tasks behind them.
+   */
+  private placeableQueued(): number {
+    const taken = new Map<string, number>();
+    let n = 0;
+    for (const q of this.queue) {
+      if (q.isolate) {
+        n += 1;
+        continue;
+      }
+      const endpoint = q.task.minerEndpoint;
+      const m = this.minerState(endpoint);
+      const already = taken.get(endpoint) ?? 0;
+      if (m.running + already < this.minerLimit(m)) {
+        taken.set(endpoint, already + 1);
+        n += 1;
+      }
+    }
+    return n;
+  }
+
   private async pump(): Promise<void> {
     while (!this.stopping) {
       let waitMs = 60_000;
-      const held = this.runningCount() + this.queue.length;
-      const room = this.capacity() + this.batchSize - held;
+      let claimed = false;
+      // Claim while too few queued tasks can start; tasks held back only by their miner's own limit
+      // do not count (head-of-line blocking: a cycle's tasks interleave miners, and a miner that runs
+      // one episode at a time would otherwise fill the queue and starve the miners behind it), up to
+      // a bound on such tasks so one executor does not hoard a slow miner's share of the cycle.
+      const placeable = this.placeableQueued();
+      const waitingOnMiner = this.queue.length - placeable;
+      const room = this.capacity() + this.batchSize - (this.runningCount() + placeable);
       const exhausted = this.source.exhausted?.() ?? false;
-      if (room > 0 && this.queue.length < this.batchSize && !exhausted) {
+      if (room > 0 && placeable < this.batchSize && waitingOnMiner < MAX_WAITING_ON_MINER_BATCHES * this.batchSize && !exhausted) {
         try {
           const tasks = await this.source.claim(Math.min(this.batchSize, room));
           this.queue.push(...tasks.map((task) => ({ task, isolate: false })));
           if (this.stopping) break;
           if (tasks.length === 0) waitMs = this.options.pollIntervalMs ?? 5000;
-          else waitMs = 0;
+          else {
+            waitMs = 0;
+            claimed = true;
+          }
         } catch (err) {
           this.logger.warn({ err }, 'claiming tasks failed; backing off');
           waitMs = this.options.errorBackoffMs ?? 5000;
@@ -491,6 +526,8 @@ export class ExecutorPool {
       }
       this.dispatch();
       this.checkDrained();
+      // Something was claimed: see at once whether more may be (the conditions above end it).
+      if (claimed) continue;
       if (waitMs > 0 || this.queue.length > 0) await this.nextEvent(waitMs > 0 ? waitMs : 60_000);
     }
   }
