@@ -4,7 +4,6 @@ import { createInProcessPolicy, type InProcessPolicyName } from '../../sim/polic
 import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS, type Randomization } from '../../sim/instance.ts';
 import { resolveEnvSelection, type EnvId } from '../../sim/registry.ts';
 import { createMinerPolicy } from '../../miner/policies/index.ts';
-import { recordDataset } from '../../training/record.ts';
 
 const RECORD_POLICIES = ['oracle', 'vision'] as const;
 type RecordPolicy = (typeof RECORD_POLICIES)[number];
@@ -40,6 +39,8 @@ export const datasetRecordCommand = defineCommand({
       throw new CliUsageError((err as Error).message);
     }
     const out = path.resolve(options.out);
+    // Loaded here, not at the top: the Parquet writer (WASM) and Arrow cost every other command's start-up over a second of CPU.
+    const { recordDataset } = await import('../../training/record.ts');
     const result = await recordDataset({
       out,
       envIds,

@@ -4,7 +4,6 @@ import { CliUsageError, defineCommand, opt } from '../command.ts';
 import { logLevelOption } from '../shared-options.ts';
 import { untilSignal } from '../lifecycle.ts';
 import { createLogger } from '../../log.ts';
-import { startEnvServer } from '../../training/env-server.ts';
 
 function defaultSocket(): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
@@ -32,6 +31,8 @@ export const envServeCommand = defineCommand({
   async run({ options, stdout, stderr }) {
     if (options.socket !== undefined && options.port !== undefined) throw new CliUsageError('give --socket or --port, not both');
     const logger = createLogger({ level: options.logLevel }).child({ component: 'env-server' });
+    // Loaded here, not at the top, so that other commands do not pay for the vector environment's modules at start-up.
+    const { startEnvServer } = await import('../../training/env-server.ts');
     const server = await startEnvServer({
       ...(options.port !== undefined ? { port: options.port } : { socketPath: path.resolve(options.socket ?? defaultSocket()) }),
       training: options.training,
