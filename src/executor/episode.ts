@@ -30,6 +30,14 @@ export interface EpisodeDeps {
   settings: EpisodeSettings;
   /** Called after each simulated step (progress counters). */
   onStep?: () => void;
+  /** Sees what the miner was sent and answered (the spot-check sample, src/verification). */
+  recorder?: EpisodeRecorder;
+}
+
+/** Observes one episode's exchanges with the miner; it must not throw. */
+export interface EpisodeRecorder {
+  reset(taskConfig: Record<string, unknown>): void;
+  step(observationJson: string, action: MinerAction): void;
 }
 
 class ExecutorError extends Error {}
@@ -73,7 +81,9 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
     // The original names the MetaWorld task (`button-press-topdown-v3`), not the env id's tail.
     const resetTaskName = isEnvId(task.envId) ? describeEnvironment(task.envId).metaworldTask : taskName;
     let t0 = performance.now();
-    await miner.reset({ env_id: task.envId, env_name: envName, task_name: resetTaskName });
+    const resetConfig = { env_id: task.envId, env_name: envName, task_name: resetTaskName };
+    await miner.reset(resetConfig);
+    deps.recorder?.reset(resetConfig);
     timings.resetMs = performance.now() - t0;
 
     t0 = performance.now();
@@ -119,6 +129,7 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
         if (latency > latencies.max) latencies.max = latency;
       }
 
+      deps.recorder?.step(json, action);
       t0 = performance.now();
       const outcome = simulate(() => env.step(action), 'step');
       timings.simMs += performance.now() - t0;

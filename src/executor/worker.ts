@@ -6,12 +6,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EpisodeEnvironment, SimulationBackend, SimulationBackendModule } from './environment.ts';
-import { runEpisode, type MinerPort } from './episode.ts';
+import { runEpisode, type EpisodeRecorder, type MinerPort } from './episode.ts';
 import { MinerClient, MinerFault } from './miner-client.ts';
 import { checkEndpoint, EndpointRefused } from './endpoint-policy.ts';
 import { publicOnlyLookup } from './public-lookup.ts';
 import { RenderBatcher } from './render-batcher.ts';
-import { executorFault, type EpisodeOutcome, type ExecutorTask } from './types.ts';
+import { executorFault, type EpisodeOutcome, type ExecutorTask, type RecordedEpisode } from './types.ts';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerStats } from './worker-protocol.ts';
 
 const MINER_CLIENT_IDLE_MS = 60_000;
@@ -181,6 +181,7 @@ async function runTask(task: ExecutorTask): Promise<void> {
     }
     env = await acquireEnv(task.envId, task.instance);
     const episodeEnv = injection?.throwOnSeed === task.seed ? withInjectedStepFault(env) : env;
+    const recorded = task.recordSteps ? recordOpening(task.recordSteps) : undefined;
     outcome = await runEpisode(task, {
       env: episodeEnv,
       miner,
@@ -188,7 +189,9 @@ async function runTask(task: ExecutorTask): Promise<void> {
       checkEndpoint: checkEndpointCached,
       settings: config.settings,
       onStep: () => (stats.steps += 1),
+      recorder: recorded?.recorder,
     });
+    if (recorded) outcome = { ...outcome, recorded: recorded.episode };
   } catch (err) {
     // Only the environment construction can land here (runEpisode never throws).
     outcome = executorFault(task.taskUuid, `Executor error: could not create environment ${task.envId}: ${(err as Error).message}`);
@@ -200,6 +203,20 @@ async function runTask(task: ExecutorTask): Promise<void> {
   }
   stats.episodes += 1;
   deliver(outcome);
+}
+
+/** Keeps the reset config and the first `limit` steps of an episode. */
+function recordOpening(limit: number): { recorder: EpisodeRecorder; episode: RecordedEpisode } {
+  const episode: RecordedEpisode = { resetConfig: null, steps: [] };
+  return {
+    episode,
+    recorder: {
+      reset: (taskConfig) => (episode.resetConfig = { ...taskConfig }),
+      step: (observation, action) => {
+        if (episode.steps.length < limit) episode.steps.push({ observation, action: { eeTwist: [...action.eeTwist], gripper: action.gripper } });
+      },
+    },
+  };
 }
 
 function withInjectedStepFault(env: EpisodeEnvironment): EpisodeEnvironment {
