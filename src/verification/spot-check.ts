@@ -126,7 +126,14 @@ export class SpotChecker {
       if (err instanceof SandboxUnavailable) return unverifiable(err.message, commit);
       throw err;
     }
-    const tail = replay.stderrTail.trim().split('\n').slice(-3).join(' | ').slice(0, 400);
+    // The miner's own output: shown in the API and the TUI, so no control characters (terminal escapes).
+    const tail = replay.stderrTail
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ')
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+      .slice(0, 400);
     const crashed = (why: string) => mismatch(`the committed code ${why}${tail ? ` (its last output: ${tail})` : ''}`, commit);
     const reset = replay.answers[0];
     if (!reset) return crashed(`failed before answering /reset: ${replay.failure ?? 'no answer'}`);
