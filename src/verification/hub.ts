@@ -40,6 +40,19 @@ export interface FetchedRevision {
 }
 
 const FULL_SHA = /^[0-9a-f]{40}$/;
+/** Every Hub request has a deadline: a stalled Hub must not hold up a cycle's weights. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** A repository with more files than this is refused (before downloading anything). */
+const MAX_FILES = 10_000;
+
+const timedFetch: typeof fetch = (input, init) => {
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+};
+
+function credentials(options: HubOptions) {
+  return { hubUrl: options.hubUrl, fetch: timedFetch, ...(options.accessToken ? { accessToken: options.accessToken } : {}) };
+}
 const SHORT_SHA = /^[0-9a-f]{7,40}$/;
 
 function classify(err: unknown, what: string): Error {
@@ -55,7 +68,7 @@ function classify(err: unknown, what: string): Error {
 export async function resolveRevision(repo: string, revision: string, options: HubOptions = {}): Promise<string> {
   const rev = revision.toLowerCase();
   if (!SHORT_SHA.test(rev)) throw new CommittedCodeUnavailable(`revision ${JSON.stringify(revision)} is not a commit id (7–40 hex characters)`);
-  const creds = { hubUrl: options.hubUrl, ...(options.accessToken ? { accessToken: options.accessToken } : {}) };
+  const creds = credentials(options);
   if (FULL_SHA.test(rev)) {
     try {
       const info = await modelInfo({ ...creds, name: repo, revision: rev, additionalFields: ['sha'] });
@@ -90,7 +103,7 @@ function safeRelative(p: string): string | null {
 export async function fetchRevision(repo: string, commit: string, cacheDir: string, maxBytes: number, options: HubOptions = {}): Promise<FetchedRevision> {
   const dir = path.join(cacheDir, repo.replace(/\//g, '--'), commit);
   const marker = path.join(dir, '.kinitro-complete');
-  const creds = { hubUrl: options.hubUrl, ...(options.accessToken ? { accessToken: options.accessToken } : {}) };
+  const creds = credentials(options);
   if (fs.existsSync(marker)) {
     const m = JSON.parse(fs.readFileSync(marker, 'utf8')) as { files: number; bytes: number };
     return { dir: path.join(dir, 'code'), commit, ...m };
@@ -105,6 +118,7 @@ export async function fetchRevision(repo: string, commit: string, cacheDir: stri
       total += e.size;
       if (total > maxBytes) throw new CommittedCodeUnavailable(`the repository is larger than the ${maxBytes}-byte limit`);
       entries.push({ path: rel, size: e.size });
+      if (entries.length > MAX_FILES) throw new CommittedCodeUnavailable(`the repository holds more than ${MAX_FILES} files`);
     }
   } catch (err) {
     throw classify(err, `${repo}@${commit} listing`);

@@ -98,10 +98,12 @@ export class BubblewrapSandbox {
         return { ok: false as const, reason: `no usable Python for the sandbox (${this.python}): ${(err as Error).message.split('\n')[0]}` };
       }
       try {
-        await execFileP(this.bwrap, [...this.isolationArgs(python), '--', python.executable, '-c', 'pass'], { timeout: 30_000 });
+        // Through prlimit, as every replay runs (util-linux; a missing prlimit is reported too).
+        await execFileP('prlimit', ['--nofile=256', '--', this.bwrap, ...this.isolationArgs(python), '--', python.executable, '-c', 'pass'], { timeout: 30_000 });
       } catch (err) {
         const e = err as NodeJS.ErrnoException & { stderr?: string };
-        if (e.code === 'ENOENT') return { ok: false as const, reason: `no sandbox: bubblewrap (${this.bwrap}) is not installed (apt-get install bubblewrap)` };
+        if (e.code === 'ENOENT') return { ok: false as const, reason: `no sandbox: prlimit (util-linux) is not installed` };
+        if (/execvp|No such file/i.test(e.stderr ?? '')) return { ok: false as const, reason: `no sandbox: bubblewrap (${this.bwrap}) is not installed (apt-get install bubblewrap)` };
         return { ok: false as const, reason: `no sandbox: bubblewrap cannot create namespaces here (${(e.stderr ?? e.message).trim().split('\n')[0]}); unprivileged user namespaces may be disabled` };
       }
       return { ok: true as const, python };
