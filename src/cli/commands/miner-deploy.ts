@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import { CliUsageError, defineCommand, opt } from '../command.ts';
-import { uploadDirectory, UploadError } from '../../deploy/hub-upload.ts';
-import { DEFAULT_BASILICA_URL, deploy, DeployError } from '../../deploy/basilica.ts';
+// The Hub and Basilica clients are loaded when these commands run, not on every `kinitro` start.
+const DEFAULT_BASILICA_URL = 'https://api.basilica.ai';
 
 const hubUrl = opt.string('Hugging Face Hub base URL', { default: 'https://huggingface.co', env: 'HF_ENDPOINT', placeholder: 'URL' });
 
@@ -36,6 +36,7 @@ export const minerUploadCommand = defineCommand({
   },
   async run({ options, stdout, stderr }) {
     if (!options.hfToken) throw new CliUsageError('a Hugging Face write token is needed: set HF_TOKEN or pass --hf-token-file FILE (0600)');
+    const { uploadDirectory, UploadError } = await import('../../deploy/hub-upload.ts');
     let r;
     try {
       r = await uploadDirectory({ repo: options.repo, dir: path.resolve(options.path), token: options.hfToken, hubUrl: options.hubUrl, message: options.message, private: options.private });
@@ -82,6 +83,7 @@ export const minerDeployCommand = defineCommand({
     if (!options.apiToken) throw new CliUsageError('a Basilica API token is needed: set BASILICA_API_TOKEN or pass --api-token-file FILE (0600)');
     if (!/^[0-9a-f]{40}$/.test(options.revision)) throw new CliUsageError('--revision must be the full 40-hex commit id that `kinitro miner upload` printed');
     if (options.minVram !== undefined && options.gpuCount === 0) throw new CliUsageError('--min-vram needs --gpu-count ≥ 1');
+    const { deploy, DeployError } = await import('../../deploy/basilica.ts');
     let r;
     try {
       r = await deploy(
