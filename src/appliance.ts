@@ -28,6 +28,8 @@ import { demoMinerHotkeyUri } from './miner/demo-keys.ts';
 import { redactUrl } from './redact.ts';
 import { startInProcessValidator, type InProcessValidator } from './validator/in-process.ts';
 import type { Randomization } from './sim/instance.ts';
+import { DEFAULT_SPOT_CHECK_SETTINGS, SpotChecker, type MismatchConsequence } from './verification/spot-check.ts';
+import { BubblewrapSandbox } from './verification/sandbox.ts';
 
 export { LOCAL_EXECUTOR_PREFIX };
 
@@ -61,6 +63,14 @@ export interface ApplianceConfig {
   allowPrivateEndpoints: boolean;
   backendPrivateKey: string | null;
   minCoverage: number;
+  /** Deployment spot checks (docs/verification.md); absent or fraction 0: off. */
+  spotCheck?: {
+    fraction: number;
+    consequence: MismatchConsequence;
+    hubUrl: string;
+    /** Optional Hub read token (from the environment or a 0600 file, never argv). */
+    hubToken: string | null;
+  };
 }
 
 export interface ApplianceStatus {
@@ -299,6 +309,7 @@ export async function startAppliance(
     }), (a) => a.close(), true);
     closers.push({ name: 'api', close: () => api.close() });
 
+    const spot = config.spotCheck && config.spotCheck.fraction > 0 ? config.spotCheck : null;
     if (config.workers > 0) {
       pool = await step(startInProcessExecutors({
         store,
@@ -308,6 +319,7 @@ export async function startAppliance(
         pollIntervalMs: 1000,
         settings: { maxSteps: config.maxSteps, useImages: config.useImages, allowPrivateEndpoints: config.allowPrivateEndpoints },
         trustedEndpoints: [...demoEndpoints.values()],
+        recordSteps: spot ? DEFAULT_SPOT_CHECK_SETTINGS.recordSteps : 0,
         logger: logger.child({ component: 'executor' }),
         onOutcome: (o, task) =>
           metrics.recordEpisode({
@@ -331,6 +343,24 @@ export async function startAppliance(
       });
     }
 
+    const spotChecker = spot
+      ? new SpotChecker(
+          store,
+          {
+            ...DEFAULT_SPOT_CHECK_SETTINGS,
+            fraction: spot.fraction,
+            consequence: spot.consequence,
+            cacheDir: path.join(path.dirname(path.resolve(config.db)), 'spot-check-cache'),
+            hub: { hubUrl: spot.hubUrl, ...(spot.hubToken ? { accessToken: spot.hubToken } : {}) },
+          },
+          new BubblewrapSandbox(),
+          logger,
+        )
+      : null;
+    if (spotChecker) {
+      const unavailable = await new BubblewrapSandbox().probe();
+      if (unavailable) logger.warn({ reason: unavailable }, 'spot checks will report every miner unverifiable');
+    }
     const measuredPool = pool;
     const executorMeasures = (): ExecutorMeasures | null => {
       if (!measuredPool) return null;
@@ -365,6 +395,7 @@ export async function startAppliance(
       {
         capacity: new CapacityMonitor(store, executorMeasures, { maxSteps: config.maxSteps }),
         onEstimate: (r) => metrics.recordCycleEstimate(r.estimate.totalSeconds, r.estimate.fits),
+        spotCheck: spotChecker,
       },
     );
     scheduler = new Scheduler(store, runner, config.cycleCron, logger.child({ component: 'scheduler' }));

@@ -112,9 +112,13 @@ test('miners and environments summarise the latest completed cycle', (t) =>
     publish(a.store, cycle.id, 777);
     const miners = (await a.get('/v1/miners')).body;
     t.deepEqual(miners, [
-      { uid: 1, hotkey: 'hk1', last_evaluated_block: 777, avg_success_rate: 0.75, environments_evaluated: ['metaworld/reach-v3', 'metaworld/push-v3'] },
-      { uid: 2, hotkey: 'hk2', last_evaluated_block: 777, avg_success_rate: 0, environments_evaluated: ['metaworld/reach-v3'] },
+      { uid: 1, hotkey: 'hk1', last_evaluated_block: 777, avg_success_rate: 0.75, environments_evaluated: ['metaworld/reach-v3', 'metaworld/push-v3'], spot_check: null },
+      { uid: 2, hotkey: 'hk2', last_evaluated_block: 777, avg_success_rate: 0, environments_evaluated: ['metaworld/reach-v3'], spot_check: null },
     ]);
+    a.store.spotChecks.save({ cycleId: cycle.id, minerUid: 1, hotkey: 'hk1', repo: 'alice/policy', revision: 'abcdef12', resolvedRevision: null, outcome: 'mismatch', reason: 'differs', stepsCompared: 3, maxDifference: 0.5 });
+    t.like((await a.get('/v1/miners')).body[0].spot_check, { outcome: 'mismatch', reason: 'differs', repo: 'alice/policy', steps_compared: 3, max_difference: 0.5 });
+    t.like((await a.get('/v1/spot-checks')).body, [{ uid: 1, cycle_id: cycle.id, outcome: 'mismatch' }]);
+    t.is((await a.get(`/v1/cycles/${cycle.id}/spot-checks`)).body.length, 1);
     const envs = (await a.get('/v1/environments')).body;
     t.like(envs[0], { env_id: 'metaworld/reach-v3', n_evaluations: 2, avg_success_rate: 0.25 });
     t.like(envs[1], { env_id: 'metaworld/push-v3', n_evaluations: 1, avg_success_rate: 1 });

@@ -368,3 +368,39 @@ test('the capacity model estimates a cycle at its start and while it runs, and w
     t.is(outcome.status, 'completed');
     t.is(runner.lastEstimate(), null, 'no estimate once no cycle runs');
   }));
+
+test('spot checks run after the last task and before the weights; a zero-weight mismatch leaves the miner out of the cycle', (t) =>
+  withStore(async ({ store, clock }) => {
+    const chain = staticChain([
+      { uid: 1, hotkey: 'early', block: 100 },
+      { uid: 2, hotkey: 'better', block: 200 },
+    ]);
+    const checked: { cycleId: number; done: boolean }[] = [];
+    const spotCheck = {
+      async checkCycle(cycleId: number) {
+        // Called once every task has finished, before anything is published.
+        checked.push({ cycleId, done: store.tasks.isCycleDone(cycleId) && store.results.latestWeights() === undefined });
+        store.spotChecks.save({ cycleId, minerUid: 1, hotkey: 'early', repo: 'team/policy-1', revision: 'abcdef12', resolvedRevision: null, outcome: 'mismatch', reason: 'differs', stepsCompared: 8, maxDifference: 1 });
+      },
+      penalized: (cycleId: number) => new Set(store.spotChecks.forCycle(cycleId).filter((c) => c.outcome === 'mismatch').map((c) => c.minerUid)),
+    };
+    const runner = new CycleRunner(store, chain, settings(), clock, undefined, { spotCheck });
+    const exec = scriptedExecutor(store, (uid, env) => uid === 2 || env === 'metaworld/reach-v3');
+    const outcome = await runner.runNew();
+    await exec.stop();
+    t.is(outcome.status, 'completed');
+    t.deepEqual(checked, [{ cycleId: outcome.cycleId!, done: true }]);
+    const weights = store.results.latestWeights()!;
+    t.deepEqual(weights.weightsU16.uids, [2], 'the mismatched miner has no weight this cycle');
+    t.is(store.results.scoresForCycle(outcome.cycleId!).filter((s) => s.uid === 1).length, 2, 'its scores are still stored');
+
+    // A failing spot check (our side) does not stop the cycle.
+    const broken = new CycleRunner(store, chain, settings(), clock, undefined, { spotCheck: { checkCycle: () => Promise.reject(new Error('disk full')), penalized: () => new Set() } });
+    const exec2 = scriptedExecutor(store, () => true, 'local-test2');
+    clock.advance(3600);
+    chain.block = 600;
+    const second = await broken.runNew();
+    await exec2.stop();
+    t.is(second.status, 'completed');
+    t.deepEqual(store.results.latestWeights()!.weightsU16.uids.length, 2);
+  }));

@@ -151,7 +151,7 @@ test('a completed cycle is fetched once and cached; the running cycle is polled 
     await source.snapshot();
     const count = (prefix: string) => s.requests.filter((r) => r.startsWith(prefix)).length;
     t.is(count(`/v1/scores/${first.id}`), 1);
-    t.is(count(`/v1/cycles/${first.id}`), 2, 'its detail and its failed tasks, once each');
+    t.is(count(`/v1/cycles/${first.id}`), 3, 'its detail, its failed tasks and its spot checks, once each');
     t.is(count(`/v1/tasks/stats?cycle_id=${running.id}`), 2);
     t.is(count('/v1/environments'), 1, 'the registry does not change');
     t.is(count('/v1/status'), 2);

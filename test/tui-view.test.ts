@@ -150,6 +150,21 @@ test('score table: abbreviated env headers, one row per miner with rates, points
   t.is(envHeaderCount(narrow.header), 8);
 });
 
+test('score table marks spot-checked miners: verified, mismatch, unverifiable', (t) => {
+  const snap = sampleSnapshot(NOW);
+  snap.latest!.spotChecks = [
+    { uid: 3, outcome: 'verified', reason: null },
+    { uid: 7, outcome: 'mismatch', reason: 'differs' },
+    { uid: 12, outcome: 'unverifiable', reason: 'no sandbox' },
+  ];
+  const table = scoreTable(snap, view(98));
+  const starts = table.rows.map((r) => stripTags(r.line).slice(0, 4));
+  t.deepEqual(starts, [` 3${UNICODE_GLYPHS.ok} `, ` 7${UNICODE_GLYPHS.fail} `, '12? ', '41  ']);
+  t.regex(table.rows[0]!.line, /\{green-fg\}\S\{\/green-fg\}/, 'verified: the ok glyph');
+  t.regex(table.rows[1]!.line, /\{red-fg\}\S\{\/red-fg\}/, 'mismatch: the fail glyph');
+  t.true(textWidth(stripTags(table.header)) <= 98);
+});
+
 function envHeaderCount(header: string): number {
   return stripTags(header).trim().split(/\s+/).filter((h) => !['uid', 'hotkey', 'points', 'weight'].includes(h)).length;
 }

@@ -15,7 +15,7 @@ import { bodyReadError, errorMiddleware, HttpError } from './errors.ts';
 import { requireApiKey, type AuthConfig } from './auth.ts';
 import { intParam, pagination, parseBody, parseQuery, taskFetchRequest, taskHeartbeatRequest, taskReleaseRequest, taskSubmitRequest } from './schemas.ts';
 import { executorLabels } from './executor-labels.ts';
-import { cycleDetailJson, cycleJson, minerScoreJson, minerSummary, statsJson, taskDetailJson, taskJson, weightsJson } from './shapes.ts';
+import { cycleDetailJson, cycleJson, minerScoreJson, minerSummary, spotCheckJson, statsJson, taskDetailJson, taskJson, weightsJson } from './shapes.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -122,13 +122,26 @@ export function createApiApp(options: ApiOptions): Koa {
       m.envs.push(s.envId);
       byUid.set(s.uid, m);
     }
+    const checks = new Map(store.spotChecks.forCycle(last.id).map((c) => [c.minerUid, c]));
     ctx.body = [...byUid].map(([uid, m]) => ({
       uid,
       hotkey: m.hotkey,
       last_evaluated_block: last.blockNumber,
       avg_success_rate: m.rates.reduce((a, b) => a + b, 0) / m.rates.length,
       environments_evaluated: m.envs,
+      // An extension of the original's shape: this cycle's deployment spot check, if the miner was drawn.
+      spot_check: checks.has(uid) ? spotCheckJson(checks.get(uid)!) : null,
     }));
+  });
+
+  router.get('/v1/spot-checks', (ctx) => {
+    ctx.body = store.spotChecks.latest().map(spotCheckJson);
+  });
+
+  router.get('/v1/cycles/:cycle_id/spot-checks', (ctx) => {
+    const id = intParam('cycle_id', ctx.params.cycle_id);
+    if (!store.cycles.get(id)) throw new HttpError(404, `Cycle ${id} not found`);
+    ctx.body = store.spotChecks.forCycle(id).map(spotCheckJson);
   });
 
   router.get('/v1/miners/:uid/history', (ctx) => {

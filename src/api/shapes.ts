@@ -1,5 +1,5 @@
 /** Store rows → the original's JSON shapes (spec §1.2, §1.6–1.9, §1.12). */
-import type { CycleRow, MinerScoreRow, PoolStats, TaskRow, WeightsRow } from '../store/index.ts';
+import type { CycleRow, MinerScoreRow, PoolStats, SpotCheckRecord, TaskRow, WeightsRow } from '../store/index.ts';
 
 export function cycleJson(c: CycleRow) {
   return {
@@ -140,5 +140,22 @@ export function statsJson(s: PoolStats, scope: number | null, label: (ids: reado
     failed_tasks: s.failedTasks,
     active_executors: label(s.activeExecutorIds),
     current_cycle_id: scope,
+  };
+}
+
+/** A deployment spot check (docs/verification.md). */
+export function spotCheckJson(c: SpotCheckRecord) {
+  return {
+    cycle_id: c.cycleId,
+    uid: c.minerUid,
+    hotkey: c.hotkey,
+    repo: c.repo,
+    revision: c.revision,
+    resolved_revision: c.resolvedRevision,
+    outcome: c.outcome,
+    reason: c.reason,
+    steps_compared: c.stepsCompared,
+    max_difference: c.maxDifference === null || Number.isFinite(c.maxDifference) ? c.maxDifference : null,
+    checked_at: c.checkedAt,
   };
 }

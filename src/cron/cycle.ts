@@ -68,12 +68,21 @@ export interface CycleRunnerOptions {
   capacity?: CapacityMonitor;
   /** Every estimate, as it is made (metrics). */
   onEstimate?: (report: EstimateReport) => void;
+  /** Spot checks between the last task and the weights (src/verification); none without it. */
+  spotCheck?: CycleSpotCheck | null;
 }
 
 export type CycleOutcome =
   | { cycleId: number; status: 'completed'; blockNumber: number; weights: Record<string, number> }
   | { cycleId: number | null; status: 'failed'; error: string }
   | { cycleId: number; status: 'interrupted' };
+
+/** Runs between the last task and the weights (src/verification): checks, then names uids to leave out. */
+export interface CycleSpotCheck {
+  checkCycle(cycleId: number): Promise<unknown>;
+  /** Miners whose weight this cycle is withheld. */
+  penalized(cycleId: number): ReadonlySet<number>;
+}
 
 export class CycleRunner {
   private readonly log: Logger;
@@ -232,6 +241,14 @@ export class CycleRunner {
         log.warn(message);
         return { cycleId: cycle.id, status: 'failed', error: message };
       }
+      if (this.options.spotCheck) {
+        try {
+          await this.options.spotCheck.checkCycle(cycle.id);
+        } catch (err) {
+          // Our own failure (the checks never blame a miner for it): publish without them.
+          log.warn({ err }, 'spot checks failed; publishing without them');
+        }
+      }
       return this.publish(cycle, log);
     } catch (err) {
       const message = (err as Error).message;
@@ -331,11 +348,14 @@ export class CycleRunner {
     const miners = this.store.cycles.miners(cycle.id);
     const hotkeys = new Map(miners.map((m) => [m.uid, m.hotkey]));
     const scored = new Set(aggregates.map((a) => a.uid));
+    // A failed spot check (with the zero-weight consequence) takes the miner out of this cycle's weights.
+    const penalized = this.options.spotCheck?.penalized(cycle.id) ?? new Set<number>();
+    if (penalized.size > 0) log.warn({ uids: [...penalized] }, 'spot-check mismatch: weight withheld this cycle');
     const result = computeWeights({
       environments: envIds,
       episodesPerEnv,
       miners: miners
-        .filter((m) => scored.has(m.uid))
+        .filter((m) => scored.has(m.uid) && !penalized.has(m.uid))
         .map((m) => ({
           uid: m.uid,
           firstBlock: m.commitBlock,

@@ -46,6 +46,14 @@ export interface EpisodeDeps {
   totals?: { simMs: number; renderMs: number; encodeMs: number };
   /** The episode id sent to the miner (default: a fresh random UUID). */
   episodeId?: string;
+  /** Sees what the miner was sent and answered (the spot-check sample, src/verification). */
+  recorder?: EpisodeRecorder;
+}
+
+/** Observes one episode's exchanges with the miner; it must not throw. */
+export interface EpisodeRecorder {
+  reset(taskConfig: Record<string, unknown>): void;
+  step(observationJson: string, action: MinerAction): void;
 }
 
 class ExecutorError extends Error {}
@@ -112,7 +120,10 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
     // The original names the MetaWorld task (`button-press-topdown-v3`), not the env id's tail.
     const resetTaskName = isEnvId(task.envId) ? describeEnvironment(task.envId).metaworldTask : taskName;
     try {
-      const reset = await miner.reset({ env_id: task.envId, env_name: envName, task_name: resetTaskName, episode_id: episodeId });
+      const resetConfig = { env_id: task.envId, env_name: envName, task_name: resetTaskName, episode_id: episodeId };
+      const reset = await miner.reset(resetConfig);
+      // The spot check replays exactly what this miner was sent, its episode id included.
+      deps.recorder?.reset(resetConfig);
       timings.resetMs = reset.latencyMs;
       minerMs += reset.latencyMs;
       if (reset.stalled) timings.stalls += 1;
@@ -176,6 +187,7 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
         if (latency! > latencies.max) latencies.max = latency!;
       }
 
+      deps.recorder?.step(json, action);
       t0 = performance.now();
       const outcome = simulate(() => env.step(action), 'step');
       const simMs = performance.now() - t0;

@@ -37,6 +37,8 @@ export interface InProcessExecutorOptions {
   trustedEndpoints?: readonly string[];
   logger?: Logger;
   onOutcome?: ExecutorPoolOptions['onOutcome'];
+  /** Opening steps recorded from one episode per miner and cycle for the spot check (default 0: none). */
+  recordSteps?: number;
 }
 
 /** A source whose tasks for the given endpoints skip the endpoint policy; everything else passes through. */
@@ -65,6 +67,7 @@ export function startInProcessExecutors(options: InProcessExecutorOptions): Prom
     executorId: localExecutorId(LOCAL_EXECUTOR_PREFIX.slice(0, -1)),
     envIds: options.envIds ?? null,
     maxAttempts: options.maxAttempts ?? 3,
+    recordSteps: options.recordSteps ?? 0,
   });
   const source = trusting(store, options.trustedEndpoints ?? []);
   return ExecutorPool.start({

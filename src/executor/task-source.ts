@@ -41,6 +41,8 @@ export interface StoreTaskSourceOptions {
   envIds?: readonly string[] | null;
   /** Attempts before an executor-faulted task fails for good (default 3). */
   maxAttempts?: number;
+  /** Opening steps recorded from one episode per miner and cycle for the spot check (default 0: none). */
+  recordSteps?: number;
 }
 
 export function taskFromRow(row: Pick<TaskRow, 'taskUuid' | 'minerUid' | 'minerEndpoint' | 'envId' | 'seed' | 'instance'>): ExecutorTask {
@@ -62,10 +64,21 @@ export class StoreTaskSource implements TaskSource {
 
   async claim(max: number): Promise<ExecutorTask[]> {
     const { tasks } = this.store.tasks.fetch({ executorId: this.executorId, batchSize: max, envIds: this.options.envIds ?? null });
-    return tasks.map(taskFromRow);
+    const record = this.options.recordSteps ?? 0;
+    return tasks.map((row) => {
+      const task = taskFromRow(row);
+      // One recorded episode per miner and cycle for the spot check; the miner cannot tell which.
+      return record > 0 && this.store.spotChecks.reserveSample(task.taskUuid) ? { ...task, recordSteps: record } : task;
+    });
   }
 
   async report(outcomes: readonly EpisodeOutcome[]): Promise<ReportSummary> {
+    for (const o of outcomes) {
+      if (!o.recorded) continue;
+      // An executor fault will be retried by another claim: let that one record instead.
+      if (o.fault === 'executor') this.store.spotChecks.releaseSample(o.taskUuid);
+      else this.store.spotChecks.keepSample(o.taskUuid, o.recorded.resetConfig, o.recorded.steps);
+    }
     return this.store.tasks.submit(
       this.executorId,
       outcomes.map((o) => ({

@@ -19,6 +19,14 @@ export interface ExecutorTask {
    * policy. False for endpoints an operator typed (`kinitro eval --endpoint`).
    */
   untrustedEndpoint: boolean;
+  /** Record this many opening steps for the spot check (absent or 0: record nothing). */
+  recordSteps?: number;
+}
+
+/** The opening of an episode as the miner saw and answered it (see ExecutorTask.recordSteps). */
+export interface RecordedEpisode {
+  resetConfig: Record<string, unknown> | null;
+  steps: { observation: string; action: { eeTwist: number[]; gripper: number } }[];
 }
 
 /**
@@ -67,6 +75,8 @@ export interface EpisodeOutcome {
   /** Steps actually simulated (kept even when `timesteps` is reported as 0 for an error result). */
   stepsRun: number;
   timings: EpisodeTimings;
+  /** Present when the task asked for a recording (ExecutorTask.recordSteps). */
+  recorded?: RecordedEpisode;
 }
 
 /** Settings every episode runs under (spec §11.3 defaults). */

@@ -7,11 +7,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EpisodeEnvironment, SimulationBackend, SimulationBackendModule } from './environment.ts';
-import { runEpisode } from './episode.ts';
+import { runEpisode, type EpisodeRecorder } from './episode.ts';
 import { MinerLink } from './miner-link.ts';
 import { checkEndpoint, EndpointRefused } from './endpoint-policy.ts';
 import { RenderBatcher } from './render-batcher.ts';
-import { executorFault, type EpisodeOutcome, type ExecutorTask } from './types.ts';
+import { executorFault, type EpisodeOutcome, type ExecutorTask, type RecordedEpisode } from './types.ts';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerStats } from './worker-protocol.ts';
 
 const ENDPOINT_CHECK_TTL_MS = 60_000;
@@ -191,6 +191,7 @@ async function runTask(task: ExecutorTask, probe: boolean): Promise<void> {
     setupMs += performance.now() - setupStarted;
     const episodeEnv =
       injection?.throwOnSeed === task.seed ? withInjectedStepFault(env) : injection?.stallOnSeed === task.seed ? withInjectedStall(env, injection.stallMs ?? 0) : env;
+    const recorded = task.recordSteps ? recordOpening(task.recordSteps) : undefined;
     outcome = await runEpisode(task, {
       env: episodeEnv,
       miner: link.port(task.minerEndpoint, publicOnly),
@@ -203,7 +204,9 @@ async function runTask(task: ExecutorTask, probe: boolean): Promise<void> {
         stats.steps += 1;
         recordLatency(task.minerEndpoint, minerMs);
       },
+      recorder: recorded?.recorder,
     });
+    if (recorded) outcome = { ...outcome, recorded: recorded.episode };
   } catch (err) {
     // Only the environment construction can land here (runEpisode never throws).
     outcome = executorFault(task.taskUuid, `Executor error: could not create environment ${task.envId}: ${(err as Error).message}`);
@@ -220,6 +223,20 @@ async function endpointRefused(endpoint: string): Promise<boolean> {
   } catch {
     return true;
   }
+}
+
+/** Keeps the reset config and the first `limit` steps of an episode. */
+function recordOpening(limit: number): { recorder: EpisodeRecorder; episode: RecordedEpisode } {
+  const episode: RecordedEpisode = { resetConfig: null, steps: [] };
+  return {
+    episode,
+    recorder: {
+      reset: (taskConfig) => (episode.resetConfig = { ...taskConfig }),
+      step: (observation, action) => {
+        if (episode.steps.length < limit) episode.steps.push({ observation, action: { eeTwist: [...action.eeTwist], gripper: action.gripper } });
+      },
+    },
+  };
 }
 
 function withInjectedStepFault(env: EpisodeEnvironment): EpisodeEnvironment {

@@ -8,6 +8,7 @@ import { Cycles } from './cycles.ts';
 import { Results } from './results.ts';
 import { Miners } from './miners.ts';
 import { Settings } from './settings.ts';
+import { SpotChecks } from './spot-checks.ts';
 
 export class Store {
   readonly tasks: TaskPool;
@@ -15,6 +16,7 @@ export class Store {
   readonly results: Results;
   readonly miners: Miners;
   readonly settings: Settings;
+  readonly spotChecks: SpotChecks;
 
   constructor(
     readonly db: Database,
@@ -25,6 +27,7 @@ export class Store {
     this.results = new Results(db, clock);
     this.miners = new Miners(db, clock);
     this.settings = new Settings(db);
+    this.spotChecks = new SpotChecks(db, clock);
   }
 
   static open(file: string, options: OpenOptions & { clock?: Clock } = {}): Store {
@@ -58,3 +61,4 @@ export type { TaskRow, NewTask, SubmittedResult, PoolStats, TaskStatus, MinerPro
 export type { CycleRow, CycleStatus, CycleMiner } from './cycles.ts';
 export type { MinerScoreRow, WeightsRow, WeightsU16, CycleResults } from './results.ts';
 export type { MinerRecord } from './miners.ts';
+export type { SpotCheckOutcome, SpotCheckRecord, EpisodeSample, RecordedStep } from './spot-checks.ts';

@@ -35,6 +35,8 @@ export interface ApiBodies {
   latestScores: unknown;
   latestDetail: unknown;
   latestFailedTasks: unknown;
+  /** `/v1/cycles/{id}/spot-checks` of the latest completed cycle (a kinitro extension; may be absent). */
+  latestSpotChecks?: unknown;
   warnings?: string[];
 }
 
@@ -98,6 +100,7 @@ const scoreSchema = z.object({
 });
 
 const scoresSchema = z.object({ cycle: cycleSchema, scores: z.array(scoreSchema) });
+const spotChecksSchema = z.array(z.object({ uid: z.number().int(), outcome: z.enum(['verified', 'mismatch', 'unverifiable']), reason: str }));
 
 const weightsSchema = z.object({
   cycle_id: z.number().int(),
@@ -303,6 +306,7 @@ export function snapshotFromApi(b: ApiBodies): DashboardSnapshot {
       points: detail?.points ?? null,
       explanation: detail?.explanation ?? null,
       failures: failuresFrom(b.latestFailedTasks, warn, 'latest cycle tasks'),
+      spotChecks: b.latestSpotChecks == null ? [] : (parse(spotChecksSchema, b.latestSpotChecks, '/v1/cycles/{id}/spot-checks') ?? []),
     };
   }
 

@@ -33,6 +33,7 @@ interface LatestCache {
   scores: unknown;
   detail: unknown;
   failed: unknown;
+  spotChecks: unknown;
 }
 
 function cycleIdOf(statusBody: unknown, key: 'current_cycle' | 'last_completed_cycle'): number | null {
@@ -141,12 +142,14 @@ export class RemoteDashboardSource implements DashboardSource {
           ? Promise.resolve(this.latestCache)
           : (async () => {
               const before = warnings.length;
-              const [scores, detail, failed] = await Promise.all([
+              const [scores, detail, failed, spotChecks] = await Promise.all([
                 this.optional(`/v1/scores/${lastId}`, warnings),
                 this.optional(`/v1/cycles/${lastId}`, warnings),
                 this.recentFailures(lastId, warnings),
+                // A kinitro extension: servers without it (the original) are not warned about.
+                this.get(`/v1/cycles/${lastId}/spot-checks`).catch(() => null),
               ]);
-              const entry = { cycleId: lastId, scores, detail, failed };
+              const entry = { cycleId: lastId, scores, detail, failed, spotChecks };
               // A completed cycle never changes: cache it, unless part of it could not be read.
               if (warnings.length === before && scores !== null) this.latestCache = entry;
               return entry;
@@ -172,6 +175,7 @@ export class RemoteDashboardSource implements DashboardSource {
       latestScores: latest?.scores ?? null,
       latestDetail: latest?.detail ?? null,
       latestFailedTasks: latest?.failed ?? null,
+      latestSpotChecks: latest?.spotChecks ?? null,
       warnings,
     };
     return snapshotFromApi(bodies);

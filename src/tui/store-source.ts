@@ -6,7 +6,7 @@
  */
 import type { Store } from '../store/index.ts';
 import { executorLabels } from '../api/executor-labels.ts';
-import { cycleDetailJson, cycleJson, minerScoreJson, statsJson, taskDetailJson, weightsJson } from '../api/shapes.ts';
+import { cycleDetailJson, cycleJson, minerScoreJson, spotCheckJson, statsJson, taskDetailJson, weightsJson } from '../api/shapes.ts';
 import { ENV_IDS } from '../sim/registry.ts';
 import { snapshotFromApi } from './api-snapshot.ts';
 import type { DashboardSnapshot, DashboardSource } from './types.ts';
@@ -26,7 +26,7 @@ export class StoreDashboardSource implements DashboardSource {
   readonly label: string;
   private readonly historyLimit: number;
   private readonly failuresPerCycle: number;
-  private latestCache: { cycleId: number; scores: unknown; detail: unknown; failed: unknown } | null = null;
+  private latestCache: { cycleId: number; scores: unknown; detail: unknown; failed: unknown; spotChecks: unknown } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -69,6 +69,7 @@ export class StoreDashboardSource implements DashboardSource {
         scores: { cycle: cycleJson(last), scores: store.results.scoresForCycle(last.id).map(minerScoreJson) },
         detail: { points: explanation?.points ?? null, explanation: explanation?.explanation ?? null },
         failed: this.recentFailures(last.id),
+        spotChecks: store.spotChecks.forCycle(last.id).map(spotCheckJson),
       };
     }
     const latest = last ? this.latestCache : null;
@@ -87,6 +88,7 @@ export class StoreDashboardSource implements DashboardSource {
       latestScores: latest?.scores ?? null,
       latestDetail: latest?.detail ?? null,
       latestFailedTasks: latest?.failed ?? null,
+      latestSpotChecks: latest?.spotChecks ?? null,
       warnings,
     });
   }

@@ -91,6 +91,14 @@ export interface CycleResultsView {
   explanation: unknown;
   /** Failed tasks of this cycle, newest first (bounded). */
   failures: FailedTask[];
+  /** This cycle's deployment spot checks (absent from servers without them). */
+  spotChecks?: SpotCheckView[];
+}
+
+export interface SpotCheckView {
+  uid: number;
+  outcome: 'verified' | 'mismatch' | 'unverifiable';
+  reason: string | null;
 }
 
 /** The capacity model's estimate of the running cycle (`cycle_estimate` in `/v1/status`). */

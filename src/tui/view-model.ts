@@ -222,6 +222,8 @@ export interface MinerRow {
   rates: Map<string, number>;
   points: number | null;
   weight: number | null;
+  /** This cycle's deployment spot check, when the miner was drawn. */
+  spotCheck: 'verified' | 'mismatch' | 'unverifiable' | null;
 }
 
 export interface ScoreTableView {
@@ -249,11 +251,12 @@ export function minerRows(snap: DashboardSnapshot): MinerRow[] {
   if (!latest) return [];
   const byUid = new Map<number, MinerRow>();
   const weights = snap.weights;
+  const checks = new Map((latest.spotChecks ?? []).map((c) => [c.uid, c.outcome]));
   for (const s of latest.scores) {
     let row = byUid.get(s.uid);
     if (!row) {
       const w = weights?.weights[String(s.uid)];
-      row = { uid: s.uid, hotkey: s.hotkey, rates: new Map(), points: latest.points?.[String(s.uid)] ?? null, weight: w ?? (weights ? 0 : null) };
+      row = { uid: s.uid, hotkey: s.hotkey, rates: new Map(), points: latest.points?.[String(s.uid)] ?? null, weight: w ?? (weights ? 0 : null), spotCheck: checks.get(s.uid) ?? null };
       byUid.set(s.uid, row);
     }
     row.rates.set(s.envId, s.successRate);
@@ -265,7 +268,9 @@ export function scoreTable(snap: DashboardSnapshot | null, o: ViewOptions): Scor
   if (!snap) return { envIds: [], header: '', rows: [], note: dim('waiting for data…'), caption: 'scores' };
   const envIds = tableEnvironments(snap);
   const rows = minerRows(snap);
-  const uidW = Math.max(3, ...rows.map((r) => String(r.uid).length));
+  // A spot-checked miner's uid carries a mark: ok (verified), fail (mismatch), ? (unverifiable).
+  const marked = rows.some((r) => r.spotCheck !== null);
+  const uidW = Math.max(3, ...rows.map((r) => String(r.uid).length + (marked ? 1 : 0)));
   const ptsW = Math.max(6, ...rows.map((r) => formatNumber(r.points, 2).length));
   const wW = 6;
   const n = Math.max(1, envIds.length);
@@ -306,7 +311,7 @@ export function scoreTable(snap: DashboardSnapshot | null, o: ViewOptions): Scor
     });
     const weightText = r.weight === null ? 'n/a' : `${(r.weight * 100).toFixed(r.weight >= 0.9995 ? 0 : 1)}%`;
     const line = [
-      cell(String(r.uid), uidW, { align: 'right' }),
+      marked ? cell(String(r.uid), uidW - 1, { align: 'right' }) + spotMark(r.spotCheck, o) : cell(String(r.uid), uidW, { align: 'right' }),
       ...(hkW > 0 ? [cell(shortHotkey(r.hotkey, hkW, o.glyphs.ellipsis), hkW, { tag: 'gray-fg' })] : []),
       ...envCells,
       cell(formatNumber(r.points, 2), ptsW, { align: 'right' }),
@@ -322,6 +327,13 @@ export function scoreTable(snap: DashboardSnapshot | null, o: ViewOptions): Scor
   } else if (rows.length === 0) note = dim(`cycle #${latest.cycle.id} scored no miners`);
   const caption = latest ? `scores ${o.glyphs.dot} cycle #${latest.cycle.id} ${o.glyphs.dot} block ${latest.cycle.blockNumber}` : 'scores';
   return { envIds, header: color('bold', head), rows: lines, note, caption };
+}
+
+function spotMark(outcome: MinerRow['spotCheck'], o: ViewOptions): string {
+  if (outcome === 'verified') return color('green-fg', o.glyphs.ok);
+  if (outcome === 'mismatch') return color('red-fg', o.glyphs.fail);
+  if (outcome === 'unverifiable') return color('yellow-fg', '?');
+  return ' ';
 }
 
 // ── weights ───────────────────────────────────────────────────────────────────────────────────

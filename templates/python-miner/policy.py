@@ -24,9 +24,14 @@ What an observation holds (``rl_interface.Observation``):
   obs.image("corner"), ("corner2") (84, 84, 3) uint8 camera images
   obs.intrinsics(cam), obs.extrinsics(cam)   the calibration (see camera.py)
 The object and goal positions are NOT given: they are in the pictures.
+
+Determinism (validators spot-check it, docs/verification.md): the same reset task_config followed by
+the same observations must give the same actions from the code you committed. Draw randomness only
+from ``EpisodeState.rng`` (seeded from the episode id) and keep no state across episodes.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import threading
@@ -45,6 +50,12 @@ class EpisodeState:
 
     task: Dict[str, Any] = field(default_factory=dict)
     steps: int = 0
+    # Seeded from the episode id: the same episode replayed gives the same actions.
+    rng: np.random.Generator = field(default_factory=lambda: episode_rng(""))
+
+
+def episode_rng(episode_id: str) -> np.random.Generator:
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(episode_id.encode("utf-8")).digest()[:8], "big"))
 
 
 class RobotPolicy:
@@ -57,7 +68,6 @@ class RobotPolicy:
         # Observations without an id (an older validator) belong to the last reset's episode.
         self._latest = ""
         self._lock = threading.Lock()
-        self._rng = np.random.default_rng()
 
     def load(self) -> None:
         """Load weights, warm up caches, … Called once before the server starts listening."""
@@ -68,7 +78,7 @@ class RobotPolicy:
         episode_id = given if isinstance(given, str) and given else secrets.token_hex(8)
         with self._lock:
             self._episodes.pop(episode_id, None)
-            self._episodes[episode_id] = EpisodeState(task=dict(task_config))
+            self._episodes[episode_id] = EpisodeState(task=dict(task_config), rng=episode_rng(str(given or "")))
             # Finished episodes are never announced: forget the oldest beyond a few times the capacity.
             while len(self._episodes) > 4 * self.max_concurrent_episodes:
                 self._episodes.popitem(last=False)
@@ -79,8 +89,8 @@ class RobotPolicy:
         episode = self._episode_of(obs)
         episode.steps += 1
         # episode.task["env_id"] says which task this is; obs holds images, calibration, proprio.
-        move = self._rng.uniform(-1.0, 1.0, size=3)
-        return make_action(move, gripper=float(self._rng.uniform(0.0, 1.0)))
+        move = episode.rng.uniform(-1.0, 1.0, size=3)
+        return make_action(move, gripper=float(episode.rng.uniform(0.0, 1.0)))
 
     def _episode_of(self, obs: Observation) -> EpisodeState:
         with self._lock:
@@ -88,5 +98,5 @@ class RobotPolicy:
             episode = self._episodes.get(episode_id)
             if episode is None:
                 # An episode we never saw reset (e.g. after a restart): start it afresh.
-                episode = self._episodes[episode_id] = EpisodeState()
+                episode = self._episodes[episode_id] = EpisodeState(rng=episode_rng(episode_id))
             return episode

@@ -14,10 +14,11 @@ import { minersCommand } from './miners.ts';
 import { weightsCommand } from './weights.ts';
 import { validateCommand } from './validate.ts';
 import { initMinerCommand } from './init-miner.ts';
+import { minerDeployCommand, minerUploadCommand } from './miner-deploy.ts';
 import { servePolicyCommand } from './serve-policy.ts';
 import { envServeCommand } from './env-serve.ts';
 import { datasetRecordCommand } from './dataset.ts';
 import { cryptoGenerateKeypairCommand, cryptoPublishPublicKeyCommand, cryptoShowPublicKeyCommand } from './crypto.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandSpec<any>[] = [startCommand, apiCommand, dbInitCommand, dbStatusCommand, dbMigrateCommand, listEnvsCommand, evalCommand, executorCommand, validateCommand, commitCommand, minersCommand, weightsCommand, cryptoGenerateKeypairCommand, cryptoShowPublicKeyCommand, cryptoPublishPublicKeyCommand, renderCommand, scoreCommand, tuiCommand, initMinerCommand, servePolicyCommand, envServeCommand, datasetRecordCommand];
+export const COMMANDS: CommandSpec<any>[] = [startCommand, apiCommand, dbInitCommand, dbStatusCommand, dbMigrateCommand, listEnvsCommand, evalCommand, executorCommand, validateCommand, commitCommand, minersCommand, weightsCommand, cryptoGenerateKeypairCommand, cryptoShowPublicKeyCommand, cryptoPublishPublicKeyCommand, renderCommand, scoreCommand, tuiCommand, initMinerCommand, minerUploadCommand, minerDeployCommand, servePolicyCommand, envServeCommand, datasetRecordCommand];

@@ -4,7 +4,9 @@ import { CHAIN_OPTIONS, openChainFromOptions } from './commit.ts';
 import { privateKeyOption } from './crypto.ts';
 import { hotkeyFromUri } from '../../chain/keys.ts';
 import { demoMinerHotkeyUri, MAX_DEMO_MINERS } from '../../miner/demo-keys.ts';
+import fs from 'node:fs';
 import { nonPublicReason } from '../../net/address-policy.ts';
+import { Store, type SpotCheckRecord } from '../../store/index.ts';
 
 async function demoMinerHotkeys(): Promise<Set<string>> {
   const keys = await Promise.all(Array.from({ length: MAX_DEMO_MINERS }, (_, i) => hotkeyFromUri(demoMinerHotkeyUri(i))));
@@ -30,7 +32,8 @@ export const minersCommand = defineCommand({
   },
   async run({ options, stdout, stderr }) {
     const privateKey = privateKeyOption(options.backendPrivateKey, options.backendPrivateKeyFile);
-    const opened = await openChainFromOptions(options, { stderr, purposes: ['discover'] });
+    // The appliance's database, when there is one, holds the spot checks (docs/verification.md).
+    const opened = await openChainFromOptions(options, { stderr, purposes: ['discover'], needDb: fs.existsSync(options.db) });
     try {
       const snapshot = await opened.chain.snapshot(options.netuid);
       // As the scheduler does: on the local chain the appliance's own demo miners may sit on loopback.
@@ -39,6 +42,9 @@ export const minersCommand = defineCommand({
         backendPrivateKey: privateKey,
         allowPrivateEndpoint: options.allowPrivateEndpoints ? true : (hotkey, endpoint) => demo.has(hotkey) && isLoopbackEndpoint(endpoint),
       });
+      const checks = new Map<string, SpotCheckRecord>();
+      if (opened.db) for (const c of new Store(opened.db).spotChecks.latest()) checks.set(`${c.minerUid}:${c.hotkey}`, c);
+      const checkOf = (m: { uid: number; hotkey: string }) => checks.get(`${m.uid}:${m.hotkey}`) ?? null;
       if (options.json) {
         stdout.write(
           JSON.stringify({
@@ -56,6 +62,10 @@ export const minersCommand = defineCommand({
               encrypted: m.encrypted,
               self_hosted: m.selfHosted,
               commitment: m.raw,
+              spot_check: (() => {
+                const c = checkOf(m);
+                return c ? { cycle_id: c.cycleId, revision: c.revision, outcome: c.outcome, reason: c.reason, checked_at: c.checkedAt } : null;
+              })(),
             })),
             skipped: result.skipped.map((s) => ({ uid: s.uid, hotkey: s.hotkey, commit_block: s.commitBlock, commitment: s.raw, reason: s.reason })),
           }) + '\n',
@@ -64,10 +74,16 @@ export const minersCommand = defineCommand({
       }
       stdout.write(`subnet ${options.netuid} at block ${result.block} (${result.blockHash}): ${result.miners.length} miner(s), ${result.skipped.length} skipped\n`);
       if (result.miners.length) {
-        stdout.write(`${'UID'.padEnd(5)} ${'HOTKEY'.padEnd(48)} ${'BLOCK'.padEnd(8)} ${'REPO@REVISION'.padEnd(40)} ENDPOINT\n`);
+        stdout.write(`${'UID'.padEnd(5)} ${'HOTKEY'.padEnd(48)} ${'BLOCK'.padEnd(8)} ${'REPO@REVISION'.padEnd(40)} ${'SPOT CHECK'.padEnd(13)} ENDPOINT\n`);
         for (const m of result.miners) {
-          stdout.write(`${String(m.uid).padEnd(5)} ${m.hotkey.padEnd(48)} ${String(m.commitBlock).padEnd(8)} ${`${m.repo}@${m.revision}`.padEnd(40)} ${m.endpoint}${m.encrypted ? ' (encrypted)' : ''}\n`);
+          const c = checkOf(m);
+          // The latest check applies to the revision it checked; a newer commitment has not been checked yet.
+          const spot = !c ? '-' : c.revision === m.revision ? c.outcome : `${c.outcome}*`;
+          stdout.write(`${String(m.uid).padEnd(5)} ${m.hotkey.padEnd(48)} ${String(m.commitBlock).padEnd(8)} ${`${m.repo}@${m.revision}`.padEnd(40)} ${spot.padEnd(13)} ${m.endpoint}${m.encrypted ? ' (encrypted)' : ''}\n`);
         }
+        const reasons = result.miners.map((m) => [m, checkOf(m)] as const).filter(([, c]) => c && c.outcome !== 'verified');
+        for (const [m, c] of reasons) stdout.write(`uid ${m.uid} spot check (cycle ${c!.cycleId}, ${c!.revision ?? '-'}): ${c!.outcome}: ${c!.reason ?? ''}\n`);
+        if (result.miners.some((m) => checkOf(m) && checkOf(m)!.revision !== m.revision)) stdout.write('* checked an earlier revision than the one committed now\n');
       }
       const refused = result.skipped.filter((s) => s.reason.startsWith('refused endpoint'));
       if (!options.all && refused.length) stdout.write(`${refused.length} skipped for a non-public endpoint (--all lists them with the reason)\n`);

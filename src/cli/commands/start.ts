@@ -62,6 +62,10 @@ export const startCommand = defineCommand({
     ),
     minCoverage: opt.number('Fraction of tasks that must run for a cycle to publish weights', { default: 0.9, min: 0, max: 1 }),
     backendPrivateKeyFile: opt.string('X25519 private key file to decrypt encrypted miner endpoints', { placeholder: 'FILE' }),
+    spotCheckFraction: opt.number('Fraction of miners whose deployment is spot-checked against their committed Hugging Face revision each cycle (0 = off; docs/verification.md)', { default: 0, min: 0, max: 1 }),
+    spotCheckConsequence: opt.choice<'log' | 'zero-weight'>(['log', 'zero-weight'], 'What a spot-check mismatch costs: log only, or the miner\'s weight for the cycle', { default: 'log' }),
+    hubUrl: opt.string('Hugging Face Hub base URL (spot checks)', { default: 'https://huggingface.co', env: 'HF_ENDPOINT', placeholder: 'URL' }),
+    hfToken: opt.string('Hugging Face read token for spot checks (optional)', { env: 'HF_TOKEN', placeholder: 'TOKEN', secret: true }),
     allowPrivateEndpoints: opt.flag('Let any miner endpoint be a loopback/private address (local testing; the demo miners this process starts are always allowed)'),
     validate: opt.flag('Submit weights to the chain as a validator (default on for the local chain)'),
     noValidate: opt.flag('Do not submit weights, even on the local chain'),
@@ -133,6 +137,7 @@ export const startCommand = defineCommand({
       allowPrivateEndpoints: options.allowPrivateEndpoints,
       backendPrivateKey,
       minCoverage: options.minCoverage,
+      spotCheck: { fraction: options.spotCheckFraction, consequence: options.spotCheckConsequence, hubUrl: options.hubUrl, hubToken: options.hfToken ?? null },
     };
 
     if (options.noTui || !process.stdout.isTTY) {

@@ -8,6 +8,7 @@ import { chainSchema } from './002-chain.ts';
 import { weightsByCycle } from './003-weights-by-cycle.ts';
 import { instanceKeys } from './004-instance-keys.ts';
 import { timelockedSubmissions } from './005-timelocked-submissions.ts';
+import { spotChecks } from './006-spot-checks.ts';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,4 @@ export interface Migration {
   up(db: Database): void;
 }
 
-export const MIGRATIONS: Migration[] = [initialSchema, chainSchema, weightsByCycle, instanceKeys, timelockedSubmissions];
+export const MIGRATIONS: Migration[] = [initialSchema, chainSchema, weightsByCycle, instanceKeys, timelockedSubmissions, spotChecks];
