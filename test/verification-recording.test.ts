@@ -37,11 +37,14 @@ test('one episode opening per miner and cycle is recorded, as the miner saw and 
       const sample = ts.store.spotChecks.sample(cycle.id, uid);
       t.truthy(sample, `uid ${uid} has a sample`);
       t.is(ts.store.tasks.get(sample!.taskUuid)!.minerUid, uid);
-      t.deepEqual(sample!.resetConfig, { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' });
+      const { episode_id: episodeId, ...identity } = sample!.resetConfig as Record<string, unknown>;
+      t.deepEqual(identity, { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' });
+      t.is(typeof episodeId, 'string', 'the replay gets the episode id the miner was sent (its per-episode randomness is keyed on it)');
       t.is(sample!.steps.length, 3, 'only the opening steps');
       for (const s of sample!.steps) {
-        const obs = JSON.parse(s.observation) as { proprio: { ee_pos: number[] } };
+        const obs = JSON.parse(s.observation) as { proprio: { ee_pos: number[] }; extra: { episode_id?: string } };
         t.is(obs.proprio.ee_pos.length, 3, 'the observation JSON as sent');
+        t.is(obs.extra.episode_id, episodeId, 'the same episode id in every recorded observation');
         t.is(s.action.gripper, 0.25);
         t.is(s.action.eeTwist[0], 0.5);
       }
