@@ -143,6 +143,7 @@ test('every environment from Python runs the episode kinitro eval --endpoint run
       t.is(served.length, ENV_IDS.length);
       const python = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'trajectories', randomization, String(seed), String(steps)], { timeoutMs: 200_000 });
       t.deepEqual(python.env_ids, [...ENV_IDS], 'all: every environment');
+      t.deepEqual(python.client_env_ids, [...ENV_IDS], 'the client\'s list (gymnasium ids) is the registry\'s');
       const matched = new Set<string>();
       for (const episode of served) {
         const records = asProbeRecords(episode);

@@ -37,7 +37,7 @@ test('one episode opening per miner and cycle is recorded, as the miner saw and 
       const sample = ts.store.spotChecks.sample(cycle.id, uid);
       t.truthy(sample, `uid ${uid} has a sample`);
       t.is(ts.store.tasks.get(sample!.taskUuid)!.minerUid, uid);
-      const { episode_id: episodeId, ...identity } = sample!.resetConfig as Record<string, unknown>;
+      const { episode_id: episodeId, ...identity } = sample!.resetConfig as Record<string, unknown> & { episode_id?: string };
       t.deepEqual(identity, { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' });
       t.is(typeof episodeId, 'string', 'the replay gets the episode id the miner was sent (its per-episode randomness is keyed on it)');
       t.is(sample!.steps.length, 3, 'only the opening steps');
