@@ -93,7 +93,8 @@ test('the overall deadline fails the episode with the original wording', async (
     const { deps, task, client } = await setup(server, { episodeTimeoutMs: 300, episodeWallTimeoutMs: 60_000, maxSteps: 100 });
     const outcome = await runEpisode(task, deps);
     t.like(outcome, { success: false, score: 0, error: 'Evaluation timeout after 0.3s', fault: 'miner', timesteps: 0, totalReward: 0 });
-    t.true(outcome.stepsRun > 0 && outcome.stepsRun < 20, `cut at step ${outcome.stepsRun} of 100`);
+    // About 7 steps of 40 ms fit in 300 ms; a loaded box may spend it all on /reset (step 0), never on 100 steps.
+    t.true(outcome.stepsRun < 20, `cut at step ${outcome.stepsRun} of 100`);
     await client.close();
   } finally {
     await server.close();
