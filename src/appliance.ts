@@ -27,6 +27,7 @@ import { demoMinerHotkeyUri } from './miner/demo-keys.ts';
 import { redactUrl } from './redact.ts';
 import { startInProcessValidator, type InProcessValidator } from './validator/in-process.ts';
 import type { Randomization } from './sim/instance.ts';
+import { VERSION } from './version.ts';
 
 export { LOCAL_EXECUTOR_PREFIX };
 
@@ -259,7 +260,7 @@ export async function startAppliance(
       const s = scheduler?.status();
       const submissions = validator && operator ? await lastValidatorSubmission(validator, chain, config.netuid, operator.address) : null;
       return {
-        version: '0.1.0',
+        version: VERSION,
         chain: { mode: chain.kind, endpoint: chain.description, netuid: config.netuid, block: head?.number ?? null, block_hash: head?.hash ?? null },
         validator: { enabled: config.validate, hotkey: operator?.address ?? null, last_submission: submissions },
         executors: {
