@@ -30,6 +30,7 @@ import { startInProcessValidator, type InProcessValidator } from './validator/in
 import type { Randomization } from './sim/instance.ts';
 import { DEFAULT_SPOT_CHECK_SETTINGS, SpotChecker, type MismatchConsequence } from './verification/spot-check.ts';
 import { BubblewrapSandbox } from './verification/sandbox.ts';
+import { VERSION } from './version.ts';
 
 export { LOCAL_EXECUTOR_PREFIX };
 
@@ -274,7 +275,7 @@ export async function startAppliance(
       const s = scheduler?.status();
       const submissions = validator && operator ? await lastValidatorSubmission(validator, chain, config.netuid, operator.address) : null;
       return {
-        version: '0.1.0',
+        version: VERSION,
         chain: { mode: chain.kind, endpoint: chain.description, netuid: config.netuid, block: head?.number ?? null, block_hash: head?.hash ?? null },
         validator: { enabled: config.validate, hotkey: operator?.address ?? null, last_submission: submissions },
         executors: {

@@ -4,6 +4,7 @@ import { seedCycle, tempStore } from './helpers/store.ts';
 import { startApi } from '../src/api/server.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import type { Store } from '../src/store/index.ts';
+import { VERSION } from '../src/version.ts';
 
 function publish(store: Store, cycleId: number, block: number) {
   store.transaction(() => {
@@ -37,7 +38,7 @@ test('GET /health reports the database', (t) =>
   withApi(async (a) => {
     const r = await a.get('/health');
     t.is(r.status, 200);
-    t.deepEqual(r.body, { status: 'ok', version: '0.1.0', database: 'connected' });
+    t.deepEqual(r.body, { status: 'ok', version: VERSION, database: 'connected' });
   }));
 
 test('GET /v1/status follows the running and completed cycles', (t) =>

@@ -16,8 +16,10 @@ import { requireApiKey, type AuthConfig } from './auth.ts';
 import { intParam, pagination, parseBody, parseQuery, taskFetchRequest, taskHeartbeatRequest, taskReleaseRequest, taskSubmitRequest } from './schemas.ts';
 import { executorLabels } from './executor-labels.ts';
 import { cycleDetailJson, cycleJson, minerScoreJson, minerSummary, spotCheckJson, statsJson, taskDetailJson, taskJson, weightsJson } from './shapes.ts';
+import { VERSION } from '../version.ts';
 
-export const API_VERSION = '0.1.0';
+/** The version `/health` reports (package.json's). */
+export const API_VERSION = VERSION;
 
 export interface ApiOptions extends AuthConfig {
   store: Store;

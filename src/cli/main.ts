@@ -2,6 +2,7 @@
 import { CliUsageError, formatHelp, loadDotenv, resolveOptions, type CommandSpec } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 import { redactConsole, redactSecrets } from '../redact.ts';
+import { VERSION } from '../version.ts';
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length)) + 2;
@@ -25,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === '--version') {
-    process.stdout.write('kinitro 0.1.0\n');
+    process.stdout.write(`kinitro ${VERSION}\n`);
     return 0;
   }
   const found = findCommand(argv);

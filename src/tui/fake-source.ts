@@ -4,6 +4,7 @@
  */
 import { ENV_IDS } from '../sim/registry.ts';
 import type { CycleSummary, DashboardSnapshot, DashboardSource } from './types.ts';
+import { VERSION } from '../version.ts';
 
 export class FakeDashboardSource implements DashboardSource {
   readonly label = 'fake';
@@ -123,7 +124,7 @@ export function sampleSnapshot(nowMs: number, o: SampleOptions = {}): DashboardS
     takenAt: iso(0),
     origin: 'http://127.0.0.1:8000',
     appliance: {
-      version: '0.1.0',
+      version: VERSION,
       chain: { mode: 'local', endpoint: null, netuid: 2, block: 1234, blockHash: '0xabc' },
       validator: {
         enabled: true,
