@@ -1,5 +1,5 @@
 /**
- * Scoring benchmark: the fast subset winners-take-all search vs the plain enumeration of spec §8.5.
+ * Scoring benchmark: the fast subset winners-take-all search vs the plain enumeration of docs/original.md §8.5.
  *
  *   npm run bench -- scoring [--miners 256] [--envs 8,12,16] [--runs 5] [--budget-s 30] [--seed 1]
  *

@@ -1,6 +1,6 @@
 /**
  * Property tests: the fast winner search must pick exactly the same winner as the plain
- * enumeration of spec §8.5 for every subset, on inputs full of ties, duplicates, equal and
+ * enumeration of docs/original.md §8.5 for every subset, on inputs full of ties, duplicates, equal and
  * missing blocks and missing scores/thresholds.
  */
 import test from 'ava';

@@ -51,7 +51,7 @@ function points(input: WinnersInput): Record<number, number> {
 
 const all = (v: number) => Object.fromEntries(ENVS3.map((e) => [e, v]));
 
-// --- thresholds (§8.4) ---
+// --- thresholds (docs/original.md §8.4) ---
 
 test('threshold: binomial gap clamped to [min_gap, max_gap] and the result to 1.0', (t) => {
   t.is(threshold(0.5, 50, GAPS), 0.6); // 1.5·√(.25/50) = 0.106 → max_gap
@@ -71,7 +71,7 @@ test('computeThresholds: only for present (uid, env) entries', (t) => {
   t.is(out.get(2)!.size, 0);
 });
 
-// --- ε-Pareto (§8.3) ---
+// --- ε-Pareto (docs/original.md §8.3) ---
 
 test('epsilon: 2·std/√n clipped to [0.01, 0.2], n ≤ 1 → 0.2', (t) => {
   t.is(computeEpsilon([0.1, 0.9], 1), 0.2);
@@ -101,7 +101,7 @@ test('epsilon dominance and frontier', (t) => {
   t.deepEqual(paretoFrontier([], ['x'], new Map(), 50), { frontier: [], epsilons: new Map() });
 });
 
-// --- subset winners (§8.5) ---
+// --- subset winners (docs/original.md §8.5) ---
 
 test('subset weights: LINEAR k, EXPONENTIAL 2^(k−1), EQUAL 1; E=9 LINEAR totals 2304', (t) => {
   t.is(totalSubsetPoints('linear', 9), 2304);
@@ -151,7 +151,7 @@ test('specialists win their own single-environment subsets, the generalist keeps
   t.is(winners[0b011], 1);
 });
 
-test('three miners with no winner (§8.5): C beats A but not B, B does not beat A', (t) => {
+test('three miners with no winner (docs/original.md §8.5): C beats A but not B, B does not beat A', (t) => {
   // thr(A) = 0.6; B = 0.6 does not beat it; C = 0.65 does; thr(B) = 0.7 stops C.
   const rows: Row[] = [
     { uid: 1, block: 1, scores: { x: 0.5 } },
@@ -190,7 +190,7 @@ test('missing threshold falls back to score(earlier) + 0.02; missing block ranks
   t.throws(() => findSubsetWinnersReference({ ...base, uids: [1, 1] }), { message: /duplicate uid 1/ });
 });
 
-test('all-zero scores: the earliest committer wins everything (spec §13.12)', (t) => {
+test('all-zero scores: the earliest committer wins everything (docs/original.md §13.12)', (t) => {
   const miners: MinerScoresInput[] = [
     { uid: 2, firstBlock: 30, scores: { x: 0, y: 0 } },
     { uid: 1, firstBlock: 20, scores: { x: 0, y: 0 } },
@@ -223,7 +223,7 @@ test('single miner wins every subset even with zero scores; no miners / no envir
   t.deepEqual(noEnvs.weightsU16, { uids: [1, 2], values: [32768, 32767] });
 });
 
-// --- softmax (§8.6) and u16 (§7.4) ---
+// --- softmax (docs/original.md §8.6) and u16 (docs/original.md §7.4) ---
 
 test('softmax: 4 points vs 0 → 0.982/0.018; one 4-point winner among 256 → 0.176', (t) => {
   const two = pointsToWeights(new Map([[0, 4], [1, 0]]), 1);
@@ -246,7 +246,7 @@ test('softmax: temperature ≤ 0 is an error', (t) => {
   t.throws(() => computeWeights({ environments: [], episodesPerEnv: 50, miners: [], params: { temperature: 0 } }), { message: /temperature/ });
 });
 
-test('u16 truncating conversion reproduces the original oracles (§7.4)', (t) => {
+test('u16 truncating conversion reproduces the original oracles (docs/original.md §7.4)', (t) => {
   t.deepEqual(weightsToU16Truncating([[0, 1 / 3], [1, 1 / 3], [2, 1 / 3]]).values, [21845, 21845, 21845]);
   t.deepEqual(weightsToU16Truncating([[0, 0], [1, 0]]).values, [32767, 32767]);
   const soft = pointsToWeights(new Map([[0, 3], [1, 0]]), 1);
@@ -268,7 +268,7 @@ test('u16 exact conversion sums to 65535, largest remainders first, ties to the 
   t.throws(() => weightsToU16(new Map([[0, Number.NaN]])), { instanceOf: RangeError });
 });
 
-// --- aggregation (§8.1) ---
+// --- aggregation (docs/original.md §8.1) ---
 
 test('aggregation: success rate, mean reward and real episode counts per (uid, env)', (t) => {
   const results = [

@@ -1,4 +1,4 @@
-/** Bearer API-key check for the executor endpoints (spec §1.1), compared in constant time. */
+/** Bearer API-key check for the executor endpoints (docs/original.md §1.1), compared in constant time. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { HttpError } from './errors.ts';

@@ -1,5 +1,5 @@
 /**
- * The Kinitro REST API (spec §1) on koa: the original's 11 endpoints with the same shapes, status
+ * The Kinitro REST API (docs/original.md §1) on koa: the original's 11 endpoints with the same shapes, status
  * codes and errors, plus the routes its users asked for (cycles, per-cycle tasks, miner history).
  */
 import http from 'node:http';
@@ -79,7 +79,7 @@ export function createApiApp(options: ApiOptions): Koa {
     };
   });
 
-  // `/latest` is registered before `/:param`, so the literal wins (spec §1.3).
+  // `/latest` is registered before `/:param`, so the literal wins (docs/original.md §1.3).
   router.get('/v1/weights/latest', (ctx) => {
     const w = store.results.latestWeights();
     if (!w) throw new HttpError(404, 'No weights available yet');

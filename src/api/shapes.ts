@@ -1,4 +1,4 @@
-/** Store rows → the original's JSON shapes (spec §1.2, §1.6–1.9, §1.12). */
+/** Store rows → the original's JSON shapes (docs/original.md §1.2, §1.6–1.9, §1.12). */
 import type { CycleRow, MinerScoreRow, PoolStats, SpotCheckRecord, TaskRow, WeightsRow } from '../store/index.ts';
 
 export function cycleJson(c: CycleRow) {

@@ -1,5 +1,5 @@
 /**
- * The miner commitment codec (pure). Wire format is the original's (§7.1):
+ * The miner commitment codec (pure). Wire format is the original's (docs/original.md §7.1):
  *
  *   plain      `{repo}:{revision[:8]}:{deployment_id}`
  *   encrypted  `{repo}:{revision[:8]}:e:{base85 blob}`
@@ -12,7 +12,7 @@
  * into some other valid endpoint.
  *
  * The operator's public-key commitment (`{"t":"pk","k":…}`) shares the storage but is never a miner
- * (§13.21): it is recognised first and rejected as a miner commitment.
+ * (docs/original.md §13.21): it is recognised first and rejected as a miner commitment.
  */
 
 export const MAX_COMMITMENT_BYTES = 128;

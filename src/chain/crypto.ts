@@ -1,5 +1,5 @@
 /**
- * Endpoint encryption compatible with the original (`kinitro/crypto.py`, §7.2): X25519 between an
+ * Endpoint encryption compatible with the original (`kinitro/crypto.py`, docs/original.md §7.2): X25519 between an
  * ephemeral key and the operator's key, the raw 32-byte shared secret used directly as the
  * ChaCha20-Poly1305 key, nonce = SHA-256(ephemeral public key)[0:12], no AAD; the package
  * `ephemeral_pub(32) ‖ ciphertext(16) ‖ tag(16)` is encoded with base85 (RFC 1924 / Python `b85encode`

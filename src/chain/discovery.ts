@@ -2,9 +2,9 @@
  * Miner discovery (pure): a chain snapshot (+ the operator's X25519 private key when endpoints are
  * encrypted) → the miners to evaluate and the neurons skipped, each with a reason. Differences from
  * the original, on purpose: the operator's hotkeys and any JSON commitment (the public-key
- * commitment) are never miners (§13.21); deployment ids must be valid host labels (so a commitment
+ * commitment) are never miners (docs/original.md §13.21); deployment ids must be valid host labels (so a commitment
  * cannot point the executors at an arbitrary host through the Basilica URL template); the
- * `@url` extension is resolved (§13.22); and endpoints that are literal non-public addresses or local
+ * `@url` extension is resolved (docs/original.md §13.22); and endpoints that are literal non-public addresses or local
  * names are refused (the endpoint policy, `src/net/address-policy.ts`).
  */
 import type { Logger } from '../log.ts';

@@ -1,7 +1,7 @@
 /**
  * The coverage rule (pure): a cycle whose tasks largely could not run for infrastructure reasons
  * (executor faults, cancellations) publishes no weights. The original scored such outages as miner
- * failures, which hands nearly all weight to the earliest committer (§13.12).
+ * failures, which hands nearly all weight to the earliest committer (docs/original.md §13.12).
  */
 export interface CoverageInput {
   totalTasks: number;

@@ -1,10 +1,10 @@
 /**
- * One evaluation cycle (spec §3.2, with §13's fixes): read the chain head → discover miners → one
+ * One evaluation cycle (docs/original.md §3.2, with the fixes of its §13): read the chain head → discover miners → one
  * shared task set → wait for completion (woken by task completions, with stale reclaim and a cycle
  * timeout) → coverage rule → score → store scores, explanation and weights in one transaction.
  *
  * A cycle interrupted by a shutdown or crash stays `running` in the store and is resumed by
- * `resume()` on the next start instead of being cancelled (§13.10).
+ * `resume()` on the next start instead of being cancelled (docs/original.md §13.10).
  */
 import type { Store, CycleRow } from '../store/index.ts';
 import type { Clock } from '../store/clock.ts';

@@ -1,5 +1,5 @@
 /**
- * One episode (spec §4.3): check the endpoint, `/reset` the miner, reset the scene, then
+ * One episode (docs/original.md §4.3): check the endpoint, `/reset` the miner, reset the scene, then
  * observe → `/act` → step until the step limit, the environment's end, or (by default) the first
  * success. Success is sticky; the score is strictly binary.
  *
@@ -99,7 +99,7 @@ export async function runEpisode(task: ExecutorTask, deps: EpisodeDeps): Promise
       taskUuid: task.taskUuid,
       success: ok,
       score: ok ? 1.0 : 0.0,
-      // The original reports error results with zero reward and zero timesteps (spec §4.3).
+      // The original reports error results with zero reward and zero timesteps (docs/original.md §4.3).
       totalReward: error === null ? totalReward : 0,
       timesteps: error === null ? steps : 0,
       error,

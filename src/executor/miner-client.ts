@@ -1,11 +1,11 @@
 /**
  * The HTTP client for one miner's policy server, byte-compatible with the original's requests
- * (spec §4.3): `POST /reset {"task_config": {env_id, env_name, task_name}}` and
+ * (docs/original.md §4.3): `POST /reset {"task_config": {env_id, env_name, task_name}}` and
  * `POST /act {"obs": …}`, plus two opt-in extensions that old miners ignore: the executor's episode
  * id (`task_config.episode_id`, `obs.extra.episode_id`) and `GET /health`'s
  * `max_concurrent_episodes`. Differences that matter: one keep-alive connection pool per miner
- * instead of a new connection per step (§13.8), a hard deadline per call, a cap on response size,
- * strict parsing of the returned action, and no seed in `/reset` (§13.9).
+ * instead of a new connection per step (docs/original.md §13.8), a hard deadline per call, a cap on response size,
+ * strict parsing of the returned action, and no seed in `/reset` (docs/original.md §13.9).
  *
  * Timing: a call's latency runs from the moment undici hands the request to the socket to the moment
  * the last byte of the response is read — not from when we asked for the call, which may be earlier

@@ -1,5 +1,5 @@
 /**
- * The executor's side of the task API (spec §4.1): `POST /v1/tasks/fetch` and `/v1/tasks/submit`
+ * The executor's side of the task API (docs/original.md §4.1): `POST /v1/tasks/fetch` and `/v1/tasks/submit`
  * with a Bearer key, so executors on other machines can serve one appliance.
  */
 import { z } from 'zod';

@@ -1,7 +1,7 @@
 /**
  * Where an executor pool gets its tasks and sends its results. Three implementations:
  * - StoreTaskSource: the appliance's own task pool, in process;
- * - ApiTaskSource: a remote appliance over the task API (spec §4.1–4.2), for executors on other machines;
+ * - ApiTaskSource: a remote appliance over the task API (docs/original.md §4.1–4.2), for executors on other machines;
  * - ListTaskSource: a fixed list held in memory (`evaluateEndpoint`).
  */
 import type { Store } from '../store/index.ts';
@@ -177,7 +177,7 @@ export function taskFromWire(t: WireTask): ExecutorTask {
   return { taskUuid: t.task_uuid, minerUid: t.miner_uid, minerEndpoint: t.miner_endpoint, envId: t.env_id, seed: t.seed, instance: t.instance, untrustedEndpoint: true };
 }
 
-/** The original's TaskResult (spec §1.11) plus our extensions; `fault` is sent only for executor faults. */
+/** The original's TaskResult (docs/original.md §1.11) plus our extensions; `fault` is sent only for executor faults. */
 export function wireResult(o: EpisodeOutcome): WireTaskResult {
   return {
     task_uuid: o.taskUuid,

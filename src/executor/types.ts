@@ -1,6 +1,6 @@
 /**
  * The executor's internal vocabulary: what a task looks like once claimed, what an episode reports,
- * and the settings every episode runs under. Wire shapes (spec §1.10–1.11) are mapped at the task
+ * and the settings every episode runs under. Wire shapes (docs/original.md §1.10–1.11) are mapped at the task
  * sources; nothing here is sent over HTTP as-is.
  */
 
@@ -54,7 +54,7 @@ export interface EpisodeTimings {
   stalls: number;
 }
 
-/** The outcome of one episode (spec §4.3 result, mapped to a TaskResult by the task sources). */
+/** The outcome of one episode (docs/original.md §4.3 result, mapped to a TaskResult by the task sources). */
 export interface EpisodeOutcome {
   taskUuid: string;
   success: boolean;
@@ -79,7 +79,7 @@ export interface EpisodeOutcome {
   recorded?: RecordedEpisode;
 }
 
-/** Settings every episode runs under (spec §11.3 defaults). */
+/** Settings every episode runs under (docs/original.md §11.3 defaults). */
 export interface EpisodeSettings {
   /** Control steps per episode (default 500); the environment's own limit also applies. */
   maxSteps: number;
@@ -94,7 +94,7 @@ export interface EpisodeSettings {
   episodeTimeoutMs: number;
   /** Wall-time limit of an episode (default twice `episodeTimeoutMs`); beyond it, an executor fault. */
   episodeWallTimeoutMs?: number;
-  /** Send camera images (default true); without them `rgb` is `{}` (spec §5.1). */
+  /** Send camera images (default true); without them `rgb` is `{}` (docs/original.md §5.1). */
   useImages: boolean;
   /** End the episode at the first success (default true; success is sticky either way). */
   endOnSuccess: boolean;

@@ -1,5 +1,5 @@
 /**
- * A miner policy server with the original template's protocol (spec §6): `GET /health`,
+ * A miner policy server with the original template's protocol (docs/original.md §6): `GET /health`,
  * `POST /reset {"task_config": {...}}` → `{"status": "ok", "episode_id"}`, and
  * `POST /act {"obs": Observation}` → `{"action": Action}`. Used by `kinitro serve-policy`, the demo
  * miners of `kinitro start`, and tests.

@@ -1,5 +1,5 @@
 /**
- * Per-(miner, env) aggregation of a cycle's finished episodes (spec §8.1), with real counts where
+ * Per-(miner, env) aggregation of a cycle's finished episodes (docs/original.md §8.1), with real counts where
  * the original stores placeholders.
  *
  * - episodesCompleted: episodes that reached a result, errored ones included: an episode that

@@ -1,5 +1,5 @@
 /**
- * The whole scoring step of a cycle (spec §8.2): thresholds → ε-Pareto frontier (informational)
+ * The whole scoring step of a cycle (docs/original.md §8.2): thresholds → ε-Pareto frontier (informational)
  * → subset winners-take-all points → softmax weights → u16 chain values, plus an explanation.
  */
 import { buildDuelTable } from './duels.ts';

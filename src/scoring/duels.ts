@@ -7,7 +7,7 @@
 import type { WinnersInput } from './types.ts';
 import { checkWinnersInput } from './validate.ts';
 
-/** Gap used when a threshold is missing (spec §8.5: score(earlier) + 0.02). */
+/** Gap used when a threshold is missing (docs/original.md §8.5: score(earlier) + 0.02). */
 export const MISSING_THRESHOLD_GAP = 0.02;
 
 export interface DuelTable {

@@ -1,4 +1,4 @@
-/** Scoring (spec §7.4, §8): pure functions from per-episode results to chain weights. */
+/** Scoring (docs/original.md §7.4, §8): pure functions from per-episode results to chain weights. */
 export * from './types.ts';
 export { aggregateEpisodes, successRateTable, type EpisodeResult, type MinerEnvAggregate } from './aggregate.ts';
 export { threshold, computeThresholds, type ThresholdParams } from './threshold.ts';

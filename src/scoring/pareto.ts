@@ -1,5 +1,5 @@
 /**
- * ε-Pareto frontier (spec §8.3). Informational only: the original computes and logs it, and it
+ * ε-Pareto frontier (docs/original.md §8.3). Informational only: the original computes and logs it, and it
  * never influences weights. Missing scores count as 0.0.
  */
 import type { UidEnvTable } from './types.ts';

@@ -1,5 +1,5 @@
 /**
- * Per-(miner, env) thresholds (spec §8.4): the score a later miner must strictly exceed to take an
+ * Per-(miner, env) thresholds (docs/original.md §8.4): the score a later miner must strictly exceed to take an
  * environment from an earlier one. The gap is a z-scaled binomial standard error, bounded to
  * [minGap, maxGap], so noisy near-ties cannot flip priority.
  */

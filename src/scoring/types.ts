@@ -1,6 +1,6 @@
-/** Shared types and defaults of the scoring pipeline (spec §8). */
+/** Shared types and defaults of the scoring pipeline (docs/original.md §8). */
 
-/** How many points a subset of k environments is worth (spec §8.5). */
+/** How many points a subset of k environments is worth (docs/original.md §8.5). */
 export type SubsetWeightScheme = 'linear' | 'exponential' | 'equal';
 export const SUBSET_WEIGHT_SCHEMES: readonly SubsetWeightScheme[] = ['linear', 'exponential', 'equal'];
 
@@ -23,7 +23,7 @@ export const DEFAULT_SCORING_PARAMS: Readonly<ScoringParams> = Object.freeze({
 });
 
 /**
- * First-commit block used for a miner whose commitment block is unknown (spec §8.2): later than
+ * First-commit block used for a miner whose commitment block is unknown (docs/original.md §8.2): later than
  * any real block, so such a miner never has priority over one with a known block.
  */
 export const UNKNOWN_FIRST_BLOCK = 2 ** 32;
@@ -37,7 +37,7 @@ export const MAX_ENVIRONMENTS = 20;
 /** uid → env id → value; an absent entry is "missing" (not the same as 0 for thresholds). */
 export type UidEnvTable = ReadonlyMap<number, ReadonlyMap<string, number>>;
 
-/** Input of the subset winners-take-all rule (spec §8.5). */
+/** Input of the subset winners-take-all rule (docs/original.md §8.5). */
 export interface WinnersInput {
   /** The miners; order is irrelevant. Must be distinct integers. */
   uids: readonly number[];

@@ -1,4 +1,4 @@
-/** Points → normalised weights (softmax, spec §8.6) → u16 chain values (spec §7.4). */
+/** Points → normalised weights (softmax, docs/original.md §8.6) → u16 chain values (docs/original.md §7.4). */
 
 export const U16_MAX = 65535;
 

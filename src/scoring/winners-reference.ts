@@ -1,5 +1,5 @@
 /**
- * The subset winners-take-all rule written as a direct transcription of spec §8.5: enumerate
+ * The subset winners-take-all rule written as a direct transcription of docs/original.md §8.5: enumerate
  * every k-combination of environments, sort the candidates by (first block, uid) and take the
  * first one no other miner defeats. Exponential in everything and slow on purpose: it is the
  * oracle the fast implementation (winners.ts) is tested against.

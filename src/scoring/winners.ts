@@ -1,5 +1,5 @@
 /**
- * Fast, exact subset winners-take-all (spec §8.5). Produces the same winner for every subset as
+ * Fast, exact subset winners-take-all (docs/original.md §8.5). Produces the same winner for every subset as
  * the enumeration in winners-reference.ts, but works candidate by candidate instead of subset by
  * subset.
  *

@@ -1,5 +1,5 @@
 /**
- * Action semantics (spec §5.2) for the MetaWorld family. `continuous.ee_twist[0..2]` in [−1, 1] moves
+ * Action semantics (docs/original.md §5.2) for the MetaWorld family. `continuous.ee_twist[0..2]` in [−1, 1] moves
  * the hand's mocap target by value × 1 cm per control step (MetaWorld's native action scale); the
  * angular part is ignored because the hand's orientation is fixed. `continuous.gripper[0]` in [0, 1]
  * is 0 open … 1 closed and maps onto MetaWorld's effort 2g − 1. Anything malformed degrades to a

@@ -1,11 +1,11 @@
 /**
- * Wire types of the miner protocol (spec §5–6), shared by the simulator (which builds observations),
+ * Wire types of the miner protocol (docs/original.md §5–6), shared by the simulator (which builds observations),
  * the executor (which sends them and validates miners' actions) and the miner kit. These shapes are
  * the original's, so existing miners work unchanged.
  */
 import { z } from 'zod';
 
-/** Raw array bytes, standard base64 with padding, C order (spec §5.1). Never PNG/JPEG. */
+/** Raw array bytes, standard base64 with padding, C order (docs/original.md §5.1). Never PNG/JPEG. */
 export interface EncodedImage {
   data: string;
   shape: number[];
@@ -22,7 +22,7 @@ export interface Observation {
   extra: Record<string, unknown>;
 }
 
-/** MetaWorld-family proprioception channels (spec §5.4), 14 values in all. */
+/** MetaWorld-family proprioception channels (docs/original.md §5.4), 14 values in all. */
 export interface MetaworldProprio {
   ee_pos: [number, number, number];
   ee_quat: [number, number, number, number]; // x, y, z, w
@@ -37,7 +37,7 @@ export interface Action {
   extra: Record<string, unknown>;
 }
 
-/** What `/reset` carries: identification only, never the seed or the scene (§13.9 fixed). */
+/** What `/reset` carries: identification only, never the seed or the scene (docs/original.md §13.9 fixed). */
 export interface ResetTaskConfig {
   env_id: string;
   env_name: string;

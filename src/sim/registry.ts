@@ -1,6 +1,6 @@
 /**
  * The environment registry. Order matters: it is the order of `/v1/environments`, `/v1/status`,
- * task generation and scoring-subset enumeration (spec §9.1).
+ * task generation and scoring-subset enumeration (docs/original.md §9.1).
  */
 export const ENV_IDS = [
   'metaworld/reach-v3',

@@ -1,4 +1,4 @@
-/** Evaluation cycles (spec §2.1, §2.6): running → completed | failed. */
+/** Evaluation cycles (docs/original.md §2.1, §2.6): running → completed | failed. */
 import type { Database } from './db.ts';
 import { isoNow, type Clock } from './clock.ts';
 

@@ -101,7 +101,7 @@ export class Results {
     return (this.db.prepare('SELECT * FROM miner_scores WHERE cycle_id = ? ORDER BY id').all(cycleId) as RawScore[]).map(toScore);
   }
 
-  /** The row with the largest block number (spec §1.6), newest first among equals. */
+  /** The row with the largest block number (docs/original.md §1.6), newest first among equals. */
   latestWeights(): WeightsRow | undefined {
     const r = this.db.prepare('SELECT * FROM computed_weights ORDER BY block_number DESC, id DESC LIMIT 1').get() as RawWeights | undefined;
     return r ? toWeights(r) : undefined;

@@ -1,9 +1,9 @@
 /**
  * The task pool: every operation on `task_pool` in one place.
  *
- * Lifecycle (spec §2.5): pending → assigned (fetch) → completed | failed (submit by the owner).
- * Fixes over the original: only tasks of running cycles are handed out (§13.10); executor faults put
- * a task back with a retry budget instead of scoring it as a miner failure (§13.11); an interrupted
+ * Lifecycle (docs/original.md §2.5): pending → assigned (fetch) → completed | failed (submit by the owner).
+ * Fixes over the original: only tasks of running cycles are handed out (docs/original.md §13.10); executor faults put
+ * a task back with a retry budget instead of scoring it as a miner failure (docs/original.md §13.11); an interrupted
  * cycle can be resumed instead of cancelled.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * REST API bodies (spec §1 plus our extensions) → a DashboardSnapshot. Both sources go through
+ * REST API bodies (docs/original.md §1 plus our extensions) → a DashboardSnapshot. Both sources go through
  * here: the remote one with what it fetched, the in-process one with the same JSON built from the
  * store, so the two can never drift. Parsing is lenient — a server that lacks a field or an
  * endpoint degrades that part of the screen, it never breaks the dashboard.

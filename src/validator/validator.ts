@@ -1,7 +1,7 @@
 /**
  * The validator: puts the backend's latest published weights on chain, once per published vector.
  *
- * Fixes over the original (§13.15–16): every attempt is persisted (SubmissionLog) before it is sent,
+ * Fixes over the original (docs/original.md §13.15–16): every attempt is persisted (SubmissionLog) before it is sent,
  * so a restart never resubmits weights that already landed and an attempt whose outcome is unknown
  * (timeout, crash) is resolved from chain state rather than blindly repeated; eligibility is checked
  * on every tick and a missing registration or an unreachable backend/chain is waited out, never a

@@ -1,6 +1,6 @@
 /**
  * Where the validator gets the weights to set: the backend's `GET /v1/weights/latest`
- * (WeightsResponse, spec §1.6) over HTTP for a standalone validator, or a function the appliance
+ * (WeightsResponse, docs/original.md §1.6) over HTTP for a standalone validator, or a function the appliance
  * provides in-process. Both go through the same schema.
  */
 import { z } from 'zod';

@@ -23,7 +23,7 @@ import { ViewBatch, prepareView } from './view-batch.ts';
 
 export type RenderBackend = 'auto' | 'ts' | 'gpu';
 
-/** The cameras the MetaWorld family sends (spec §5.4), in wire order. */
+/** The cameras the MetaWorld family sends (docs/original.md §5.4), in wire order. */
 export const DEFAULT_CAMERAS: readonly string[] = ['corner', 'corner2'];
 export const DEFAULT_IMAGE_SIZE = 84;
 

@@ -1,10 +1,10 @@
 import type { Migration } from './index.ts';
 
 /**
- * The original's four tables (spec §2) adapted to SQLite — timestamps are ISO-8601 UTC text,
+ * The original's four tables (docs/original.md §2) adapted to SQLite — timestamps are ISO-8601 UTC text,
  * JSON columns are text — plus `miners` and the cycle's explanation. Additions over the original:
  * cycles remember their block hash and settings; tasks carry an episode index, an attempt counter and
- * a fault class so executor faults are retried and never scored as miner failures (§13.11).
+ * a fault class so executor faults are retried and never scored as miner failures (docs/original.md §13.11).
  */
 export const initialSchema: Migration = {
   version: 1,
