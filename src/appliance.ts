@@ -203,7 +203,7 @@ export async function startAppliance(
       try {
         await c.close();
       } catch (err) {
-        logger.warn({ err: (err as Error).message, service: c.name }, 'error while stopping');
+        logger.warn({ err, service: c.name }, 'error while stopping');
       }
     }
     closers.length = 0;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import test from 'ava';
 import { openDatabase } from '../src/store/db.ts';
 import { ManualClock } from '../src/chain/clock.ts';
-import { ChainModuleError } from '../src/chain/errors.ts';
+import type { ChainModuleError } from '../src/chain/errors.ts';
 import { LocalChain } from '../src/chain/local-chain.ts';
 import { devKeys, localHarness } from '../src/chain/testing/harness.ts';
 

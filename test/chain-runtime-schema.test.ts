@@ -4,7 +4,7 @@
  * what a command needs is refused before it runs; the same checks pass for the synthetic metadata and
  * for the metadata captured from runtime spec 218.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { TypeRegistry } from '@polkadot/types';
 import { Metadata } from '@polkadot/types/metadata';
 import { UnsupportedRuntimeError } from '../src/chain/errors.ts';
@@ -48,7 +48,7 @@ test('a changed layout is named with both shapes', (t) => {
   t.deepEqual(problemsFor(r, ['discover']), [], 'discovery does not read Weights');
 });
 
-async function harness(t: import('ava').ExecutionContext, metadata: SyntheticMetadataOptions) {
+async function harness(t: ExecutionContext, metadata: SyntheticMetadataOptions) {
   const h = await memorySubtensorHarness({ metadata });
   t.teardown(() => h.close());
   return h;

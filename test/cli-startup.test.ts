@@ -174,6 +174,7 @@ test('q in the dashboard while start-up waits on the chain cancels it and gives 
     t.is(code, 130);
     t.true(Date.now() - pressed < 30_000);
     t.true(written.includes('\x1b[?1049l'), 'the terminal is restored');
+    // eslint-disable-next-line no-control-regex -- strips the terminal's escape sequences
     t.regex(written.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ''), /cancels/, 'the dashboard said how to cancel');
     assertClosedCleanly(t, db);
   } finally {

@@ -72,7 +72,10 @@ for (const envId of [OPEN, CLOSE]) {
       if (envId === OPEN) t.is(layout.start, 0);
       else t.true(layout.start >= DRAWER.closeStart[0] && layout.start <= DRAWER.closeStart[1]);
       const middle = handlePoint(layout, 1, 0);
-      xs.push(middle[0]), ys.push(middle[1]), zs.push(middle[2]), yaws.push(layout.yaw);
+      xs.push(middle[0]);
+      ys.push(middle[1]);
+      zs.push(middle[2]);
+      yaws.push(layout.yaw);
     }
     const spread = (v: number[]) => Math.max(...v) - Math.min(...v);
     t.true(spread(xs) > 0.25, `x spread ${spread(xs)}`);

@@ -25,7 +25,10 @@ test('pick-place layouts keep every rule over 400 instances; goals fill the area
     const { pucks, goal } = layoutOf(task(12, i));
     pickPlaceModule.layoutSchema.parse({ pucks, goal });
     t.true(goal[2] >= PICK_PLACE.goalZ[0] && goal[2] <= PICK_PLACE.goalZ[1]);
-    for (const k of [0, 1, 2]) (lo[k] = Math.min(lo[k]!, goal[k]!)), (hi[k] = Math.max(hi[k]!, goal[k]!));
+    for (const k of [0, 1, 2]) {
+      lo[k] = Math.min(lo[k]!, goal[k]!);
+      hi[k] = Math.max(hi[k]!, goal[k]!);
+    }
     for (const [a, p] of pucks.entries()) {
       t.true(p[0] >= PUCKS.low[0] && p[0] <= PUCKS.high[0] && p[1] >= PUCKS.low[1] && p[1] <= PUCKS.high[1]);
       t.true(Math.hypot(p[0] - PUCKS.handInit[0], p[1] - PUCKS.handInit[1]) >= PUCKS.clearOfStartXy);

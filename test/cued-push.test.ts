@@ -29,7 +29,10 @@ test('push layouts keep every rule over 400 instances and spread over the whole 
     t.is(goal[2], PUSH.discZ, 'the goal disc lies on the table');
     for (const p of [...pucks, goal]) {
       t.true(p[0] >= PUCKS.low[0] && p[0] <= PUCKS.high[0] && p[1] >= PUCKS.low[1] && p[1] <= PUCKS.high[1]);
-      for (const k of [0, 1]) (lo[k] = Math.min(lo[k]!, p[k]!)), (hi[k] = Math.max(hi[k]!, p[k]!));
+      for (const k of [0, 1]) {
+        lo[k] = Math.min(lo[k]!, p[k]!);
+        hi[k] = Math.max(hi[k]!, p[k]!);
+      }
     }
     for (const [a, p] of pucks.entries()) {
       t.true(Math.hypot(p[0] - PUCKS.handInit[0], p[1] - PUCKS.handInit[1]) >= PUCKS.clearOfStartXy);

@@ -167,7 +167,7 @@ test.serial('a miner that runs one episode at a time does not hold up the miners
   // How many episodes the silent miner had begun when the declaring one got its first /act.
   let silentResetsAtFirstAct: number | null = null;
   const declaring = await startPolicyServer('slow', {
-    action: (obs) => {
+    action: () => {
       silentResetsAtFirstAct ??= silent.resets.length;
       return slow();
     },

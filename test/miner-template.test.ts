@@ -41,8 +41,8 @@ test('init-miner writes the template project and never overwrites existing files
   const second = await runCli(['init-miner', dir, '--template', 'typescript']);
   t.is(second.code, 0, second.stderr);
   t.is(fs.readFileSync(path.join(dir, 'src/policy.ts'), 'utf8'), '// mine\n', 'an existing file is kept');
-  t.regex(second.stdout, /skipped  .*src\/policy\.ts \(exists\)/);
-  t.regex(second.stdout, /created  .*Dockerfile/, 'a missing file is restored');
+  t.regex(second.stdout, /skipped {2}.*src\/policy\.ts \(exists\)/);
+  t.regex(second.stdout, /created {2}.*Dockerfile/, 'a missing file is restored');
   t.regex(second.stderr, /kept 8 existing file\(s\)/);
 });
 

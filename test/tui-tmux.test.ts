@@ -3,7 +3,7 @@
  * running under tmux at 100×30 and 160×48; we read the screen with `capture-pane` and quit with `q`.
  * Skipped where tmux is not installed (the in-memory terminal tests cover the same views).
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -61,7 +61,7 @@ function seed(a: TestApi) {
   s.tasks.submit('ex2', some.slice(0, 6).map((x, i) => ({ taskUuid: x.taskUuid, success: i % 2 === 0, score: 1, total_reward: 2, timesteps: 50, error: i % 2 ? 'miner returned 500' : null })));
 }
 
-async function runInTmux(t: import('ava').ExecutionContext, cols: number, rows: number) {
+async function runInTmux(t: ExecutionContext, cols: number, rows: number) {
   const api = await startTestApi();
   const dir = tempDir('kinitro-tui-tmux-');
   const exitFile = path.join(dir, 'exit-code');

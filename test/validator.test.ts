@@ -13,8 +13,6 @@ import test from 'ava';
 import { openDatabase } from '../src/store/db.ts';
 import { LocalChain } from '../src/chain/local-chain.ts';
 import { ManualClock } from '../src/chain/clock.ts';
-import { ChainConnectionError, ChainTimeoutError } from '../src/chain/errors.ts';
-import type { ChainClient } from '../src/chain/client.ts';
 import { localHarness, memorySubtensorHarness, type ChainHarness } from '../src/chain/testing/harness.ts';
 import { SubmissionLog } from '../src/store/submissions.ts';
 import { Validator, prepareWeightVector, type ValidatorOptions } from '../src/validator/validator.ts';

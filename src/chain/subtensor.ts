@@ -260,7 +260,7 @@ export class SubtensorChain implements ChainClient {
     this.consecutiveFailures++;
     if (this.consecutiveFailures < 3 || this.reconnecting || this.closed) return;
     this.consecutiveFailures = 0;
-    this.reconnect().catch((err: Error) => this.log.warn({ err: err.message }, 'background reconnect failed'));
+    this.reconnect().catch((err: Error) => this.log.warn({ err }, 'background reconnect failed'));
   }
 
   async chainId(): Promise<HexString> {

@@ -86,7 +86,7 @@ export class Scheduler {
       return outcome;
     } catch (err) {
       // A chain outage or similar: log and wait for the next tick; the scheduler never dies.
-      this.logger.error({ err: (err as Error).message }, 'evaluation cycle could not run');
+      this.logger.error({ err }, 'evaluation cycle could not run');
       const outcome: CycleOutcome = { cycleId: null, status: 'failed', error: (err as Error).message };
       this.record(outcome);
       return outcome;

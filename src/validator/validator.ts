@@ -562,7 +562,7 @@ export class Validator {
     this.consecutiveFailures++;
     if (this.consecutiveFailures % 3 === 0) {
       this.logger.warn({ failures: this.consecutiveFailures }, 'repeated failures; reconnecting to the chain');
-      await this.read(this.opts.chain.reconnect(), 'reconnecting').catch((e: Error) => this.logger.warn({ err: e.message }, 'reconnect failed'));
+      await this.read(this.opts.chain.reconnect(), 'reconnecting').catch((e: Error) => this.logger.warn({ err: e }, 'reconnect failed'));
     }
     return { kind: 'transient-error', error: message };
   }
@@ -603,7 +603,7 @@ export class Validator {
     try {
       this.opts.onOutcome?.(outcome);
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'onOutcome callback failed');
+      this.logger.warn({ err }, 'onOutcome callback failed');
     }
   }
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { downloadFile, HubApiError, listCommits, listFiles, modelInfo } from '@huggingface/hub';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 export interface HubOptions {
   /** Base URL of the Hub (default https://huggingface.co). */
@@ -133,7 +134,7 @@ export async function fetchRevision(repo: string, commit: string, cacheDir: stri
       const blob = await downloadFile({ ...creds, repo, revision: commit, path: e.path });
       if (!blob) throw new CommittedCodeUnavailable(`${e.path} is listed but cannot be downloaded`);
       if (blob.size !== e.size) throw new CommittedCodeUnavailable(`${e.path} is ${blob.size} bytes, the listing said ${e.size}`);
-      await pipeline(Readable.fromWeb(blob.stream() as import('node:stream/web').ReadableStream), fs.createWriteStream(target, { mode: 0o644 }));
+      await pipeline(Readable.fromWeb(blob.stream() as WebReadableStream), fs.createWriteStream(target, { mode: 0o644 }));
     } catch (err) {
       throw classify(err, `${repo}@${commit}/${e.path}`);
     }

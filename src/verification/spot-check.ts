@@ -132,6 +132,7 @@ export class SpotChecker {
       .split('\n')
       .slice(-3)
       .join(' | ')
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
       .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
       .slice(0, 400);
     const crashed = (why: string) => mismatch(`the committed code ${why}${tail ? ` (its last output: ${tail})` : ''}`, commit);

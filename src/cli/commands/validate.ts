@@ -68,7 +68,7 @@ export const validateCommand = defineCommand({
         const reg = await opened.local.ensureRegistered(options.netuid, hotkey.address);
         if (reg.registered) stderr.write(`local chain: registered ${hotkey.address} on subnet ${options.netuid} as uid ${reg.uid}\n`);
       }
-      await checkBackendHealth(options.backendUrl, 10_000).catch((err: Error) => logger.warn({ err: err.message }, 'backend health check failed; will keep polling'));
+      await checkBackendHealth(options.backendUrl, 10_000).catch((err: Error) => logger.warn({ err }, 'backend health check failed; will keep polling'));
       const validator = new Validator({
         chain: opened.chain,
         netuid: options.netuid,

@@ -5,7 +5,6 @@
  * lands on one presses it. What touch cannot tell is which of the three is the target: whichever cap a
  * blind policy presses first is the target one time in three, and a wrong one ends the episode.
  */
-import type { Vec3 } from '../../sim/arm.ts';
 import { BUTTON } from '../../sim/cued/button.ts';
 import { commandTo, dwell, feelAlong, goTo, rasterPoints, type BlindCommand, type BlindObservation, type BlindStrategy } from './common.ts';
 

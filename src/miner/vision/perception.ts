@@ -204,8 +204,6 @@ export function locateButton(frame: Frame): Vec3 | undefined {
 
 // ---------- drawer ----------
 
-const DRAWER_REGION: Box3 = [[-0.13, M.DRAWER_Y, 0], [0.13, M.DRAWER_Y, 0]];
-
 /** The drawer body's x (its y and z are fixed). */
 export function locateDrawer(frame: Frame): number | undefined {
   const guess = centroidGuess(frame, [C.Beige], [[-0.25, 0.75, 0], [0.25, 1.0, 0.17]]);

@@ -29,7 +29,6 @@ export type EpisodeMemory = Record<string, unknown>;
 type V3 = readonly [number, number, number];
 const add = (a: V3, b: V3): Vec3 => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
 const xyDist = (a: V3, b: V3) => Math.hypot(a[0] - b[0], a[1] - b[1]);
-const dist = (a: V3, b: V3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 const toward = (from: V3, to: V3, gain: number): Vec3 => [gain * (to[0] - from[0]), gain * (to[1] - from[1]), gain * (to[2] - from[2])];
 const HOLD: Command = { move: [0, 0, 0], effort: 0 };
 

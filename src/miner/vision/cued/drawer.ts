@@ -102,7 +102,10 @@ function plan(frame: Frame, memory: EpisodeMemory): Plan | undefined {
   let best: [Vec3, Vec3] = [all[0]!, all[1]!];
   for (const a of all) for (const b of all) if (xyDist(a, b) > xyDist(...best)) best = [a, b];
   let dx = best[1][0] - best[0][0], dy = best[1][1] - best[0][1];
-  if (dx < 0) (dx = -dx), (dy = -dy);
+  if (dx < 0) {
+    dx = -dx;
+    dy = -dy;
+  }
   if (Math.hypot(dx, dy) < 0.08) return undefined;
   const yaw = clip(Math.atan2(dy, dx), -0.45, 0.45);
   const out: Vec3 = [Math.sin(yaw), -Math.cos(yaw), 0];
