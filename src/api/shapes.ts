@@ -1,5 +1,5 @@
 /** Store rows → the original's JSON shapes (docs/original.md §1.2, §1.6–1.9, §1.12). */
-import type { CycleRow, MinerScoreRow, PoolStats, SpotCheckRecord, TaskRow, WeightsRow } from '../store/index.ts';
+import type { CycleRow, MinerScoreRow, TaskPoolStats, SpotCheckRecord, TaskRow, WeightsRow } from '../store/index.ts';
 
 export function cycleJson(c: CycleRow) {
   return {
@@ -131,7 +131,7 @@ export function taskDetailJson(t: TaskRow) {
 }
 
 /** `label` turns an executor id into its public label (see executor-labels.ts). */
-export function statsJson(s: PoolStats, scope: number | null, label: (ids: readonly string[]) => string[]) {
+export function statsJson(s: TaskPoolStats, scope: number | null, label: (ids: readonly string[]) => string[]) {
   return {
     total_tasks: s.totalTasks,
     pending_tasks: s.pendingTasks,

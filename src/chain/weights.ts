@@ -7,8 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
 import type { HexString, SubnetHyperparams } from './types.ts';
+// One definition of the u16 range: scoring produces the values, the chain checks them.
+import { U16_MAX } from '../scoring/weights.ts';
 
-export const U16_MAX = 65535;
+export { U16_MAX };
+
 /** Subtensor keeps at most this many unrevealed commits per hotkey. */
 export const MAX_UNREVEALED_COMMITS = 10;
 export const SALT_LENGTH = 8;

@@ -10,7 +10,8 @@ import { describeEnvironment } from './registry.ts';
 import { hashString, mixSeeds } from './rng.ts';
 import type { TaskConfig } from './tasks.ts';
 
-export interface EpisodeResult {
+/** One in-process episode as it ran (scoring's per-episode input is `EpisodeResult` in src/scoring). */
+export interface EpisodeRun {
   envId: string;
   /** The instance key the episode ran (operator-side only; never sent to a miner). */
   instance: string;
@@ -43,7 +44,7 @@ export function episodePolicySeed(plan: InstancePlan, index: number, envId: stri
   return plan.seed === undefined ? randomInt(0, 2 ** 31) : mixSeeds(plan.seed, index, hashString(envId), 0x706f6c);
 }
 
-export async function runEpisode(env: ManipulationEnv, policy: Policy, task: TaskConfig, policySeed: number): Promise<EpisodeResult> {
+export async function runEpisode(env: ManipulationEnv, policy: Policy, task: TaskConfig, policySeed: number): Promise<EpisodeRun> {
   const { envName, taskName } = describeEnvironment(env.envId);
   await policy.reset({ task: { env_id: env.envId, env_name: envName, task_name: taskName }, episodeSeed: policySeed });
   let observation = env.reset(task);

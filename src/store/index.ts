@@ -57,7 +57,7 @@ export class Store {
 export { StoreError, SCHEMA_VERSION } from './db.ts';
 export type { Clock } from './clock.ts';
 export { systemClock } from './clock.ts';
-export type { TaskRow, NewTask, SubmittedResult, PoolStats, TaskStatus, MinerProgress } from './task-pool.ts';
+export type { TaskRow, NewTask, SubmittedResult, TaskPoolStats, TaskStatus, MinerProgress } from './task-pool.ts';
 export type { CycleRow, CycleStatus, CycleMiner } from './cycles.ts';
 export type { MinerScoreRow, WeightsRow, WeightsU16, CycleResults } from './results.ts';
 export type { MinerRecord } from './miners.ts';

@@ -84,7 +84,7 @@ export interface SubmitOutcome {
   errors: string[];
 }
 
-export interface PoolStats {
+export interface TaskPoolStats {
   totalTasks: number;
   pendingTasks: number;
   assignedTasks: number;
@@ -433,7 +433,7 @@ export class TaskPool {
   }
 
   /** Counts by status; scope is one cycle or, with null, the whole pool. */
-  stats(cycleId: number | null): PoolStats {
+  stats(cycleId: number | null): TaskPoolStats {
     const counts = this.counts(cycleId);
     const cycleFilter = cycleId === null ? '' : 'AND cycle_id = ?';
     const args = cycleId === null ? [] : [cycleId];
