@@ -1,7 +1,7 @@
 /**
  * The executor pool's machinery (worker threads, concurrency, fault taxonomy, leases, shutdown)
  * against real loopback policy servers, on the kinematic test backend so it runs without MuJoCo.
- * MuJoCo episodes are covered in executor-episodes.test.ts.
+ * MuJoCo episodes are covered in executor-mujoco.test.ts (one MuJoCo episode: executor-episode.test.ts).
  */
 import test from 'ava';
 import { ExecutorPool, type ExecutorPoolOptions } from '../src/executor/pool.ts';
