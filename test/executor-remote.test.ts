@@ -73,11 +73,12 @@ test.serial('SIGTERM with no grace gives in-flight tasks back to the API', async
       '--poll-interval', '0.1', '--action-timeout', '5', '--allow-private-endpoints', '--shutdown-grace', '0', '--no-images',
     ]);
     await waitFor(() => miner.acts >= 3, { timeoutMs: 30_000, what: `episodes running; executor said:\n${output()}` });
-    const signalled = Date.now();
+    const actsAtSignal = miner.acts;
     child.kill('SIGTERM');
     const [code] = await once(child, 'close');
     t.is(code, 0, output());
-    t.true(Date.now() - signalled < 10_000, 'no waiting for 500-step episodes');
+    // No waiting for the episodes to finish: far fewer acts than three 500-step episodes need.
+    t.true(miner.acts - actsAtSignal < 100, `acts after SIGTERM: ${miner.acts - actsAtSignal}`);
     t.false(api.store.tasks.isCycleDone(cycle.id));
     for (const uuid of uuids) {
       const task = api.store.tasks.get(uuid)!;

@@ -28,12 +28,21 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
   });
 }
 
+// Children still running when the test process ends (a test that failed before its own cleanup) are
+// killed, so a failed test never leaves an executor or an appliance polling in the background.
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 /** Starts a long-running command; `output()` returns what it has printed so far. */
 export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
   return { child, output: () => out };
 }
 
