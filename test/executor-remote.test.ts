@@ -72,7 +72,14 @@ test.serial('SIGTERM with no grace gives in-flight tasks back to the API', async
       'executor', '--api-url', api.url, '--api-key', API_KEY, '--executor-id', 'remote-stop', '--workers', '1',
       '--poll-interval', '0.1', '--action-timeout', '5', '--allow-private-endpoints', '--shutdown-grace', '0', '--no-images',
     ]);
-    await waitFor(() => miner.acts >= 3, { timeoutMs: 120_000, what: `episodes running; executor said:\n${output()}` });
+    try {
+      await waitFor(() => miner.acts >= 3, { timeoutMs: 120_000, what: 'episodes running' });
+    } catch (err) {
+      // Never leave the executor polling behind a failed test (it would keep this file's worker alive).
+      child.kill('SIGKILL');
+      t.log(output());
+      throw err;
+    }
     const actsAtSignal = miner.acts;
     child.kill('SIGTERM');
     const [code] = await once(child, 'close');
