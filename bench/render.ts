@@ -208,7 +208,8 @@ export default async function (args: string[]): Promise<void> {
       process.stdout.write(`${name.padEnd(40)} ${String(images).padStart(5)}  ${fmt(t.cpu).padStart(15)}  ${fmt(t.wall).padStart(15)}\n`);
 
     const paths: { name: string; options: ConstructorParameters<typeof CameraRenderer>[0]; batches: number[] }[] = [
-      { name: 'TypeScript, pruned (default on CPU)', options: { backend: 'ts' }, batches: [1, 8] },
+      // restingFrames 0: the same frame over and over would otherwise rest entirely in the static picture
+      { name: 'TypeScript, pruned (default on CPU)', options: { backend: 'ts', restingFrames: 0 }, batches: [1, 8] },
       { name: 'gpu.js webasm, 4 px tiles', options: { backend: 'gpu', gpuMode: 'webasm' }, batches: [1, 8] },
       { name: 'gpu.js webasm, no tile lists', options: { backend: 'gpu', gpuMode: 'webasm', maxPerTile: 0 }, batches: [1] },
       { name: 'gpu.js cpu, 4 px tiles', options: { backend: 'gpu', gpuMode: 'cpu' }, batches: [1, 8] },
