@@ -444,7 +444,8 @@ test('moving bodies at rest join the static picture and leave it when they move,
     }
     // first frame: welded only; from the 4th on (3 unchanged frames) the resting bodies are in too
     t.is(cached.staticStats.redrawn, 2 + 2, 'redrawn once per camera when the resting bodies joined');
-    // The puck slides under the hand's path: it leaves the picture (redraw), then rests again (redraw).
+    // The puck slides under the hand's path: it leaves the picture (redraw), then rests again, now
+    // for twice as long (6 frames), and rejoins (redraw).
     for (let i = 0; i < 8; i++) {
       if (i < 2) scene.data.qpos[puck] += 0.03;
       scene.data.mocap_pos[0] -= 0.02;
@@ -453,6 +454,15 @@ test('moving bodies at rest join the static picture and leave it when they move,
     }
     t.is(cached.staticStats.redrawn, 2 + 2 + 2 + 2);
     t.is(cached.staticStats.reused + cached.staticStats.redrawn, 2 * 16);
+    // Start-stop: moved every 7th frame, it has to rest 12 frames now, so it stays out (no redraws).
+    const before = cached.staticStats.redrawn;
+    for (let i = 0; i < 14; i++) {
+      if (i % 7 === 0) scene.data.qpos[puck] -= 0.01;
+      scene.data.mocap_pos[0] += 0.01; // the hand keeps moving
+      scene.forward();
+      same(`start-stop frame ${i}`);
+    }
+    t.is(cached.staticStats.redrawn, before + 2, 'left once more (redraw), then never rested long enough to rejoin');
     cached.destroy();
     full.destroy();
   } finally {

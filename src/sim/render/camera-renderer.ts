@@ -59,7 +59,8 @@ export interface CameraRendererOptions {
    * 4; 0 keeps only the welded bodies). The cued scenes' resting candidate objects, an idle gripper,
    * a closed drawer are then drawn once instead of every frame. Joining or leaving redraws the
    * picture once, and the picture is still reused only while every primitive in it is exactly as
-   * drawn, so the output is the same.
+   * drawn, so the output is the same. A primitive that leaves must rest twice as long each time to
+   * rejoin (at most 255 frames), so start-stop motion cannot force frequent redraws.
    */
   restingFrames?: number;
   logger?: Logger;
@@ -297,12 +298,16 @@ export class CameraRenderer {
     const n = snap.nPrims, size = n * SNAP_PRIM, P = snap.prims;
     let state = this.resting.get(owner);
     if (!state || state.prev.length !== size) {
-      state = { prev: P.slice(0, size), still: new Uint8Array(n) };
+      state = { prev: P.slice(0, size), still: new Uint8Array(n), leaves: new Uint8Array(n) };
       this.resting.set(owner, state);
       return;
     }
-    const prev = state.prev, still = state.still, flags = snap.isStatic, need = this.restingFrames;
+    const prev = state.prev, still = state.still, leaves = state.leaves, flags = snap.isStatic;
     for (let p = 0, i = 0; p < n; p++) {
+      // Each time a primitive leaves the picture it must rest twice as long to rejoin (up to 255
+      // frames): a policy that stops and starts the arm on purpose cannot make us redraw often.
+      const need = Math.min(255, this.restingFrames * 2 ** leaves[p]!);
+      const wasResting = still[p]! >= need;
       let same = true;
       for (const end = i + SNAP_PRIM; i < end; i++) {
         const x = P[i]!;
@@ -312,6 +317,7 @@ export class CameraRenderer {
           prev[i] = x;
         }
       }
+      if (!same && wasResting && leaves[p]! < 8) leaves[p] = leaves[p]! + 1;
       still[p] = same ? Math.min(still[p]! + 1, 255) : 0;
       if (flags[p] === 0 && still[p]! >= need) {
         flags[p] = 1;
@@ -411,7 +417,10 @@ export class CameraRenderer {
 
 interface RestingState {
   prev: Float64Array;
+  /** Frames each primitive's record has been unchanged (capped at 255). */
   still: Uint8Array;
+  /** How often each primitive has left the static picture (doubles the rest it needs to rejoin). */
+  leaves: Uint8Array;
 }
 
 interface StaticView {
