@@ -6,6 +6,13 @@
  * the views, cast, unpack) for one step of 2 cameras and for batches of 16 images (8 scenes × 2
  * cameras), and gpu.js 'async' (webasm on a worker pool). Prints ms per image as "best / median" over trials, in process CPU time (stabler than
  * wall time on a shared machine) and wall time.
+ *
+ * `--scene steps [--steps 150] [--trials 5] [--cache on|off] [--observe]`: instead, per environment and per family (cued,
+ * metaworld), runs an episode with a fixed pseudo-random action sequence and times only the default
+ * renderer's call for both cameras after each step (`render`, or `observeWire` with the wire JSON;
+ * each step's fastest of `--trials` identical runs) (CPU time, ms per step, mean and median), with the
+ * primitive counts, how often the static picture was reused, the env.step (physics) CPU time, and an FNV-1a hash of every image so two
+ * versions of the caster can be checked for byte-identical output.
  */
 import { CameraRenderer, type RenderScene } from '../src/sim/render/index.ts';
 import type { FixtureScene } from '../test/fixtures/render-scene.ts';
@@ -105,8 +112,93 @@ async function fixtureScenes(count: number) {
   return { label: `fixture scene (${scenes[0]!.model.ngeom} geoms, 2 sites)`, scenes: scenes as RenderScene[], close: () => scenes.forEach((s) => s.close()) };
 }
 
+/** Per-env, per-family cost of rendering both cameras after each step of an episode. */
+async function stepScenes(size: number, steps: number, cache: boolean, observe: boolean, trials: number): Promise<void> {
+  const { ManipulationEnv } = await import('../src/sim/env.ts');
+  const { generateTask } = await import('../src/sim/tasks.ts');
+  const { ENV_IDS } = await import('../src/sim/registry.ts');
+  const { execSync } = await import('node:child_process');
+  process.stdout.write(`render both cameras per step, ${size}×${size}, ${steps} steps, static cache ${cache ? 'on' : 'off'}, timing ${observe ? 'observeWire (render + wire JSON)' : 'render'}; load: ${execSync('uptime').toString().trim()}\n`);
+  process.stdout.write(`${'env'.padEnd(30)} ${'family'.padEnd(9)} ${'prims'.padStart(5)} ${'static'.padStart(6)} ${'lights'.padStart(6)} ${'reused'.padStart(7)}  ${'cpu ms/step mean / median'.padStart(26)}  ${'env.step'.padStart(8)}  hash\n`);
+  let all = 0x811c9dc5;
+  const totals: Record<string, number[]> = {}, physicsTotals: Record<string, number[]> = {};
+  for (const family of ['cued', 'metaworld'] as const) {
+    for (const envId of ENV_IDS) {
+      let env: InstanceType<typeof ManipulationEnv>;
+      try {
+        env = await ManipulationEnv.create(envId, { images: false, randomization: family });
+      } catch {
+        continue;
+      }
+      // `trials` runs of the same episode (same task, same actions), each with a fresh renderer; each
+      // step counts with its fastest run (a loaded machine only ever adds time). Hash of the first run.
+      let h = 0x811c9dc5, best: number[] | undefined, bestStep: number[] | undefined, reused = 0, redrawn = 0;
+      for (let trial = 0; trial < trials; trial++) {
+        const renderer = new CameraRenderer({ width: size, height: size, backend: 'ts', staticCache: cache, ...(cache ? {} : { restingFrames: 0 }) });
+        env.reset(generateTask(envId, devInstance(1, 0, family)));
+        // warm the JIT on this scene without counting
+        for (let i = 0; i < 20; i++) renderer.render([env]);
+        const stats0 = { ...renderer.staticStats };
+        let seed = 12345;
+        const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+        const times: number[] = [], stepTimes: number[] = [];
+        for (let i = 0; i < steps; i++) {
+          const s0 = process.cpuUsage();
+          try {
+            env.step([rnd(), rnd(), rnd() * 0.5, rnd()]);
+          } catch {
+            env.reset(generateTask(envId, devInstance(1, i, family)));
+          }
+          const s = process.cpuUsage(s0);
+          stepTimes.push((s.user + s.system) / 1000);
+          const c0 = process.cpuUsage();
+          if (observe) renderer.observeWire([env]);
+          const images = observe ? undefined : renderer.render([env]);
+          const c = process.cpuUsage(c0);
+          times.push((c.user + c.system) / 1000);
+          if (trial === 0) {
+            const px = (images ?? renderer.render([env])).pixels;
+            for (let j = 0; j < px.length; j++) h = Math.imul(h ^ px[j]!, 0x01000193);
+          }
+        }
+        // per step, the fastest of the runs (the same frame each time; load only ever adds time)
+        if (!best) best = times;
+        else for (let i = 0; i < steps; i++) best[i] = Math.min(best[i]!, times[i]!);
+        if (!bestStep) bestStep = stepTimes;
+        else for (let i = 0; i < steps; i++) bestStep[i] = Math.min(bestStep[i]!, stepTimes[i]!);
+        reused = renderer.staticStats.reused - stats0.reused;
+        redrawn = renderer.staticStats.redrawn - stats0.redrawn;
+        renderer.destroy();
+      }
+      const times = best!;
+      all = Math.imul(all ^ (h >>> 0), 0x01000193);
+      const snap = new SceneSnapshot().read(env, ['corner', 'corner2']);
+      const mean = times.reduce((a, b) => a + b, 0) / times.length;
+      const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+      (totals[family] ??= []).push(mean);
+      const physics = bestStep!.reduce((a, b) => a + b, 0) / steps;
+      (physicsTotals[family] ??= []).push(physics);
+      process.stdout.write(
+        `${envId.padEnd(30)} ${family.padEnd(9)} ${String(snap.nPrims).padStart(5)} ${String(snap.nStatic).padStart(6)} ${String(snap.nLights).padStart(6)} ${`${reused}/${reused + redrawn}`.padStart(7)}  ${`${mean.toFixed(3)} / ${median.toFixed(3)}`.padStart(26)}  ${physics.toFixed(3).padStart(8)}  ${(h >>> 0).toString(16).padStart(8, '0')}\n`,
+      );
+      env.close();
+    }
+  }
+  for (const [family, ms] of Object.entries(totals)) {
+    const phys = physicsTotals[family]!;
+    process.stdout.write(
+      `${family}: mean over envs ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(3)} ms CPU per step (both cameras); env.step (physics) ${(phys.reduce((a, b) => a + b, 0) / phys.length).toFixed(3)} ms\n`,
+    );
+  }
+  process.stdout.write(`all images hash: ${(all >>> 0).toString(16).padStart(8, '0')}\n`);
+}
+
 export default async function (args: string[]): Promise<void> {
   const size = Number(arg(args, 'size', '84'));
+  if (arg(args, 'scene', 'both') === 'steps') {
+    await stepScenes(size, Number(arg(args, 'steps', '150')), arg(args, 'cache', 'on') !== 'off', args.includes('--observe'), Number(arg(args, 'trials', '5')));
+    return;
+  }
   const trials = Number(arg(args, 'trials', '9'));
   const which = arg(args, 'scene', 'both');
   process.stdout.write(`camera rendering, ${size}×${size}, ms per image as best / median of ${trials} trials (CPU time; wall time)\n`);
@@ -127,7 +219,8 @@ export default async function (args: string[]): Promise<void> {
       process.stdout.write(`${name.padEnd(40)} ${String(images).padStart(5)}  ${fmt(t.cpu).padStart(15)}  ${fmt(t.wall).padStart(15)}\n`);
 
     const paths: { name: string; options: ConstructorParameters<typeof CameraRenderer>[0]; batches: number[] }[] = [
-      { name: 'TypeScript, pruned (default on CPU)', options: { backend: 'ts' }, batches: [1, 8] },
+      // restingFrames 0: the same frame over and over would otherwise rest entirely in the static picture
+      { name: 'TypeScript, pruned (default on CPU)', options: { backend: 'ts', restingFrames: 0 }, batches: [1, 8] },
       { name: 'gpu.js webasm, 4 px tiles', options: { backend: 'gpu', gpuMode: 'webasm' }, batches: [1, 8] },
       { name: 'gpu.js webasm, no tile lists', options: { backend: 'gpu', gpuMode: 'webasm', maxPerTile: 0 }, batches: [1] },
       { name: 'gpu.js cpu, 4 px tiles', options: { backend: 'gpu', gpuMode: 'cpu' }, batches: [1, 8] },

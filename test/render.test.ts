@@ -385,7 +385,8 @@ test('batched output equals single renders (TypeScript backend)', async (t) => {
 test('the static picture kept per scene and camera gives the same pixels as drawing everything, and is redrawn when anything static changes', async (t) => {
   const scene = await loadRenderFixture();
   try {
-    const cached = new CameraRenderer({ backend: 'ts' });
+    // welded bodies only here (restingFrames: 0); resting moving bodies are the next test's
+    const cached = new CameraRenderer({ backend: 'ts', restingFrames: 0 });
     const full = new CameraRenderer({ backend: 'ts', staticCache: false });
     const same = (what: string) => t.deepEqual(Uint8Array.from(cached.render([scene]).pixels), Uint8Array.from(full.render([scene]).pixels), what);
     // The hand (mocap) moves through the view; the table, walls and floor stay put.
@@ -423,6 +424,47 @@ test('unknown cameras and bad sizes are reported clearly', async (t) => {
     const ok = new CameraRenderer({ backend: 'ts' });
     ok.destroy();
     t.throws(() => ok.render([scene]), { message: /after destroy/ });
+  } finally {
+    scene.close();
+  }
+});
+
+test('moving bodies at rest join the static picture and leave it when they move, with the same pixels as drawing everything', async (t) => {
+  const scene = await loadRenderFixture();
+  try {
+    const cached = new CameraRenderer({ backend: 'ts', restingFrames: 3 });
+    const full = new CameraRenderer({ backend: 'ts', staticCache: false });
+    const same = (what: string) => t.deepEqual(Uint8Array.from(cached.render([scene]).pixels), Uint8Array.from(full.render([scene]).pixels), what);
+    const puck = scene.model.jnt_qposadr[scene.mj.mj_name2id(scene.model, scene.mj.mjtObj.mjOBJ_JOINT.value, 'puck_free')]!;
+    // The hand moves every frame; the puck, ball, egg and block (free or jointed bodies) stay put.
+    for (let i = 0; i < 8; i++) {
+      scene.data.mocap_pos[0] += 0.02;
+      scene.forward();
+      same(`frame ${i}`);
+    }
+    // first frame: welded only; from the 4th on (3 unchanged frames) the resting bodies are in too
+    t.is(cached.staticStats.redrawn, 2 + 2, 'redrawn once per camera when the resting bodies joined');
+    // The puck slides under the hand's path: it leaves the picture (redraw), then rests again, now
+    // for twice as long (6 frames), and rejoins (redraw).
+    for (let i = 0; i < 8; i++) {
+      if (i < 2) scene.data.qpos[puck] += 0.03;
+      scene.data.mocap_pos[0] -= 0.02;
+      scene.forward();
+      same(`puck frame ${i}`);
+    }
+    t.is(cached.staticStats.redrawn, 2 + 2 + 2 + 2);
+    t.is(cached.staticStats.reused + cached.staticStats.redrawn, 2 * 16);
+    // Start-stop: moved every 7th frame, it has to rest 12 frames now, so it stays out (no redraws).
+    const before = cached.staticStats.redrawn;
+    for (let i = 0; i < 14; i++) {
+      if (i % 7 === 0) scene.data.qpos[puck] -= 0.01;
+      scene.data.mocap_pos[0] += 0.01; // the hand keeps moving
+      scene.forward();
+      same(`start-stop frame ${i}`);
+    }
+    t.is(cached.staticStats.redrawn, before + 2, 'left once more (redraw), then never rested long enough to rejoin');
+    cached.destroy();
+    full.destroy();
   } finally {
     scene.close();
   }

@@ -53,6 +53,16 @@ export interface CameraRendererOptions {
    * are exactly as when it was drawn, so the output is the same either way.
    */
   staticCache?: boolean;
+  /**
+   * With `staticCache`: a moving body's primitive whose record (pose, size, colour) has not changed
+   * for this many consecutive frames joins the static picture too, until it changes again (default
+   * 4; 0 keeps only the welded bodies). The cued scenes' resting candidate objects, an idle gripper,
+   * a closed drawer are then drawn once instead of every frame. Joining or leaving redraws the
+   * picture once, and the picture is still reused only while every primitive in it is exactly as
+   * drawn, so the output is the same. A primitive that leaves must rest twice as long each time to
+   * rejoin (at most 255 frames), so start-stop motion cannot force frequent redraws.
+   */
+  restingFrames?: number;
   logger?: Logger;
 }
 
@@ -127,6 +137,9 @@ export class CameraRenderer {
   private readonly cameraNamesJson: string[];
   /** Static pictures reused / redrawn (diagnostics, tests). */
   readonly staticStats = { reused: 0, redrawn: 0 };
+  private readonly restingFrames: number;
+  /** Per scene (keyed by its MjData): last frame's primitive records and how long each has been unchanged. */
+  private readonly resting = new WeakMap<object, RestingState>();
 
   constructor(options: CameraRendererOptions = {}) {
     this.width = checkSize('width', options.width ?? DEFAULT_IMAGE_SIZE);
@@ -143,6 +156,9 @@ export class CameraRenderer {
     if (this.backend === 'gpu') this.gpu = new GpuRaycaster(options.gpuMode);
     this.asynchronous = this.backend === 'gpu' && isAsyncGpuMode(options.gpuMode);
     this.statics = this.backend === 'ts' && (options.staticCache ?? true) ? new WeakMap() : null;
+    const restingFrames = options.restingFrames ?? 4;
+    if (!Number.isInteger(restingFrames) || restingFrames < 0 || restingFrames > 255) throw new Error(`restingFrames must be an integer in 0..255, got ${restingFrames}`);
+    this.restingFrames = restingFrames;
     (options.logger ?? silentLogger).debug({ backend: this.backend, gpuMode: this.gpu?.mode, width: this.width, height: this.height, cameras: this.cameras }, 'camera renderer ready');
   }
 
@@ -213,6 +229,7 @@ export class CameraRenderer {
     let maxPrims = 0;
     for (let s = 0; s < scenes.length; s++) {
       const snap = this.snapshots[s]!.read(scenes[s]!, this.cameras, { sites: this.sites });
+      if (this.statics && this.restingFrames > 0) this.markResting(scenes[s]!, snap);
       maxPrims = Math.max(maxPrims, snap.nPrims);
     }
     this.batch.ensure(views, maxPrims);
@@ -269,6 +286,44 @@ export class CameraRenderer {
     renderStaticBase(this.batch, v, entry.base);
     this.staticStats.redrawn += 1;
     return entry.base;
+  }
+
+  /**
+   * Flags as static, for this frame, every primitive whose record has been unchanged for
+   * `restingFrames` frames of this scene (see the option). Only the flags change: what the static
+   * picture holds is still checked record by record in `staticKey`.
+   */
+  private markResting(scene: RenderScene, snap: SceneSnapshot): void {
+    const owner = scene.data as object;
+    const n = snap.nPrims, size = n * SNAP_PRIM, P = snap.prims;
+    let state = this.resting.get(owner);
+    if (!state || state.prev.length !== size) {
+      state = { prev: P.slice(0, size), still: new Uint8Array(n), leaves: new Uint8Array(n) };
+      this.resting.set(owner, state);
+      return;
+    }
+    const prev = state.prev, still = state.still, leaves = state.leaves, flags = snap.isStatic;
+    for (let p = 0, i = 0; p < n; p++) {
+      // Each time a primitive leaves the picture it must rest twice as long to rejoin (up to 255
+      // frames): a policy that stops and starts the arm on purpose cannot make us redraw often.
+      const need = Math.min(255, this.restingFrames * 2 ** leaves[p]!);
+      const wasResting = still[p]! >= need;
+      let same = true;
+      for (const end = i + SNAP_PRIM; i < end; i++) {
+        const x = P[i]!;
+        // the same test as the key's (!==): a NaN never counts as unchanged
+        if (x !== prev[i]) {
+          same = false;
+          prev[i] = x;
+        }
+      }
+      if (!same && wasResting && leaves[p]! < 8) leaves[p] = leaves[p]! + 1;
+      still[p] = same ? Math.min(still[p]! + 1, 255) : 0;
+      if (flags[p] === 0 && still[p]! >= need) {
+        flags[p] = 1;
+        snap.nStatic++;
+      }
+    }
   }
 
   /** Everything a static picture depends on, flattened (a view of a reused scratch array). */
@@ -358,6 +413,14 @@ export class CameraRenderer {
     this.gpu?.destroy();
     this.gpu = undefined;
   }
+}
+
+interface RestingState {
+  prev: Float64Array;
+  /** Frames each primitive's record has been unchanged (capped at 255). */
+  still: Uint8Array;
+  /** How often each primitive has left the static picture (doubles the rest it needs to rejoin). */
+  leaves: Uint8Array;
 }
 
 interface StaticView {

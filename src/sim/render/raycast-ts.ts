@@ -114,6 +114,15 @@ function shadePass(
   if (faceCache.length < nPrims * FACES) faceCache = new Int32Array(2 * nPrims * FACES);
   faceCache.fill(-1, 0, nPrims * FACES);
   const bgR = toByte(V[vo + 19]!), bgG = toByte(V[vo + 20]!), bgB = toByte(V[vo + 21]!);
+  // directional lights as (-direction, diffuse) for shadeCurvedDirectional
+  const nLights = V[vo + 15]! | 0, lights = dirLights;
+  for (let l = 0; l < nLights; l++) {
+    const lo = vo + VIEW_HEADER + l * VIEW_LIGHT;
+    for (let i = 0; i < 3; i++) {
+      lights[6 * l + i] = -V[lo + 4 + i]!;
+      lights[6 * l + 3 + i] = V[lo + 7 + i]!;
+    }
+  }
   for (let row = r0; row <= r1; row++) {
     const vv = ((2 * (row + 0.5)) / H - 1) * tany;
     for (let col = c0, idx = row * W + c0; col <= c1; col++, idx++) {
@@ -130,7 +139,9 @@ function shadePass(
       const po = (pBase + k) * PRIM_STRIDE;
       const f = face[idx]!;
       let packed = directionalOnly && f !== CURVED ? faceCache[k * FACES + f]! : -1;
-      if (packed < 0) {
+      if (directionalOnly && f === CURVED && R[po]! !== GEOM.box) {
+        packed = shadeCurvedDirectional(V, vo, R, po, ((2 * (col + 0.5)) / W - 1) * tanx, vv, depth[idx]!, lights, nLights);
+      } else if (packed < 0) {
         ray[RAY_T] = depth[idx]!; ray[10] = ((2 * (col + 0.5)) / W - 1) * tanx; ray[11] = vv;
         if (f === CURVED) {
           localNormalRecord(R, po, pixelRay(R, po));
@@ -146,6 +157,64 @@ function shadePass(
       if (ids) ids[idx] = R[po + 30]!;
     }
   }
+}
+
+const dirLights = new Float64Array(6 * 8);
+
+/**
+ * `shadeNormal` for a sphere, capsule, cylinder or ellipsoid pixel under directional lights only,
+ * with the hit point, normal and lights computed inline (the per-pixel hot path of the moving arm).
+ * The same operations in the same order as pixelRay + localNormalRecord + shadeNormal, so the same
+ * bytes; lights: per light (-direction, diffuse), from shadePass.
+ */
+function shadeCurvedDirectional(
+  V: Float32Array, vo: number, R: Float32Array, po: number, uu: number, vv: number, t: number, lights: Float64Array, nLights: number,
+): number {
+  // hit point in the primitive's frame (pixelRay, localNormalRecord)
+  const px = R[po + 4]! + t * (R[po + 7]! * uu + R[po + 10]! * vv + R[po + 13]!);
+  const py = R[po + 5]! + t * (R[po + 8]! * uu + R[po + 11]! * vv + R[po + 14]!);
+  const pz = R[po + 6]! + t * (R[po + 9]! * uu + R[po + 12]! * vv + R[po + 15]!);
+  const type = R[po]!;
+  let lx = px, ly = py, lz = pz;
+  if (type === GEOM.capsule) {
+    const sy = R[po + 2]!;
+    lz = pz - Math.min(Math.max(pz, -sy), sy);
+  } else if (type === GEOM.ellipsoid) {
+    const sx = R[po + 1]!, sy = R[po + 2]!, sz = R[po + 3]!;
+    lx = px / (sx * sx); ly = py / (sy * sy); lz = pz / (sz * sz);
+  } else if (type === GEOM.cylinder) {
+    const sx = R[po + 1]!, sy = R[po + 2]!;
+    if (Math.abs(pz) / sy > Math.sqrt(px * px + py * py) / sx) {
+      lx = 0; ly = 0; lz = pz > 0 ? 1 : -1;
+    } else {
+      lz = 0;
+    }
+  } else if (type !== GEOM.sphere) {
+    lx = 0; ly = 0; lz = 1;
+  }
+  // shadeNormal, directional lights only
+  let nx = R[po + 16]! * lx + R[po + 17]! * ly + R[po + 18]! * lz;
+  let ny = R[po + 19]! * lx + R[po + 20]! * ly + R[po + 21]! * lz;
+  let nz = R[po + 22]! * lx + R[po + 23]! * ly + R[po + 24]! * lz;
+  const wx = V[vo + 3]! * uu + V[vo + 6]! * vv - V[vo + 9]!;
+  const wy = V[vo + 4]! * uu + V[vo + 7]! * vv - V[vo + 10]!;
+  const wz = V[vo + 5]! * uu + V[vo + 8]! * vv - V[vo + 11]!;
+  let inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz);
+  if (nx * wx + ny * wy + nz * wz > 0) inv = -inv;
+  nx *= inv; ny *= inv; nz *= inv;
+  const emission = R[po + 28]!;
+  let lr = V[vo + 16]! + emission, lg = V[vo + 17]! + emission, lb = V[vo + 18]! + emission;
+  const head = nx * V[vo + 9]! + ny * V[vo + 10]! + nz * V[vo + 11]!;
+  if (head > 0) {
+    lr += V[vo + 22]! * head; lg += V[vo + 23]! * head; lb += V[vo + 24]! * head;
+  }
+  for (let l = 0, lo = 0; l < nLights; l++, lo += 6) {
+    const ndl = nx * lights[lo]! + ny * lights[lo + 1]! + nz * lights[lo + 2]!;
+    if (ndl > 0) {
+      lr += lights[lo + 3]! * ndl; lg += lights[lo + 4]! * ndl; lb += lights[lo + 5]! * ndl;
+    }
+  }
+  return (toByte(R[po + 25]! * lr) << 16) | (toByte(R[po + 26]! * lg) << 8) | toByte(R[po + 27]! * lb);
 }
 
 /** Fills ray[0..5] with the pixel ray (u = ray[10], v = ray[11]) in record po's frame; returns ray. */
