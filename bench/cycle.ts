@@ -98,7 +98,10 @@ async function startMiners(specs: MinerSpec[]): Promise<MinerProcess> {
     urls,
     child,
     async stats() {
-      const body = (await (await fetch(`${urls[0]}/stats`)).json()) as { stats: { acts: number; maxReplyMs: number; peakInFlight: number }[]; cpu: { user: number; system: number } };
+      const body = (await (await fetch(`${urls[0]}/stats`)).json()) as {
+        stats: { acts: number; maxReplyMs: number; peakInFlight: number }[];
+        cpu: { user: number; system: number };
+      };
       return { stats: body.stats, cpuMs: (body.cpu.user + body.cpu.system) / 1000 };
     },
   };
@@ -109,7 +112,11 @@ function arg(args: string[], name: string, fallback: string): string {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 }
 
-const numbers = (s: string) => s.split(',').map(Number).filter((x) => Number.isFinite(x));
+const numbers = (s: string) =>
+  s
+    .split(',')
+    .map(Number)
+    .filter((x) => Number.isFinite(x));
 
 function measuresOf(pool: ExecutorPool): ExecutorMeasures {
   const m = pool.capacityInputs();
@@ -149,7 +156,17 @@ async function runCycle(store: Store, pool: ExecutorPool, urls: string[], episod
   for (let e = 0; e < episodes; e++) {
     for (const envId of ENV_IDS) {
       for (let m = 0; m < urls.length; m++) {
-        tasks.push({ minerUid: m, minerHotkey: `hk${m}`, minerEndpoint: urls[m]!, minerRepo: null, minerRevision: null, envId, seed: block * 1000 + e, instance: benchInstance(envId, block * 1000 + e), episodeIndex: e });
+        tasks.push({
+          minerUid: m,
+          minerHotkey: `hk${m}`,
+          minerEndpoint: urls[m]!,
+          minerRepo: null,
+          minerRevision: null,
+          envId,
+          seed: block * 1000 + e,
+          instance: benchInstance(envId, block * 1000 + e),
+          episodeIndex: e,
+        });
       }
     }
   }
@@ -182,7 +199,10 @@ async function runCycle(store: Store, pool: ExecutorPool, urls: string[], episod
 function cpuSplit(run: CycleRun, minerCpuMs: number): string {
   const d = (f: (s: PoolStats) => number) => f(run.end) - f(run.start);
   const per = (ms: number) => (ms / Math.max(1, run.steps)).toFixed(3);
-  const sim = d((s) => s.simMs), render = d((s) => s.renderMs), encode = d((s) => s.encodeMs), busy = d((s) => s.workerActiveMs);
+  const sim = d((s) => s.simMs),
+    render = d((s) => s.renderMs),
+    encode = d((s) => s.encodeMs),
+    busy = d((s) => s.workerActiveMs);
   return (
     `CPU per step (ms): this process ${per(run.processCpuMs)} + miners' process ${per(minerCpuMs)}; ` +
     `busy time per step (event-loop time, inflated while threads wait for a core): worker ${per(busy)} (sim ${per(sim)}, images ${per(render)}, JSON ${per(encode)}, other ${per(Math.max(0, busy - sim - render - encode))}), ` +
@@ -205,7 +225,10 @@ async function cycleMode(args: string[]): Promise<void> {
   );
   warnIfLoaded();
   for (const latency of latencies) {
-    const specs: MinerSpec[] = [...Array.from({ length: nMiners }, () => ({ latency, capacity })), ...Array.from({ length: silent }, () => ({ latency, capacity: null }))];
+    const specs: MinerSpec[] = [
+      ...Array.from({ length: nMiners }, () => ({ latency, capacity })),
+      ...Array.from({ length: silent }, () => ({ latency, capacity: null })),
+    ];
     const miners = await startMiners(specs);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinitro-bench-cycle-'));
     const store = Store.open(path.join(dir, 'bench.db'));
@@ -228,16 +251,27 @@ async function cycleMode(args: string[]): Promise<void> {
         const mine = run.outcomes.filter((o) => o.task.minerUid === m && o.outcome.fault !== 'executor');
         // The time its own episodes took: from the cycle's start to its last episode's end.
         const span = (Math.max(run.startedAt, ...mine.map((o) => o.at)) - run.startedAt) / 1000;
-        return { spec, episodes: mine.length, span, peak: after.stats[m]!.peakInFlight, maxReply: after.stats[m]!.maxReplyMs, timeouts: mine.filter((o) => o.outcome.error?.startsWith('Miner action timeout')).length };
+        return {
+          spec,
+          episodes: mine.length,
+          span,
+          peak: after.stats[m]!.peakInFlight,
+          maxReply: after.stats[m]!.maxReplyMs,
+          timeouts: mine.filter((o) => o.outcome.error?.startsWith('Miner action timeout')).length,
+        };
       });
-      const timeouts = run.outcomes.filter((o) => o.outcome.error?.startsWith('Miner action timeout') || o.outcome.error?.startsWith('Miner reset failed: TimeoutException')).length;
+      const timeouts = run.outcomes.filter(
+        (o) => o.outcome.error?.startsWith('Miner action timeout') || o.outcome.error?.startsWith('Miner reset failed: TimeoutException'),
+      ).length;
       const executorFaults = run.outcomes.filter((o) => o.outcome.fault === 'executor').length;
       const maxMeasured = Math.max(0, ...run.outcomes.map((o) => o.outcome.maxActionLatencyMs ?? 0));
       const declaring = perMiner.filter((m) => m.spec.capacity !== null);
       const silentOnes = perMiner.filter((m) => m.spec.capacity === null);
       // Episodes per hour per miner: its episodes over the time its own episodes took.
       const eph = (m: (typeof perMiner)[number]) => (m.episodes / Math.max(1e-3, m.span)) * 3600;
-      console.log(`\nlatency ${latency} ms: cycle of ${run.outcomes.length} episodes in ${run.seconds.toFixed(1)} s, ${Math.round(run.steps / run.seconds)} steps/s; ${loadLine()}`);
+      console.log(
+        `\nlatency ${latency} ms: cycle of ${run.outcomes.length} episodes in ${run.seconds.toFixed(1)} s, ${Math.round(run.steps / run.seconds)} steps/s; ${loadLine()}`,
+      );
       const estimateError = run.estimateSeconds === null ? null : (run.estimateSeconds - run.seconds) / run.seconds;
       console.log(
         `  capacity model at the start: ${run.estimateSeconds?.toFixed(1)} s (${run.estimateBottleneck}), ` +
@@ -277,7 +311,9 @@ async function burstMode(args: string[]): Promise<void> {
   const steps = Number(arg(args, 'steps', '20'));
   const workers = Number(arg(args, 'workers', String(Math.min(2, os.availableParallelism()))));
   const rounds = Number(arg(args, 'rounds', '3'));
-  console.log(`burst benchmark: ${loadLine()}; a ${latency} ms miner (deadline 500 ms), ${steps} steps per episode, ${workers} worker(s), images on; ${familiesLine()}`);
+  console.log(
+    `burst benchmark: ${loadLine()}; a ${latency} ms miner (deadline 500 ms), ${steps} steps per episode, ${workers} worker(s), images on; ${familiesLine()}`,
+  );
   warnIfLoaded();
   for (const burst of bursts) {
     for (let round = 0; round < rounds; round++) {
@@ -295,7 +331,16 @@ async function burstMode(args: string[]): Promise<void> {
       const source = new ListTaskSource(tasks);
       // A fresh pool each round: every episode starts cold, together (the hard case: environments are
       // built and reset while the first observations go out).
-      const pool = await Pool.start({ source, workers, maxEpisodesPerMiner: burst, maxConcurrentPerWorker: Math.max(16, Math.ceil(burst / workers)), batchSize: 100, pollIntervalMs: 50, reportDelayMs: 20, settings: { maxSteps: steps, endOnSuccess: false, allowPrivateEndpoints: true } });
+      const pool = await Pool.start({
+        source,
+        workers,
+        maxEpisodesPerMiner: burst,
+        maxConcurrentPerWorker: Math.max(16, Math.ceil(burst / workers)),
+        batchSize: 100,
+        pollIntervalMs: 50,
+        reportDelayMs: 20,
+        settings: { maxSteps: steps, endOnSuccess: false, allowPrivateEndpoints: true },
+      });
       try {
         await pool.whenDrained();
       } finally {
@@ -322,9 +367,13 @@ function modelMode(args: string[]): void {
   const overhead = Number(arg(args, 'overhead', '1.5'));
   const steps = Number(arg(args, 'steps', '500'));
   const perCycle = Number(arg(args, 'episodes', '400'));
-  console.log(`capacity model: ${cpu} ms CPU per step, ${cores} simulating cores per box, ${overhead} ms of our turnaround per step, ${steps} steps per episode, ${perCycle} episodes per miner per cycle`);
-  console.log(`one box evaluates at most ${Math.round(minersPerBoxHour(perCycle, steps, cpu, cores) * 10) / 10} miners' cycles per hour (CPU-bound, any latency)`);
-  console.log('latency   episodes/hour per miner at concurrency 1 / 4 / 8 / 16     hours for one miner\'s cycle at 1 / 8');
+  console.log(
+    `capacity model: ${cpu} ms CPU per step, ${cores} simulating cores per box, ${overhead} ms of our turnaround per step, ${steps} steps per episode, ${perCycle} episodes per miner per cycle`,
+  );
+  console.log(
+    `one box evaluates at most ${Math.round(minersPerBoxHour(perCycle, steps, cpu, cores) * 10) / 10} miners' cycles per hour (CPU-bound, any latency)`,
+  );
+  console.log("latency   episodes/hour per miner at concurrency 1 / 4 / 8 / 16     hours for one miner's cycle at 1 / 8");
   for (const latency of [5, 10, 18, 30, 50, 100, 250]) {
     const eph = [1, 4, 8, 16].map((c) => minerEpisodesPerHour(steps, latency + overhead, c));
     console.log(
@@ -354,8 +403,30 @@ async function resumeMode(args: string[]): Promise<void> {
   });
   // The appliance runs one family: cued once every cued scene exists, MetaWorld's until then.
   const family = ENV_IDS.every((id) => benchFamily(id) === 'cued') ? 'cued' : 'metaworld';
-  const argv = ['start', '--no-tui', '--db', db, '--port', String(port), '--demo-miners', String(demo), '--episodes-per-env', String(episodes), '--max-steps', String(steps), '--randomization', family, '--no-validate', '--cycle-cron', '0 0 1 1 *', '--log-level', 'warn'];
-  console.log(`resume benchmark: ${loadLine()}; ${demo} demo miners, ${episodes} episode(s) × ${ENV_IDS.length} envs each (${family}), ${steps} steps, ${kills} kill -9`);
+  const argv = [
+    'start',
+    '--no-tui',
+    '--db',
+    db,
+    '--port',
+    String(port),
+    '--demo-miners',
+    String(demo),
+    '--episodes-per-env',
+    String(episodes),
+    '--max-steps',
+    String(steps),
+    '--randomization',
+    family,
+    '--no-validate',
+    '--cycle-cron',
+    '0 0 1 1 *',
+    '--log-level',
+    'warn',
+  ];
+  console.log(
+    `resume benchmark: ${loadLine()}; ${demo} demo miners, ${episodes} episode(s) × ${ENV_IDS.length} envs each (${family}), ${steps} steps, ${kills} kill -9`,
+  );
   warnIfLoaded();
   const stats = async () => {
     try {
@@ -384,7 +455,9 @@ async function resumeMode(args: string[]): Promise<void> {
     }
     child.kill('SIGKILL');
     await once(child, 'close');
-    console.log(`  killed with SIGKILL with ${at!.completed_tasks + at!.failed_tasks}/${at!.total_tasks} episodes done (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    console.log(
+      `  killed with SIGKILL with ${at!.completed_tasks + at!.failed_tasks}/${at!.total_tasks} episodes done (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
     child = start();
   }
   for (;;) {
@@ -410,7 +483,9 @@ async function resumeMode(args: string[]): Promise<void> {
       }
     }
     const timeouts = [...errors].filter(([e]) => /timeout|Timeout/.test(e)).reduce((n, [, c]) => n + c, 0);
-    console.log(`  cycle ${store.cycles.get(1)!.status} after ${((performance.now() - started) / 1000).toFixed(0)} s: ${tasks.length} episodes, timeouts charged ${timeouts}`);
+    console.log(
+      `  cycle ${store.cycles.get(1)!.status} after ${((performance.now() - started) / 1000).toFixed(0)} s: ${tasks.length} episodes, timeouts charged ${timeouts}`,
+    );
     for (const [e, n] of errors) console.log(`    ${n} × ${e}`);
   } finally {
     store.close();

@@ -78,7 +78,17 @@ interface RunResult {
   /** Best rate over any 2-second window after warm-up (the box is shared: this is the least-disturbed moment). */
   peakStepsPerSecond: number;
   /** CPU per evaluated step in the steady state (ms), by where it went. */
-  perStepMs: { sim: number; render: number; encode: number; workerOther: number; workerBusy: number; ioThread: number; miner: number; main: number; executorProcess: number };
+  perStepMs: {
+    sim: number;
+    render: number;
+    encode: number;
+    workerOther: number;
+    workerBusy: number;
+    ioThread: number;
+    miner: number;
+    main: number;
+    executorProcess: number;
+  };
   /** The miner's time per /act as the I/O threads measured it (ms). */
   actMs: number;
   renderBatch: number;
@@ -86,7 +96,12 @@ interface RunResult {
   admission: PoolStats['admission'];
 }
 
-async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number; system: number; requests: number }>, workers: number, a: Args): Promise<RunResult> {
+async function measure(
+  minerUrl: string,
+  minerCpu: () => Promise<{ user: number; system: number; requests: number }>,
+  workers: number,
+  a: Args,
+): Promise<RunResult> {
   // Enough episodes to keep every slot busy for the whole measurement; the run is cut at `seconds`.
   const tasks: ExecutorTask[] = Array.from({ length: 4000 }, (_, i) => ({
     taskUuid: `b${i}`,
@@ -136,7 +151,10 @@ async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number;
   const warm = samples.find((x) => x.t >= Math.min(3, a.seconds / 3)) ?? samples[0]!;
   const last = samples[samples.length - 1]!;
   const d = (f: (x: (typeof samples)[number]) => number) => f(last) - f(warm);
-  const steadySteps = Math.max(1, d((x) => x.stats.steps));
+  const steadySteps = Math.max(
+    1,
+    d((x) => x.stats.steps),
+  );
   const per = (f: (x: (typeof samples)[number]) => number) => d(f) / steadySteps;
   const sim = per((x) => x.stats.simMs);
   const render = per((x) => x.stats.renderMs);
@@ -149,7 +167,10 @@ async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number;
     seconds,
     stepsPerSecond: last.stats.steps / seconds,
     steadyStepsPerSecond: steadySteps / (last.t - warm.t),
-    peakStepsPerSecond: peakRate(samples.filter((x) => x.t >= warm.t), 2),
+    peakStepsPerSecond: peakRate(
+      samples.filter((x) => x.t >= warm.t),
+      2,
+    ),
     perStepMs: {
       sim,
       render,
@@ -157,11 +178,23 @@ async function measure(minerUrl: string, minerCpu: () => Promise<{ user: number;
       workerOther: Math.max(0, busy - sim - render - encode),
       workerBusy: busy,
       ioThread: per((x) => x.stats.ioActiveMs),
-      miner: d((x) => x.miner.cpu) / Math.max(1, d((x) => x.miner.requests)),
+      miner:
+        d((x) => x.miner.cpu) /
+        Math.max(
+          1,
+          d((x) => x.miner.requests),
+        ),
       main: per((x) => x.mainActive),
       executorProcess: per((x) => x.processCpu),
     },
-    actMs: finished.length > 0 ? finished.reduce((n, o) => n + o.timings.actMs, 0) / Math.max(1, finished.reduce((n, o) => n + o.actionCount, 0)) : NaN,
+    actMs:
+      finished.length > 0
+        ? finished.reduce((n, o) => n + o.timings.actMs, 0) /
+          Math.max(
+            1,
+            finished.reduce((n, o) => n + o.actionCount, 0),
+          )
+        : NaN,
     renderBatch: last.stats.renderedScenes / Math.max(1, last.stats.renderBatches),
     timeouts: outcomes.filter((o) => o.error?.startsWith('Miner action timeout')).length,
     admission: last.stats.admission,
@@ -177,13 +210,17 @@ async function parallelProbe(threads: number): Promise<number> {
   const code = `const { parentPort } = require('node:worker_threads'); const end = Date.now() + 700; let n = 0; while (Date.now() < end) { for (let i = 0; i < 1e5; i++) n++; } parentPort.postMessage(n);`;
   const run = (k: number) =>
     Promise.all(
-      Array.from({ length: k }, () => new Promise<number>((resolve) => {
-        const w = new Worker(code, { eval: true });
-        w.once('message', (n: number) => {
-          resolve(n);
-          void w.terminate();
-        });
-      })),
+      Array.from(
+        { length: k },
+        () =>
+          new Promise<number>((resolve) => {
+            const w = new Worker(code, { eval: true });
+            w.once('message', (n: number) => {
+              resolve(n);
+              void w.terminate();
+            });
+          }),
+      ),
     ).then((counts) => counts.reduce((a, b) => a + b, 0));
   const one = await run(1);
   const many = await run(threads);
@@ -220,9 +257,18 @@ async function microbench(images: boolean): Promise<void> {
   const one = time(30, () => renderer.observe([scenes[0]!]));
   const per16 = time(10, () => renderer.observe(batch16)) / 16;
   const raw16 = time(10, () => renderer.render(batch16)) / 16;
-  console.log(`  render 2 cameras (${renderer.backend}): ${one.toFixed(2)} ms alone, ${per16.toFixed(2)} ms/scene in a batch of 16 (pixels only: ${raw16.toFixed(2)} ms)`);
+  console.log(
+    `  render 2 cameras (${renderer.backend}): ${one.toFixed(2)} ms alone, ${per16.toFixed(2)} ms/scene in a batch of 16 (pixels only: ${raw16.toFixed(2)} ms)`,
+  );
   const views = renderer.observe([scenes[0]!])[0]!;
-  const obs = { rgb: views.rgb, depth: {}, proprio: envs[0]!.step(action).observation.proprio, cam_intrinsics: views.cam_intrinsics, cam_extrinsics: views.cam_extrinsics, extra: {} };
+  const obs = {
+    rgb: views.rgb,
+    depth: {},
+    proprio: envs[0]!.step(action).observation.proprio,
+    cam_intrinsics: views.cam_intrinsics,
+    cam_extrinsics: views.cam_extrinsics,
+    extra: {},
+  };
   const pixels = renderer.render([scenes[0]!]).pixels;
   const b64 = time(500, () => void Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength).toString('base64'));
   const json = time(500, () => void JSON.stringify(obs));
@@ -261,7 +307,9 @@ export default async function run(args: string[]): Promise<void> {
         `     busy time per step (ms, event-loop time: inflated when threads wait for a core): worker ${p.workerBusy.toFixed(3)} = sim ${p.sim.toFixed(3)} + images ${p.render.toFixed(3)} + JSON ${p.encode.toFixed(3)} + other ${p.workerOther.toFixed(3)};  ` +
           `miner I/O thread ${p.ioThread.toFixed(3)};  main thread ${p.main.toFixed(3)}`,
       );
-      console.log(`     admission at the end: ${r.admission.map((w) => `${w.running} running, ${w.cpuPerStepMs?.toFixed(2) ?? '?'} ms/step, I/O lag p99 ${w.ioLagP99Ms?.toFixed(1) ?? '?'} ms, factor ${w.lagFactor.toFixed(2)}`).join('; ')}`);
+      console.log(
+        `     admission at the end: ${r.admission.map((w) => `${w.running} running, ${w.cpuPerStepMs?.toFixed(2) ?? '?'} ms/step, I/O lag p99 ${w.ioLagP99Ms?.toFixed(1) ?? '?'} ms, factor ${w.lagFactor.toFixed(2)}`).join('; ')}`,
+      );
     }
   } finally {
     miner.child.kill();

@@ -62,7 +62,12 @@ export default async function integrity(args: string[]): Promise<void> {
   const episodes = Number(args[0] ?? 200);
   const envIds = resolveEnvSelection(args[1] ?? 'all');
   const parts = (args[2] ?? PARTS.join(',')).split(',');
-  console.log(`integrity: ${episodes} fresh cued instances per environment and policy; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `integrity: ${episodes} fresh cued instances per environment and policy; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const rows: Row[] = [];
   const print = (r: Row) => {
     rows.push(r);
@@ -93,7 +98,8 @@ export default async function integrity(args: string[]): Promise<void> {
     try {
       for (const env of envIds) {
         const maxima: number[] = [];
-        let meanSum = 0, meanN = 0;
+        let meanSum = 0,
+          meanN = 0;
         const summary = await evaluateEndpoint({
           endpoint: server.url,
           envIds: [env],
@@ -111,7 +117,16 @@ export default async function integrity(args: string[]): Promise<void> {
         const e = summary.envs[env]!;
         maxima.sort((a, b) => a - b);
         const latency = `act mean ${(meanSum / Math.max(1, meanN)).toFixed(1)} ms; slowest per episode p50 ${pct(maxima, 0.5).toFixed(0)} / p99 ${pct(maxima, 0.99).toFixed(0)} / max ${(maxima.at(-1) ?? 0).toFixed(0)} ms; errors ${e.errors}`;
-        print({ env, what: 'vision (pixels, via executor)', successes: e.successes, wrong: e.violations, episodes, bound: '≥ 80%', ok: e.success_rate >= 0.8, extra: latency });
+        print({
+          env,
+          what: 'vision (pixels, via executor)',
+          successes: e.successes,
+          wrong: e.violations,
+          episodes,
+          bound: '≥ 80%',
+          ok: e.success_rate >= 0.8,
+          extra: latency,
+        });
       }
     } finally {
       server.stop();

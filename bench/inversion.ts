@@ -16,15 +16,30 @@ export default async function inversion(args: string[]): Promise<void> {
   const seeds = Number(args[0] ?? 2 ** 18);
   const envId = (args[1] ?? 'metaworld/reach-v3') as EnvId;
   if (!Number.isSafeInteger(seeds) || seeds <= 0 || !isEnvId(envId)) throw new Error('usage: npm run bench -- inversion [seeds] [env]');
-  const target = generateTask(envId, cycleInstance({ secret: randomBytes(32).toString('hex'), blockHash: '0x' + 'ab'.repeat(32), envId, episodeIndex: 0, minerHotkey: 'victim', randomization: 'cued' }));
-  let matches = 0, seconds = 0;
+  const target = generateTask(
+    envId,
+    cycleInstance({
+      secret: randomBytes(32).toString('hex'),
+      blockHash: '0x' + 'ab'.repeat(32),
+      envId,
+      episodeIndex: 0,
+      minerHotkey: 'victim',
+      randomization: 'cued',
+    }),
+  );
+  let matches = 0,
+    seconds = 0;
   for (const episode of [0, 1]) {
     const r = scanDevSeeds(envId, target, 0, seeds, episode);
     matches += r.matches.length;
     seconds += r.seconds;
   }
   const rate = (2 * seeds) / seconds;
-  console.log(`inversion ${envId}: scanned ${2 * seeds} (seed, episode) pairs of the development path in ${seconds.toFixed(1)} s (${rate.toFixed(0)}/s on one core)`);
+  console.log(
+    `inversion ${envId}: scanned ${2 * seeds} (seed, episode) pairs of the development path in ${seconds.toFixed(1)} s (${rate.toFixed(0)}/s on one core)`,
+  );
   console.log(`matches: ${matches} (expected 0)`);
-  console.log(`a full 2^32 scan of one episode index: ${((2 ** 32 / rate) / 3600).toFixed(0)} core-hours here (${((2 ** 32 / rate) / 3600 / os.availableParallelism()).toFixed(0)} h on this box), with a probability of success of 2^32 / 2^256`);
+  console.log(
+    `a full 2^32 scan of one episode index: ${(2 ** 32 / rate / 3600).toFixed(0)} core-hours here (${(2 ** 32 / rate / 3600 / os.availableParallelism()).toFixed(0)} h on this box), with a probability of success of 2^32 / 2^256`,
+  );
 }

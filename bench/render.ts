@@ -30,14 +30,16 @@ interface Timing {
 
 function measure(fn: () => void, images: number, trials: number, budgetMs = 150): Timing {
   fn(); // kernel compile
-  for (const end = performance.now() + 200; performance.now() < end; ) fn(); // let the JIT settle
+  for (const end = performance.now() + 200; performance.now() < end;) fn(); // let the JIT settle
   const t0 = performance.now();
   fn();
   const once = Math.max(performance.now() - t0, 0.01);
   const reps = Math.max(1, Math.min(500, Math.round(budgetMs / once)));
-  const cpu: number[] = [], wall: number[] = [];
+  const cpu: number[] = [],
+    wall: number[] = [];
   for (let t = 0; t < trials; t++) {
-    const c0 = process.cpuUsage(), w0 = performance.now();
+    const c0 = process.cpuUsage(),
+      w0 = performance.now();
     for (let i = 0; i < reps; i++) fn();
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000 / reps / images);
@@ -48,14 +50,16 @@ function measure(fn: () => void, images: number, trials: number, budgetMs = 150)
 
 async function measureAsync(fn: () => Promise<unknown>, images: number, trials: number, budgetMs = 150): Promise<Timing> {
   await fn();
-  for (const end = performance.now() + 200; performance.now() < end; ) await fn();
+  for (const end = performance.now() + 200; performance.now() < end;) await fn();
   const t0 = performance.now();
   await fn();
   const once = Math.max(performance.now() - t0, 0.01);
   const reps = Math.max(1, Math.min(500, Math.round(budgetMs / once)));
-  const cpu: number[] = [], wall: number[] = [];
+  const cpu: number[] = [],
+    wall: number[] = [];
   for (let t = 0; t < trials; t++) {
-    const c0 = process.cpuUsage(), w0 = performance.now();
+    const c0 = process.cpuUsage(),
+      w0 = performance.now();
     for (let i = 0; i < reps; i++) await fn();
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000 / reps / images);
@@ -94,7 +98,11 @@ async function envScenes(count: number): Promise<{ label: string; scenes: Render
       envs.push(env);
     }
     const ngeom = envs.map((e) => e.model.ngeom);
-    return { label: `simulator scenes (all 8 tasks, ${[...families].join(' + ')}, ${Math.min(...ngeom)}–${Math.max(...ngeom)} geoms)`, scenes: envs, close: () => envs.forEach((e) => e.close()) };
+    return {
+      label: `simulator scenes (all 8 tasks, ${[...families].join(' + ')}, ${Math.min(...ngeom)}–${Math.max(...ngeom)} geoms)`,
+      scenes: envs,
+      close: () => envs.forEach((e) => e.close()),
+    };
   } catch (err) {
     process.stdout.write(`(simulator scenes unavailable: ${(err as Error).message})\n`);
     return undefined;
@@ -118,10 +126,15 @@ async function stepScenes(size: number, steps: number, cache: boolean, observe: 
   const { generateTask } = await import('../src/sim/tasks.ts');
   const { ENV_IDS } = await import('../src/sim/registry.ts');
   const { execSync } = await import('node:child_process');
-  process.stdout.write(`render both cameras per step, ${size}×${size}, ${steps} steps, static cache ${cache ? 'on' : 'off'}, timing ${observe ? 'observeWire (render + wire JSON)' : 'render'}; load: ${execSync('uptime').toString().trim()}\n`);
-  process.stdout.write(`${'env'.padEnd(30)} ${'family'.padEnd(9)} ${'prims'.padStart(5)} ${'static'.padStart(6)} ${'lights'.padStart(6)} ${'reused'.padStart(7)}  ${'cpu ms/step mean / median'.padStart(26)}  ${'env.step'.padStart(8)}  hash\n`);
+  process.stdout.write(
+    `render both cameras per step, ${size}×${size}, ${steps} steps, static cache ${cache ? 'on' : 'off'}, timing ${observe ? 'observeWire (render + wire JSON)' : 'render'}; load: ${execSync('uptime').toString().trim()}\n`,
+  );
+  process.stdout.write(
+    `${'env'.padEnd(30)} ${'family'.padEnd(9)} ${'prims'.padStart(5)} ${'static'.padStart(6)} ${'lights'.padStart(6)} ${'reused'.padStart(7)}  ${'cpu ms/step mean / median'.padStart(26)}  ${'env.step'.padStart(8)}  hash\n`,
+  );
   let all = 0x811c9dc5;
-  const totals: Record<string, number[]> = {}, physicsTotals: Record<string, number[]> = {};
+  const totals: Record<string, number[]> = {},
+    physicsTotals: Record<string, number[]> = {};
   for (const family of ['cued', 'metaworld'] as const) {
     for (const envId of ENV_IDS) {
       let env: InstanceType<typeof ManipulationEnv>;
@@ -132,7 +145,11 @@ async function stepScenes(size: number, steps: number, cache: boolean, observe: 
       }
       // `trials` runs of the same episode (same task, same actions), each with a fresh renderer; each
       // step counts with its fastest run (a loaded machine only ever adds time). Hash of the first run.
-      let h = 0x811c9dc5, best: number[] | undefined, bestStep: number[] | undefined, reused = 0, redrawn = 0;
+      let h = 0x811c9dc5,
+        best: number[] | undefined,
+        bestStep: number[] | undefined,
+        reused = 0,
+        redrawn = 0;
       for (let trial = 0; trial < trials; trial++) {
         const renderer = new CameraRenderer({ width: size, height: size, backend: 'ts', staticCache: cache, ...(cache ? {} : { restingFrames: 0 }) });
         env.reset(generateTask(envId, devInstance(1, 0, family)));
@@ -141,7 +158,8 @@ async function stepScenes(size: number, steps: number, cache: boolean, observe: 
         const stats0 = { ...renderer.staticStats };
         let seed = 12345;
         const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-        const times: number[] = [], stepTimes: number[] = [];
+        const times: number[] = [],
+          stepTimes: number[] = [];
         for (let i = 0; i < steps; i++) {
           const s0 = process.cpuUsage();
           try {
@@ -214,7 +232,8 @@ export default async function (args: string[]): Promise<void> {
   for (const set of sets) {
     process.stdout.write(`\n${set.label}\n`);
     process.stdout.write(`${'path'.padEnd(40)} ${'batch'.padStart(5)}  ${'cpu ms/img'.padStart(15)}  ${'wall ms/img'.padStart(15)}\n`);
-    const one = set.scenes.slice(0, 1), eight = set.scenes.slice(0, 8);
+    const one = set.scenes.slice(0, 1),
+      eight = set.scenes.slice(0, 8);
     const line = (name: string, images: number, t: Timing) =>
       process.stdout.write(`${name.padEnd(40)} ${String(images).padStart(5)}  ${fmt(t.cpu).padStart(15)}  ${fmt(t.wall).padStart(15)}\n`);
 
@@ -235,7 +254,11 @@ export default async function (args: string[]): Promise<void> {
         if (p.options?.backend === 'ts' && n === 1) tsStep = 2 * t.cpu[0]!;
       }
       if (p.options?.backend === 'ts') {
-        line('  + observe() (base64, matrices)', 2, measure(() => renderer.observe(one), 2, trials));
+        line(
+          '  + observe() (base64, matrices)',
+          2,
+          measure(() => renderer.observe(one), 2, trials),
+        );
       }
       renderer.destroy();
     }
@@ -252,14 +275,19 @@ export default async function (args: string[]): Promise<void> {
     const snap = new SceneSnapshot();
     const batch = new ViewBatch({ width: size, height: size, tileSize: 4, maxPerTile: 32 });
     const out = new Uint8Array(size * size * 3);
-    const naive = measure(() => {
-      snap.read(one[0]!, ['corner', 'corner2']);
-      batch.ensure(2, snap.nPrims);
-      for (let v = 0; v < 2; v++) {
-        prepareView(snap, v, batch, v, false);
-        renderViewNaive(batch, v, out);
-      }
-    }, 2, Math.max(3, Math.floor(trials / 2)), 300);
+    const naive = measure(
+      () => {
+        snap.read(one[0]!, ['corner', 'corner2']);
+        batch.ensure(2, snap.nPrims);
+        for (let v = 0; v < 2; v++) {
+          prepareView(snap, v, batch, v, false);
+          renderViewNaive(batch, v, out);
+        }
+      },
+      2,
+      Math.max(3, Math.floor(trials / 2)),
+      300,
+    );
     line('naive caster (TypeScript, no pruning)', 2, naive);
     process.stdout.write(
       `\nboth cameras per step, fastest path: ${tsStep.toFixed(3)} ms CPU (target ≤ 1 ms: ${tsStep <= 1 ? 'met' : 'NOT met'}); ` +

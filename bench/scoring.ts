@@ -68,7 +68,13 @@ function median(xs: number[]): number {
 export default async function (args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { miners: { type: 'string', default: '256' }, envs: { type: 'string', default: '8,12,16' }, runs: { type: 'string', default: '5' }, 'budget-s': { type: 'string', default: '30' }, seed: { type: 'string', default: '1' } },
+    options: {
+      miners: { type: 'string', default: '256' },
+      envs: { type: 'string', default: '8,12,16' },
+      runs: { type: 'string', default: '5' },
+      'budget-s': { type: 'string', default: '30' },
+      seed: { type: 'string', default: '1' },
+    },
   });
   const minerCount = Number(values.miners);
   const envCounts = values.envs!.split(',').map(Number);
@@ -76,8 +82,12 @@ export default async function (args: string[]): Promise<void> {
   const budgetMs = Number(values['budget-s']) * 1000;
   const seed = Number(values.seed);
 
-  console.log(`scoring bench: ${minerCount} miners, envs ${envCounts.join('/')}, ${runs} runs (median), enumeration budget ${budgetMs / 1000} s, node ${process.version}`);
-  console.log(`${'scenario'.padEnd(11)} ${'E'.padStart(2)} ${'subsets'.padStart(7)}  ${'fast ms'.padStart(8)}  ${'min–max'.padStart(13)}  ${'computeWeights ms'.padStart(17)}  ${'explain KiB'.padStart(11)}  ${'enumeration ms'.padStart(14)}  ${'ratio'.padStart(7)}`);
+  console.log(
+    `scoring bench: ${minerCount} miners, envs ${envCounts.join('/')}, ${runs} runs (median), enumeration budget ${budgetMs / 1000} s, node ${process.version}`,
+  );
+  console.log(
+    `${'scenario'.padEnd(11)} ${'E'.padStart(2)} ${'subsets'.padStart(7)}  ${'fast ms'.padStart(8)}  ${'min–max'.padStart(13)}  ${'computeWeights ms'.padStart(17)}  ${'explain KiB'.padStart(11)}  ${'enumeration ms'.padStart(14)}  ${'ratio'.padStart(7)}`,
+  );
   for (const scenarioName of ['random', 'uniform', 'same-block'] as const) {
     let lastReference: { envs: number; ms: number } | undefined;
     for (const envCount of envCounts) {

@@ -25,7 +25,9 @@ export default async function (args: string[]): Promise<void> {
   if (!Number.isInteger(targetSteps) || targetSteps < 500) throw new Error('--steps must be an integer ≥ 500');
   const t0 = performance.now();
   const mj = await loadMujoco();
-  process.stdout.write(`MuJoCo ${mj.mj_versionString()} loaded in ${(performance.now() - t0).toFixed(0)} ms; ${targetSteps} measured control steps per task (5 substeps each)\n\n`);
+  process.stdout.write(
+    `MuJoCo ${mj.mj_versionString()} loaded in ${(performance.now() - t0).toFixed(0)} ms; ${targetSteps} measured control steps per task (5 substeps each)\n\n`,
+  );
   process.stdout.write(
     `${'environment'.padEnd(28)} ${'step/s'.padStart(8)} ${'loop/s'.padStart(8)} ${'wall/s'.padStart(8)} ${'reset ms'.padStart(9)} ${'narena'.padStart(8)} ${'nbuffer'.padStart(8)} ${'model B'.padStart(8)} ${'arena peak'.padStart(10)}\n`,
   );

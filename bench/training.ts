@@ -18,7 +18,10 @@ const bin = path.join(here, '..', 'bin', 'kinitro.js');
 
 function run(args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [path.join(here, 'training_vec.py'), ...args], { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', KINITRO_CMD: `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)}` }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('python3', [path.join(here, 'training_vec.py'), ...args], {
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', KINITRO_CMD: `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
@@ -26,7 +29,11 @@ function run(args: string[]): Promise<Record<string, unknown>> {
   });
 }
 
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 export default async function main(args: string[]): Promise<void> {
   const numEnvs = Number(args[0] ?? 8);
@@ -34,14 +41,20 @@ export default async function main(args: string[]): Promise<void> {
   const threads = args[2] ?? 'auto';
   const env = args[3] ?? 'all';
   console.log(`training: ${numEnvs} envs (${env}) from Python, ${seconds} s per run, server threads ${threads}; ${os.availableParallelism()} cores`);
-  for (const [mode, target] of [['none', 2000], ['images', 500]] as const) {
+  for (const [mode, target] of [
+    ['none', 2000],
+    ['images', 500],
+  ] as const) {
     const before = load();
     const r = await run([String(numEnvs), mode, String(seconds), threads, env]);
     const rate = r.steps_per_s as number;
     const server = r.server_cpu_ms_per_step as number | null;
     const client = r.client_cpu_ms_per_step as number;
     const cores = os.availableParallelism();
-    const cpu = server === null ? 'server CPU unknown' : `CPU per env step: server ${server.toFixed(3)} ms, client ${client.toFixed(3)} ms (idle-core ceiling ${Math.round((1000 * cores) / (server + client))} steps/s)`;
+    const cpu =
+      server === null
+        ? 'server CPU unknown'
+        : `CPU per env step: server ${server.toFixed(3)} ms, client ${client.toFixed(3)} ms (idle-core ceiling ${Math.round((1000 * cores) / (server + client))} steps/s)`;
     console.log(
       `  ${mode === 'images' ? 'both cameras' : 'no images   '}: ${rate.toFixed(0).padStart(5)} env steps/s (target ≥ ${target}: ${rate >= target ? 'met' : 'NOT met'}), ` +
         `Python client ${(100 * (r.python_cpu_share as number)).toFixed(0)} % of a core, start-up ${(r.startup_s as number).toFixed(1)} s; load average ${before} → ${load()}\n    ${cpu}`,

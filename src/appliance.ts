@@ -241,15 +241,17 @@ export async function startAppliance(
       const uids: number[] = [];
       for (const key of keys) uids.push((await step(chain.ensureRegistered(config.netuid, key.address, { wait: false }))).uid);
       const committed = (await step(chain.snapshot(config.netuid))).commitments;
-      logger.info({ miners: miners.length }, 'committing the demo miners\' endpoints: waiting for the next block (q or Ctrl-C cancels start-up)');
-      await step(Promise.all(
-        miners.map(async (m, i) => {
-          const commitment = buildCommitment({ repo: `kinitro-demo/${m.name}`, revision: 'demo0000', endpoint: m.url });
-          // Re-committing resets first-commit priority, so only commit what changed (ports change per run).
-          if (committed.find((c) => c.hotkey === keys[i]!.address)?.data !== commitment) await chain.setCommitment(config.netuid, keys[i]!, commitment);
-          logger.info({ uid: uids[i], policy: m.name }, 'demo miner committed');
-        }),
-      ));
+      logger.info({ miners: miners.length }, "committing the demo miners' endpoints: waiting for the next block (q or Ctrl-C cancels start-up)");
+      await step(
+        Promise.all(
+          miners.map(async (m, i) => {
+            const commitment = buildCommitment({ repo: `kinitro-demo/${m.name}`, revision: 'demo0000', endpoint: m.url });
+            // Re-committing resets first-commit priority, so only commit what changed (ports change per run).
+            if (committed.find((c) => c.hotkey === keys[i]!.address)?.data !== commitment) await chain.setCommitment(config.netuid, keys[i]!, commitment);
+            logger.info({ uid: uids[i], policy: m.name }, 'demo miner committed');
+          }),
+        ),
+      );
       // In miner order, not in the order the commits happened to finish.
       demoMinerUrls.push(...miners.map((m) => m.url));
       miners.forEach((m, i) => {
@@ -289,49 +291,57 @@ export async function startAppliance(
     };
 
     cancelled();
-    const api = await step(startApi({
-      store,
-      logger: logger.child({ component: 'api' }),
-      host: config.host,
-      port: config.port,
-      apiKey: config.apiKey,
-      authDisabled: config.authDisabled,
-      statusExtension: () => statusExtension(),
-      extend: (router: Router) => {
-        router.get('/metrics', async (ctx) => {
-          const m = await metrics.render();
-          ctx.type = m.contentType;
-          ctx.body = m.body;
-        });
-        router.get('/v1/appliance', async (ctx) => {
-          ctx.body = await statusFn();
-        });
-      },
-    }), (a) => a.close(), true);
+    const api = await step(
+      startApi({
+        store,
+        logger: logger.child({ component: 'api' }),
+        host: config.host,
+        port: config.port,
+        apiKey: config.apiKey,
+        authDisabled: config.authDisabled,
+        statusExtension: () => statusExtension(),
+        extend: (router: Router) => {
+          router.get('/metrics', async (ctx) => {
+            const m = await metrics.render();
+            ctx.type = m.contentType;
+            ctx.body = m.body;
+          });
+          router.get('/v1/appliance', async (ctx) => {
+            ctx.body = await statusFn();
+          });
+        },
+      }),
+      (a) => a.close(),
+      true,
+    );
     closers.push({ name: 'api', close: () => api.close() });
 
     const spot = config.spotCheck && config.spotCheck.fraction > 0 ? config.spotCheck : null;
     if (config.workers > 0) {
-      pool = await step(startInProcessExecutors({
-        store,
-        envIds: config.envIds,
-        workers: config.workers,
-        maxEpisodesPerMiner: config.maxEpisodesPerMiner,
-        pollIntervalMs: 1000,
-        settings: { maxSteps: config.maxSteps, useImages: config.useImages, allowPrivateEndpoints: config.allowPrivateEndpoints },
-        trustedEndpoints: [...demoEndpoints.values()],
-        recordSteps: spot ? DEFAULT_SPOT_CHECK_SETTINGS.recordSteps : 0,
-        logger: logger.child({ component: 'executor' }),
-        onOutcome: (o, task) =>
-          metrics.recordEpisode({
-            envId: task.envId,
-            durationSeconds: (o.timings.resetMs + o.timings.simMs + o.timings.renderMs + o.timings.encodeMs + o.timings.waitMs) / 1000,
-            steps: o.stepsRun,
-            meanActionLatencyMs: o.meanActionLatencyMs ?? undefined,
-            success: o.success,
-            fault: o.fault,
-          }),
-      }), (p) => p.stop(), true);
+      pool = await step(
+        startInProcessExecutors({
+          store,
+          envIds: config.envIds,
+          workers: config.workers,
+          maxEpisodesPerMiner: config.maxEpisodesPerMiner,
+          pollIntervalMs: 1000,
+          settings: { maxSteps: config.maxSteps, useImages: config.useImages, allowPrivateEndpoints: config.allowPrivateEndpoints },
+          trustedEndpoints: [...demoEndpoints.values()],
+          recordSteps: spot ? DEFAULT_SPOT_CHECK_SETTINGS.recordSteps : 0,
+          logger: logger.child({ component: 'executor' }),
+          onOutcome: (o, task) =>
+            metrics.recordEpisode({
+              envId: task.envId,
+              durationSeconds: (o.timings.resetMs + o.timings.simMs + o.timings.renderMs + o.timings.encodeMs + o.timings.waitMs) / 1000,
+              steps: o.stepsRun,
+              meanActionLatencyMs: o.meanActionLatencyMs ?? undefined,
+              success: o.success,
+              fault: o.fault,
+            }),
+        }),
+        (p) => p.stop(),
+        true,
+      );
       const runningPool = pool;
       // New tasks wake the executors at once instead of after their poll interval.
       const stopWaking = store.tasks.onChange(() => runningPool.wake());
@@ -410,7 +420,20 @@ export async function startAppliance(
     if (config.validate) {
       if (!operator) throw new Error('--validate needs the operator hotkey (--hotkey-uri or KINITRO_HOTKEY_URI)');
       // Poll about once a block so freshly published weights reach the chain within seconds.
-      const running = await step(startInProcessValidator({ store, chain, netuid: config.netuid, hotkey: operator, logger, metrics, pollIntervalMs: 12_000, timelockedCommits: config.timelockedCommits }), (v) => v.stop(), true);
+      const running = await step(
+        startInProcessValidator({
+          store,
+          chain,
+          netuid: config.netuid,
+          hotkey: operator,
+          logger,
+          metrics,
+          pollIntervalMs: 12_000,
+          timelockedCommits: config.timelockedCommits,
+        }),
+        (v) => v.stop(),
+        true,
+      );
       validator = running;
       closers.push({ name: 'validator', close: () => running.stop() });
     }

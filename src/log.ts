@@ -13,7 +13,10 @@ export function createLogger(options: { level?: LogLevel; destination?: Destinat
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
   // Every line passes the URL-credential redaction: a chain URL's user info or `?apikey=` can reach a
   // log through an error message from a library we do not control.
-  return pino({ level: options.level ?? 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime, hooks: { streamWrite: redactSecrets } }, destination);
+  return pino(
+    { level: options.level ?? 'info', base: undefined, timestamp: pino.stdTimeFunctions.isoTime, hooks: { streamWrite: redactSecrets } },
+    destination,
+  );
 }
 
 /** A logger that drops everything: the default in tests and pure helpers. */

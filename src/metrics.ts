@@ -50,7 +50,12 @@ export class ApplianceMetrics {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'kinitro_process_' });
     this.cycles = new Counter({ name: 'kinitro_cycles_total', help: 'Evaluation cycles by outcome', labelNames: ['outcome'], registers });
-    this.episodes = new Counter({ name: 'kinitro_episodes_total', help: 'Episodes run by environment and outcome', labelNames: ['env_id', 'outcome'], registers });
+    this.episodes = new Counter({
+      name: 'kinitro_episodes_total',
+      help: 'Episodes run by environment and outcome',
+      labelNames: ['env_id', 'outcome'],
+      registers,
+    });
     this.episodeDuration = new Histogram({
       name: 'kinitro_episode_duration_seconds',
       help: 'Wall time of an episode',
@@ -65,10 +70,15 @@ export class ApplianceMetrics {
       registers,
     });
     this.weightsPublished = new Counter({ name: 'kinitro_weights_published_total', help: 'Weight sets published by completed cycles', registers });
-    this.weightSubmissions = new Counter({ name: 'kinitro_weight_submissions_total', help: 'Chain weight submissions by outcome', labelNames: ['outcome'], registers });
+    this.weightSubmissions = new Counter({
+      name: 'kinitro_weight_submissions_total',
+      help: 'Chain weight submissions by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.cycleEstimatedSeconds = new Gauge({
       name: 'kinitro_cycle_estimated_seconds',
-      help: "Estimated total duration of the running cycle (capacity model), seconds",
+      help: 'Estimated total duration of the running cycle (capacity model), seconds',
       registers,
     });
     this.cycleOverrunExpected = new Gauge({

@@ -39,7 +39,8 @@ export function redactConsole(): void {
   consoleRedacted = true;
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
     const original = console[method].bind(console);
-    console[method] = (...args: unknown[]) => original(...args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a instanceof Error ? redactSecrets(String(a.stack ?? a.message)) : a)));
+    console[method] = (...args: unknown[]) =>
+      original(...args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a instanceof Error ? redactSecrets(String(a.stack ?? a.message)) : a)));
   }
 }
 
@@ -47,5 +48,8 @@ export function redactConsole(): void {
 export function redactSecrets(text: string): string {
   return text
     .replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]+)@/gi, (_, scheme: string) => `${scheme}${MASK}@`)
-    .replace(/([?&;](?:api[-_]?key|apikey|key|token|access[-_]?token|auth|authorization|secret|password|passwd|pass|sig|signature|x-api-key)=)[^&\s"'#<>\\]*/gi, `$1${MASK}`);
+    .replace(
+      /([?&;](?:api[-_]?key|apikey|key|token|access[-_]?token|auth|authorization|secret|password|passwd|pass|sig|signature|x-api-key)=)[^&\s"'#<>\\]*/gi,
+      `$1${MASK}`,
+    );
 }

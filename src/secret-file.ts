@@ -60,7 +60,9 @@ export function readSecretFile(file: string, what: string, warn?: (message: stri
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SecretFileError(`cannot read ${what} from ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new SecretFileError(
+      `cannot read ${what} from ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   const value = text.replace(/\r?\n$/, '');
   if (value.trim() === '') throw new SecretFileError(`${file} is empty: expected ${what}`);

@@ -107,11 +107,18 @@ test('bodies that do not decode answer 400/415 with a detail, on every POST rout
       }
     }
     // A body in a supported encoding that decodes is accepted as usual.
-    const ok = await post(api, '/v1/tasks/fetch', zlib.gzipSync('{"executor_id":"e"}'), { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${KEY}` });
+    const ok = await post(api, '/v1/tasks/fetch', zlib.gzipSync('{"executor_id":"e"}'), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: `Bearer ${KEY}`,
+    });
     t.is(ok.status, 200);
     t.is((await fetch(`${api.url}/health`)).status, 200, 'still serving');
     noErrorLogs(t, logs);
-    t.true(logs.some((l) => l.level <= 20 && l.msg === 'request rejected'), 'rejections are logged at debug');
+    t.true(
+      logs.some((l) => l.level <= 20 && l.msg === 'request rejected'),
+      'rejections are logged at debug',
+    );
   }));
 
 test('decompression bombs stop at the body limit', (t) =>
@@ -154,7 +161,10 @@ test('request smuggling is refused at the parser and nothing smuggled is served'
     for (const [what, request] of cases) {
       const response = await rawExchange(api.port, request);
       const codes = statuses(response);
-      t.true(codes.every((c) => c < 500), `${what}: ${codes.join(',')}`);
+      t.true(
+        codes.every((c) => c < 500),
+        `${what}: ${codes.join(',')}`,
+      );
       t.true(codes.length <= 1, `${what}: one request, one answer at most (got ${codes.join(',')})`);
     }
     t.is(store.tasks.stats(null).assignedTasks, 0, 'no smuggled fetch claimed a task');
@@ -187,7 +197,11 @@ test('wrong methods answer 404/405 with a detail', (t) =>
   withFuzzApi(async ({ api, logs }) => {
     for (const path of POST_ROUTES) {
       for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
-        const res = await fetch(`${api.url}${path}`, { method, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+        const res = await fetch(`${api.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: method === 'GET' ? undefined : '{}',
+        });
         t.is(res.status, 405, `${method} ${path}`);
         t.deepEqual(await res.json(), { detail: 'Method Not Allowed' });
       }
@@ -202,7 +216,10 @@ test('wrong methods answer 404/405 with a detail', (t) =>
     }
     for (const line of ['FOO /health HTTP/1.1', 'GET /health HTTP/9.9', 'GET', 'CONNECT 127.0.0.1:22 HTTP/1.1', 'TRACE / HTTP/1.1']) {
       const codes = statuses(await rawExchange(api.port, `${line}\r\nHost: x\r\nConnection: close\r\n\r\n`));
-      t.true(codes.every((c) => c < 500), `${line}: ${codes.join(',')}`);
+      t.true(
+        codes.every((c) => c < 500),
+        `${line}: ${codes.join(',')}`,
+      );
     }
     t.is((await fetch(`${api.url}/health`)).status, 200);
     noErrorLogs(t, logs);
@@ -214,8 +231,19 @@ test('random bodies, content types and encodings never answer 5xx (property)', (
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...POST_ROUTES),
-        fc.oneof(fc.uint8Array({ maxLength: 2048 }), fc.json().map((j) => new TextEncoder().encode(j)), fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v)))),
-        fc.constantFrom('application/json', 'application/json; charset=latin1', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', ''),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 2048 }),
+          fc.json().map((j) => new TextEncoder().encode(j)),
+          fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v))),
+        ),
+        fc.constantFrom(
+          'application/json',
+          'application/json; charset=latin1',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=utf-16',
+          '',
+        ),
         fc.constantFrom('', 'identity', 'gzip', 'deflate', 'br', 'x-gzip', 'gzip, deflate'),
         fc.boolean(),
         async (path, bytes, type, encoding, withKey) => {

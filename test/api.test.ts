@@ -44,13 +44,29 @@ test('GET /health reports the database', (t) =>
 test('GET /v1/status follows the running and completed cycles', (t) =>
   withApi(async (a) => {
     let r = await a.get('/v1/status');
-    t.deepEqual(r.body, { current_cycle: null, last_completed_cycle: null, total_cycles: 0, total_miners_evaluated: 0, environments: [...ENV_IDS], is_evaluating: false });
+    t.deepEqual(r.body, {
+      current_cycle: null,
+      last_completed_cycle: null,
+      total_cycles: 0,
+      total_miners_evaluated: 0,
+      environments: [...ENV_IDS],
+      is_evaluating: false,
+    });
     const { cycle } = seedCycle(a.store);
     r = await a.get('/v1/status');
     t.is(r.body.current_cycle.id, cycle.id);
     t.is(r.body.current_cycle.status, 'running');
     t.true(r.body.is_evaluating);
-    t.deepEqual(Object.keys(r.body.current_cycle).sort(), ['block_number', 'completed_at', 'duration_seconds', 'id', 'n_environments', 'n_miners', 'started_at', 'status']);
+    t.deepEqual(Object.keys(r.body.current_cycle).sort(), [
+      'block_number',
+      'completed_at',
+      'duration_seconds',
+      'id',
+      'n_environments',
+      'n_miners',
+      'started_at',
+      'status',
+    ]);
     publish(a.store, cycle.id, 100);
     r = await a.get('/v1/status');
     t.is(r.body.current_cycle, null);
@@ -94,7 +110,15 @@ test('scores: latest completed, by cycle id, 404s and 422', (t) =>
     let r = await a.get('/v1/scores/latest');
     t.is(r.body.cycle.id, cycle.id);
     t.is(r.body.scores.length, 3);
-    t.deepEqual(r.body.scores[0], { uid: 1, hotkey: 'hk1', env_id: 'metaworld/reach-v3', success_rate: 0.5, mean_reward: 3.5, episodes_completed: 2, episodes_failed: 1 });
+    t.deepEqual(r.body.scores[0], {
+      uid: 1,
+      hotkey: 'hk1',
+      env_id: 'metaworld/reach-v3',
+      success_rate: 0.5,
+      mean_reward: 3.5,
+      episodes_completed: 2,
+      episodes_failed: 1,
+    });
     t.deepEqual(r.body.miner_summary, { '1': { 'metaworld/reach-v3': 0.5, 'metaworld/push-v3': 1 }, '2': { 'metaworld/reach-v3': 0 } });
     r = await a.get(`/v1/scores/${running.id}`);
     t.is(r.status, 200);
@@ -113,11 +137,35 @@ test('miners and environments summarise the latest completed cycle', (t) =>
     publish(a.store, cycle.id, 777);
     const miners = (await a.get('/v1/miners')).body;
     t.deepEqual(miners, [
-      { uid: 1, hotkey: 'hk1', last_evaluated_block: 777, avg_success_rate: 0.75, environments_evaluated: ['metaworld/reach-v3', 'metaworld/push-v3'], spot_check: null },
+      {
+        uid: 1,
+        hotkey: 'hk1',
+        last_evaluated_block: 777,
+        avg_success_rate: 0.75,
+        environments_evaluated: ['metaworld/reach-v3', 'metaworld/push-v3'],
+        spot_check: null,
+      },
       { uid: 2, hotkey: 'hk2', last_evaluated_block: 777, avg_success_rate: 0, environments_evaluated: ['metaworld/reach-v3'], spot_check: null },
     ]);
-    a.store.spotChecks.save({ cycleId: cycle.id, minerUid: 1, hotkey: 'hk1', repo: 'alice/policy', revision: 'abcdef12', resolvedRevision: null, outcome: 'mismatch', reason: 'differs', stepsCompared: 3, maxDifference: 0.5 });
-    t.like((await a.get('/v1/miners')).body[0].spot_check, { outcome: 'mismatch', reason: 'differs', repo: 'alice/policy', steps_compared: 3, max_difference: 0.5 });
+    a.store.spotChecks.save({
+      cycleId: cycle.id,
+      minerUid: 1,
+      hotkey: 'hk1',
+      repo: 'alice/policy',
+      revision: 'abcdef12',
+      resolvedRevision: null,
+      outcome: 'mismatch',
+      reason: 'differs',
+      stepsCompared: 3,
+      maxDifference: 0.5,
+    });
+    t.like((await a.get('/v1/miners')).body[0].spot_check, {
+      outcome: 'mismatch',
+      reason: 'differs',
+      repo: 'alice/policy',
+      steps_compared: 3,
+      max_difference: 0.5,
+    });
     t.like((await a.get('/v1/spot-checks')).body, [{ uid: 1, cycle_id: cycle.id, outcome: 'mismatch' }]);
     t.is((await a.get(`/v1/cycles/${cycle.id}/spot-checks`)).body.length, 1);
     const envs = (await a.get('/v1/environments')).body;
@@ -146,7 +194,11 @@ test('an app built with auth on and no key answers 500 on the task endpoints, as
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const { port } = server.address() as { port: number };
-    const res = await fetch(`http://127.0.0.1:${port}/v1/tasks/fetch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"executor_id":"e"}' });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/tasks/fetch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"executor_id":"e"}',
+    });
     t.is(res.status, 500);
     t.regex(((await res.json()) as { detail: string }).detail, /API key not configured/);
   } finally {
@@ -163,7 +215,23 @@ test('fetch and submit round trip with the original shapes', (t) =>
     t.is(r.body.tasks.length, 2);
     t.is(r.body.total_pending, uuids.length - 2);
     const task = r.body.tasks[0];
-    t.deepEqual(Object.keys(task).sort(), ['created_at', 'cycle_id', 'env_id', 'instance', 'miner_endpoint', 'miner_hotkey', 'miner_repo', 'miner_revision', 'miner_uid', 'seed', 'status', 'task_uuid'].sort());
+    t.deepEqual(
+      Object.keys(task).sort(),
+      [
+        'created_at',
+        'cycle_id',
+        'env_id',
+        'instance',
+        'miner_endpoint',
+        'miner_hotkey',
+        'miner_repo',
+        'miner_revision',
+        'miner_uid',
+        'seed',
+        'status',
+        'task_uuid',
+      ].sort(),
+    );
     t.like(task, { cycle_id: cycle.id, status: 'assigned', env_id: 'metaworld/reach-v3', task_uuid: uuids[0] });
     r = await a.post('/v1/tasks/submit', {
       executor_id: 'ex-1',
@@ -175,21 +243,32 @@ test('fetch and submit round trip with the original shapes', (t) =>
     });
     t.deepEqual(r.body, { accepted: 2, rejected: 1, errors: ['Task unknown: not found or not assigned to executor'] });
     const stats = (await a.get(`/v1/tasks/stats?cycle_id=${cycle.id}`)).body;
-    t.deepEqual(stats, { total_tasks: 8, pending_tasks: 6, assigned_tasks: 0, completed_tasks: 1, failed_tasks: 1, active_executors: [], current_cycle_id: cycle.id });
+    t.deepEqual(stats, {
+      total_tasks: 8,
+      pending_tasks: 6,
+      assigned_tasks: 0,
+      completed_tasks: 1,
+      failed_tasks: 1,
+      active_executors: [],
+      current_cycle_id: cycle.id,
+    });
   }));
 
 test('an executor fault reported through submit puts the task back instead of scoring it', (t) =>
   withApi(async (a) => {
     const { uuids } = seedCycle(a.store);
     await a.post('/v1/tasks/fetch', { executor_id: 'ex', batch_size: 1 });
-    const r = await a.post('/v1/tasks/submit', { executor_id: 'ex', results: [{ task_uuid: uuids[0], success: false, error: 'simulator crashed', fault: 'executor' }] });
+    const r = await a.post('/v1/tasks/submit', {
+      executor_id: 'ex',
+      results: [{ task_uuid: uuids[0], success: false, error: 'simulator crashed', fault: 'executor' }],
+    });
     t.deepEqual(r.body, { accepted: 1, rejected: 0, errors: [] });
     const task = a.store.tasks.get(uuids[0]!)!;
     t.is(task.status, 'pending');
     t.is(task.attempts, 1);
   }));
 
-test('heartbeat renews only the caller\'s leases', (t) =>
+test("heartbeat renews only the caller's leases", (t) =>
   withApi(async (a) => {
     const { uuids } = seedCycle(a.store);
     await a.post('/v1/tasks/fetch', { executor_id: 'ex', batch_size: 2 });
@@ -200,7 +279,7 @@ test('heartbeat renews only the caller\'s leases', (t) =>
     t.is((await a.post('/v1/tasks/heartbeat', { executor_id: 'ex', task_uuids: uuids }, { key: null })).status, 401);
   }));
 
-test('release hands back only the caller\'s assigned tasks, at no attempt cost', (t) =>
+test("release hands back only the caller's assigned tasks, at no attempt cost", (t) =>
   withApi(async (a) => {
     const { uuids } = seedCycle(a.store);
     await a.post('/v1/tasks/fetch', { executor_id: 'ex', batch_size: 2 });
@@ -214,14 +293,24 @@ test('release hands back only the caller\'s assigned tasks, at no attempt cost',
 test('tasks/stats without a cycle id uses the running cycle, else the whole pool', (t) =>
   withApi(async (a) => {
     let r = await a.get('/v1/tasks/stats');
-    t.deepEqual(r.body, { total_tasks: 0, pending_tasks: 0, assigned_tasks: 0, completed_tasks: 0, failed_tasks: 0, active_executors: [], current_cycle_id: null });
+    t.deepEqual(r.body, {
+      total_tasks: 0,
+      pending_tasks: 0,
+      assigned_tasks: 0,
+      completed_tasks: 0,
+      failed_tasks: 0,
+      active_executors: [],
+      current_cycle_id: null,
+    });
     const { cycle } = seedCycle(a.store);
     r = await a.get('/v1/tasks/stats');
     t.is(r.body.current_cycle_id, cycle.id);
     t.is(r.body.total_tasks, 8);
     r = await a.get('/v1/tasks/stats?cycle_id=x');
     t.is(r.status, 422);
-    t.deepEqual(r.body.detail, [{ type: 'int_parsing', loc: ['query', 'cycle_id'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'x' }]);
+    t.deepEqual(r.body.detail, [
+      { type: 'int_parsing', loc: ['query', 'cycle_id'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'x' },
+    ]);
   }));
 
 test('tasks/stats lists active executors as the original does, by opaque stable labels instead of ids', (t) =>
@@ -239,18 +328,23 @@ test('tasks/stats lists active executors as the original does, by opaque stable 
     t.false(text.includes('gpu-box'), 'executor ids never appear on a public route');
     t.deepEqual((await a.get(`/v1/tasks/stats?cycle_id=${cycle.id}`)).body.active_executors, first.active_executors, 'labels are stable');
     t.deepEqual((await a.get(`/v1/cycles/${cycle.id}`)).body.stats.active_executors, first.active_executors);
-    await a.post('/v1/tasks/release', { executor_id: 'gpu-box-2', task_uuids: a.store.tasks.listForCycle(cycle.id, { limit: 100, offset: 0 }).tasks.map((x) => x.taskUuid) });
+    await a.post('/v1/tasks/release', {
+      executor_id: 'gpu-box-2',
+      task_uuids: a.store.tasks.listForCycle(cycle.id, { limit: 100, offset: 0 }).tasks.map((x) => x.taskUuid),
+    });
     const after = (await a.get('/v1/tasks/stats')).body.active_executors;
     t.is(after.length, 1);
     t.true(first.active_executors.includes(after[0]));
   }));
 
-test('validation errors carry the original\'s pydantic types, locations and messages', (t) =>
+test("validation errors carry the original's pydantic types, locations and messages", (t) =>
   withApi(async (a) => {
     const detail = async (path: string, body: unknown, raw?: string) => (await a.post(path, body, { raw })).body.detail;
     t.deepEqual(await detail('/v1/tasks/fetch', undefined, ''), [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }], 'no body at all');
     t.deepEqual(await detail('/v1/tasks/fetch', null), [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }], 'a JSON null body');
-    t.deepEqual(await detail('/v1/tasks/fetch', { batch_size: 3 }), [{ type: 'missing', loc: ['body', 'executor_id'], msg: 'Field required', input: { batch_size: 3 } }]);
+    t.deepEqual(await detail('/v1/tasks/fetch', { batch_size: 3 }), [
+      { type: 'missing', loc: ['body', 'executor_id'], msg: 'Field required', input: { batch_size: 3 } },
+    ]);
     t.deepEqual(await detail('/v1/tasks/fetch', { executor_id: 'e', batch_size: 0 }), [
       { type: 'greater_than_equal', loc: ['body', 'batch_size'], msg: 'Input should be greater than or equal to 1', input: 0, ctx: { ge: 1 } },
     ]);
@@ -259,10 +353,24 @@ test('validation errors carry the original\'s pydantic types, locations and mess
     ]);
     t.like((await detail('/v1/tasks/fetch', { executor_id: 'e', batch_size: 'ten' }))[0], { type: 'int_parsing', loc: ['body', 'batch_size'], input: 'ten' });
     t.like((await detail('/v1/tasks/fetch', { executor_id: 'e', batch_size: 2.5 }))[0], { type: 'int_from_float', loc: ['body', 'batch_size'] });
-    t.like((await detail('/v1/tasks/fetch', { executor_id: 'e', env_ids: 'metaworld/reach-v3' }))[0], { type: 'list_type', loc: ['body', 'env_ids'], msg: 'Input should be a valid list' });
-    t.like((await detail('/v1/tasks/fetch', { executor_id: 5 }))[0], { type: 'string_type', loc: ['body', 'executor_id'], msg: 'Input should be a valid string' });
+    t.like((await detail('/v1/tasks/fetch', { executor_id: 'e', env_ids: 'metaworld/reach-v3' }))[0], {
+      type: 'list_type',
+      loc: ['body', 'env_ids'],
+      msg: 'Input should be a valid list',
+    });
+    t.like((await detail('/v1/tasks/fetch', { executor_id: 5 }))[0], {
+      type: 'string_type',
+      loc: ['body', 'executor_id'],
+      msg: 'Input should be a valid string',
+    });
     t.like((await detail('/v1/tasks/fetch', 'just a string'))[0], { type: 'model_attributes_type', loc: ['body'] });
-    const submit = await detail('/v1/tasks/submit', { executor_id: 'e', results: [{ task_uuid: 'x', success: 'yes', score: 'high' }, { task_uuid: 'y', success: 1 }] });
+    const submit = await detail('/v1/tasks/submit', {
+      executor_id: 'e',
+      results: [
+        { task_uuid: 'x', success: 'yes', score: 'high' },
+        { task_uuid: 'y', success: 1 },
+      ],
+    });
     t.deepEqual(
       submit.map((d: { type: string; loc: unknown[] }) => [d.type, d.loc]),
       [
@@ -340,7 +448,10 @@ test('cycles, per-cycle tasks and miner history', (t) =>
     t.deepEqual(r.body.points, { '1': 3, '2': 0 });
     r = await a.get(`/v1/cycles/${cycle.id}/tasks?limit=3&offset=2`);
     t.is(r.body.total, 8);
-    t.deepEqual(r.body.tasks.map((x: { task_uuid: string }) => x.task_uuid), uuids.slice(2, 5));
+    t.deepEqual(
+      r.body.tasks.map((x: { task_uuid: string }) => x.task_uuid),
+      uuids.slice(2, 5),
+    );
     t.is((await a.get('/v1/cycles/999/tasks')).status, 404);
     r = await a.get('/v1/miners/1/history');
     t.is(r.body.cycles.length, 1);
@@ -352,13 +463,28 @@ test('the API refuses to start with auth on and no key', async (t) => {
   await t.throwsAsync(() => startTestApi({ apiKey: null }), { message: /no API key is set/ });
 });
 
-test('GET /v1/status carries the appliance\'s extension fields after the original\'s (the cycle estimate)', async (t) => {
+test("GET /v1/status carries the appliance's extension fields after the original's (the cycle estimate)", async (t) => {
   const ts = tempStore();
   const estimate = { cycle_id: 7, estimated_seconds: 1234.5, fits: true };
-  const api = await startApi({ store: ts.store, host: '127.0.0.1', port: 0, apiKey: null, authDisabled: true, statusExtension: () => ({ cycle_estimate: estimate }) });
+  const api = await startApi({
+    store: ts.store,
+    host: '127.0.0.1',
+    port: 0,
+    apiKey: null,
+    authDisabled: true,
+    statusExtension: () => ({ cycle_estimate: estimate }),
+  });
   try {
     const body = (await (await fetch(`${api.url}/v1/status`)).json()) as Record<string, unknown>;
-    t.deepEqual(Object.keys(body), ['current_cycle', 'last_completed_cycle', 'total_cycles', 'total_miners_evaluated', 'environments', 'is_evaluating', 'cycle_estimate']);
+    t.deepEqual(Object.keys(body), [
+      'current_cycle',
+      'last_completed_cycle',
+      'total_cycles',
+      'total_miners_evaluated',
+      'environments',
+      'is_evaluating',
+      'cycle_estimate',
+    ]);
     t.deepEqual(body.cycle_estimate, estimate);
   } finally {
     await api.close();

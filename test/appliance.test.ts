@@ -17,9 +17,25 @@ async function getJson(url: string): Promise<{ status: number; body: any }> {
 }
 
 function startArgs(db: string, port: number, extra: string[] = []): string[] {
-  return ['start', '--no-tui', '--db', db, '--port', String(port), '--demo-miners', '2', '--envs', ENVS, '--workers', '1', '--no-validate', '--cycle-cron', '0 0 1 1 *', ...extra];
+  return [
+    'start',
+    '--no-tui',
+    '--db',
+    db,
+    '--port',
+    String(port),
+    '--demo-miners',
+    '2',
+    '--envs',
+    ENVS,
+    '--workers',
+    '1',
+    '--no-validate',
+    '--cycle-cron',
+    '0 0 1 1 *',
+    ...extra,
+  ];
 }
-
 
 test('kinitro start publishes weights on its embedded local chain and stops cleanly', async (t) => {
   t.timeout(240_000);
@@ -27,12 +43,18 @@ test('kinitro start publishes weights on its embedded local chain and stops clea
   const port = await closedPort();
   const proc = spawnCli(startArgs(path.join(dir, 'k.sqlite'), port, ['--episodes-per-env', '1', '--max-steps', '25']), { cwd: dir });
   try {
-    const weights = await waitFor(async () => {
-      const r = await getJson(`http://127.0.0.1:${port}/v1/weights/latest`);
-      return r.status === 200 ? r.body : null;
-    }, { timeoutMs: 200_000, intervalMs: 500, what: `weights (log: ${proc.output().slice(-2000)})` });
+    const weights = await waitFor(
+      async () => {
+        const r = await getJson(`http://127.0.0.1:${port}/v1/weights/latest`);
+        return r.status === 200 ? r.body : null;
+      },
+      { timeoutMs: 200_000, intervalMs: 500, what: `weights (log: ${proc.output().slice(-2000)})` },
+    );
     t.deepEqual(weights.weights_u16.uids.length, 2, 'both demo miners are weighted');
-    t.is(weights.weights_u16.values.reduce((a: number, b: number) => a + b, 0), 65535);
+    t.is(
+      weights.weights_u16.values.reduce((a: number, b: number) => a + b, 0),
+      65535,
+    );
     const scores = (await getJson(`http://127.0.0.1:${port}/v1/scores/latest`)).body;
     t.deepEqual(new Set(scores.scores.map((s: { env_id: string }) => s.env_id)), new Set(ENVS.split(',')));
     const status = (await getJson(`http://127.0.0.1:${port}/v1/appliance`)).body;
@@ -58,10 +80,13 @@ test('killed with SIGKILL mid-cycle, the appliance resumes the cycle: no result 
   const first = spawnCli(args, { cwd: dir });
   let before: { task_uuid: string; status: string; completed_at: string | null }[] = [];
   try {
-    await waitFor(async () => {
-      const r = await getJson(`http://127.0.0.1:${port}/v1/tasks/stats?cycle_id=1`);
-      return r.status === 200 && r.body.completed_tasks + r.body.failed_tasks >= 3;
-    }, { timeoutMs: 200_000, intervalMs: 100, what: `first results (log: ${first.output().slice(-1500)})` });
+    await waitFor(
+      async () => {
+        const r = await getJson(`http://127.0.0.1:${port}/v1/tasks/stats?cycle_id=1`);
+        return r.status === 200 && r.body.completed_tasks + r.body.failed_tasks >= 3;
+      },
+      { timeoutMs: 200_000, intervalMs: 100, what: `first results (log: ${first.output().slice(-1500)})` },
+    );
     first.child.kill('SIGKILL');
     await whenClosed(first.child);
   } finally {
@@ -81,12 +106,20 @@ test('killed with SIGKILL mid-cycle, the appliance resumes the cycle: no result 
 
   const second = spawnCli(args, { cwd: dir });
   try {
-    const cycle = await waitFor(async () => {
-      const r = await getJson(`http://127.0.0.1:${port}/v1/cycles/1`);
-      return r.status === 200 && r.body.status !== 'running' ? r.body : null;
-    }, { timeoutMs: 250_000, intervalMs: 250, what: `resumed cycle (log: ${second.output().slice(-1500)})` });
+    const cycle = await waitFor(
+      async () => {
+        const r = await getJson(`http://127.0.0.1:${port}/v1/cycles/1`);
+        return r.status === 200 && r.body.status !== 'running' ? r.body : null;
+      },
+      { timeoutMs: 250_000, intervalMs: 250, what: `resumed cycle (log: ${second.output().slice(-1500)})` },
+    );
     t.is(cycle.status, 'completed');
-    const tasks = (await getJson(`http://127.0.0.1:${port}/v1/cycles/1/tasks?limit=500`)).body.tasks as { task_uuid: string; status: string; completed_at: string | null; fault: string | null }[];
+    const tasks = (await getJson(`http://127.0.0.1:${port}/v1/cycles/1/tasks?limit=500`)).body.tasks as {
+      task_uuid: string;
+      status: string;
+      completed_at: string | null;
+      fault: string | null;
+    }[];
     t.is(tasks.length, before.length, 'no task lost or added');
     t.true(tasks.every((x) => x.status === 'completed' || x.status === 'failed'));
     for (const done of finishedBefore) {
@@ -94,7 +127,11 @@ test('killed with SIGKILL mid-cycle, the appliance resumes the cycle: no result 
     }
     const scores = (await getJson(`http://127.0.0.1:${port}/v1/scores/1`)).body.scores as { episodes_completed: number }[];
     const scoredTasks = tasks.filter((x) => x.fault !== 'executor' && x.fault !== 'cancelled').length;
-    t.is(scores.reduce((a, s) => a + s.episodes_completed, 0), scoredTasks, 'every result counted exactly once');
+    t.is(
+      scores.reduce((a, s) => a + s.episodes_completed, 0),
+      scoredTasks,
+      'every result counted exactly once',
+    );
     t.is((await getJson(`http://127.0.0.1:${port}/v1/weights/latest`)).body.cycle_id >= 1, true);
   } finally {
     second.child.kill('SIGTERM');

@@ -70,12 +70,30 @@ test.serial('validate --once after the chain was reset submits again instead of 
   const backend = await weightsServer();
   let chain = await node();
   try {
-    const args = ['validate', '--once', '--backend-url', backend.url, '--chain', chain.url, '--netuid', String(TEST_NETUID), '--hotkey-uri', '//Alice', '--db', path.join(dir, 'v.sqlite'), '--timeout', '60'];
+    const args = [
+      'validate',
+      '--once',
+      '--backend-url',
+      backend.url,
+      '--chain',
+      chain.url,
+      '--netuid',
+      String(TEST_NETUID),
+      '--hotkey-uri',
+      '//Alice',
+      '--db',
+      path.join(dir, 'v.sqlite'),
+      '--timeout',
+      '60',
+    ];
     const first = await runCli(args, { timeoutMs: 90_000 });
     t.is(first.code, 0, first.stderr);
     t.regex(first.stderr, /runtime node-subtensor\/218/, 'the runtime is named');
     t.regex(first.stdout, /weights of backend block 10 are on chain \(block \d+, via set_weights\)/);
-    t.deepEqual(await aliceWeights(chain.url), [{ uid: 1, value: 65535 }, { uid: 2, value: 21844 }]);
+    t.deepEqual(await aliceWeights(chain.url), [
+      { uid: 1, value: 65535 },
+      { uid: 2, value: 21844 },
+    ]);
     const again = await runCli(args, { timeoutMs: 90_000 });
     t.regex(again.stdout, /already submitted/);
 
@@ -87,7 +105,10 @@ test.serial('validate --once after the chain was reset submits again instead of 
     const reset = await runCli(args, { timeoutMs: 90_000 });
     t.is(reset.code, 0, reset.stderr);
     t.regex(reset.stdout, /are on chain \(block \d+, via set_weights\)/, `expected a new submission, got: ${reset.stdout}`);
-    t.deepEqual(await aliceWeights(chain.url), [{ uid: 1, value: 65535 }, { uid: 2, value: 21844 }]);
+    t.deepEqual(await aliceWeights(chain.url), [
+      { uid: 1, value: 65535 },
+      { uid: 2, value: 21844 },
+    ]);
   } finally {
     backend.close();
     await chain.stop();
@@ -101,11 +122,29 @@ test.serial('kinitro validate keeps running through a chopsticks restart: it rec
   const backend = await weightsServer();
   let chain = await node();
   const proc = spawnCli(
-    ['validate', '--backend-url', backend.url, '--chain', chain.url, '--netuid', String(TEST_NETUID), '--hotkey-uri', '//Alice', '--db', path.join(dir, 'v.sqlite'), '--poll-interval', '1'],
+    [
+      'validate',
+      '--backend-url',
+      backend.url,
+      '--chain',
+      chain.url,
+      '--netuid',
+      String(TEST_NETUID),
+      '--hotkey-uri',
+      '//Alice',
+      '--db',
+      path.join(dir, 'v.sqlite'),
+      '--poll-interval',
+      '1',
+    ],
     { cwd: dir },
   );
   try {
-    await waitFor(() => aliceWeights(chain.url).catch(() => null), { timeoutMs: 90_000, intervalMs: 500, what: `weights on chain (log: ${proc.output().slice(-1500)})` });
+    await waitFor(() => aliceWeights(chain.url).catch(() => null), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+      what: `weights on chain (log: ${proc.output().slice(-1500)})`,
+    });
     const port = chain.port;
     await chain.kill();
     chain = await node(port);
@@ -115,7 +154,10 @@ test.serial('kinitro validate keeps running through a chopsticks restart: it rec
       intervalMs: 500,
       what: `weights on the restarted chain (log: ${proc.output().slice(-2000)})`,
     });
-    t.deepEqual(weights, [{ uid: 1, value: 65535 }, { uid: 2, value: 21844 }]);
+    t.deepEqual(weights, [
+      { uid: 1, value: 65535 },
+      { uid: 2, value: 21844 },
+    ]);
     t.regex(proc.output(), /recorded weights are not on chain any more; submitting again/);
   } finally {
     proc.child.kill('SIGTERM');
@@ -137,16 +179,41 @@ test.serial('the appliance with --chain ws://… runs a cycle over miners commit
     const client = await SubtensorChain.connect(chain.url, { readAt: 'best' });
     try {
       for (const [i, key] of [keys.bob, keys.charlie].entries()) {
-        await client.setCommitment(TEST_NETUID, key, buildCommitment({ repo: `kinitro-demo/${miners[i]!.name}`, revision: 'demo0000', endpoint: miners[i]!.url }));
+        await client.setCommitment(
+          TEST_NETUID,
+          key,
+          buildCommitment({ repo: `kinitro-demo/${miners[i]!.name}`, revision: 'demo0000', endpoint: miners[i]!.url }),
+        );
       }
     } finally {
       await client.close();
     }
     proc = spawnCli(
       [
-        'start', '--no-tui', '--db', path.join(dir, 'k.sqlite'), '--port', String(port),
-        '--chain', chain.url, '--netuid', String(TEST_NETUID), '--hotkey-uri', '//Alice', '--validate', '--allow-private-endpoints',
-        '--envs', 'metaworld/reach-v3', '--episodes-per-env', '1', '--max-steps', '25', '--workers', '1', '--cycle-cron', '0 0 1 1 *',
+        'start',
+        '--no-tui',
+        '--db',
+        path.join(dir, 'k.sqlite'),
+        '--port',
+        String(port),
+        '--chain',
+        chain.url,
+        '--netuid',
+        String(TEST_NETUID),
+        '--hotkey-uri',
+        '//Alice',
+        '--validate',
+        '--allow-private-endpoints',
+        '--envs',
+        'metaworld/reach-v3',
+        '--episodes-per-env',
+        '1',
+        '--max-steps',
+        '25',
+        '--workers',
+        '1',
+        '--cycle-cron',
+        '0 0 1 1 *',
       ],
       { cwd: dir },
     );

@@ -94,7 +94,12 @@ test.serial('chopsticks: plain, encrypted and @url commitments are read back wit
     const encrypted = buildCommitment({ repo: 'user/secret', revision: '0123456789', encryptedBlob: encryptDeploymentId(deployment, operator.publicKeyHex) });
     const url = buildCommitment({ repo: 'user/self', revision: 'feedbeef', endpoint: 'http://miner.example.com:8001' });
     const blocks = [];
-    for (const [key, text] of [[keys.bob, plain], [keys.charlie, encrypted], [keys.dave, url]] as const) blocks.push((await c.chain.setCommitment(TEST_NETUID, key, text)).block);
+    for (const [key, text] of [
+      [keys.bob, plain],
+      [keys.charlie, encrypted],
+      [keys.dave, url],
+    ] as const)
+      blocks.push((await c.chain.setCommitment(TEST_NETUID, key, text)).block);
     const snap = await c.chain.snapshot(TEST_NETUID);
     t.deepEqual(
       snap.commitments.map((x) => [x.uid, x.data, x.block]),
@@ -113,7 +118,10 @@ test.serial('chopsticks: plain, encrypted and @url commitments are read back wit
         [3, 'http://miner.example.com:8001', false, true, blocks[2]],
       ],
     );
-    t.deepEqual(skipped.map((s) => [s.uid, s.reason]), [[0, 'operator hotkey']]);
+    t.deepEqual(
+      skipped.map((s) => [s.uid, s.reason]),
+      [[0, 'operator hotkey']],
+    );
     // Runtime 218 allows one commitment per 100 blocks per hotkey: the error is named, not generic.
     const err = await expectModuleError(t, c.chain.setCommitment(TEST_NETUID, keys.bob, plain), 'CommitmentSetRateLimitExceeded');
     t.regex(err.message, /too recently/);
@@ -131,7 +139,14 @@ test.serial('chopsticks: neurons, uids, hyperparameters, weights and the validat
       { uid: 0, hotkey: keys.alice.address },
       { uid: 1, hotkey: keys.bob.address },
     ]);
-    t.like(snap.hyperparams, { tempo: 9, weightsRateLimit: 3, revealPeriodEpochs: 2, minAllowedWeights: 1, maxWeightsLimit: 65535, commitRevealEnabled: false });
+    t.like(snap.hyperparams, {
+      tempo: 9,
+      weightsRateLimit: 3,
+      revealPeriodEpochs: 2,
+      minAllowedWeights: 1,
+      maxWeightsLimit: 65535,
+      commitRevealEnabled: false,
+    });
     t.is(snap.commitReveal, 'off');
     t.is(await c.chain.uidOf(TEST_NETUID, keys.bob.address), 1);
     t.is(await c.chain.uidOf(TEST_NETUID, keys.charlie.address), null);
@@ -139,7 +154,15 @@ test.serial('chopsticks: neurons, uids, hyperparameters, weights and the validat
       throw new Error(`${err.message}; chopsticks said: ${node.output().slice(-3000)}`);
     });
     t.deepEqual(await c.chain.weights(TEST_NETUID), [
-      { uid: 0, hotkey: keys.alice.address, lastUpdate: receipt.block, weights: [{ uid: 0, value: 21845 }, { uid: 1, value: 65535 }] },
+      {
+        uid: 0,
+        hotkey: keys.alice.address,
+        lastUpdate: receipt.block,
+        weights: [
+          { uid: 0, value: 21845 },
+          { uid: 1, value: 65535 },
+        ],
+      },
     ]);
     const view = await c.chain.validatorView(TEST_NETUID, keys.alice.address);
     t.like(view, { uid: 0, subnetN: 2, lastUpdate: receipt.block, commitReveal: 'off', timelock: null, pendingTimelocked: [] });
@@ -162,7 +185,10 @@ test.serial('chopsticks: the validator commits, waits for the reveal epoch and r
     const head = (await c.chain.head()).number;
     await node.newBlocks(Math.max(0, revealFrom - head - 1));
     t.like(await v.tick(), { kind: 'applied', sourceBlock: 50, via: 'reveal' });
-    t.deepEqual((await c.chain.weights(TEST_NETUID))[0]!.weights, [{ uid: 0, value: 65535 }, { uid: 1, value: 21845 }]);
+    t.deepEqual((await c.chain.weights(TEST_NETUID))[0]!.weights, [
+      { uid: 0, value: 65535 },
+      { uid: 1, value: 21845 },
+    ]);
     t.like(await v.tick(), { kind: 'up-to-date', sourceBlock: 50 });
   } finally {
     db.close();

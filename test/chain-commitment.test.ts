@@ -45,9 +45,18 @@ const ORACLE = {
 };
 
 test('parse follows the original: split(":", 3), encrypted when part 3 is "e"', (t) => {
-  t.deepEqual(parseCommitment(`user/policy:abc123def456:e:${ORACLE.blob}`), { repo: 'user/policy', revision: 'abc123def456', deploymentId: '', encryptedBlob: ORACLE.blob });
+  t.deepEqual(parseCommitment(`user/policy:abc123def456:e:${ORACLE.blob}`), {
+    repo: 'user/policy',
+    revision: 'abc123def456',
+    deploymentId: '',
+    encryptedBlob: ORACLE.blob,
+  });
   t.deepEqual(parseCommitment(`user/policy:abc123:${UUID}`), { repo: 'user/policy', revision: 'abc123', deploymentId: UUID, encryptedBlob: null });
-  t.deepEqual(parseCommitment('a:b:c:d:e'), { repo: 'a', revision: 'b', deploymentId: 'c', encryptedBlob: null }, 'a 4th part of a plain commitment is discarded');
+  t.deepEqual(
+    parseCommitment('a:b:c:d:e'),
+    { repo: 'a', revision: 'b', deploymentId: 'c', encryptedBlob: null },
+    'a 4th part of a plain commitment is discarded',
+  );
   t.deepEqual(parseCommitment('a:b:e'), { repo: 'a', revision: 'b', deploymentId: 'e', encryptedBlob: null });
   t.is(parseCommitment('a:b'), null);
   t.is(parseCommitment(''), null);
@@ -81,7 +90,10 @@ test('self-hosted endpoints: "@" + escaped URL, unusable (not misparsed) by the 
   t.deepEqual(resolveEndpoint(parsed.deploymentId), { ok: true, url: 'http://10.0.0.5:8001', selfHosted: true });
   t.deepEqual(resolveEndpoint(UUID), { ok: true, url: `https://${UUID}.deployments.basilica.ai`, selfHosted: false });
   t.is(buildCommitment({ repo: 'a/b', revision: 'c', endpoint: 'https://x.example/p%20q' }), 'a/b:c:@https%3A//x.example/p%2520q');
-  t.is(resolveEndpoint('@https%3A//x.example/p%2520q').ok && (resolveEndpoint('@https%3A//x.example/p%2520q') as { url: string }).url, 'https://x.example/p%20q');
+  t.is(
+    resolveEndpoint('@https%3A//x.example/p%2520q').ok && (resolveEndpoint('@https%3A//x.example/p%2520q') as { url: string }).url,
+    'https://x.example/p%20q',
+  );
   t.false(resolveEndpoint('@ftp%3A//x').ok);
   t.false(resolveEndpoint('@http%3A//user%3Apass@host').ok);
   t.false(resolveEndpoint('@%E0%A4%A').ok);

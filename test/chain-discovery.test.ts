@@ -9,7 +9,9 @@ const operator = generateKeypair();
 
 function snapshot(entries: [hotkey: string, data: string | null, block?: number][]) {
   const neurons: Neuron[] = entries.map(([hotkey], uid) => ({ uid, hotkey }));
-  const commitments: ChainCommitment[] = entries.flatMap(([hotkey, data, block], uid) => (data === null ? [] : [{ uid, hotkey, data, block: block ?? 100 + uid }]));
+  const commitments: ChainCommitment[] = entries.flatMap(([hotkey, data, block], uid) =>
+    data === null ? [] : [{ uid, hotkey, data, block: block ?? 100 + uid }],
+  );
   return { block: 500, blockHash: '0xabc' as const, neurons, commitments };
 }
 
@@ -86,9 +88,13 @@ test('endpoints that are non-public addresses or local names are skipped at disc
   ];
   const snap = snapshot([...refused.map((e, i): [string, string] => [`hk-${i}`, at(e)]), ['hk-public', at('https://miner.example.com:8443')]]);
   const result = discoverMiners(snap);
-  t.deepEqual(result.miners.map((m) => m.hotkey), ['hk-public']);
+  t.deepEqual(
+    result.miners.map((m) => m.hotkey),
+    ['hk-public'],
+  );
   t.is(result.skipped.length, refused.length);
-  for (const s of result.skipped) t.regex(s.reason, /^refused endpoint: .*(non-public address|local host name|single-label).*; miner endpoints must be public$/, s.raw ?? '');
+  for (const s of result.skipped)
+    t.regex(s.reason, /^refused endpoint: .*(non-public address|local host name|single-label).*; miner endpoints must be public$/, s.raw ?? '');
   t.regex(result.skipped[0]!.reason, /169\.254\.169\.254 is a non-public address \(linkLocal\)/);
   // The operator's explicit choice, or a predicate naming its own demo miners, lets them through.
   t.is(discoverMiners(snap, { allowPrivateEndpoint: true }).miners.length, refused.length + 1);

@@ -24,9 +24,16 @@ test('registration assigns uids in order, refuses duplicates and a full subnet, 
     const b = await pending;
     t.is(b.uid, 1);
     t.is(b.block, before.block + 1);
-    t.deepEqual(before.neurons.map((n) => n.uid), [0], 'the registration is not visible before its block');
+    t.deepEqual(
+      before.neurons.map((n) => n.uid),
+      [0],
+      'the registration is not visible before its block',
+    );
     await h.advanceBlocks(1);
-    t.deepEqual((await h.chain.snapshot(1)).neurons.map((n) => n.uid), [0, 1]);
+    t.deepEqual(
+      (await h.chain.snapshot(1)).neurons.map((n) => n.uid),
+      [0, 1],
+    );
     const dup = await t.throwsAsync(h.local.registerHotkey(1, h.keys.alice.address));
     t.is((dup as ChainModuleError).error, 'HotKeyAlreadyRegisteredInSubNet');
     await h.local.registerHotkey(1, h.keys.charlie.address);
@@ -121,7 +128,7 @@ test('state, rate limits and hashes survive closing and reopening the database',
   }
 });
 
-test('two processes sharing one database see each other\'s extrinsics', async (t) => {
+test("two processes sharing one database see each other's extrinsics", async (t) => {
   const tmp = tempFile();
   const clock = new ManualClock();
   try {
@@ -130,7 +137,10 @@ test('two processes sharing one database see each other\'s extrinsics', async (t
     const cli = await LocalChain.open(otherDb, { clock });
     const receipt = await cli.setCommitment(1, appliance.keys.bob, 'user/policy:abc:dep-2');
     const snap = await appliance.chain.snapshot(1);
-    t.deepEqual(snap.commitments.map((c) => [c.hotkey, c.block]), [[appliance.keys.bob.address, receipt.block]]);
+    t.deepEqual(
+      snap.commitments.map((c) => [c.hotkey, c.block]),
+      [[appliance.keys.bob.address, receipt.block]],
+    );
     t.is((await cli.head()).hash, (await appliance.chain.head()).hash);
     otherDb.close();
     await appliance.close();
@@ -180,7 +190,10 @@ test('hyperparameters are validated', async (t) => {
     t.throws(() => h.local.setHyperparams(1, { revealPeriodEpochs: 0 }), { instanceOf: RangeError });
     t.throws(() => h.local.ensureSubnet(0), { message: /root network/ });
     t.is(h.local.setHyperparams(1, { weightsVersionKey: 9 }).weightsVersionKey, 9);
-    t.deepEqual(h.local.listSubnets().map((s) => s.netuid), [1]);
+    t.deepEqual(
+      h.local.listSubnets().map((s) => s.netuid),
+      [1],
+    );
   } finally {
     await h.close();
   }

@@ -25,7 +25,10 @@ test('the captured spec 218 metadata and the synthetic metadata have every item 
   for (const hex of [capturedMetadataHex(), buildSyntheticMetadata().hex]) {
     const r = report(hex);
     t.deepEqual(problemsFor(r, ['read', 'discover', 'commit', 'validate']), []);
-    t.deepEqual([...r.items].filter(([, v]) => v.state === 'mismatch'), []);
+    t.deepEqual(
+      [...r.items].filter(([, v]) => v.state === 'mismatch'),
+      [],
+    );
   }
   // What differs between them is what a runtime may or may not have.
   const spec218 = report(capturedMetadataHex()).items;
@@ -44,7 +47,9 @@ test('a changed layout is named with both shapes', (t) => {
     found: '[uint,uint] → Vec<(uint,uint,uint)>',
     expected: '[uint,uint] → Vec<(uint,uint)>',
   });
-  t.deepEqual(problemsFor(r, ['validate']), ['storage SubtensorModule.Weights is [uint,uint] → Vec<(uint,uint,uint)>, kinitro needs [uint,uint] → Vec<(uint,uint)>']);
+  t.deepEqual(problemsFor(r, ['validate']), [
+    'storage SubtensorModule.Weights is [uint,uint] → Vec<(uint,uint,uint)>, kinitro needs [uint,uint] → Vec<(uint,uint)>',
+  ]);
   t.deepEqual(problemsFor(r, ['discover']), [], 'discovery does not read Weights');
 });
 
@@ -58,10 +63,16 @@ test('reading a drifted item is refused with the runtime and the item named, nev
   const h = await harness(t, { driftedWeights: true });
   await h.local.setWeights(h.netuid, h.keys.alice, { uids: [0, 1], values: [3, 1], versionKey: 0 });
   const err = await t.throwsAsync(h.subtensor.weights(h.netuid), { instanceOf: UnsupportedRuntimeError });
-  t.regex(err!.message, /runtime node-subtensor\/425: storage SubtensorModule\.Weights is \[uint,uint\] → Vec<\(uint,uint,uint\)>, but kinitro reads \[uint,uint\] → Vec<\(uint,uint\)>/);
+  t.regex(
+    err!.message,
+    /runtime node-subtensor\/425: storage SubtensorModule\.Weights is \[uint,uint\] → Vec<\(uint,uint,uint\)>, but kinitro reads \[uint,uint\] → Vec<\(uint,uint\)>/,
+  );
   // Everything else keeps working.
   t.is((await h.subtensor.snapshot(h.netuid)).neurons.length, 2);
-  t.throws(() => h.subtensor.requireRuntime(['validate']), { instanceOf: UnsupportedRuntimeError, message: /cannot be used for validate: storage SubtensorModule\.Weights/ });
+  t.throws(() => h.subtensor.requireRuntime(['validate']), {
+    instanceOf: UnsupportedRuntimeError,
+    message: /cannot be used for validate: storage SubtensorModule\.Weights/,
+  });
   t.notThrows(() => h.subtensor.requireRuntime(['discover', 'commit']));
 });
 
@@ -84,7 +95,7 @@ test('a runtime that is not Subtensor (no Keys) is refused at connect', async (t
   t.regex(err!.message, /not a Subtensor runtime kinitro can read: storage SubtensorModule\.Keys is missing/);
 });
 
-test('the current runtime\'s timelocked commit-reveal is detected from its metadata and storage', async (t) => {
+test("the current runtime's timelocked commit-reveal is detected from its metadata and storage", async (t) => {
   const h = await harness(t, { timelock: { version: 4 } });
   h.local.setHyperparams(h.netuid, { commitRevealEnabled: true });
   const view = await h.subtensor.validatorView(h.netuid, h.keys.alice.address);

@@ -206,7 +206,10 @@ test('repeated deadlines rebuild the connection in the background', async (t) =>
     const deadline = Date.now() + 15_000;
     let head: number | null = null;
     while (head === null && Date.now() < deadline) {
-      head = await h.chain.head().then((b) => b.number, () => null);
+      head = await h.chain.head().then(
+        (b) => b.number,
+        () => null,
+      );
       if (head === null) await new Promise((r) => setTimeout(r, 50));
     }
     t.is(head, h.local.headNumber());
@@ -240,9 +243,16 @@ test('snapshot reads neurons, commitments and hyperparameters pinned at one bloc
     await h.chain.setCommitment(h.netuid, h.keys.bob, 'user/policy:abc12345:dep-1');
     const pinned = await h.chain.snapshot(h.netuid, before);
     t.is(pinned.block, before.number);
-    t.deepEqual(pinned.commitments.map((c) => c.uid), [0], 'the later commitment is not visible at the earlier block');
+    t.deepEqual(
+      pinned.commitments.map((c) => c.uid),
+      [0],
+      'the later commitment is not visible at the earlier block',
+    );
     const latest = await h.chain.snapshot(h.netuid);
-    t.deepEqual(latest.commitments.map((c) => c.uid), [0, 1]);
+    t.deepEqual(
+      latest.commitments.map((c) => c.uid),
+      [0, 1],
+    );
     t.is(latest.hyperparams.weightsVersionKey, 12);
     t.is(latest.hyperparams.maxAllowedUids, 64);
     t.is(await h.chain.chainId(), h.provider.hashOf(0));

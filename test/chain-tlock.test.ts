@@ -108,7 +108,8 @@ test('the mainnet ciphertext parses completely in our layout, and ours for a sam
   t.is(ours.length, call.commit.length);
   const mine = parseTlockCiphertext(ours);
   // Same framing bytes (lengths, suite) everywhere the two can only differ by randomness.
-  const frame = (bytes: Uint8Array) => u8aToHex(u8aConcat(bytes.subarray(96, 104), bytes.subarray(136, 144), bytes.subarray(176, 192), bytes.subarray(267, 275), bytes.subarray(287)));
+  const frame = (bytes: Uint8Array) =>
+    u8aToHex(u8aConcat(bytes.subarray(96, 104), bytes.subarray(136, 144), bytes.subarray(176, 192), bytes.subarray(267, 275), bytes.subarray(287)));
   t.is(frame(ours), frame(call.commit));
   t.deepEqual(serializeTlockCiphertext(mine), ours);
   t.deepEqual(serializeTlockCiphertext(ct), call.commit, 'parse → serialize reproduces the mainnet bytes');
@@ -173,5 +174,8 @@ test('reveal rounds: the pulse published a few blocks into the reveal epoch', (t
   t.is(drandRoundAt(now), 1_000_001);
   // netuid 1, tempo 9: block 25 is in epoch 2; reveal epoch 3 starts at block 28; +3 blocks = 31, 6 blocks = 72 s ahead.
   t.is(revealRoundFor({ block: 25, netuid: 1, tempo: 9, revealPeriodEpochs: 1, nowSeconds: now }), Math.floor((3_000_000 + 72) / 3));
-  t.true(revealRoundFor({ block: 25, netuid: 1, tempo: 9, revealPeriodEpochs: 2, nowSeconds: now }) > revealRoundFor({ block: 25, netuid: 1, tempo: 9, revealPeriodEpochs: 1, nowSeconds: now }));
+  t.true(
+    revealRoundFor({ block: 25, netuid: 1, tempo: 9, revealPeriodEpochs: 2, nowSeconds: now }) >
+      revealRoundFor({ block: 25, netuid: 1, tempo: 9, revealPeriodEpochs: 1, nowSeconds: now }),
+  );
 });

@@ -47,7 +47,10 @@ test('weight vector checks mirror the runtime', (t) => {
   t.is(checkWeightsVector({ uids: [0, 3], values: [1, 1], selfUid: 0, subnetN: 3, hyperparams: hp }), 'UidVecContainInvalidOne');
   t.is(checkWeightsVector({ uids: [1], values: [1], selfUid: 0, subnetN: 3, hyperparams: hp }), 'WeightVecLengthIsLow');
   t.is(checkWeightsVector({ uids: [0], values: [1], selfUid: 0, subnetN: 3, hyperparams: hp }), null, 'a self-weight is always allowed');
-  t.is(checkWeightsVector({ uids: [0, 1], values: [9, 1], selfUid: 2, subnetN: 3, hyperparams: { minAllowedWeights: 0, maxWeightsLimit: 32768 } }), 'MaxWeightExceeded');
+  t.is(
+    checkWeightsVector({ uids: [0, 1], values: [9, 1], selfUid: 2, subnetN: 3, hyperparams: { minAllowedWeights: 0, maxWeightsLimit: 32768 } }),
+    'MaxWeightExceeded',
+  );
   t.is(checkWeightsVector({ uids: [0, 1, 2, 3], values: [1, 1, 1, 1], selfUid: 0, subnetN: 3, hyperparams: hp }), 'UidsLengthExceedUidsInSubNet');
 });
 

@@ -30,8 +30,13 @@ test('precedence is flag > environment > .env > default', (t) => {
   t.is(resolveOptions(spec, { ...base, env: { KINITRO_DB_FILE: 'b.sqlite' } }).options.dbFile, 'b.sqlite', 'camelCase keys map to UPPER_SNAKE env names');
   t.true(resolveOptions(spec, { ...base, env: { KINITRO_VERBOSE: 'yes' } }).options.verbose);
   t.is(resolveOptions(spec, { ...base, env: {} }).options.apiKey, undefined);
-  const aliased = defineCommand({ path: ['x'], summary: 'x', options: { key: opt.string('k', { env: 'KINITRO_NEW', envAliases: ['KINITRO_OLD'] }) }, async run() {} });
-  t.is(resolveOptions(aliased, { argv: [], env: { KINITRO_OLD: 'old' } }).options.key, 'old', 'the original\'s variable name still works');
+  const aliased = defineCommand({
+    path: ['x'],
+    summary: 'x',
+    options: { key: opt.string('k', { env: 'KINITRO_NEW', envAliases: ['KINITRO_OLD'] }) },
+    async run() {},
+  });
+  t.is(resolveOptions(aliased, { argv: [], env: { KINITRO_OLD: 'old' } }).options.key, 'old', "the original's variable name still works");
   t.is(resolveOptions(aliased, { argv: [], env: { KINITRO_OLD: 'old', KINITRO_NEW: 'new' } }).options.key, 'new', 'the primary name wins');
 });
 
@@ -58,7 +63,8 @@ test('--help is answered by every command and lists every option with its env va
     const r = resolveOptions(command, { argv: ['--help'], env: {} });
     t.true(r.help, command.path.join(' '));
     const help = formatHelp(command);
-    for (const key of Object.keys(command.options)) t.true(help.includes(key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)), `${command.path.join(' ')} --${key}`);
+    for (const key of Object.keys(command.options))
+      t.true(help.includes(key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)), `${command.path.join(' ')} --${key}`);
   }
   t.regex(formatHelp(spec), /--port N\s+port \(default 8000; env KINITRO_PORT\)/);
 });
@@ -107,7 +113,11 @@ test('kinitro api serves, reads its key from .env, and shuts down on SIGTERM', a
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     t.is(health.status, 200);
     const fetchTasks = (key: string) =>
-      fetch(`http://127.0.0.1:${port}/v1/tasks/fetch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"executor_id":"e"}' });
+      fetch(`http://127.0.0.1:${port}/v1/tasks/fetch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: '{"executor_id":"e"}',
+      });
     t.is((await fetchTasks('from-dotenv')).status, 200);
     t.is((await fetchTasks('other')).status, 401);
   } finally {

@@ -57,12 +57,27 @@ function commandLines(pid: number): string[] {
 
 async function readAll(base: string, apiKey: string): Promise<string> {
   const texts: string[] = [];
-  for (const route of ['/health', '/v1/status', '/v1/appliance', '/metrics', '/v1/tasks/stats', '/v1/cycles', '/v1/miners', '/v1/environments', '/v1/weights/latest', '/v1/scores/latest']) {
+  for (const route of [
+    '/health',
+    '/v1/status',
+    '/v1/appliance',
+    '/metrics',
+    '/v1/tasks/stats',
+    '/v1/cycles',
+    '/v1/miners',
+    '/v1/environments',
+    '/v1/weights/latest',
+    '/v1/scores/latest',
+  ]) {
     const res = await fetch(`${base}${route}`);
     texts.push(`${route} ${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`);
   }
   for (const key of [apiKey, 'wrong-key']) {
-    const res = await fetch(`${base}/v1/tasks/fetch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"executor_id":"probe"}' });
+    const res = await fetch(`${base}/v1/tasks/fetch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: '{"executor_id":"probe"}',
+    });
     texts.push(`fetch ${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`);
   }
   return texts.join('\n');
@@ -87,7 +102,26 @@ test('secrets passed by file and by environment appear in no argv, log line or r
     // 1. The appliance: API key from a file, operator mnemonic from the environment.
     const port = await closedPort();
     const appliance = spawnCli(
-      ['start', '--no-tui', '--db', path.join(dir, 'a.sqlite'), '--port', String(port), '--workers', '0', '--demo-miners', '1', '--envs', 'metaworld/reach-v3', '--cycle-cron', '0 0 1 1 *', '--api-key-file', keyFile, '--log-level', 'debug'],
+      [
+        'start',
+        '--no-tui',
+        '--db',
+        path.join(dir, 'a.sqlite'),
+        '--port',
+        String(port),
+        '--workers',
+        '0',
+        '--demo-miners',
+        '1',
+        '--envs',
+        'metaworld/reach-v3',
+        '--cycle-cron',
+        '0 0 1 1 *',
+        '--api-key-file',
+        keyFile,
+        '--log-level',
+        'debug',
+      ],
       { cwd: dir, env: { KINITRO_HOTKEY_URI: mnemonic } },
     );
     try {
@@ -104,11 +138,14 @@ test('secrets passed by file and by environment appear in no argv, log line or r
     }
     t.is(await whenClosed(appliance.child), 0);
     t.regex(appliance.output(), /appliance stopped/);
-    assertNoSecret(t, 'the appliance\'s logs', appliance.output(), secrets);
+    assertNoSecret(t, "the appliance's logs", appliance.output(), secrets);
 
     // 2. The API alone: the key from the environment.
     const apiPort = await closedPort();
-    const api = spawnCli(['api', '--db', path.join(dir, 'b.sqlite'), '--port', String(apiPort), '--host', '127.0.0.1', '--log-level', 'debug'], { cwd: dir, env: { KINITRO_API_KEY: apiKey } });
+    const api = spawnCli(['api', '--db', path.join(dir, 'b.sqlite'), '--port', String(apiPort), '--host', '127.0.0.1', '--log-level', 'debug'], {
+      cwd: dir,
+      env: { KINITRO_API_KEY: apiKey },
+    });
     try {
       await waitForOutput(api.child, /API listening/, 60_000);
       const responses = await readAll(`http://127.0.0.1:${apiPort}`, apiKey);
@@ -119,7 +156,7 @@ test('secrets passed by file and by environment appear in no argv, log line or r
       api.child.kill('SIGTERM');
     }
     t.is(await whenClosed(api.child), 0);
-    assertNoSecret(t, 'the API\'s logs', api.output(), secrets);
+    assertNoSecret(t, "the API's logs", api.output(), secrets);
 
     // 3. A miner commit: the hotkey mnemonic from a file (50 ms blocks so inclusion is quick).
     const chainDb = path.join(dir, 'c.sqlite');
@@ -127,13 +164,34 @@ test('secrets passed by file and by environment appear in no argv, log line or r
     await LocalChain.open(db, { blockMs: 50 });
     db.close();
     const commit = await runCli(
-      ['commit', '--chain', 'local', '--db', chainDb, '--netuid', '1', '--hotkey-uri-file', mnemonicFile, '--repo', 'me/policy', '--revision', 'abcdef12', '--deployment-id', 'dep1', '--log-level', 'debug'],
+      [
+        'commit',
+        '--chain',
+        'local',
+        '--db',
+        chainDb,
+        '--netuid',
+        '1',
+        '--hotkey-uri-file',
+        mnemonicFile,
+        '--repo',
+        'me/policy',
+        '--revision',
+        'abcdef12',
+        '--deployment-id',
+        'dep1',
+        '--log-level',
+        'debug',
+      ],
       { cwd: dir },
     );
     t.is(commit.code, 0, commit.stderr);
     t.regex(commit.stdout, /committed at block/);
-    assertNoSecret(t, 'commit\'s output', commit.stdout + commit.stderr, secrets);
-    t.false(/visible to every local user/.test(appliance.output() + api.output() + commit.stderr), 'no argv warning when nothing secret is on the command line');
+    assertNoSecret(t, "commit's output", commit.stdout + commit.stderr, secrets);
+    t.false(
+      /visible to every local user/.test(appliance.output() + api.output() + commit.stderr),
+      'no argv warning when nothing secret is on the command line',
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -147,20 +205,41 @@ test('a secret on the command line draws a warning; -file options and _FILE vari
     const onArgv = resolveOptions(apiCommand, { argv: ['--api-key', 'on-argv'], env: {}, dotenv: {} });
     t.is(onArgv.options.apiKey, 'on-argv');
     t.is(onArgv.warnings.length, 1);
-    t.regex(onArgv.warnings[0]!, /--api-key on the command line is visible to every local user \(ps, \/proc\/PID\/cmdline\); use --api-key-file FILE or KINITRO_API_KEY instead/);
-    t.deepEqual(resolveOptions(apiCommand, { argv: ['--api-key-file', file], env: {}, dotenv: {} }), { options: resolveOptions(apiCommand, { argv: ['--api-key-file', file], env: {}, dotenv: {} }).options, positionals: [], help: false, warnings: [] });
+    t.regex(
+      onArgv.warnings[0]!,
+      /--api-key on the command line is visible to every local user \(ps, \/proc\/PID\/cmdline\); use --api-key-file FILE or KINITRO_API_KEY instead/,
+    );
+    t.deepEqual(resolveOptions(apiCommand, { argv: ['--api-key-file', file], env: {}, dotenv: {} }), {
+      options: resolveOptions(apiCommand, { argv: ['--api-key-file', file], env: {}, dotenv: {} }).options,
+      positionals: [],
+      help: false,
+      warnings: [],
+    });
     t.is(resolveOptions(apiCommand, { argv: ['--api-key-file', file], env: {}, dotenv: {} }).options.apiKey, 'from-file', 'trailing newline dropped');
     t.is(resolveOptions(apiCommand, { argv: [], env: { KINITRO_API_KEY_FILE: file }, dotenv: {} }).options.apiKey, 'from-file');
-    t.is(resolveOptions(apiCommand, { argv: [], env: { KINITRO_API_API_KEY_FILE: file }, dotenv: {} }).options.apiKey, 'from-file', 'the original\'s name works too');
+    t.is(
+      resolveOptions(apiCommand, { argv: [], env: { KINITRO_API_API_KEY_FILE: file }, dotenv: {} }).options.apiKey,
+      'from-file',
+      "the original's name works too",
+    );
     t.is(resolveOptions(apiCommand, { argv: [], env: { KINITRO_API_KEY: 'env' }, dotenv: {} }).warnings.length, 0);
     t.is(resolveOptions(startCommand, { argv: ['--hotkey-uri-file', file], env: {}, dotenv: {} }).options.hotkeyUri, 'from-file');
-    t.throws(() => resolveOptions(apiCommand, { argv: ['--api-key', 'a', '--api-key-file', file], env: {}, dotenv: {} }), { instanceOf: CliUsageError, message: /not both/ });
-    t.throws(() => resolveOptions(apiCommand, { argv: ['--api-key-file', path.join(dir, 'missing')], env: {}, dotenv: {} }), { instanceOf: CliUsageError, message: /no such file/ });
+    t.throws(() => resolveOptions(apiCommand, { argv: ['--api-key', 'a', '--api-key-file', file], env: {}, dotenv: {} }), {
+      instanceOf: CliUsageError,
+      message: /not both/,
+    });
+    t.throws(() => resolveOptions(apiCommand, { argv: ['--api-key-file', path.join(dir, 'missing')], env: {}, dotenv: {} }), {
+      instanceOf: CliUsageError,
+      message: /no such file/,
+    });
     const empty = path.join(dir, 'empty');
     fs.writeFileSync(empty, '\n');
     t.throws(() => resolveOptions(apiCommand, { argv: ['--api-key-file', empty], env: {}, dotenv: {} }), { instanceOf: CliUsageError, message: /is empty/ });
     fs.chmodSync(file, 0o644);
-    t.regex(resolveOptions(apiCommand, { argv: ['--api-key-file', file], env: {}, dotenv: {} }).warnings.join('\n'), /readable by other users \(mode 0644\): chmod 600/);
+    t.regex(
+      resolveOptions(apiCommand, { argv: ['--api-key-file', file], env: {}, dotenv: {} }).warnings.join('\n'),
+      /readable by other users \(mode 0644\): chmod 600/,
+    );
     const help = formatHelp(apiCommand);
     t.regex(help, /--api-key-file FILE\s+Read --api-key from FILE .*env KINITRO_API_KEY_FILE/);
     t.regex(help, /--api-key KEY\s+Bearer key required on the executor routes \(\/v1\/tasks\/fetch, submit, heartbeat, release\)/);
@@ -200,7 +279,9 @@ test('URL credentials and apikey parameters are redacted in the chain descriptio
 
   // A CLI error quoting the URL (and @polkadot's own console lines while it retries).
   const port = await closedPort();
-  const r = await runCli(['miners', '--chain', `ws://dave:s3cretpw@127.0.0.1:${port}/?apikey=TOPSECRET`, '--netuid', '1', '--log-level', 'debug'], { timeoutMs: 90_000 });
+  const r = await runCli(['miners', '--chain', `ws://dave:s3cretpw@127.0.0.1:${port}/?apikey=TOPSECRET`, '--netuid', '1', '--log-level', 'debug'], {
+    timeoutMs: 90_000,
+  });
   t.is(r.code, 1);
   t.regex(r.stderr, /kinitro miners: error: .*ws:\/\/\*\*\*@127\.0\.0\.1/);
   for (const secret of ['s3cretpw', 'TOPSECRET', 'dave']) t.false((r.stdout + r.stderr).includes(secret), secret);

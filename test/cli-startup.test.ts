@@ -106,7 +106,9 @@ test('Ctrl-C while start-up waits on a chain that never answers cancels it promp
   const db = path.join(dir, 'k.sqlite');
   try {
     const port = await closedPort();
-    const proc = spawnCli(['start', '--chain', node.url, '--no-tui', '--db', db, '--port', String(port), '--workers', '0', '--log-level', 'debug'], { cwd: dir });
+    const proc = spawnCli(['start', '--chain', node.url, '--no-tui', '--db', db, '--port', String(port), '--workers', '0', '--log-level', 'debug'], {
+      cwd: dir,
+    });
     await waitForOutput(proc.child, /connecting to the chain/, 60_000);
     const sent = Date.now();
     proc.child.kill('SIGINT');

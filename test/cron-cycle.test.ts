@@ -51,7 +51,17 @@ function scriptedExecutor(store: Store, decide: (uid: number, envId: string, epi
       for (const t of tasks) {
         const outcome = decide(t.minerUid, t.envId, t.episodeIndex);
         if (outcome === 'executor-fault') store.tasks.releaseForRetry(executorId, t.taskUuid, 'worker crashed', 2);
-        else store.tasks.submit(executorId, [{ taskUuid: t.taskUuid, success: outcome, score: outcome ? 1 : 0, total_reward: outcome ? 10 : 1, timesteps: 50, error: outcome ? null : 'no success' }]);
+        else
+          store.tasks.submit(executorId, [
+            {
+              taskUuid: t.taskUuid,
+              success: outcome,
+              score: outcome ? 1 : 0,
+              total_reward: outcome ? 10 : 1,
+              timesteps: 50,
+              error: outcome ? null : 'no success',
+            },
+          ]);
       }
       await new Promise((r) => setImmediate(r));
     }
@@ -89,7 +99,11 @@ test('instances: one layout per (env, episode) shared by every miner, a variant 
   t.not(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('other', HASH, ENVS[0]!, 0));
   t.not(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('s', '0x' + 'cd'.repeat(32), ENVS[0]!, 0));
   t.is(taskSeed('s', HASH, ENVS[0]!, 0), taskSeed('s', HASH.toUpperCase().replace('0X', '0x'), ENVS[0]!, 0));
-  t.deepEqual(tasks.slice(0, 3).map((x) => x.minerUid), [1, 2, 3], 'interleaved across miners');
+  t.deepEqual(
+    tasks.slice(0, 3).map((x) => x.minerUid),
+    [1, 2, 3],
+    'interleaved across miners',
+  );
 });
 
 test('coverage rule', (t) => {
@@ -104,25 +118,98 @@ test('executor faults are charged to a miner only when most other miners ran the
   type Outcome = 'clean' | 'executor-fault' | 'miner-error' | 'not-run';
   const facts = (rows: [number, string, number, Outcome][]) => rows.map(([uid, envId, episodeIndex, outcome]) => ({ uid, envId, episodeIndex, outcome }));
   const charged = (rows: [number, string, number, Outcome][]) => [...attributeExecutorFaults(facts(rows)).charged].sort();
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean']]), [0], 'two miners: the other ran it');
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault']]), [], 'alone: nothing to compare with');
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault'], [3, 'e', 0, 'clean']]), [], 'a tie among the others stays infrastructure');
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault'], [3, 'e', 0, 'clean'], [4, 'e', 0, 'clean']]), [0, 1], 'two against two clean others each');
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'miner-error'], [3, 'e', 1, 'clean']]), [], 'miner errors and other instances prove nothing');
   t.deepEqual(
-    charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'miner-error'], [4, 'e', 0, 'miner-error'], [5, 'e', 0, 'miner-error']]),
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'clean'],
+    ]),
+    [0],
+    'two miners: the other ran it',
+  );
+  t.deepEqual(charged([[1, 'e', 0, 'executor-fault']]), [], 'alone: nothing to compare with');
+  t.deepEqual(
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'executor-fault'],
+      [3, 'e', 0, 'clean'],
+    ]),
+    [],
+    'a tie among the others stays infrastructure',
+  );
+  t.deepEqual(
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'executor-fault'],
+      [3, 'e', 0, 'clean'],
+      [4, 'e', 0, 'clean'],
+    ]),
+    [0, 1],
+    'two against two clean others each',
+  );
+  t.deepEqual(
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'miner-error'],
+      [3, 'e', 1, 'clean'],
+    ]),
+    [],
+    'miner errors and other instances prove nothing',
+  );
+  t.deepEqual(
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'clean'],
+      [3, 'e', 0, 'miner-error'],
+      [4, 'e', 0, 'miner-error'],
+      [5, 'e', 0, 'miner-error'],
+    ]),
     [],
     'one clean run among four others is no majority: miners whose run errored count among the others',
   );
   t.deepEqual(
-    charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'clean'], [4, 'e', 0, 'clean'], [5, 'e', 0, 'miner-error']]),
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'clean'],
+      [3, 'e', 0, 'clean'],
+      [4, 'e', 0, 'clean'],
+      [5, 'e', 0, 'miner-error'],
+    ]),
     [0],
     'three clean among four others is',
   );
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'miner-error']]), [], 'one of two others is a tie, not a majority');
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'clean'], [3, 'e', 0, 'not-run'], [4, 'e', 0, 'not-run']]), [0], 'tasks that never ran are not counted');
-  t.deepEqual(charged([[1, 'e', 0, 'executor-fault'], [2, 'f', 0, 'clean']]), [], 'another environment is another instance');
-  const result = attributeExecutorFaults(facts([[1, 'e', 0, 'executor-fault'], [2, 'e', 0, 'executor-fault']]));
+  t.deepEqual(
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'clean'],
+      [3, 'e', 0, 'miner-error'],
+    ]),
+    [],
+    'one of two others is a tie, not a majority',
+  );
+  t.deepEqual(
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'clean'],
+      [3, 'e', 0, 'not-run'],
+      [4, 'e', 0, 'not-run'],
+    ]),
+    [0],
+    'tasks that never ran are not counted',
+  );
+  t.deepEqual(
+    charged([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'f', 0, 'clean'],
+    ]),
+    [],
+    'another environment is another instance',
+  );
+  const result = attributeExecutorFaults(
+    facts([
+      [1, 'e', 0, 'executor-fault'],
+      [2, 'e', 0, 'executor-fault'],
+    ]),
+  );
   t.is(result.uncharged, 2);
 });
 
@@ -146,21 +233,39 @@ test('a whole cycle: discovery, shared tasks, scoring, and weights published in 
     t.is(cycle.blockNumber, 500);
     const scores = store.results.scoresForCycle(cycle.id);
     t.is(scores.length, 4);
-    t.like(scores.find((s) => s.uid === 1 && s.envId === 'metaworld/push-v3'), { successRate: 0, episodesCompleted: 3, episodesFailed: 3, meanReward: 1, hotkey: 'early' });
-    t.like(scores.find((s) => s.uid === 2 && s.envId === 'metaworld/push-v3'), { successRate: 1, episodesFailed: 0, meanReward: 10 });
+    t.like(
+      scores.find((s) => s.uid === 1 && s.envId === 'metaworld/push-v3'),
+      { successRate: 0, episodesCompleted: 3, episodesFailed: 3, meanReward: 1, hotkey: 'early' },
+    );
+    t.like(
+      scores.find((s) => s.uid === 2 && s.envId === 'metaworld/push-v3'),
+      { successRate: 1, episodesFailed: 0, meanReward: 10 },
+    );
     const weights = store.results.latestWeights()!;
     t.is(weights.blockNumber, 500);
     t.deepEqual(weights.weightsU16.uids, [1, 2]);
-    t.is(weights.weightsU16.values.reduce((a, b) => a + b, 0), 65535);
+    t.is(
+      weights.weightsU16.values.reduce((a, b) => a + b, 0),
+      65535,
+    );
     // uid 1 is perfect on reach and committed first, so it keeps {reach} and {reach, push} (3 points);
     // uid 2 beats it only on {push} (1 point).
     const explanation = store.results.explanation(cycle.id)!;
     t.deepEqual(explanation.points, { '1': 3, '2': 1 });
     t.true(weights.weights['1']! > weights.weights['2']!);
     const miners = store.miners.list();
-    t.like(miners.find((m) => m.uid === 0), { status: 'skipped', skipReason: 'operator public-key commitment' });
-    t.like(miners.find((m) => m.uid === 3), { status: 'skipped' });
-    t.like(miners.find((m) => m.uid === 1), { status: 'active', endpoint: 'http://127.0.0.1:9001', commitBlock: 100 });
+    t.like(
+      miners.find((m) => m.uid === 0),
+      { status: 'skipped', skipReason: 'operator public-key commitment' },
+    );
+    t.like(
+      miners.find((m) => m.uid === 3),
+      { status: 'skipped' },
+    );
+    t.like(
+      miners.find((m) => m.uid === 1),
+      { status: 'active', endpoint: 'http://127.0.0.1:9001', commitBlock: 100 },
+    );
   }));
 
 test('a cycle with no valid commitments fails without tasks or weights', (t) =>
@@ -181,15 +286,24 @@ test('only the miners the appliance trusts may sit on a private address; the res
       { uid: 4, hotkey: 'metadata', block: 13, data: buildCommitment({ repo: 'x/y', revision: 'abc', endpoint: 'http://169.254.169.254/latest/meta-data' }) },
     ]);
     // What `kinitro start --chain local` passes: its own demo miners, by hotkey and URL, and nobody else.
-    const runner = new CycleRunner(store, chain, settings({ allowPrivateEndpoint: (hotkey, endpoint) => hotkey === 'demo' && endpoint === 'http://127.0.0.1:9001' }), clock);
+    const runner = new CycleRunner(
+      store,
+      chain,
+      settings({ allowPrivateEndpoint: (hotkey, endpoint) => hotkey === 'demo' && endpoint === 'http://127.0.0.1:9001' }),
+      clock,
+    );
     const exec = scriptedExecutor(store, () => true);
     const outcome = await runner.runNew();
     await exec.stop();
     t.is(outcome.status, 'completed');
-    t.deepEqual(store.cycles.miners(outcome.cycleId!).map((m) => m.uid), [1]);
+    t.deepEqual(
+      store.cycles.miners(outcome.cycleId!).map((m) => m.uid),
+      [1],
+    );
     const listed = Object.fromEntries(store.miners.list().map((m) => [m.hotkey, [m.status, m.skipReason]]));
     t.deepEqual(listed.demo, ['active', null]);
-    for (const hotkey of ['stranger', 'imposter']) t.regex(String(listed[hotkey]![1]), /^refused endpoint: 127\.0\.0\.1:900\d is a non-public address \(loopback\)/, hotkey);
+    for (const hotkey of ['stranger', 'imposter'])
+      t.regex(String(listed[hotkey]![1]), /^refused endpoint: 127\.0\.0\.1:900\d is a non-public address \(loopback\)/, hotkey);
     t.regex(String(listed.metadata![1]), /169\.254\.169\.254 is a non-public address \(linkLocal\)/);
   }));
 
@@ -219,7 +333,15 @@ test('a cycle times out, cancels its leftovers and publishes nothing', (t) =>
 
 test('the coverage rule fails a cycle whose executors kept crashing', (t) =>
   withStore(async ({ store, clock }) => {
-    const runner = new CycleRunner(store, staticChain([{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }]), settings(), clock);
+    const runner = new CycleRunner(
+      store,
+      staticChain([
+        { uid: 1, hotkey: 'a', block: 1 },
+        { uid: 2, hotkey: 'b', block: 2 },
+      ]),
+      settings(),
+      clock,
+    );
     // An outage: episodes 0 and 1 crash for every miner, so no miner is to blame.
     const exec = scriptedExecutor(store, (uid, env, ep) => (ep < 2 ? 'executor-fault' : true));
     const outcome = await runner.runNew();
@@ -231,7 +353,11 @@ test('the coverage rule fails a cycle whose executors kept crashing', (t) =>
 
 test('a miner whose tasks always crash the executor is charged with them and cannot block the weights', (t) =>
   withStore(async ({ store, clock }) => {
-    const miners = [{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }, { uid: 3, hotkey: 'c', block: 3 }];
+    const miners = [
+      { uid: 1, hotkey: 'a', block: 1 },
+      { uid: 2, hotkey: 'b', block: 2 },
+      { uid: 3, hotkey: 'c', block: 3 },
+    ];
     const runner = new CycleRunner(store, staticChain(miners), settings(), clock);
     const exec = scriptedExecutor(store, (uid) => (uid === 1 ? 'executor-fault' : true));
     const outcome = await runner.runNew();
@@ -240,7 +366,10 @@ test('a miner whose tasks always crash the executor is charged with them and can
     const scores = store.results.scoresForCycle(outcome.cycleId!);
     const first = scores.filter((s) => s.uid === 1);
     t.is(first.length, ENVS.length);
-    t.true(first.every((s) => s.successRate === 0 && s.episodesCompleted === 3 && s.episodesFailed === 3), 'charged as failed episodes');
+    t.true(
+      first.every((s) => s.successRate === 0 && s.episodesCompleted === 3 && s.episodesFailed === 3),
+      'charged as failed episodes',
+    );
     const weights = store.results.latestWeights()!;
     t.is(weights.cycleId, outcome.cycleId!);
     // The earliest committer gets only what softmax leaves a zero-point miner, like uid 3.
@@ -250,14 +379,20 @@ test('a miner whose tasks always crash the executor is charged with them and can
 
 test('a miner cannot drop the episodes it is losing by crashing the executor on them', (t) =>
   withStore(async ({ store, clock }) => {
-    const miners = [{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }];
+    const miners = [
+      { uid: 1, hotkey: 'a', block: 1 },
+      { uid: 2, hotkey: 'b', block: 2 },
+    ];
     const runner = new CycleRunner(store, staticChain(miners), settings(), clock);
     const exec = scriptedExecutor(store, (uid, env, ep) => (uid === 1 && ep === 0 ? 'executor-fault' : true));
     const outcome = await runner.runNew();
     await exec.stop();
     t.is(outcome.status, 'completed');
     const first = store.results.scoresForCycle(outcome.cycleId!).filter((s) => s.uid === 1);
-    t.true(first.every((s) => s.episodesCompleted === 3 && Math.abs(s.successRate - 2 / 3) < 1e-12), JSON.stringify(first));
+    t.true(
+      first.every((s) => s.episodesCompleted === 3 && Math.abs(s.successRate - 2 / 3) < 1e-12),
+      JSON.stringify(first),
+    );
   }));
 
 test('a few executor faults are retried and the cycle still completes', (t) =>
@@ -276,19 +411,28 @@ test('a few executor faults are retried and the cycle still completes', (t) =>
     await exec.stop();
     t.is(outcome.status, 'completed');
     const scores = store.results.scoresForCycle(outcome.cycleId!);
-    t.true(scores.every((s) => s.successRate === 1 && s.episodesCompleted === 3), 'retried tasks count once, as successes');
+    t.true(
+      scores.every((s) => s.successRate === 1 && s.episodesCompleted === 3),
+      'retried tasks count once, as successes',
+    );
   }));
 
 test('after a crash the interrupted cycle resumes: nothing lost, nothing counted twice', (t) =>
   withStore(async ({ store, clock }) => {
-    const chain = staticChain([{ uid: 1, hotkey: 'a', block: 1 }, { uid: 2, hotkey: 'b', block: 2 }]);
+    const chain = staticChain([
+      { uid: 1, hotkey: 'a', block: 1 },
+      { uid: 2, hotkey: 'b', block: 2 },
+    ]);
     const first = new CycleRunner(store, chain, settings(), clock);
     const crash = new AbortController();
     const running = first.runNew(crash.signal);
     const cycle = await waitFor(() => store.cycles.current(), { what: 'cycle start' });
     // Some results land, some tasks are mid-flight in the "old process" when it dies.
     const claimed = store.tasks.fetch({ executorId: 'local-w0', batchSize: 6 }).tasks;
-    store.tasks.submit('local-w0', claimed.slice(0, 4).map((x) => ({ taskUuid: x.taskUuid, success: true, score: 1, total_reward: 1, timesteps: 5, error: null })));
+    store.tasks.submit(
+      'local-w0',
+      claimed.slice(0, 4).map((x) => ({ taskUuid: x.taskUuid, success: true, score: 1, total_reward: 1, timesteps: 5, error: null })),
+    );
     crash.abort();
     t.like(await running, { status: 'interrupted' });
     t.is(store.cycles.get(cycle.id)!.status, 'running', 'not cancelled');
@@ -308,7 +452,11 @@ test('after a crash the interrupted cycle resumes: nothing lost, nothing counted
     t.true(tasks.every((x) => x.status === 'completed'));
     t.is(tasks.filter((x) => x.assignedTo === 'local-w0').length, 4, 'the 4 results from before the crash are kept, not re-run');
     const scores = store.results.scoresForCycle(cycle.id);
-    t.is(scores.reduce((a, s) => a + s.episodesCompleted, 0), 12, 'every task counted exactly once');
+    t.is(
+      scores.reduce((a, s) => a + s.episodesCompleted, 0),
+      12,
+      'every task counted exactly once',
+    );
   }));
 
 test('the scheduler skips ticks while a cycle runs and reports its status', (t) =>
@@ -360,7 +508,10 @@ test('the capacity model estimates a cycle at its start and while it runs, and w
     // A minute later nothing has finished: 60 s elapsed + 600 s remaining > 600 s.
     clock.advance(60);
     await waitFor(() => estimates.some((e) => e.json.phase === 'running' && e.json.fits === false), { what: 'an overrun estimate' });
-    t.true(lines.some((l) => l.includes('the cycle is estimated not to finish before its timeout')), 'a warning is logged');
+    t.true(
+      lines.some((l) => l.includes('the cycle is estimated not to finish before its timeout')),
+      'a warning is logged',
+    );
     t.like(runner.lastEstimate()?.json, { cycle_id: store.cycles.current()!.id, fits: false });
     const executor = scriptedExecutor(store, () => true);
     const outcome = await running;
@@ -380,9 +531,26 @@ test('spot checks run after the last task and before the weights; a zero-weight 
       async checkCycle(cycleId: number) {
         // Called once every task has finished, before anything is published.
         checked.push({ cycleId, done: store.tasks.isCycleDone(cycleId) && store.results.latestWeights() === undefined });
-        store.spotChecks.save({ cycleId, minerUid: 1, hotkey: 'early', repo: 'team/policy-1', revision: 'abcdef12', resolvedRevision: null, outcome: 'mismatch', reason: 'differs', stepsCompared: 8, maxDifference: 1 });
+        store.spotChecks.save({
+          cycleId,
+          minerUid: 1,
+          hotkey: 'early',
+          repo: 'team/policy-1',
+          revision: 'abcdef12',
+          resolvedRevision: null,
+          outcome: 'mismatch',
+          reason: 'differs',
+          stepsCompared: 8,
+          maxDifference: 1,
+        });
       },
-      penalized: (cycleId: number) => new Set(store.spotChecks.forCycle(cycleId).filter((c) => c.outcome === 'mismatch').map((c) => c.minerUid)),
+      penalized: (cycleId: number) =>
+        new Set(
+          store.spotChecks
+            .forCycle(cycleId)
+            .filter((c) => c.outcome === 'mismatch')
+            .map((c) => c.minerUid),
+        ),
     };
     const runner = new CycleRunner(store, chain, settings(), clock, undefined, { spotCheck });
     const exec = scriptedExecutor(store, (uid, env) => uid === 2 || env === 'metaworld/reach-v3');
@@ -395,7 +563,9 @@ test('spot checks run after the last task and before the weights; a zero-weight 
     t.is(store.results.scoresForCycle(outcome.cycleId!).filter((s) => s.uid === 1).length, 2, 'its scores are still stored');
 
     // A failing spot check (our side) does not stop the cycle.
-    const broken = new CycleRunner(store, chain, settings(), clock, undefined, { spotCheck: { checkCycle: () => Promise.reject(new Error('disk full')), penalized: () => new Set() } });
+    const broken = new CycleRunner(store, chain, settings(), clock, undefined, {
+      spotCheck: { checkCycle: () => Promise.reject(new Error('disk full')), penalized: () => new Set() },
+    });
     const exec2 = scriptedExecutor(store, () => true, 'local-test2');
     clock.advance(3600);
     chain.block = 600;

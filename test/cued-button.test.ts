@@ -32,7 +32,10 @@ function oracleStep(env: ManipulationEnv, target: number, memory: Record<string,
   const p = env.privileged();
   const cued = p.cued!;
   const hand = { hand: p.hand, tcp: p.tcp, gripperDistance: p.gripperDistance, leftPad: p.leftPad, rightPad: p.rightPad, effort: p.effort };
-  const command = buttonModule.oracle({ hand, mocap: p.mocap, steps: p.steps, layout: cued.layout as ButtonLayout, target, state: cued.state as ButtonState, start: cued.start as ButtonState }, memory);
+  const command = buttonModule.oracle(
+    { hand, mocap: p.mocap, steps: p.steps, layout: cued.layout as ButtonLayout, target, state: cued.state as ButtonState, start: cued.start as ButtonState },
+    memory,
+  );
   return env.step(fromNativeAction(command.move, command.effort));
 }
 
@@ -63,7 +66,12 @@ test('layouts: within the ranges, panel inside the walls, every cap within reach
       t.true(layout[key] >= lo && layout[key] <= hi, `${key} ${layout[key]}`);
       seen[key] = [Math.min(seen[key][0]!, layout[key]), Math.max(seen[key][1]!, layout[key])];
     }
-    for (const [cx, cy] of [[-1, -1], [-1, 1], [1, -1], [1, 1]]) {
+    for (const [cx, cy] of [
+      [-1, -1],
+      [-1, 1],
+      [1, -1],
+      [1, 1],
+    ]) {
       const c = toWorld([layout.x, layout.y, 0], layout.yaw, [cx! * BUTTON.halfLength, cy! * BUTTON.halfWidth, 0]);
       t.true(Math.abs(c[0]) < 0.68 && c[1] > 0.22 && c[1] < 0.98, 'the panel stays inside the retaining walls');
     }
@@ -103,10 +111,29 @@ test('the three buttons are identical to touch (bodies, caps, slides differ only
       const geoms = Array.from({ length: m.geom_bodyid!.length }, (_, g) => g).filter((g) => m.geom_bodyid![g] === body);
       return {
         body: { mass: m.body_mass![body], inertia: slice('body_inertia', body, 3), yz: slice('body_pos', body, 3).slice(1), quat: slice('body_quat', body, 4) },
-        joint: { type: m.jnt_type![joint], axis: slice('jnt_axis', joint, 3), range: slice('jnt_range', joint, 2), solref: slice('jnt_solref', joint, 2), solimp: slice('jnt_solimp', joint, 5), stiffness: m.jnt_stiffness![joint], springref: m.qpos_spring![m.jnt_qposadr![joint]!], damping: m.dof_damping![dof], armature: m.dof_armature![dof], frictionloss: m.dof_frictionloss![dof] },
+        joint: {
+          type: m.jnt_type![joint],
+          axis: slice('jnt_axis', joint, 3),
+          range: slice('jnt_range', joint, 2),
+          solref: slice('jnt_solref', joint, 2),
+          solimp: slice('jnt_solimp', joint, 5),
+          stiffness: m.jnt_stiffness![joint],
+          springref: m.qpos_spring![m.jnt_qposadr![joint]!],
+          damping: m.dof_damping![dof],
+          armature: m.dof_armature![dof],
+          frictionloss: m.dof_frictionloss![dof],
+        },
         geoms: geoms.map((g) => ({
-          type: m.geom_type![g], size: slice('geom_size', g, 3), pos: slice('geom_pos', g, 3), friction: slice('geom_friction', g, 3),
-          solref: slice('geom_solref', g, 2), solimp: slice('geom_solimp', g, 5), condim: m.geom_condim![g], contype: m.geom_contype![g], conaffinity: m.geom_conaffinity![g], margin: m.geom_margin![g],
+          type: m.geom_type![g],
+          size: slice('geom_size', g, 3),
+          pos: slice('geom_pos', g, 3),
+          friction: slice('geom_friction', g, 3),
+          solref: slice('geom_solref', g, 2),
+          solimp: slice('geom_solimp', g, 5),
+          condim: m.geom_condim![g],
+          contype: m.geom_contype![g],
+          conaffinity: m.geom_conaffinity![g],
+          margin: m.geom_margin![g],
         })),
       };
     };
@@ -121,7 +148,14 @@ test('the three buttons are identical to touch (bodies, caps, slides differ only
 
 test('judge: success needs the target pressed 2/3 of its travel; another past 1/3 is a violation', (t) => {
   const layout = task(5).layout as ButtonLayout;
-  const hand = { hand: [0, 0.6, 0.3] as Vec3, tcp: [0, 0.6, 0.255] as Vec3, gripperDistance: 0.3, leftPad: [0, 0.61, 0.3] as Vec3, rightPad: [0, 0.59, 0.3] as Vec3, effort: 1 };
+  const hand = {
+    hand: [0, 0.6, 0.3] as Vec3,
+    tcp: [0, 0.6, 0.255] as Vec3,
+    gripperDistance: 0.3,
+    leftPad: [0, 0.61, 0.3] as Vec3,
+    rightPad: [0, 0.59, 0.3] as Vec3,
+    effort: 1,
+  };
   const start = { depths: [0, 0, 0] };
   const judge = (d: number[], target: number) => buttonModule.judge({ depths: d }, start, layout, target, hand);
   t.false(judge([0, SUCCESS_DEPTH - 0.0005, 0], 1).success);
@@ -238,7 +272,11 @@ test('vision: from the two camera images alone, presses the cued button', async 
   const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: [ENV], episodes: 3, seed: 11, maxSteps: 200 });
   t.deepEqual(
     result.episodes.map((e) => [e.success, e.violation]),
-    [[true, null], [true, null], [true, null]],
+    [
+      [true, null],
+      [true, null],
+      [true, null],
+    ],
   );
 });
 

@@ -34,7 +34,10 @@ function oracleStep(env: ManipulationEnv, target: number, memory: Record<string,
   const p = env.privileged();
   const cued = p.cued!;
   const hand = { hand: p.hand, tcp: p.tcp, gripperDistance: p.gripperDistance, leftPad: p.leftPad, rightPad: p.rightPad, effort: p.effort };
-  const command = doorModule.oracle({ hand, mocap: p.mocap, steps: p.steps, layout: cued.layout as DoorLayout, target, state: cued.state as DoorState, start: cued.start as DoorState }, memory);
+  const command = doorModule.oracle(
+    { hand, mocap: p.mocap, steps: p.steps, layout: cued.layout as DoorLayout, target, state: cued.state as DoorState, start: cued.start as DoorState },
+    memory,
+  );
   return env.step(fromNativeAction(command.move, command.effort));
 }
 
@@ -55,7 +58,10 @@ test('layouts: within the ranges, carcass in front of the far wall, every handle
       t.true(layout[key] >= lo && layout[key] <= hi, `${key} ${layout[key]}`);
       seen[key] = [Math.min(seen[key][0]!, layout[key]), Math.max(seen[key][1]!, layout[key])];
     }
-    for (const [cx, cy] of [[-1, 1], [1, 1]]) {
+    for (const [cx, cy] of [
+      [-1, 1],
+      [1, 1],
+    ]) {
       const corner = toWorld([layout.x, layout.y, 0], layout.yaw, [cx! * DOOR.halfWidth, cy! * DOOR.halfDepth, 0]);
       t.true(corner[1] <= DOOR.farWall, 'the carcass stays in front of the far wall');
     }
@@ -99,11 +105,36 @@ test('the three doors are identical to touch (bodies, geoms, hinges differ only 
       const dof = m.jnt_dofadr![joint]!;
       const geoms = Array.from({ length: (m.geom_bodyid as ArrayLike<number>).length }, (_, g) => g).filter((g) => m.geom_bodyid![g] === body);
       return {
-        body: { mass: m.body_mass![body], inertia: slice('body_inertia', body, 3), ipos: slice('body_ipos', body, 3), y: slice('body_pos', body, 3).slice(1), quat: slice('body_quat', body, 4) },
-        joint: { type: m.jnt_type![joint], axis: slice('jnt_axis', joint, 3), range: slice('jnt_range', joint, 2), solref: slice('jnt_solref', joint, 2), solimp: slice('jnt_solimp', joint, 5), stiffness: m.jnt_stiffness![joint], damping: m.dof_damping![dof], armature: m.dof_armature![dof], frictionloss: m.dof_frictionloss![dof] },
+        body: {
+          mass: m.body_mass![body],
+          inertia: slice('body_inertia', body, 3),
+          ipos: slice('body_ipos', body, 3),
+          y: slice('body_pos', body, 3).slice(1),
+          quat: slice('body_quat', body, 4),
+        },
+        joint: {
+          type: m.jnt_type![joint],
+          axis: slice('jnt_axis', joint, 3),
+          range: slice('jnt_range', joint, 2),
+          solref: slice('jnt_solref', joint, 2),
+          solimp: slice('jnt_solimp', joint, 5),
+          stiffness: m.jnt_stiffness![joint],
+          damping: m.dof_damping![dof],
+          armature: m.dof_armature![dof],
+          frictionloss: m.dof_frictionloss![dof],
+        },
         geoms: geoms.map((g) => ({
-          type: m.geom_type![g], size: slice('geom_size', g, 3), pos: slice('geom_pos', g, 3), quat: slice('geom_quat', g, 4), friction: slice('geom_friction', g, 3),
-          solref: slice('geom_solref', g, 2), solimp: slice('geom_solimp', g, 5), condim: m.geom_condim![g], contype: m.geom_contype![g], conaffinity: m.geom_conaffinity![g], margin: m.geom_margin![g],
+          type: m.geom_type![g],
+          size: slice('geom_size', g, 3),
+          pos: slice('geom_pos', g, 3),
+          quat: slice('geom_quat', g, 4),
+          friction: slice('geom_friction', g, 3),
+          solref: slice('geom_solref', g, 2),
+          solimp: slice('geom_solimp', g, 5),
+          condim: m.geom_condim![g],
+          contype: m.geom_contype![g],
+          conaffinity: m.geom_conaffinity![g],
+          margin: m.geom_margin![g],
         })),
       };
     };
@@ -119,7 +150,14 @@ test('the three doors are identical to touch (bodies, geoms, hinges differ only 
 
 test('judge: success needs the target open at least 1 rad; any other door past 0.15 rad is a violation', (t) => {
   const layout = task(5).layout as DoorLayout;
-  const hand = { hand: [0, 0.5, 0.35] as Vec3, tcp: [0, 0.5, 0.305] as Vec3, gripperDistance: 0.3, leftPad: [0, 0.51, 0.35] as Vec3, rightPad: [0, 0.49, 0.35] as Vec3, effort: 1 };
+  const hand = {
+    hand: [0, 0.5, 0.35] as Vec3,
+    tcp: [0, 0.5, 0.305] as Vec3,
+    gripperDistance: 0.3,
+    leftPad: [0, 0.51, 0.35] as Vec3,
+    rightPad: [0, 0.49, 0.35] as Vec3,
+    effort: 1,
+  };
   const start = { angles: [0, 0, 0] };
   const judge = (angles: number[], target: number) => doorModule.judge({ angles }, start, layout, target, hand);
   t.false(judge([0, 0.99, 0], 1).success);
@@ -165,7 +203,7 @@ test('opening a wrong door ends the episode as a failure', async (t) => {
   try {
     for (let i = 0; i < 3; i++) {
       const config = task(9, i);
-      const wrong = (config.target + 1 + i % 2) % 3;
+      const wrong = (config.target + 1 + (i % 2)) % 3;
       env.reset(config);
       const memory = {};
       let last;
@@ -240,7 +278,11 @@ test('vision: from the two camera images alone, opens the cued door', async (t) 
   const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: [ENV], episodes: 3, seed: 11, maxSteps: 300 });
   t.deepEqual(
     result.episodes.map((e) => [e.success, e.violation]),
-    [[true, null], [true, null], [true, null]],
+    [
+      [true, null],
+      [true, null],
+      [true, null],
+    ],
   );
 });
 

@@ -53,7 +53,10 @@ const openings = (env: ManipulationEnv) => (env.privileged().cued!.state as Draw
 
 for (const envId of [OPEN, CLOSE]) {
   test(`${envId}: layouts keep the chest on the table, clear of the far wall, reachable, and vary every coordinate`, (t) => {
-    const xs: number[] = [], ys: number[] = [], zs: number[] = [], yaws: number[] = [];
+    const xs: number[] = [],
+      ys: number[] = [],
+      zs: number[] = [],
+      yaws: number[] = [];
     for (let seed = 0; seed < 300; seed++) {
       const layout = layoutOf(task(envId, seed));
       t.notThrows(() => MODULES[envId].layoutSchema.parse(layout));
@@ -157,7 +160,7 @@ for (const envId of [OPEN, CLOSE]) {
     try {
       for (let seed = 0; seed < 3; seed++) {
         const config = task(envId, seed);
-        const wrong = (config.target + 1 + seed % 2) % 3;
+        const wrong = (config.target + 1 + (seed % 2)) % 3;
         env.reset(config);
         const memory = {};
         let result: StepResult | undefined;
@@ -269,8 +272,22 @@ test('drawer-close: a target left 3 cm open does not pass; pushed home it passes
 });
 
 test('judges: thresholds of success and of the wrong-drawer margin, in both directions', (t) => {
-  const state = (opening: number[]): DrawerState => ({ opening, handles: [[0, 0.6, 0.1], [0.1, 0.6, 0.1], [0.2, 0.6, 0.1]] });
-  const hand = { hand: [0, 0.5, 0.3] as [number, number, number], tcp: [0, 0.5, 0.255] as [number, number, number], gripperDistance: 1, leftPad: [0, 0.55, 0.3] as [number, number, number], rightPad: [0, 0.45, 0.3] as [number, number, number], effort: -1 };
+  const state = (opening: number[]): DrawerState => ({
+    opening,
+    handles: [
+      [0, 0.6, 0.1],
+      [0.1, 0.6, 0.1],
+      [0.2, 0.6, 0.1],
+    ],
+  });
+  const hand = {
+    hand: [0, 0.5, 0.3] as [number, number, number],
+    tcp: [0, 0.5, 0.255] as [number, number, number],
+    gripperDistance: 1,
+    leftPad: [0, 0.55, 0.3] as [number, number, number],
+    rightPad: [0, 0.45, 0.3] as [number, number, number],
+    effort: -1,
+  };
   const layout: DrawerLayout = { centre: [0, 0.8], yaw: 0, plinth: 0.02, start: 0 };
   const open = (o: number[]) => drawerOpenModule.judge(state(o), state([0, 0, 0]), layout, 1, hand);
   t.true(open([0, 0.1, 0]).success);

@@ -21,7 +21,18 @@ import { generateTask, type CuedTaskConfig } from '../src/sim/tasks.ts';
 import { colourRgb } from '../src/sim/cued/palette.ts';
 import { rotateZ, toward, toWorld, type Vec3 } from '../src/sim/cued/geometry.ts';
 import { CUED_SUCCESS_HOLD_STEPS } from '../src/sim/cued/module.ts';
-import { channelFit, enteredHole, holeAxisPoint, holeMouth, inHoleFrame, insertedIn, PEG, pegModule, type PegLayout, type PegState } from '../src/sim/cued/peg.ts';
+import {
+  channelFit,
+  enteredHole,
+  holeAxisPoint,
+  holeMouth,
+  inHoleFrame,
+  insertedIn,
+  PEG,
+  pegModule,
+  type PegLayout,
+  type PegState,
+} from '../src/sim/cued/peg.ts';
 
 const ENV = 'metaworld/peg-insert-v3' as const;
 const DEG = Math.PI / 180;
@@ -38,7 +49,12 @@ function yawJitter(layout: PegLayout): number {
 }
 
 test('layouts: block on a random side facing the middle, peg on the other side parallel to the channels, wide ranges, every hole workable', (t) => {
-  const xs: number[] = [], ys: number[] = [], zs: number[] = [], jitters: number[] = [], pegXs: number[] = [], pegYs: number[] = [];
+  const xs: number[] = [],
+    ys: number[] = [],
+    zs: number[] = [],
+    jitters: number[] = [],
+    pegXs: number[] = [],
+    pegYs: number[] = [];
   let left = 0;
   for (let seed = 0; seed < 400; seed++) {
     const layout = task(seed).layout as PegLayout;
@@ -67,7 +83,12 @@ test('layouts: block on a random side facing the middle, peg on the other side p
         t.true(grasp[0] >= -0.47 && grasp[0] <= 0.47 && grasp[1] >= 0.43 && grasp[1] <= 0.97, `seed ${seed}: hole ${i} workable`);
       }
     }
-    xs.push(absX); ys.push(layout.block[1]); zs.push(layout.block[2]); jitters.push(yawJitter(layout)); pegXs.push(Math.abs(layout.peg[0])); pegYs.push(layout.peg[1]);
+    xs.push(absX);
+    ys.push(layout.block[1]);
+    zs.push(layout.block[2]);
+    jitters.push(yawJitter(layout));
+    pegXs.push(Math.abs(layout.peg[0]));
+    pegYs.push(layout.peg[1]);
   }
   t.true(left > 140 && left < 260, `both sides occur (${left}/400 left)`);
   const span = (v: number[]) => Math.max(...v) - Math.min(...v);
@@ -92,8 +113,10 @@ test('the three holes are identical to touch: the coloured rims and tabs never c
   const env = await ManipulationEnv.create(ENV, { images: false });
   t.teardown(() => env.close());
   const m = env.model;
-  const size = m.geom_size as Float64Array, pos = m.geom_pos as Float64Array;
-  const contype = m.geom_contype as Int32Array, conaffinity = m.geom_conaffinity as Int32Array;
+  const size = m.geom_size as Float64Array,
+    pos = m.geom_pos as Float64Array;
+  const contype = m.geom_contype as Int32Array,
+    conaffinity = m.geom_conaffinity as Int32Array;
   const parts = pegModule.candidateGeoms(0).length;
   for (let i = 0; i < 3; i++) {
     const geoms = pegModule.candidateGeoms(i);
@@ -104,12 +127,19 @@ test('the three holes are identical to touch: the coloured rims and tabs never c
       t.is(contype[g]! | conaffinity[g]!, 0, `${name} is visual only`);
       t.deepEqual(Array.from(size.subarray(3 * g, 3 * g + 3)), Array.from(size.subarray(3 * g0, 3 * g0 + 3)));
       // Same place relative to its own hole: the row spacing apart along the block's y.
-      t.true(Math.abs(pos[3 * g]! - pos[3 * g0]!) < 1e-12 && Math.abs(pos[3 * g + 1]! - pos[3 * g0 + 1]! - i * PEG.holeSpacing) < 1e-12 && Math.abs(pos[3 * g + 2]! - pos[3 * g0 + 2]!) < 1e-12);
+      t.true(
+        Math.abs(pos[3 * g]! - pos[3 * g0]!) < 1e-12 &&
+          Math.abs(pos[3 * g + 1]! - pos[3 * g0 + 1]! - i * PEG.holeSpacing) < 1e-12 &&
+          Math.abs(pos[3 * g + 2]! - pos[3 * g0 + 2]!) < 1e-12,
+      );
     });
   }
   // The block's colliding walls are mirror-symmetric about the middle hole, so the outer holes are alike.
   const wall = (k: number) => env.id('geom', `block_wall_${k}`);
-  for (const [a, b] of [[0, 3], [1, 2]] as const) {
+  for (const [a, b] of [
+    [0, 3],
+    [1, 2],
+  ] as const) {
     t.deepEqual(Array.from(size.subarray(3 * wall(a), 3 * wall(a) + 3)), Array.from(size.subarray(3 * wall(b), 3 * wall(b) + 3)));
     t.is(pos[3 * wall(a) + 1], -pos[3 * wall(b) + 1]!);
   }
@@ -173,7 +203,18 @@ function grasp(e: Episode): void {
   for (let k = 0; k < 200 && memory.phase !== 'carry'; k++) {
     const p = e.env.privileged();
     const c = p.cued!;
-    const cmd = pegModule.oracle({ hand: e.env.handState(), mocap: p.mocap, steps: p.steps, layout: e.layout, target: e.config.target, state: c.state as PegState, start: c.start as PegState }, memory);
+    const cmd = pegModule.oracle(
+      {
+        hand: e.env.handState(),
+        mocap: p.mocap,
+        steps: p.steps,
+        layout: e.layout,
+        target: e.config.target,
+        state: c.state as PegState,
+        start: c.start as PegState,
+      },
+      memory,
+    );
     e.env.step(fromNativeAction(cmd.move, cmd.effort));
   }
   if (memory.phase !== 'carry') throw new Error('the oracle did not grasp the peg');
@@ -189,7 +230,8 @@ function steer(e: Episode, steps: number, target: (k: number) => Vec3, onStep?: 
 }
 
 /** A point in hole i's frame at `depth` along its axis, offset laterally and vertically. */
-const holePoint = (layout: PegLayout, i: number, depth: number, lateral = 0, vertical = 0): Vec3 => toWorld(holeMouth(layout, i), layout.yaw, [-depth, lateral, vertical]);
+const holePoint = (layout: PegLayout, i: number, depth: number, lateral = 0, vertical = 0): Vec3 =>
+  toWorld(holeMouth(layout, i), layout.yaw, [-depth, lateral, vertical]);
 
 for (const [name, lateral, vertical] of [
   ['below', 0, -0.045],
@@ -209,13 +251,18 @@ for (const [name, lateral, vertical] of [
       t.true(Math.abs(lined[0] - 0.05) < 0.01, `seed ${seed}: lined up in front of the face`);
       let deepest = -Infinity;
       let windUp = 0;
-      steer(e, 150, () => holePoint(e.layout, hole, 0.3, lateral, vertical), (s) => {
-        const h = inHoleFrame(e.layout, hole, s.head);
-        // Depth past the face while the head is outside the channel's cross-section.
-        if (Math.max(Math.abs(h[1]), Math.abs(h[2])) > PEG.holeHalf) deepest = Math.max(deepest, -h[0]);
-        const p = e.env.privileged();
-        windUp = Math.max(windUp, Math.hypot(p.mocap[0] - p.hand[0], p.mocap[1] - p.hand[1]));
-      });
+      steer(
+        e,
+        150,
+        () => holePoint(e.layout, hole, 0.3, lateral, vertical),
+        (s) => {
+          const h = inHoleFrame(e.layout, hole, s.head);
+          // Depth past the face while the head is outside the channel's cross-section.
+          if (Math.max(Math.abs(h[1]), Math.abs(h[2])) > PEG.holeHalf) deepest = Math.max(deepest, -h[0]);
+          const p = e.env.privileged();
+          windUp = Math.max(windUp, Math.hypot(p.mocap[0] - p.hand[0], p.mocap[1] - p.hand[1]));
+        },
+      );
       t.true(windUp > 0.1, `seed ${seed}: the weld was wound up (${windUp.toFixed(3)} m)`);
       t.true(deepest < 0.003, `seed ${seed}: ${name}: the head sank ${(deepest * 1000).toFixed(2)} mm into solid block`);
       t.false(e.env.success, `seed ${seed}: no success`);
@@ -262,7 +309,8 @@ test('success needs the hold time: a dip into the target that leaves early does 
   t.is(e.env.privileged().successStreak, 0);
   t.false(insertedIn(e.layout, hole, pegState(e.env)));
   // Back in and staying: success once the test has held for the full hold time.
-  let firstTrue = -1, succeededAt = -1;
+  let firstTrue = -1,
+    succeededAt = -1;
   for (let k = 0; k < 80 && succeededAt < 0; k++) {
     e.env.step(fromNativeAction(toward(pegState(e.env).head, holePoint(e.layout, hole, 0.07), 10), 1));
     if (firstTrue < 0 && e.env.privileged().successStreak === 1) firstTrue = k;
@@ -283,7 +331,18 @@ test('the oracle inserts the peg into the cued hole without touching a wrong one
     while (!env.done) {
       const p = env.privileged();
       const c = p.cued!;
-      const cmd = pegModule.oracle({ hand: env.handState(), mocap: p.mocap, steps: p.steps, layout: config.layout as PegLayout, target: config.target, state: c.state as PegState, start: c.start as PegState }, memory);
+      const cmd = pegModule.oracle(
+        {
+          hand: env.handState(),
+          mocap: p.mocap,
+          steps: p.steps,
+          layout: config.layout as PegLayout,
+          target: config.target,
+          state: c.state as PegState,
+          start: c.start as PegState,
+        },
+        memory,
+      );
       env.step(fromNativeAction(cmd.move, cmd.effort));
     }
     t.true(env.success, `seed ${seed}`);
@@ -343,7 +402,7 @@ function runBlind<T>(env: ManipulationEnv, config: CuedTaskConfig, script: (firs
   return next.value;
 }
 
-test('touch alone localises the block (side, face, yaw, hole height): only the holes\' colours are out of its reach', async (t) => {
+test("touch alone localises the block (side, face, yaw, hole height): only the holes' colours are out of its reach", async (t) => {
   const env = await ManipulationEnv.create(ENV, { images: false, endOnSuccess: false });
   t.teardown(() => env.close());
   for (const seed of [0, 2, 5]) {

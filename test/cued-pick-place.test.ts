@@ -20,7 +20,8 @@ const task = (seed: number, i = 0) => generateTask(ENV, devInstance(seed, i)) as
 const layoutOf = (t: CuedTaskConfig) => t.layout as { pucks: [number, number][]; goal: Vec3 };
 
 test('pick-place layouts keep every rule over 400 instances; goals fill the area and the 12–30 cm band', (t) => {
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < 400; i++) {
     const { pucks, goal } = layoutOf(task(12, i));
     pickPlaceModule.layoutSchema.parse({ pucks, goal });
@@ -53,7 +54,14 @@ test('the pick-place layout does not depend on the variant', (t) => {
 });
 
 test('the judge: success needs the puck both near the goal and off the table; a tipped puck is measured by its lowest point', (t) => {
-  const layout = { pucks: [[-0.2, 0.5], [0, 0.8], [0.2, 0.5]] as [number, number][], goal: [0.1, 0.6, 0.12] as Vec3 };
+  const layout = {
+    pucks: [
+      [-0.2, 0.5],
+      [0, 0.8],
+      [0.2, 0.5],
+    ] as [number, number][],
+    goal: [0.1, 0.6, 0.12] as Vec3,
+  };
   const hand: HandState = { hand: [0, 0.6, 0.2], tcp: [0, 0.6, 0.155], gripperDistance: 1, leftPad: [0, 0.64, 0.2], rightPad: [0, 0.56, 0.2], effort: -1 };
   const start: PucksState = { pucks: layout.pucks.map((p) => [p[0], p[1], 0.02] as Vec3), bottoms: [0, 0, 0] };
   const withTarget = (p: Vec3, bottom: number): PucksState => ({ pucks: [p, start.pucks[1]!, start.pucks[2]!], bottoms: [bottom, 0, 0] });
@@ -101,12 +109,16 @@ test('a puck dragged on the table under the goal never passes; a pass through th
     env.reset(task(seed));
     const goal = viewOf(env.privileged()).layout.goal;
     // Grasped (the oracle's routine up to the lift), then dragged along the table to right below the goal.
-    const dragged = drive(env, (view, memory) => {
-      if (memory.phase !== 'lift' && memory.phase !== 'drag') return carryOracle(view, memory, goal);
-      memory.phase = 'drag';
-      const puck = view.state.pucks[view.target]!;
-      return moveTcp(view.hand, [view.hand.tcp[0] + goal[0] - puck[0], view.hand.tcp[1] + goal[1] - puck[1], 0.012], 1, 3);
-    }, 400);
+    const dragged = drive(
+      env,
+      (view, memory) => {
+        if (memory.phase !== 'lift' && memory.phase !== 'drag') return carryOracle(view, memory, goal);
+        memory.phase = 'drag';
+        const puck = view.state.pucks[view.target]!;
+        return moveTcp(view.hand, [view.hand.tcp[0] + goal[0] - puck[0], view.hand.tcp[1] + goal[1] - puck[1], 0.012], 1, 3);
+      },
+      400,
+    );
     t.false(dragged.success);
     t.is(dragged.violation, null);
     const v = viewOf(dragged.last);
@@ -121,19 +133,23 @@ test('a puck dragged on the table under the goal never passes; a pass through th
     const goal3 = viewOf(env.privileged()).layout.goal;
     let phase = 'in';
     let away: Vec3 = [0, 0, 0];
-    const run = drive(env, (view, memory) => {
-      const puck = view.state.pucks[view.target]!;
-      if (phase === 'in' && env.privileged().successStreak >= 1) {
-        phase = 'out';
-        const d = Math.hypot(puck[0] - goal3[0], puck[1] - goal3[1], puck[2] - goal3[2]);
-        away = [0, 1, 2].map((k) => goal3[k]! + ((puck[k]! - goal3[k]!) / d) * 0.2) as Vec3;
-      }
-      if (phase === 'out') {
-        if (Math.hypot(puck[0] - goal3[0], puck[1] - goal3[1], puck[2] - goal3[2]) > 0.12) phase = 'back';
-        return moveTcp(view.hand, [view.hand.tcp[0] + away[0] - puck[0], view.hand.tcp[1] + away[1] - puck[1], view.hand.tcp[2] + away[2] - puck[2]], 1, 100);
-      }
-      return pickPlaceModule.oracle(view, memory);
-    }, 500);
+    const run = drive(
+      env,
+      (view, memory) => {
+        const puck = view.state.pucks[view.target]!;
+        if (phase === 'in' && env.privileged().successStreak >= 1) {
+          phase = 'out';
+          const d = Math.hypot(puck[0] - goal3[0], puck[1] - goal3[1], puck[2] - goal3[2]);
+          away = [0, 1, 2].map((k) => goal3[k]! + ((puck[k]! - goal3[k]!) / d) * 0.2) as Vec3;
+        }
+        if (phase === 'out') {
+          if (Math.hypot(puck[0] - goal3[0], puck[1] - goal3[1], puck[2] - goal3[2]) > 0.12) phase = 'back';
+          return moveTcp(view.hand, [view.hand.tcp[0] + away[0] - puck[0], view.hand.tcp[1] + away[1] - puck[1], view.hand.tcp[2] + away[2] - puck[2]], 1, 100);
+        }
+        return pickPlaceModule.oracle(view, memory);
+      },
+      500,
+    );
     t.is(phase, 'back');
     const firstOut = run.streaks.indexOf(1);
     const broke = run.streaks.indexOf(0, firstOut);
@@ -169,10 +185,14 @@ test('pick-place: same instance and same actions give the same trajectory', asyn
     const trace = () => {
       env.reset(task(8));
       const states: number[] = [];
-      drive(env, (view, memory) => {
-        states.push(...view.hand.tcp, ...view.state.pucks.flat(), ...view.state.bottoms);
-        return pickPlaceModule.oracle(view, memory);
-      }, 150);
+      drive(
+        env,
+        (view, memory) => {
+          states.push(...view.hand.tcp, ...view.state.pucks.flat(), ...view.state.bottoms);
+          return pickPlaceModule.oracle(view, memory);
+        },
+        150,
+      );
       return states;
     };
     t.deepEqual(trace(), trace());
@@ -188,7 +208,14 @@ test('pick-place: pucks, the goal sphere and the cue light show in the miners’
 
 test('vision lifts the cued puck into the sphere from pixels alone', async (t) => {
   const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: [ENV], episodes: 3, seed: 42 });
-  t.deepEqual(result.episodes.map((e) => [e.success, e.violation]), [[true, null], [true, null], [true, null]]);
+  t.deepEqual(
+    result.episodes.map((e) => [e.success, e.violation]),
+    [
+      [true, null],
+      [true, null],
+      [true, null],
+    ],
+  );
 });
 
 test('the blind grasp: touch probes find a puck, localise it and grasp it, moving no other puck', async (t) => {
@@ -215,7 +242,10 @@ test('the blind grasp: touch probes find a puck, localise it and grasp it, movin
 
 test('every blind pick-place strategy is registered and runs whole episodes on proprioception alone; dragging never passes', async (t) => {
   const strategies = strategiesFor(ENV);
-  t.deepEqual(strategies.map((s) => s.name), ['pick-place-touch-raster', 'pick-place-guess', 'pick-place-drag']);
+  t.deepEqual(
+    strategies.map((s) => s.name),
+    ['pick-place-touch-raster', 'pick-place-guess', 'pick-place-drag'],
+  );
   for (const s of strategies) {
     const summary = await evaluatePolicy({ envIds: [ENV], episodes: 3, seed: 18, images: false, policyFor: () => new BlindPolicy(s.name) });
     const e = summary.envs[ENV]!;

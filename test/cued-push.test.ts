@@ -21,7 +21,8 @@ const layoutOf = (t: CuedTaskConfig) => t.layout as { pucks: [number, number][];
 const at = (p: readonly number[]): Vec3 => [p[0]!, p[1]!, 0];
 
 test('push layouts keep every rule over 400 instances and spread over the whole area', (t) => {
-  const lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+  const lo = [Infinity, Infinity],
+    hi = [-Infinity, -Infinity];
   for (let i = 0; i < 400; i++) {
     const { pucks, goal } = layoutOf(task(11, i));
     t.is(pucks.length, 3);
@@ -73,9 +74,14 @@ test('push pucks are identical to touch, before and after an instance randomizes
         ...Array.from((m.geom_friction as Float64Array).subarray(3 * g, 3 * g + 3)),
         ...Array.from((m.geom_solref as Float64Array).subarray(2 * g, 2 * g + 2)),
         ...Array.from((m.geom_solimp as Float64Array).subarray(5 * g, 5 * g + 5)),
-        (m.geom_condim as Int32Array)[g], (m.geom_contype as Int32Array)[g], (m.geom_conaffinity as Int32Array)[g], (m.geom_type as Int32Array)[g],
-        (m.body_mass as Float64Array)[b], ...Array.from((m.body_inertia as Float64Array).subarray(3 * b, 3 * b + 3)),
-        (m.jnt_type as Int32Array)[j], ...Array.from((m.dof_damping as Float64Array).subarray((m.jnt_dofadr as Int32Array)[j]!, (m.jnt_dofadr as Int32Array)[j]! + 6)),
+        (m.geom_condim as Int32Array)[g],
+        (m.geom_contype as Int32Array)[g],
+        (m.geom_conaffinity as Int32Array)[g],
+        (m.geom_type as Int32Array)[g],
+        (m.body_mass as Float64Array)[b],
+        ...Array.from((m.body_inertia as Float64Array).subarray(3 * b, 3 * b + 3)),
+        (m.jnt_type as Int32Array)[j],
+        ...Array.from((m.dof_damping as Float64Array).subarray((m.jnt_dofadr as Int32Array)[j]!, (m.jnt_dofadr as Int32Array)[j]! + 6)),
       ];
       const all = [0, 1, 2].map((i) => fields(env.id('geom', `puck_${i}`), env.id('body', `puck_${i}`), env.id('joint', `puck_${i}_free`)));
       t.deepEqual(all[1], all[0]);
@@ -130,7 +136,10 @@ test('success needs the puck resting on the table and the hold time; a puck hove
     t.true(placed.success);
     const first = placed.streaks.indexOf(1);
     t.true(first >= 0);
-    t.true(placed.streaks.slice(first, first + 10).every((s, k) => s === k + 1), 'the streak counts up one per step');
+    t.true(
+      placed.streaks.slice(first, first + 10).every((s, k) => s === k + 1),
+      'the streak counts up one per step',
+    );
   } finally {
     env.close();
   }
@@ -160,7 +169,10 @@ test('pushing the target puck is no violation, and a touch probe that rests on a
     const pushed = drive(env, pusher(target, 0.08), 400);
     t.is(pushed.violation, null);
     const moved = viewOf(pushed.last);
-    t.true(Math.hypot(moved.state.pucks[target]![0] - moved.start.pucks[target]![0], moved.state.pucks[target]![1] - moved.start.pucks[target]![1]) > 0.04, 'the pusher really moves a puck');
+    t.true(
+      Math.hypot(moved.state.pucks[target]![0] - moved.start.pucks[target]![0], moved.state.pucks[target]![1] - moved.start.pucks[target]![1]) > 0.04,
+      'the pusher really moves a puck',
+    );
 
     env.reset(task(4));
     const wrong = (target + 1) % 3;
@@ -182,10 +194,14 @@ test('push: same instance and same actions give the same trajectory', async (t) 
     const trace = () => {
       env.reset(task(8));
       const states: number[] = [];
-      drive(env, (view, memory) => {
-        states.push(...view.hand.tcp, ...view.state.pucks.flat());
-        return pushModule.oracle(view, memory);
-      }, 120);
+      drive(
+        env,
+        (view, memory) => {
+          states.push(...view.hand.tcp, ...view.state.pucks.flat());
+          return pushModule.oracle(view, memory);
+        },
+        120,
+      );
       return states;
     };
     const a = trace();
@@ -202,7 +218,14 @@ test('push: pucks, the goal disc and the cue light show in the miners’ 84×84 
 
 test('vision pushes the cued puck onto the disc from pixels alone', async (t) => {
   const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: [ENV], episodes: 3, seed: 41 });
-  t.deepEqual(result.episodes.map((e) => [e.success, e.violation]), [[true, null], [true, null], [true, null]]);
+  t.deepEqual(
+    result.episodes.map((e) => [e.success, e.violation]),
+    [
+      [true, null],
+      [true, null],
+      [true, null],
+    ],
+  );
 });
 
 test('the blind touch probe finds every puck by touch without moving any, and finds nothing on empty table', async (t) => {
@@ -210,7 +233,10 @@ test('the blind touch probe finds every puck by touch without moving any, and fi
   try {
     const first = env.reset(task(6));
     const { layout, start } = viewOf(env.privileged());
-    const points: Array<[number, number]> = [...layout.pucks.map((p, i) => [p[0] + (i === 1 ? 0.03 : 0), p[1] + (i === 2 ? -0.03 : 0)] as [number, number]), [layout.goal[0], layout.goal[1]]];
+    const points: Array<[number, number]> = [
+      ...layout.pucks.map((p, i) => [p[0] + (i === 1 ? 0.03 : 0), p[1] + (i === 2 ? -0.03 : 0)] as [number, number]),
+      [layout.goal[0], layout.goal[1]],
+    ];
     const hits = runBlind(env, first, function* (obs) {
       const out: boolean[] = [];
       for (const [x, y] of points) {
@@ -231,7 +257,10 @@ test('the blind touch probe finds every puck by touch without moving any, and fi
 
 test('every blind push strategy is registered and runs whole episodes on proprioception alone', async (t) => {
   const strategies = strategiesFor(ENV);
-  t.deepEqual(strategies.map((s) => s.name), ['push-touch-drag', 'push-touch-drop', 'push-guess']);
+  t.deepEqual(
+    strategies.map((s) => s.name),
+    ['push-touch-drag', 'push-touch-drop', 'push-guess'],
+  );
   for (const s of strategies) {
     const summary = await evaluatePolicy({ envIds: [ENV], episodes: 3, seed: 17, images: false, policyFor: () => new BlindPolicy(s.name) });
     const e = summary.envs[ENV]!;

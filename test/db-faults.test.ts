@@ -70,7 +70,7 @@ test('a full disk answers the executor endpoints 503 with a detail, and nothing 
     t.is(a.store.tasks.stats(null).assignedTasks, 8, 'the submit rolled back as a whole: every task still assigned, none counted');
     a.store.db.pragma('max_page_count = 4294967294');
     const again = await a.post('/v1/tasks/submit', { executor_id: 'ex', results });
-    t.deepEqual(again.body, { accepted: 8, rejected: 0, errors: [] }, 'the executor\'s retry lands once there is room');
+    t.deepEqual(again.body, { accepted: 8, rejected: 0, errors: [] }, "the executor's retry lands once there is room");
   } finally {
     await a.close();
   }

@@ -67,7 +67,9 @@ test('the executor checks resolved addresses: a public name that resolves to an 
   const resolveTo = (addresses: string[]) => async () => addresses;
   await t.notThrowsAsync(checkEndpoint('https://miner.example.com', { allowPrivate: false, resolve: resolveTo(['93.184.216.34']) }));
   for (const address of ['64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1', '::ffff:10.0.0.1', '192.0.2.1', 'fec0::5']) {
-    const err = await t.throwsAsync(checkEndpoint('https://miner.example.com', { allowPrivate: false, resolve: resolveTo(['93.184.216.34', address]) }), { instanceOf: EndpointRefused });
+    const err = await t.throwsAsync(checkEndpoint('https://miner.example.com', { allowPrivate: false, resolve: resolveTo(['93.184.216.34', address]) }), {
+      instanceOf: EndpointRefused,
+    });
     t.regex(err!.message, new RegExp(`resolves to non-public address ${address.replace(/[.:]/g, '\\$&')}`));
   }
   await t.throwsAsync(checkEndpoint('http://localhost:8001', { allowPrivate: false, resolve: resolveTo(['93.184.216.34']) }), { message: /local host name/ });

@@ -29,7 +29,7 @@ test('admission: the I/O-lag factor backs off multiplicatively and recovers addi
   for (let i = 0; i < 20; i++) f = nextLagFactor(f, 100, settings);
   t.is(f, 0.5);
   t.is(nextLagFactor(0.5, 30, settings), 0.5, 'between the thresholds (25 and 50 ms for a 500 ms deadline) nothing changes');
-  t.is(nextLagFactor(1, 15, settings), 1, 'a saturated CPU\'s usual delay is no reason to back off');
+  t.is(nextLagFactor(1, 15, settings), 1, "a saturated CPU's usual delay is no reason to back off");
   f = nextLagFactor(f, 1, settings);
   t.is(Math.round(f * 10) / 10, 0.6);
   for (let i = 0; i < 10; i++) f = nextLagFactor(f, 1, settings);
@@ -39,7 +39,16 @@ test('admission: the I/O-lag factor backs off multiplicatively and recovers addi
 test('a declared capacity is a positive integer, capped; anything else declares nothing', (t) => {
   t.is(declaredCapacity({ status: 'healthy', max_concurrent_episodes: 8 }), 8);
   t.is(declaredCapacity({ max_concurrent_episodes: 1e9 }), MAX_DECLARED_CAPACITY);
-  for (const bad of [{}, { max_concurrent_episodes: 0 }, { max_concurrent_episodes: -3 }, { max_concurrent_episodes: 2.5 }, { max_concurrent_episodes: '8' }, null, 'x', [8]]) {
+  for (const bad of [
+    {},
+    { max_concurrent_episodes: 0 },
+    { max_concurrent_episodes: -3 },
+    { max_concurrent_episodes: 2.5 },
+    { max_concurrent_episodes: '8' },
+    null,
+    'x',
+    [8],
+  ]) {
     t.is(declaredCapacity(bad), null, JSON.stringify(bad));
   }
 });
@@ -59,7 +68,12 @@ test('capacity model: a lone miner is bound by its latency and concurrency', (t)
   t.is(minerSeconds(miner(1)), 4000);
   t.is(minerSeconds(miner(1, { concurrency: 8 })), 500);
   t.is(minerSeconds(miner(1, { remainingEpisodes: 9, concurrency: 8 })), 20, 'a partial last round is a whole round');
-  const e = estimateCycle({ miners: [miner(1), miner(2, { stepMs: 10 })], executor: { cores: 2, cpuPerStepMs: 1, slots: 32 }, elapsedSeconds: 100, timeoutSeconds: 3600 });
+  const e = estimateCycle({
+    miners: [miner(1), miner(2, { stepMs: 10 })],
+    executor: { cores: 2, cpuPerStepMs: 1, slots: 32 },
+    elapsedSeconds: 100,
+    timeoutSeconds: 3600,
+  });
   t.is(e.bottleneck, 'miner');
   t.deepEqual(e.slowestMiner, { uid: 1, seconds: 4000 });
   t.is(e.totalSeconds, 4100);
@@ -67,7 +81,7 @@ test('capacity model: a lone miner is bound by its latency and concurrency', (t)
   t.is(e.remainingEpisodes, 800);
 });
 
-test('capacity model: many fast miners are bound by the executors\' CPU or slots', (t) => {
+test("capacity model: many fast miners are bound by the executors' CPU or slots", (t) => {
   const miners = Array.from({ length: 64 }, (_, i) => miner(i, { stepMs: 5, concurrency: 8, remainingEpisodes: 16, stepsPerEpisode: 100 }));
   // CPU: 64 × 16 × 100 steps × 1 ms / 2 cores = 51.2 s; each miner alone: 2 rounds × 100 × 5 ms = 1 s.
   const cpu = estimateCycle({ miners, executor: { cores: 2, cpuPerStepMs: 1, slots: 10_000 }, elapsedSeconds: 0, timeoutSeconds: 3600 });

@@ -30,7 +30,15 @@ async function setup(server: PolicyServer, settings: Partial<EpisodeSettings> = 
     checkEndpoint: (endpoint) => checkEndpoint(endpoint, { allowPrivate: false }),
     settings: { ...DEFAULT_EPISODE_SETTINGS, actTimeoutMs: 2000, ...settings },
   };
-  const task: ExecutorTask = { taskUuid: 'u1', minerUid: 1, minerEndpoint: server.url, envId: 'metaworld/reach-v3', seed: 0, instance: labelInstance(0), untrustedEndpoint: false };
+  const task: ExecutorTask = {
+    taskUuid: 'u1',
+    minerUid: 1,
+    minerEndpoint: server.url,
+    envId: 'metaworld/reach-v3',
+    seed: 0,
+    instance: labelInstance(0),
+    untrustedEndpoint: false,
+  };
   return { deps, task, client, batcher };
 }
 
@@ -101,7 +109,7 @@ test('the overall deadline fails the episode with the original wording', async (
   }
 });
 
-test('an episode made long by our own slowness is an executor fault (retried), never the miner\'s timeout', async (t) => {
+test("an episode made long by our own slowness is an executor fault (retried), never the miner's timeout", async (t) => {
   const server = await startPolicyServer('normal', { action: () => ({ continuous: { ee_twist: [0, 0, 0] } }) });
   try {
     // Every step of the simulator takes 150 ms (a stalled executor); the miner answers at once.
@@ -126,7 +134,7 @@ test('an episode made long by our own slowness is an executor fault (retried), n
     const outcome = await runEpisode(task, deps);
     t.is(outcome.fault, 'executor', outcome.error ?? '');
     t.regex(outcome.error!, /^Executor too slow: episode ran \d+ s with \d+ s of miner time$/);
-    t.true(outcome.stepsRun < 10, "cut early, not run to its 100 steps");
+    t.true(outcome.stepsRun < 10, 'cut early, not run to its 100 steps');
     await client.close();
   } finally {
     await server.close();
@@ -212,7 +220,14 @@ test('the hand-written observation JSON is exactly what JSON.stringify writes, e
       scene.data.mocap_pos[0] += 0.02;
       scene.forward();
       const views = renderer.observeWire([scene])[0]!;
-      const expected = JSON.stringify({ rgb: views.rgb, depth: {}, proprio, cam_intrinsics: views.cam_intrinsics, cam_extrinsics: views.cam_extrinsics, extra: { episode_id: 'ep-1' } });
+      const expected = JSON.stringify({
+        rgb: views.rgb,
+        depth: {},
+        proprio,
+        cam_intrinsics: views.cam_intrinsics,
+        cam_extrinsics: views.cam_extrinsics,
+        extra: { episode_id: 'ep-1' },
+      });
       t.is(observationJson(views, proprio, 'ep-1'), expected, `frame ${frame}`);
       const { json: _json, ...plain } = views;
       t.is(observationJson(plain, proprio, 'ep-1'), expected, 'without the pre-written parts too');

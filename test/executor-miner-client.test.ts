@@ -91,9 +91,16 @@ test('a failing reset is reported with its status', async (t) => {
 test('action parsing is strict about shape and finiteness and lenient about absent channels', (t) => {
   t.deepEqual(parseAction({ continuous: { ee_twist: [1, 2, 3] } }), { eeTwist: [1, 2, 3], gripper: 0 });
   t.deepEqual(parseAction({}), { eeTwist: [0, 0, 0], gripper: 0 });
-  t.deepEqual(parseAction({ continuous: { ee_twist: [0, 0, 0, 0, 0, 0], gripper: [1] }, discrete: {}, extra: { note: 'x' } }), { eeTwist: [0, 0, 0, 0, 0, 0], gripper: 1 });
+  t.deepEqual(parseAction({ continuous: { ee_twist: [0, 0, 0, 0, 0, 0], gripper: [1] }, discrete: {}, extra: { note: 'x' } }), {
+    eeTwist: [0, 0, 0, 0, 0, 0],
+    gripper: 1,
+  });
   t.throws(() => parseAction({ continuous: { ee_twist: [1, 2] } }), { message: /at least 3 values/ });
-  t.deepEqual(parseAction({ continuous: { ee_twist: [1, 2, 3, 4, 5, 6, 7, 8], gripper: [1, 0] } }), { eeTwist: [1, 2, 3, 4, 5, 6], gripper: 1 }, 'values past the sixth are ignored, as the original does');
+  t.deepEqual(
+    parseAction({ continuous: { ee_twist: [1, 2, 3, 4, 5, 6, 7, 8], gripper: [1, 0] } }),
+    { eeTwist: [1, 2, 3, 4, 5, 6], gripper: 1 },
+    'values past the sixth are ignored, as the original does',
+  );
   t.throws(() => parseAction({ continuous: { ee_twist: [1, 2, 3], gripper: [] } }), { message: /at least 1/ });
   t.throws(() => parseAction({ continuous: { ee_twist: ['1', 2, 3] } }));
   t.throws(() => parseAction({ continuous: { ee_twist: [1, 2, 3] }, other: 1 }));

@@ -49,7 +49,7 @@ test('a lost I/O thread fails its calls in flight as our fault (an executor faul
     await link.terminate();
     const err = await t.throwsAsync(pending);
     t.true(err instanceof MinerIoLost, String(err));
-    t.false(err instanceof MinerFault, 'not the miner\'s fault');
+    t.false(err instanceof MinerFault, "not the miner's fault");
     const again = await link.port(fast.url, false).timedAct(obs, 1);
     t.is(again.action.gripper, 0);
 
@@ -59,9 +59,15 @@ test('a lost I/O thread fails its calls in flight as our fault (an executor faul
     const batcher = new RenderBatcher(backend.renderer);
     const episode = runEpisode(
       { taskUuid: 'u', minerUid: 1, minerEndpoint: server.url, envId: 'metaworld/reach-v3', seed: 0, instance: labelInstance(0), untrustedEndpoint: false },
-      { env, miner: link.port(server.url, false), render: (s) => batcher.render(s), checkEndpoint: async () => {}, settings: { ...DEFAULT_EPISODE_SETTINGS, actTimeoutMs: 5000 } },
+      {
+        env,
+        miner: link.port(server.url, false),
+        render: (s) => batcher.render(s),
+        checkEndpoint: async () => {},
+        settings: { ...DEFAULT_EPISODE_SETTINGS, actTimeoutMs: 5000 },
+      },
     );
-    await waitFor(() => server.acts === 2, { what: 'the episode\'s first act in flight' });
+    await waitFor(() => server.acts === 2, { what: "the episode's first act in flight" });
     await link.terminate();
     const outcome = await episode;
     t.is(outcome.fault, 'executor');

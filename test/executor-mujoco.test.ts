@@ -33,7 +33,10 @@ test.serial('one episode per environment against a protocol-following miner: val
       t.true(Number.isFinite(s.mean_reward));
       t.true(s.mean_action_latency_ms! > 0);
     }
-    t.is(summary.steps, Object.values(summary.envs).reduce((n, s) => n + s.mean_steps, 0));
+    t.is(
+      summary.steps,
+      Object.values(summary.envs).reduce((n, s) => n + s.mean_steps, 0),
+    );
 
     t.is(server.resets.length, ENV_IDS.length);
     const resetEnvs = server.resets.map((r) => (r as { task_config: { env_id: string } }).task_config.env_id).sort();
@@ -43,7 +46,7 @@ test.serial('one episode per environment against a protocol-following miner: val
       t.deepEqual(Object.keys(config).sort(), ['env_id', 'env_name', 'episode_id', 'task_name'], 'identity only: no seed, positions or physics');
       t.regex(config.episode_id!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a random UUID, unrelated to the task');
       t.is(`${config.env_name}/`, config.env_id!.slice(0, config.env_id!.indexOf('/') + 1));
-      t.is(config.task_name, describeEnvironment(config.env_id as EnvId).metaworldTask, 'the original\'s MetaWorld task name');
+      t.is(config.task_name, describeEnvironment(config.env_id as EnvId).metaworldTask, "the original's MetaWorld task name");
     }
 
     const episodeIds = new Set(server.resets.map((r) => (r as { task_config: { episode_id: string } }).task_config.episode_id));
@@ -120,7 +123,10 @@ test.serial('the same seed reproduces the same episodes, on fresh and on reused 
     };
     const reused = await run(1);
     const fresh = await run(3);
-    t.true(reused.every((r) => Number.isFinite(r) && r > 0), reused.join(', '));
+    t.true(
+      reused.every((r) => Number.isFinite(r) && r > 0),
+      reused.join(', '),
+    );
     t.deepEqual(reused, fresh);
     t.not(reused[0], reused[1], 'different seeds, different episodes');
   } finally {
@@ -128,13 +134,18 @@ test.serial('the same seed reproduces the same episodes, on fresh and on reused 
   }
 });
 
-test.serial('the appliance\'s in-process executors run a cycle from the store', async (t) => {
+test.serial("the appliance's in-process executors run a cycle from the store", async (t) => {
   const server = await startPolicyServer('normal');
   const ts = tempStore();
   try {
     const { cycle, uuids } = seedCycle(ts.store, { uids: [1, 2], envIds: ['metaworld/door-open-v3', 'metaworld/drawer-close-v3'], episodes: 2 });
     ts.store.db.prepare('UPDATE task_pool SET miner_endpoint = ?').run(server.url);
-    const pool = await startInProcessExecutors({ store: ts.store, workers: 1, pollIntervalMs: 50, settings: { maxSteps: 5, allowPrivateEndpoints: true, actTimeoutMs: 5000 } });
+    const pool = await startInProcessExecutors({
+      store: ts.store,
+      workers: 1,
+      pollIntervalMs: 50,
+      settings: { maxSteps: 5, allowPrivateEndpoints: true, actTimeoutMs: 5000 },
+    });
     t.true(pool.executorId.startsWith(LOCAL_EXECUTOR_PREFIX));
     try {
       await waitFor(() => ts.store.tasks.isCycleDone(cycle.id), { timeoutMs: 30_000, what: 'cycle done' });
@@ -170,11 +181,28 @@ test('summaries count errors, weight latency by actions and list error messages 
     timings: { resetMs: 0, simMs: 0, renderMs: 0, encodeMs: 0, actMs: 0, waitMs: 0, stalls: 0 },
     ...o,
   });
-  const tasks = ['a', 'b', 'c', 'd'].map((u) => ({ taskUuid: u, minerUid: 0, minerEndpoint: 'x', envId: 'e', seed: 0, instance: labelInstance(0), untrustedEndpoint: false }));
+  const tasks = ['a', 'b', 'c', 'd'].map((u) => ({
+    taskUuid: u,
+    minerUid: 0,
+    minerEndpoint: 'x',
+    envId: 'e',
+    seed: 0,
+    instance: labelInstance(0),
+    untrustedEndpoint: false,
+  }));
   const outcomes = new Map([
-    ['a', outcome('a', { success: true, score: 1, totalReward: 8, timesteps: 10, stepsRun: 10, actionCount: 10, meanActionLatencyMs: 2, maxActionLatencyMs: 5 })],
-    ['b', outcome('b', { error: 'Miner action timeout at step 3', fault: 'miner', stepsRun: 3, actionCount: 4, meanActionLatencyMs: 101, maxActionLatencyMs: 500 })],
-    ['c', outcome('c', { error: 'Miner action timeout at step 3', fault: 'miner', stepsRun: 3, actionCount: 4, meanActionLatencyMs: 101, maxActionLatencyMs: 500 })],
+    [
+      'a',
+      outcome('a', { success: true, score: 1, totalReward: 8, timesteps: 10, stepsRun: 10, actionCount: 10, meanActionLatencyMs: 2, maxActionLatencyMs: 5 }),
+    ],
+    [
+      'b',
+      outcome('b', { error: 'Miner action timeout at step 3', fault: 'miner', stepsRun: 3, actionCount: 4, meanActionLatencyMs: 101, maxActionLatencyMs: 500 }),
+    ],
+    [
+      'c',
+      outcome('c', { error: 'Miner action timeout at step 3', fault: 'miner', stepsRun: 3, actionCount: 4, meanActionLatencyMs: 101, maxActionLatencyMs: 500 }),
+    ],
   ]);
   const s = summarize('http://m', ['e'], 4, tasks, outcomes, 1.5).envs.e!;
   t.like(s, { episodes: 4, successes: 1, success_rate: 0.25, mean_reward: 2, mean_steps: 4, errors: 3, max_action_latency_ms: 500 });

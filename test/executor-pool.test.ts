@@ -77,7 +77,11 @@ test.serial('a normal miner: every episode succeeds with protocol-exact requests
     const reset = server.resets[0] as { task_config: Record<string, unknown> };
     t.deepEqual(Object.keys(reset).sort(), ['task_config']);
     t.like(reset.task_config, { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' });
-    t.deepEqual(Object.keys(reset.task_config).sort(), ['env_id', 'env_name', 'episode_id', 'task_name'], 'no seed, no positions: identity and our episode id only');
+    t.deepEqual(
+      Object.keys(reset.task_config).sort(),
+      ['env_id', 'env_name', 'episode_id', 'task_name'],
+      'no seed, no positions: identity and our episode id only',
+    );
     t.is(server.resets.length, 12);
     const first = observations[0];
     t.deepEqual(Object.keys(first), ['rgb', 'depth', 'proprio', 'cam_intrinsics', 'cam_extrinsics', 'extra']);
@@ -88,7 +92,10 @@ test.serial('a normal miner: every episode succeeds with protocol-exact requests
     const xs = observations.map((o) => decodeImage(o.rgb.corner)[0]!);
     t.deepEqual(xs, [0, 1, 1, 2, 2, 3, 3], 'hand x (cm, rounded) as rendered before each step');
     t.is(stats.episodes, 13);
-    t.true(stats.renderBatches < stats.renderedScenes, `episodes stepping together share renders (${stats.renderBatches} batches for ${stats.renderedScenes} scenes)`);
+    t.true(
+      stats.renderBatches < stats.renderedScenes,
+      `episodes stepping together share renders (${stats.renderBatches} batches for ${stats.renderedScenes} scenes)`,
+    );
   } finally {
     await server.close();
     await capture.close();
@@ -114,7 +121,10 @@ test.serial('every episode has its own id: in /reset and in every observation, t
     const { source } = await runAll(tasksFor(server.url, 6));
     t.is(source.outcomes.size, 6);
     const resetIds = server.resets.map((r) => (r as { task_config: { episode_id?: unknown } }).task_config.episode_id);
-    t.true(resetIds.every((id) => typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)), 'a UUID per reset');
+    t.true(
+      resetIds.every((id) => typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)),
+      'a UUID per reset',
+    );
     t.is(new Set(resetIds).size, 6, 'six episodes, six ids');
     t.is(server.actEpisodeIds.length, server.acts);
     t.true(
@@ -136,11 +146,7 @@ test.serial('a miner runs as many episodes at once as it declares in /health (wi
   const silent = await startPolicyServer('slow', { action: slow, slowMs: 30 });
   const greedy = await startPolicyServer('slow', { action: slow, slowMs: 30, capacity: 1000 });
   try {
-    const tasks = [
-      ...tasksFor(declaring.url, 8, { prefix: 'd' }),
-      ...tasksFor(silent.url, 4, { prefix: 's' }),
-      ...tasksFor(greedy.url, 12, { prefix: 'g' }),
-    ];
+    const tasks = [...tasksFor(declaring.url, 8, { prefix: 'd' }), ...tasksFor(silent.url, 4, { prefix: 's' }), ...tasksFor(greedy.url, 12, { prefix: 'g' })];
     // Admission control is out of the way (it is tested on its own): this is about per-miner limits.
     const { source } = await runAll(tasks, {
       assumeCapacity: undefined,
@@ -183,13 +189,16 @@ test.serial('a miner that runs one episode at a time does not hold up the miners
     for (const o of source.outcomes.values()) t.is(o.error, null, o.taskUuid);
     t.is(silent.peakInFlight, 1);
     t.true(declaring.peakInFlight > 1, `declaring 4, had ${declaring.peakInFlight} at once`);
-    t.true(silentResetsAtFirstAct !== null && silentResetsAtFirstAct <= 5, `the declaring miner started after ${silentResetsAtFirstAct} of the silent miner's 25 episodes`);
+    t.true(
+      silentResetsAtFirstAct !== null && silentResetsAtFirstAct <= 5,
+      `the declaring miner started after ${silentResetsAtFirstAct} of the silent miner's 25 episodes`,
+    );
   } finally {
     await Promise.all([silent.close(), declaring.close()]);
   }
 });
 
-test.serial('a worker stalled for seconds does not make its other episodes\' miners late: they are timed in the miner I/O thread', async (t) => {
+test.serial("a worker stalled for seconds does not make its other episodes' miners late: they are timed in the miner I/O thread", async (t) => {
   const server = await startPolicyServer('normal', { action: () => ({ continuous: { ee_twist: [0, 0, 0] } }) });
   try {
     // Episode 0 blocks its worker for 2.5 s per step; episodes 1-3 share that worker, their miner answers at once.

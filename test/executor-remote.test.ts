@@ -21,16 +21,25 @@ test.serial('kinitro executor runs a cycle through the task API and stops cleanl
     api.store.db.prepare('UPDATE task_pool SET miner_endpoint = ?').run(miner.url);
     const { child, output } = spawnCli([
       'executor',
-      '--api-url', api.url,
-      '--api-key', API_KEY,
-      '--executor-id', 'remote-e2e',
-      '--workers', '1',
-      '--max-concurrent', '8',
-      '--max-steps', '10',
-      '--poll-interval', '0.1',
-      '--action-timeout', '5',
+      '--api-url',
+      api.url,
+      '--api-key',
+      API_KEY,
+      '--executor-id',
+      'remote-e2e',
+      '--workers',
+      '1',
+      '--max-concurrent',
+      '8',
+      '--max-steps',
+      '10',
+      '--poll-interval',
+      '0.1',
+      '--action-timeout',
+      '5',
       '--allow-private-endpoints',
-      '--log-level', 'info',
+      '--log-level',
+      'info',
     ]);
     try {
       await waitFor(() => api.store.tasks.isCycleDone(cycle.id), { timeoutMs: 120_000, intervalMs: 100, what: `cycle done; executor said:\n${output()}` });
@@ -51,7 +60,12 @@ test.serial('kinitro executor runs a cycle through the task API and stops cleanl
       t.is(typeof result.mean_action_latency_ms, 'number');
     }
     t.is(miner.resets.length, 8);
-    for (const r of miner.resets) t.deepEqual(Object.keys((r as { task_config: object }).task_config).sort(), ['env_id', 'env_name', 'episode_id', 'task_name'], 'identity and our episode id: no seed, no positions');
+    for (const r of miner.resets)
+      t.deepEqual(
+        Object.keys((r as { task_config: object }).task_config).sort(),
+        ['env_id', 'env_name', 'episode_id', 'task_name'],
+        'identity and our episode id: no seed, no positions',
+      );
     t.is(miner.acts, 80);
     const obs = (miner.lastAct as { obs: any }).obs;
     t.deepEqual(Object.keys(obs.rgb).sort(), ['corner', 'corner2']);
@@ -69,8 +83,23 @@ test.serial('SIGTERM with no grace gives in-flight tasks back to the API', async
     const { cycle, uuids } = seedCycle(api.store, { uids: [1], envIds: ['metaworld/reach-v3'], episodes: 3 });
     api.store.db.prepare('UPDATE task_pool SET miner_endpoint = ?').run(miner.url);
     const { child, output } = spawnCli([
-      'executor', '--api-url', api.url, '--api-key', API_KEY, '--executor-id', 'remote-stop', '--workers', '1',
-      '--poll-interval', '0.1', '--action-timeout', '5', '--allow-private-endpoints', '--shutdown-grace', '0', '--no-images',
+      'executor',
+      '--api-url',
+      api.url,
+      '--api-key',
+      API_KEY,
+      '--executor-id',
+      'remote-stop',
+      '--workers',
+      '1',
+      '--poll-interval',
+      '0.1',
+      '--action-timeout',
+      '5',
+      '--allow-private-endpoints',
+      '--shutdown-grace',
+      '0',
+      '--no-images',
     ]);
     try {
       await waitFor(() => miner.acts >= 3, { timeoutMs: 120_000, what: 'episodes running' });

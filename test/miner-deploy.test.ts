@@ -76,7 +76,11 @@ test('kinitro miner upload + deploy + commit end to end against Hub and Basilica
     await cli(['init-miner', project]);
     fs.writeFileSync(path.join(project, '.env'), 'SECRET=1\n');
 
-    const upload = JSON.parse((await cli(['miner', 'upload', '--repo', 'alice/policy', '--path', project, '--hub-url', hub.url, '--json'])).stdout) as { repo: string; revision: string; files: string[] };
+    const upload = JSON.parse((await cli(['miner', 'upload', '--repo', 'alice/policy', '--path', project, '--hub-url', hub.url, '--json'])).stdout) as {
+      repo: string;
+      revision: string;
+      files: string[];
+    };
     t.regex(upload.revision, /^[0-9a-f]{40}$/);
     t.true(upload.files.includes('server.py') && upload.files.includes('policy.py'));
     t.false(upload.files.includes('.env'), 'dotfiles and secrets are not uploaded');
@@ -88,7 +92,23 @@ test('kinitro miner upload + deploy + commit end to end against Hub and Basilica
     const revision = /revision: ([0-9a-f]{40})/.exec(plain.stdout)![1]!;
 
     const deployed = JSON.parse(
-      (await cli(['miner', 'deploy', '--repo', 'alice/policy', '--revision', revision, '--basilica-url', basilica.url, '--poll-ms', '20', '--timeout', '120', '--json'])).stdout,
+      (
+        await cli([
+          'miner',
+          'deploy',
+          '--repo',
+          'alice/policy',
+          '--revision',
+          revision,
+          '--basilica-url',
+          basilica.url,
+          '--poll-ms',
+          '20',
+          '--timeout',
+          '120',
+          '--json',
+        ])
+      ).stdout,
     ) as { name: string; url: string; deployment_id: string | null };
     t.is(deployed.name, 'alice-policy');
     t.regex(deployed.url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -100,7 +120,25 @@ test('kinitro miner upload + deploy + commit end to end against Hub and Basilica
     t.is(((await (await fetch(`${deployed.url}/health`)).json()) as { status: string }).status, 'healthy');
 
     const committed = JSON.parse(
-      (await cli(['commit', '--chain', 'local', '--db', db, '--netuid', '1', '--repo', 'alice/policy', '--revision', revision, '--endpoint', deployed.url, '--allow-private-endpoints', '--json'])).stdout,
+      (
+        await cli([
+          'commit',
+          '--chain',
+          'local',
+          '--db',
+          db,
+          '--netuid',
+          '1',
+          '--repo',
+          'alice/policy',
+          '--revision',
+          revision,
+          '--endpoint',
+          deployed.url,
+          '--allow-private-endpoints',
+          '--json',
+        ])
+      ).stdout,
     ) as { commitment: string; registered_uid: number; hotkey: string };
     t.true(committed.commitment.startsWith(`alice/policy:${revision.slice(0, 8)}:`));
 
@@ -115,16 +153,35 @@ test('kinitro miner upload + deploy + commit end to end against Hub and Basilica
     try {
       const cycle = store.cycles.start({ blockNumber: 10, blockHash: '0x1', envIds: ['metaworld/reach-v3'], episodesPerEnv: 1 });
       const [task] = store.tasks.enqueue(cycle.id, [
-        { minerUid: miner.uid, minerHotkey: miner.hotkey, minerEndpoint: deployed.url, minerRepo: miner.repo, minerRevision: miner.revision, envId: 'metaworld/reach-v3', seed: 1, instance: devInstance(1, 0), episodeIndex: 0 },
+        {
+          minerUid: miner.uid,
+          minerHotkey: miner.hotkey,
+          minerEndpoint: deployed.url,
+          minerRepo: miner.repo,
+          minerRevision: miner.revision,
+          envId: 'metaworld/reach-v3',
+          seed: 1,
+          instance: devInstance(1, 0),
+          episodeIndex: 0,
+        },
       ]);
-      store.cycles.saveMiners(cycle.id, [{ uid: miner.uid, hotkey: miner.hotkey, endpoint: deployed.url, repo: miner.repo, revision: miner.revision, commitBlock: 1 }]);
+      store.cycles.saveMiners(cycle.id, [
+        { uid: miner.uid, hotkey: miner.hotkey, endpoint: deployed.url, repo: miner.repo, revision: miner.revision, commitBlock: 1 },
+      ]);
       t.true(store.spotChecks.reserveSample(task!));
       const client = new MinerClient(deployed.url, { actTimeoutMs: 10_000, resetTimeoutMs: 10_000 });
       const resetConfig = { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' };
       await client.reset(resetConfig);
       const steps = [];
       for (let i = 0; i < 4; i++) {
-        const observation = JSON.stringify({ rgb: {}, depth: {}, proprio: { ee_pos: [i, 0, 0], ee_quat: [0, 0, 0, 1], ee_vel_lin: [0, 0, 0], ee_vel_ang: [0, 0, 0], gripper: [0] }, cam_intrinsics: {}, cam_extrinsics: {}, extra: {} });
+        const observation = JSON.stringify({
+          rgb: {},
+          depth: {},
+          proprio: { ee_pos: [i, 0, 0], ee_quat: [0, 0, 0, 1], ee_vel_lin: [0, 0, 0], ee_vel_ang: [0, 0, 0], gripper: [0] },
+          cam_intrinsics: {},
+          cam_extrinsics: {},
+          extra: {},
+        });
         steps.push({ observation, action: await client.act(observation, i) });
       }
       await client.close();
@@ -158,10 +215,14 @@ test('kinitro miner deploy refuses without a token and reports Basilica errors; 
   const basilica = await BasilicaStandIn.start(BASILICA_TOKEN, () => Promise.reject(new Error('image pull failed')));
   try {
     const rev = 'a'.repeat(40);
-    const none = await runCli(['miner', 'deploy', '--repo', 'alice/policy', '--revision', rev, '--basilica-url', basilica.url], { env: { BASILICA_API_TOKEN: '' } });
+    const none = await runCli(['miner', 'deploy', '--repo', 'alice/policy', '--revision', rev, '--basilica-url', basilica.url], {
+      env: { BASILICA_API_TOKEN: '' },
+    });
     t.not(none.code, 0);
     t.regex(none.stderr, /BASILICA_API_TOKEN/);
-    const wrong = await runCli(['miner', 'deploy', '--repo', 'alice/policy', '--revision', rev, '--basilica-url', basilica.url], { env: { BASILICA_API_TOKEN_FILE: secretFile(dir, 'bad', 'nope') } });
+    const wrong = await runCli(['miner', 'deploy', '--repo', 'alice/policy', '--revision', rev, '--basilica-url', basilica.url], {
+      env: { BASILICA_API_TOKEN_FILE: secretFile(dir, 'bad', 'nope') },
+    });
     t.not(wrong.code, 0);
     t.regex(wrong.stderr, /HTTP 401: BASILICA_API_AUTH_INVALID/);
     const failed = await runCli(['miner', 'deploy', '--repo', 'alice/policy', '--revision', rev, '--basilica-url', basilica.url, '--poll-ms', '20'], {
@@ -169,12 +230,16 @@ test('kinitro miner deploy refuses without a token and reports Basilica errors; 
     });
     t.not(failed.code, 0);
     t.regex(failed.stderr, /deployment alice-policy failed: image pull failed/);
-    const short = await runCli(['miner', 'deploy', '--repo', 'alice/policy', '--revision', 'abc12345', '--basilica-url', basilica.url], { env: { BASILICA_API_TOKEN_FILE: path.join(dir, 'good') } });
+    const short = await runCli(['miner', 'deploy', '--repo', 'alice/policy', '--revision', 'abc12345', '--basilica-url', basilica.url], {
+      env: { BASILICA_API_TOKEN_FILE: path.join(dir, 'good') },
+    });
     t.regex(short.stderr, /full 40-hex commit id/);
 
     fs.mkdirSync(path.join(dir, 'proj'));
     fs.writeFileSync(path.join(dir, 'proj', 'server.py'), 'print(1)\n');
-    const up = await runCli(['miner', 'upload', '--repo', 'alice/policy', '--path', path.join(dir, 'proj'), '--hub-url', hub.url], { env: { HF_TOKEN_FILE: secretFile(dir, 'hf', 'hf_wrong') } });
+    const up = await runCli(['miner', 'upload', '--repo', 'alice/policy', '--path', path.join(dir, 'proj'), '--hub-url', hub.url], {
+      env: { HF_TOKEN_FILE: secretFile(dir, 'hf', 'hf_wrong') },
+    });
     t.not(up.code, 0);
     t.regex(up.stderr, /token was refused/);
     t.false(up.stderr.includes('hf_wrong'));

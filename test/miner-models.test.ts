@@ -14,7 +14,9 @@ import { mwInstance } from './helpers/instances.ts';
 
 type Bounds = { centre: number[]; half: number[] };
 
-const GEOM_SPHERE = 2, GEOM_CYLINDER = 5, GEOM_BOX = 6;
+const GEOM_SPHERE = 2,
+  GEOM_CYLINDER = 5,
+  GEOM_BOX = 6;
 
 /** World-axis bounds of a MuJoCo geom (box, cylinder or sphere). */
 function geomBounds(env: ManipulationEnv, name: string): Bounds {
@@ -37,13 +39,15 @@ function geomBounds(env: ManipulationEnv, name: string): Bounds {
 function primitiveBounds(p: Primitive, pose: Pose): Bounds {
   const local =
     p.kind === 'box' ? [...p.half] : p.kind === 'sphere' ? [p.radius, p.radius, p.radius] : [0, 1, 2].map((k) => (k === p.axis ? p.halfLength : p.radius));
-  const c = Math.cos(pose.yaw), s = Math.sin(pose.yaw);
+  const c = Math.cos(pose.yaw),
+    s = Math.sin(pose.yaw);
   const centre = [pose.x + c * p.centre[0] - s * p.centre[1], pose.y + s * p.centre[0] + c * p.centre[1], pose.z + p.centre[2]];
   const half = [Math.abs(c) * local[0]! + Math.abs(s) * local[1]!, Math.abs(s) * local[0]! + Math.abs(c) * local[1]!, local[2]!];
   return { centre, half };
 }
 
-const close = (a: Bounds, b: Bounds, tol = 1e-3) => [0, 1, 2].every((k) => Math.abs(a.centre[k]! - b.centre[k]!) <= tol && Math.abs(a.half[k]! - b.half[k]!) <= tol);
+const close = (a: Bounds, b: Bounds, tol = 1e-3) =>
+  [0, 1, 2].every((k) => Math.abs(a.centre[k]! - b.centre[k]!) <= tol && Math.abs(a.half[k]! - b.half[k]!) <= tol);
 
 function union(bounds: Bounds[]): Bounds {
   const lo = [0, 1, 2].map((k) => Math.min(...bounds.map((b) => b.centre[k]! - b.half[k]!)));
@@ -116,7 +120,10 @@ for (const c of CASES) {
       const actual = c.geoms.map((g) => geomBounds(env, g));
       t.is(modelled.length, actual.length, 'one primitive per geom');
       for (const [i, geom] of actual.entries()) {
-        t.true(modelled.some((m) => close(m, geom)), `geom ${c.geoms[i]} (centre ${geom.centre.map((v) => v.toFixed(3))}, half ${geom.half.map((v) => v.toFixed(3))}) has no matching primitive`);
+        t.true(
+          modelled.some((m) => close(m, geom)),
+          `geom ${c.geoms[i]} (centre ${geom.centre.map((v) => v.toFixed(3))}, half ${geom.half.map((v) => v.toFixed(3))}) has no matching primitive`,
+        );
       }
       if (c.outline) {
         const outline = primitiveBounds(c.outline.primitives[0]!, pose);
@@ -163,7 +170,10 @@ test('the task points the skills aim at agree with the scene', async (t) => {
     const d = drawer.bodyPos('drawer');
     t.true(Math.abs(d[1] - M.DRAWER_Y) < 1e-9);
     const point = drawer.privileged().object;
-    t.true(Math.hypot(...[0, 1, 2].map((k) => d[k]! + M.DRAWER_POINT_OFFSET[k]! + (k === 1 ? drawer.privileged().drawerSlide! : 0) - point[k]!)) < 2e-3, 'drawer point');
+    t.true(
+      Math.hypot(...[0, 1, 2].map((k) => d[k]! + M.DRAWER_POINT_OFFSET[k]! + (k === 1 ? drawer.privileged().drawerSlide! : 0) - point[k]!)) < 2e-3,
+      'drawer point',
+    );
   } finally {
     drawer.close();
   }

@@ -31,9 +31,14 @@ test('the camera model projects like the renderer and its rays pass through the 
   await withFrames('metaworld/reach-v3', [3], (frame, env) => {
     const obs = env.reset(generateTask('metaworld/reach-v3', mwInstance(3)));
     for (const name of ['corner', 'corner2']) {
-      const K = obs.cam_intrinsics[name]!, E = obs.cam_extrinsics[name]!;
+      const K = obs.cam_intrinsics[name]!,
+        E = obs.cam_extrinsics[name]!;
       const camera = new CameraModel(K, E, 84, 84);
-      for (const p of [[0, 0.6, 0], [0.1, 0.9, 0.3], [-0.3, 0.5, 0.1]] as [number, number, number][]) {
+      for (const p of [
+        [0, 0.6, 0],
+        [0.1, 0.9, 0.3],
+        [-0.3, 0.5, 0.1],
+      ] as [number, number, number][]) {
         const [c1, r1, d1] = projectPoint(K, E, p);
         const [c2, r2] = camera.project(p);
         t.true(Math.abs(c1 - c2) < 1e-9 && Math.abs(r1 - r2) < 1e-9, `${name} projects ${p}`);
@@ -56,7 +61,10 @@ test('colour blobs of the goal marker, triangulated from both cameras, land near
       return v.camera.pixelRay(blob!.cx, blob!.cy);
     });
     const goal = triangulate(rays)!;
-    t.true(dist(goal, env.privileged().goal) < 0.015, `seed ${seed}: centroid triangulation off by ${(dist(goal, env.privileged().goal) * 1000).toFixed(1)} mm`);
+    t.true(
+      dist(goal, env.privileged().goal) < 0.015,
+      `seed ${seed}: centroid triangulation off by ${(dist(goal, env.privileged().goal) * 1000).toFixed(1)} mm`,
+    );
   });
 });
 
@@ -68,10 +76,16 @@ test('silhouette fits locate the task objects within a few millimetres', async (
     ['metaworld/peg-insert-v3', 'hole block', (f) => P.locateHoleBlock(f), (e) => e.privileged().holeBox!, 0.006],
     ['metaworld/button-press-v3', 'button', (f) => P.locateButton(f), (e) => e.bodyPos('button_box'), 0.004],
     ['metaworld/drawer-open-v3', 'drawer', (f) => [P.locateDrawer(f)!, M.DRAWER_Y, 0], (e) => e.bodyPos('drawer'), 0.005],
-    ['metaworld/door-open-v3', 'door hinge', (f) => P.locateDoorHinge(f), (e) => {
-      const d = e.bodyPos('door');
-      return [d[0] + M.HINGE_FROM_DOOR[0], d[1] + M.HINGE_FROM_DOOR[1], d[2]];
-    }, 0.008],
+    [
+      'metaworld/door-open-v3',
+      'door hinge',
+      (f) => P.locateDoorHinge(f),
+      (e) => {
+        const d = e.bodyPos('door');
+        return [d[0] + M.HINGE_FROM_DOOR[0], d[1] + M.HINGE_FROM_DOOR[1], d[2]];
+      },
+      0.008,
+    ],
   ];
   for (const [envId, what, locate, truth, tolerance] of cases) {
     await withFrames(envId, SEEDS, (frame, env, seed) => {

@@ -44,7 +44,7 @@ test('init-miner writes the Python template by default (the original layout), ne
   t.is(fs.readFileSync(path.join(dir, 'policy.py'), 'utf8'), '# mine\n');
 });
 
-test('the template\'s wire types: strict parsing, decode_image, proprio_array order, flat actions', async (t) => {
+test("the template's wire types: strict parsing, decode_image, proprio_array order, flat actions", async (t) => {
   t.timeout(300_000);
   const dir = await initProject();
   const script = `
@@ -102,21 +102,32 @@ test('python3 server.py: health declares capacity, strict 422s, episode ids, kee
     t.like(health, { status: 'healthy', model_loaded: true, max_concurrent_episodes: 3 });
     t.is(typeof health.uptime_seconds, 'number');
 
-    const reset = await post(`${server.url}/reset`, JSON.stringify({ task_config: { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3', episode_id: 'ep-1', unknown: 1 } }));
+    const reset = await post(
+      `${server.url}/reset`,
+      JSON.stringify({ task_config: { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3', episode_id: 'ep-1', unknown: 1 } }),
+    );
     t.deepEqual(reset, { status: 200, json: { status: 'ok', episode_id: 'ep-1' } });
     t.is((await post(`${server.url}/reset`, JSON.stringify({ task_config: [] }))).status, 422);
 
-    const ok = await post(`${server.url}/act`, JSON.stringify({ obs: { rgb: {}, depth: {}, proprio: { ee_pos: [0, 0.6, 0.2] }, cam_intrinsics: {}, cam_extrinsics: {}, extra: { episode_id: 'ep-1' } } }));
+    const ok = await post(
+      `${server.url}/act`,
+      JSON.stringify({
+        obs: { rgb: {}, depth: {}, proprio: { ee_pos: [0, 0.6, 0.2] }, cam_intrinsics: {}, cam_extrinsics: {}, extra: { episode_id: 'ep-1' } },
+      }),
+    );
     t.is(ok.status, 200);
     t.deepEqual(Object.keys(ok.json.action).sort(), ['continuous', 'discrete', 'extra']);
     t.is(ok.json.action.continuous.ee_twist.length, 6);
 
     const bad = await post(`${server.url}/act`, JSON.stringify({ obs: { rgb: {}, bogus: true, proprio: { ee_pos: [0, 'x', 0] } } }));
     t.is(bad.status, 422);
-    t.deepEqual(bad.json.detail.map((d: { loc: unknown[]; type: string }) => [d.loc.join('.'), d.type]), [
-      ['body.obs.bogus', 'extra_forbidden'],
-      ['body.obs.proprio.ee_pos.1', 'float_type'],
-    ]);
+    t.deepEqual(
+      bad.json.detail.map((d: { loc: unknown[]; type: string }) => [d.loc.join('.'), d.type]),
+      [
+        ['body.obs.bogus', 'extra_forbidden'],
+        ['body.obs.proprio.ee_pos.1', 'float_type'],
+      ],
+    );
     t.is((await post(`${server.url}/act`, '{not json')).json.detail[0].type, 'json_invalid');
     t.is((await post(`${server.url}/act`, '{}')).json.detail[0].type, 'missing');
     t.is((await fetch(`${server.url}/nope`)).status, 404);

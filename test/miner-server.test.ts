@@ -8,7 +8,10 @@ import type { Policy, PolicyResetInfo } from '../src/sim/policies.ts';
 import { runCli, spawnCli, waitForOutput } from './helpers/cli.ts';
 
 const task = { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3' };
-const observation = { ...emptyObservation(), proprio: { ee_pos: [0, 0.6, 0.155], ee_quat: [0, 0, 0, 1], ee_vel_lin: [0, 0, 0], ee_vel_ang: [0, 0, 0], gripper: [0] } };
+const observation = {
+  ...emptyObservation(),
+  proprio: { ee_pos: [0, 0.6, 0.155], ee_quat: [0, 0, 0, 1], ee_vel_lin: [0, 0, 0], ee_vel_ang: [0, 0, 0], gripper: [0] },
+};
 
 test('kinitro serve-policy serves a reference policy over the miner protocol and stops on SIGTERM', async (t) => {
   const { child } = spawnCli(['serve-policy', '--policy', 'random', '--port', '0', '--log-level', 'silent']);
@@ -99,7 +102,7 @@ class TaskEcho implements Policy {
   }
 }
 
-test('the reference server runs concurrent episodes apart by the executor\'s episode id, and declares how many', async (t) => {
+test("the reference server runs concurrent episodes apart by the executor's episode id, and declares how many", async (t) => {
   TaskEcho.instances = 0;
   const server = await startPolicyServer({ policy: new TaskEcho(), createPolicy: () => new TaskEcho(), maxConcurrentEpisodes: 3, port: 0 });
   const client = new MinerClient(server.url);

@@ -27,7 +27,17 @@ test('init-miner writes the template project and never overwrites existing files
   const dir = path.join(tempDir(), 'Cool Miner');
   const first = await runCli(['init-miner', dir, '--template', 'typescript']);
   t.is(first.code, 0, first.stderr);
-  for (const f of ['package.json', 'tsconfig.json', 'README.md', 'Dockerfile', '.gitignore', 'src/server.ts', 'src/policy.ts', 'src/types.ts', 'src/camera.ts']) {
+  for (const f of [
+    'package.json',
+    'tsconfig.json',
+    'README.md',
+    'Dockerfile',
+    '.gitignore',
+    'src/server.ts',
+    'src/policy.ts',
+    'src/types.ts',
+    'src/camera.ts',
+  ]) {
     t.true(fs.existsSync(path.join(dir, f)), `${f} written`);
   }
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
@@ -59,14 +69,24 @@ test('init-miner refuses a path that is a file, and names projects npm-safely', 
 test('the generated server answers the miner protocol the way the executor expects (npm start)', async (t) => {
   const dir = projectWithModules();
   // detached: npm runs the server in a child; stopping the group stops both.
-  const child = spawn('npm', ['start', '--silent'], { cwd: dir, env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: dir,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   t.teardown(() => {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
   const m = await waitForOutput(child, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, 20_000);
   const url = m[1]!;
 
-  const health = (await (await fetch(`${url}/health`)).json()) as { status: string; model_loaded: boolean; uptime_seconds: number; max_concurrent_episodes: number };
+  const health = (await (await fetch(`${url}/health`)).json()) as {
+    status: string;
+    model_loaded: boolean;
+    uptime_seconds: number;
+    max_concurrent_episodes: number;
+  };
   t.is(health.status, 'healthy');
   t.is(health.model_loaded, true);
   t.is(typeof health.uptime_seconds, 'number');
@@ -75,12 +95,20 @@ test('the generated server answers the miner protocol the way the executor expec
   t.deepEqual(await prober.health(), { maxConcurrentEpisodes: 8 }, 'as the executor reads it');
   await prober.close();
 
-  const reset = await fetch(`${url}/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_config: { env_id: 'metaworld/push-v3', extra_key: 1 } }) });
+  const reset = await fetch(`${url}/reset`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ task_config: { env_id: 'metaworld/push-v3', extra_key: 1 } }),
+  });
   t.is(reset.status, 200);
   const resetBody = (await reset.json()) as { status: string; episode_id: unknown };
   t.is(resetBody.status, 'ok');
   t.is(typeof resetBody.episode_id, 'string');
-  const named = await fetch(`${url}/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_config: { env_id: 'metaworld/push-v3', episode_id: 'ep-7' } }) });
+  const named = await fetch(`${url}/reset`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ task_config: { env_id: 'metaworld/push-v3', episode_id: 'ep-7' } }),
+  });
   t.is(((await named.json()) as { episode_id: unknown }).episode_id, 'ep-7', "the executor's episode id is the episode's id");
 
   // A real observation with camera images, through the executor's own client (strict action parsing).
@@ -102,7 +130,11 @@ test('the generated server answers the miner protocol the way the executor expec
   }
 
   // Strict validation: unknown keys and non-numbers are a 422 naming the offending field.
-  const bad = await fetch(`${url}/act`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ obs: { proprio: { ee_pos: [0, 'x', 0] }, bogus: {} } }) });
+  const bad = await fetch(`${url}/act`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ obs: { proprio: { ee_pos: [0, 'x', 0] }, bogus: {} } }),
+  });
   t.is(bad.status, 422);
   const detail = ((await bad.json()) as { detail: { loc: unknown[] }[] }).detail;
   t.deepEqual(detail.map((d) => d.loc.join('.')).sort(), ['body.obs.bogus', 'body.obs.proprio.ee_pos.1']);

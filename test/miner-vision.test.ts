@@ -17,12 +17,22 @@ function resetInfo(envId: EnvId, seed = 0) {
 }
 
 test('vision reaches the goal it sees, end to end', async (t) => {
-  const result = await evaluateMinerPolicy({ policy: createMinerPolicy('vision'), envIds: ['metaworld/reach-v3'], episodes: 2, seed: 5, randomization: 'metaworld', maxSteps: 200 });
+  const result = await evaluateMinerPolicy({
+    policy: createMinerPolicy('vision'),
+    envIds: ['metaworld/reach-v3'],
+    episodes: 2,
+    seed: 5,
+    randomization: 'metaworld',
+    maxSteps: 200,
+  });
   t.deepEqual(
     result.episodes.map((e) => e.success),
     [true, true],
   );
-  t.true(result.episodes.every((e) => e.successStep! < 150), `success steps ${result.episodes.map((e) => e.successStep).join(', ')}`);
+  t.true(
+    result.episodes.every((e) => e.successStep! < 150),
+    `success steps ${result.episodes.map((e) => e.successStep).join(', ')}`,
+  );
   t.true(result.actMs.mean < 50, `act takes ${result.actMs.mean.toFixed(1)} ms on average`);
 });
 
@@ -94,7 +104,11 @@ test('an observation without images gets a safe, valid action', async (t) => {
   const action = await policy.act({ ...emptyObservation(), proprio: { ee_pos: [0, 0.6, 0.155], gripper: [0] } });
   t.deepEqual(action.continuous.ee_twist, [0, 0, 0, 0, 0, 0]);
   t.is(action.continuous.gripper!.length, 1);
-  const garbage = await policy.act({ ...emptyObservation(), rgb: { corner: { data: '!!', shape: [84, 84, 3], dtype: 'uint8' } }, cam_intrinsics: { corner: [[1]] } });
+  const garbage = await policy.act({
+    ...emptyObservation(),
+    rgb: { corner: { data: '!!', shape: [84, 84, 3], dtype: 'uint8' } },
+    cam_intrinsics: { corner: [[1]] },
+  });
   t.is(garbage.continuous.ee_twist!.length, 6, 'a malformed image is ignored, not fatal');
 });
 
@@ -132,7 +146,7 @@ test('the first reset warms the pipeline up, once, before the first act', async 
   }
 });
 
-test('with the executor\'s episode ids, vision keys each episode on its id: the id names the task, not the scene', async (t) => {
+test("with the executor's episode ids, vision keys each episode on its id: the id names the task, not the scene", async (t) => {
   const policy = new VisionPolicy({ warmUp: false });
   policy.reset({ ...resetInfo('metaworld/push-v3'), episodeId: 'ep-push' });
   policy.reset({ ...resetInfo('metaworld/reach-v3'), episodeId: 'ep-reach' });

@@ -23,20 +23,45 @@ test('no public route, metric or log line carries seeds, instance material, endp
   const port = await closedPort();
   const base = `http://127.0.0.1:${port}`;
   const proc = spawnCli(
-    ['start', '--no-tui', '--log-level', 'debug', '--db', db, '--port', String(port), '--demo-miners', '2', '--envs', 'metaworld/reach-v3', '--workers', '1', '--no-validate', '--cycle-cron', '0 0 1 1 *', '--episodes-per-env', '6', '--max-steps', '120'],
+    [
+      'start',
+      '--no-tui',
+      '--log-level',
+      'debug',
+      '--db',
+      db,
+      '--port',
+      String(port),
+      '--demo-miners',
+      '2',
+      '--envs',
+      'metaworld/reach-v3',
+      '--workers',
+      '1',
+      '--no-validate',
+      '--cycle-cron',
+      '0 0 1 1 *',
+      '--episodes-per-env',
+      '6',
+      '--max-steps',
+      '120',
+    ],
     { cwd: dir },
   );
   const pages: Record<string, string> = {};
   try {
     // While the cycle runs: some tasks done, some still to come.
-    await waitFor(async () => {
-      try {
-        const r = JSON.parse((await get(`${base}/v1/tasks/stats?cycle_id=1`)).text);
-        return r.completed_tasks + r.failed_tasks >= 2 && r.pending_tasks + r.assigned_tasks > 0;
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 200_000, intervalMs: 100, what: `a running cycle (log: ${proc.output().slice(-1500)})` });
+    await waitFor(
+      async () => {
+        try {
+          const r = JSON.parse((await get(`${base}/v1/tasks/stats?cycle_id=1`)).text);
+          return r.completed_tasks + r.failed_tasks >= 2 && r.pending_tasks + r.assigned_tasks > 0;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 200_000, intervalMs: 100, what: `a running cycle (log: ${proc.output().slice(-1500)})` },
+    );
     const routes = [
       '/health',
       '/v1/status',
@@ -96,7 +121,22 @@ test('no public route, metric or log line carries seeds, instance material, endp
   }
   const listing = JSON.parse(pages['/v1/cycles/1/tasks?limit=500']!);
   t.true(listing.tasks.length > 0, 'the public listing still shows the tasks');
-  t.deepEqual(Object.keys(listing.tasks[0]).sort(), ['assigned_at', 'attempts', 'completed_at', 'created_at', 'cycle_id', 'env_id', 'episode_index', 'fault', 'last_error', 'miner_hotkey', 'miner_uid', 'result', 'status', 'task_uuid']);
+  t.deepEqual(Object.keys(listing.tasks[0]).sort(), [
+    'assigned_at',
+    'attempts',
+    'completed_at',
+    'created_at',
+    'cycle_id',
+    'env_id',
+    'episode_index',
+    'fault',
+    'last_error',
+    'miner_hotkey',
+    'miner_uid',
+    'result',
+    'status',
+    'task_uuid',
+  ]);
   t.deepEqual(leaks(proc.output()), [], 'the log (debug level) leaks');
   fs.rmSync(dir, { recursive: true, force: true });
 });

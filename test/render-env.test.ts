@@ -31,7 +31,9 @@ test('every environment renders; seeds change the images, the same seed repeats 
           env.reset(generateTask(envId, mwInstance(seed)));
           return Uint8Array.from(renderer.render([env]).pixels);
         };
-        const a = shot(1), b = shot(2), again = shot(1);
+        const a = shot(1),
+          b = shot(2),
+          again = shot(1);
         t.deepEqual(again, a, `${envId}: deterministic`);
         t.true(differingPixels(a, b) > 100, `${envId}: seeds 1 and 2 differ in ${differingPixels(a, b)} pixels`);
         // the task's object is in view of both cameras
@@ -72,15 +74,34 @@ test('kinitro render writes one PNG per camera holding exactly the wire bytes', 
     let printed = '';
     stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
     const code = await renderCommand.run({
-      options: { env: 'metaworld/reach-v3', seed: 3, randomization: 'metaworld', out, size: 48, steps: 5, policy: 'random', cameras: 'corner,corner2', backend: 'ts', json: true },
+      options: {
+        env: 'metaworld/reach-v3',
+        seed: 3,
+        randomization: 'metaworld',
+        out,
+        size: 48,
+        steps: 5,
+        policy: 'random',
+        cameras: 'corner,corner2',
+        backend: 'ts',
+        json: true,
+      },
       positionals: [],
       stdout,
       stderr: new PassThrough(),
     });
     t.falsy(code);
-    const report = JSON.parse(printed) as { files: string[]; steps: number; cam_intrinsics: Record<string, number[][]>; cam_extrinsics: Record<string, number[][]> };
+    const report = JSON.parse(printed) as {
+      files: string[];
+      steps: number;
+      cam_intrinsics: Record<string, number[][]>;
+      cam_extrinsics: Record<string, number[][]>;
+    };
     t.is(report.steps, 5);
-    t.deepEqual(report.files.map((f) => path.basename(f)), ['reach-v3-s3-t5-corner.png', 'reach-v3-s3-t5-corner2.png']);
+    t.deepEqual(
+      report.files.map((f) => path.basename(f)),
+      ['reach-v3-s3-t5-corner.png', 'reach-v3-s3-t5-corner2.png'],
+    );
     t.deepEqual(Object.keys(report.cam_extrinsics), ['corner', 'corner2']);
     t.is(report.cam_intrinsics.corner![0]![2], 23.5);
 

@@ -79,7 +79,11 @@ test('scenes of different sizes in one batch, and capacity growth between calls'
   const small = await loadRenderFixture();
   const crowdXml = RENDER_FIXTURE_XML.replace(
     '</worldbody>',
-    Array.from({ length: 60 }, (_, i) => `<geom type="sphere" size="0.012" pos="${-0.5 + (i % 12) * 0.09} ${0.3 + Math.floor(i / 12) * 0.12} 0.05" rgba="${(i % 5) / 5} 0.5 ${1 - (i % 7) / 7} 1"/>`).join('\n') + '</worldbody>',
+    Array.from(
+      { length: 60 },
+      (_, i) =>
+        `<geom type="sphere" size="0.012" pos="${-0.5 + (i % 12) * 0.09} ${0.3 + Math.floor(i / 12) * 0.12} 0.05" rgba="${(i % 5) / 5} 0.5 ${1 - (i % 7) / 7} 1"/>`,
+    ).join('\n') + '</worldbody>',
   );
   const crowded = await loadRenderFixture(crowdXml);
   try {
@@ -110,15 +114,18 @@ test('point and spot lights: both paths agree, a spot lights only its cone', asy
 
     const renderer = new CameraRenderer({ backend: 'ts', cameras: ['topview'] });
     const [withSpot, withBoth, without] = renderer.observe([spotOnly, both, plain]);
-    const K = without!.cam_intrinsics.topview!, E = without!.cam_extrinsics.topview!;
+    const K = without!.cam_intrinsics.topview!,
+      E = without!.cam_extrinsics.topview!;
     const brightness = (data: string, p: number[]) => {
       const q = [0, 1, 2].map((i) => E[i]![0]! * p[0]! + E[i]![1]! * p[1]! + E[i]![2]! * p[2]! + E[i]![3]!);
-      const col = Math.round(K[0]![0]! * (q[0]! / q[2]!) + K[0]![2]!), row = Math.round(K[1]![1]! * (q[1]! / q[2]!) + K[1]![2]!);
+      const col = Math.round(K[0]![0]! * (q[0]! / q[2]!) + K[0]![2]!),
+        row = Math.round(K[1]![1]! * (q[1]! / q[2]!) + K[1]![2]!);
       const bytes = Buffer.from(data, 'base64');
       const o = (row * 84 + col) * 3;
       return bytes[o]! + bytes[o + 1]! + bytes[o + 2]!;
     };
-    const underSpot = [0.3, 0.7, 0], outsideCone = [-0.45, 0.45, 0];
+    const underSpot = [0.3, 0.7, 0],
+      outsideCone = [-0.45, 0.45, 0];
     t.true(brightness(withSpot!.rgb.topview!.data, underSpot) > brightness(without!.rgb.topview!.data, underSpot) + 60, 'inside the cone');
     t.is(brightness(withSpot!.rgb.topview!.data, outsideCone), brightness(without!.rgb.topview!.data, outsideCone), 'outside the cone');
     t.true(brightness(withBoth!.rgb.topview!.data, outsideCone) > brightness(withSpot!.rgb.topview!.data, outsideCone) + 30, 'the point light');
@@ -141,7 +148,10 @@ test('asynchronous gpu.js (threaded webasm): renderBatch matches, concurrent cal
     t.throws(() => renderer.render([a]), { message: /asynchronous/ });
     const [ra, rb] = await Promise.all([renderer.renderBatch([a]), renderer.renderBatch([b])]);
     const [ea, eb] = reference.observe([a, b]);
-    for (const [got, want] of [[ra![0]!, ea!], [rb![0]!, eb!]] as const) {
+    for (const [got, want] of [
+      [ra![0]!, ea!],
+      [rb![0]!, eb!],
+    ] as const) {
       for (const camera of ['corner', 'corner2']) {
         const differing = differingPixels(Buffer.from(got.rgb[camera]!.data, 'base64'), Buffer.from(want.rgb[camera]!.data, 'base64'));
         t.true(differing <= 84 * 84 * 0.01, `${camera}: ${differing} pixels differ`);

@@ -31,7 +31,9 @@ function rgbAt(pixels: Uint8Array, width: number, col: number, row: number): [nu
 }
 
 function chromaCosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < 3; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;
@@ -60,7 +62,8 @@ test('a known object projected with the published intrinsics/extrinsics lands on
     const renderer = new CameraRenderer({ backend: 'ts' });
     const [obs] = renderer.observe([scene]);
     for (const camera of CAMERAS) {
-      const K = obs!.cam_intrinsics[camera]!, E = obs!.cam_extrinsics[camera]!;
+      const K = obs!.cam_intrinsics[camera]!,
+        E = obs!.cam_extrinsics[camera]!;
       const image = decodeImage(obs!.rgb[camera]!);
       const { ids } = renderWithIds(scene, camera);
       for (const name of ['ball', 'block', 'egg']) {
@@ -68,7 +71,8 @@ test('a known object projected with the published intrinsics/extrinsics lands on
         const centre = scene.data.geom_xpos.subarray(3 * g, 3 * g + 3);
         const [u, v, depth] = projectPoint(K, E, centre);
         t.true(depth > 0, `${name} in front of ${camera}`);
-        const col = Math.round(u), row = Math.round(v);
+        const col = Math.round(u),
+          row = Math.round(v);
         t.true(col >= 0 && col < 84 && row >= 0 && row < 84, `${name} inside the ${camera} image (${u.toFixed(1)}, ${v.toFixed(1)})`);
         t.is(ids[row * 84 + col], g, `${camera}: pixel (${col}, ${row}) shows ${name}`);
         const rgba = scene.model.geom_rgba.subarray(4 * g, 4 * g + 3);
@@ -90,18 +94,21 @@ test('rays through pixel centres from the published matrices hit what MuJoCo mj_
     const renderer = new CameraRenderer({ backend: 'ts', cameras: [...CAMERAS, 'topview'] });
     const [obs] = renderer.observe([scene]);
     for (const camera of [...CAMERAS, 'topview']) {
-      const K = obs!.cam_intrinsics[camera]!, E = obs!.cam_extrinsics[camera]!;
+      const K = obs!.cam_intrinsics[camera]!,
+        E = obs!.cam_extrinsics[camera]!;
       const { ids } = renderWithIds(scene, camera);
       // camera centre and pixel rays from E⁻¹ (its rotation block is orthogonal: inverse = transpose)
       const R = E.slice(0, 3).map((r) => r.slice(0, 3));
       const tr = E.slice(0, 3).map((r) => r[3]!);
       const origin = [0, 1, 2].map((j) => -(R[0]![j]! * tr[0]! + R[1]![j]! * tr[1]! + R[2]![j]! * tr[2]!));
-      let compared = 0, disagree = 0;
+      let compared = 0,
+        disagree = 0;
       for (let row = 1; row < 84; row += 3) {
         for (let col = 1; col < 84; col += 3) {
           const ours = ids[row * 84 + col]!;
           if (ours < 0 && ours !== -0x80000000) continue; // a site: mj_ray only sees geoms
-          const x = (col - K[0]![2]!) / K[0]![0]!, y = (row - K[1]![2]!) / K[1]![1]!;
+          const x = (col - K[0]![2]!) / K[0]![0]!,
+            y = (row - K[1]![2]!) / K[1]![1]!;
           const dir = [0, 1, 2].map((j) => R[0]![j]! * x + R[1]![j]! * y + R[2]![j]!);
           mj.mj_ray(model, data, origin, dir, [1, 1, 1, 0, 0, 0], true, -1, geomid, null);
           const theirs = geomid.GetView()[0]!;
@@ -120,19 +127,24 @@ test('rays through pixel centres from the published matrices hit what MuJoCo mj_
   }
 });
 
-test('images come in the original orientation: MuJoCo\'s camera image flipped vertically, world up at the top', async (t) => {
+test("images come in the original orientation: MuJoCo's camera image flipped vertically, world up at the top", async (t) => {
   const scene = await loadRenderFixture();
   try {
     const renderer = new CameraRenderer({ backend: 'ts' });
     const [obs] = renderer.observe([scene]);
     for (const camera of CAMERAS) {
-      const K = obs!.cam_intrinsics[camera]!, E = obs!.cam_extrinsics[camera]!;
+      const K = obs!.cam_intrinsics[camera]!,
+        E = obs!.cam_extrinsics[camera]!;
       // row 0 looks toward MuJoCo's camera -y ("down"): the y row of E is MuJoCo's up axis
       const c = scene.camId(camera);
       const xmat = scene.data.cam_xmat.subarray(9 * c, 9 * c + 9);
-      t.deepEqual(E[1]!.slice(0, 3).map((x) => x.toFixed(9)), [xmat[1]!, xmat[4]!, xmat[7]!].map((x) => x.toFixed(9)));
+      t.deepEqual(
+        E[1]!.slice(0, 3).map((x) => x.toFixed(9)),
+        [xmat[1]!, xmat[4]!, xmat[7]!].map((x) => x.toFixed(9)),
+      );
       // for the corner cameras (MuJoCo up ≈ world down) that puts world up at the top of the picture
-      const above = projectPoint(K, E, [0.2, 0.8, 0.3]), below = projectPoint(K, E, [0.2, 0.8, 0]);
+      const above = projectPoint(K, E, [0.2, 0.8, 0.3]),
+        below = projectPoint(K, E, [0.2, 0.8, 0]);
       t.true(above[1] < below[1], `${camera}: a higher point has a smaller row (${above[1].toFixed(1)} vs ${below[1].toFixed(1)})`);
       // and the sky (background) fills the top rows, the floor or table the bottom ones
       const { ids } = renderWithIds(scene, camera);
@@ -173,7 +185,14 @@ test('intrinsics follow fovy and image size; extrinsics are world→camera with 
     const [obs] = renderer.observe([scene]);
     const K = obs!.cam_intrinsics.corner2!;
     const f = 32 / Math.tan((60 * Math.PI) / 360);
-    t.deepEqual(K.map((r) => r.map((x) => +x.toFixed(9))), [[+f.toFixed(9), 0, 47.5], [0, +f.toFixed(9), 31.5], [0, 0, 1]]);
+    t.deepEqual(
+      K.map((r) => r.map((x) => +x.toFixed(9))),
+      [
+        [+f.toFixed(9), 0, 47.5],
+        [0, +f.toFixed(9), 31.5],
+        [0, 0, 1],
+      ],
+    );
     for (const camera of CAMERAS) {
       const E = obs!.cam_extrinsics[camera]!;
       const R = E.slice(0, 3).map((r) => r.slice(0, 3));
@@ -191,7 +210,10 @@ test('intrinsics follow fovy and image size; extrinsics are world→camera with 
       const c = scene.camId(camera);
       const pos = scene.data.cam_xpos.subarray(3 * c, 3 * c + 3);
       const q = [0, 1, 2].map((i) => E[i]![0]! * pos[0]! + E[i]![1]! * pos[1]! + E[i]![2]! * pos[2]! + E[i]![3]!);
-      t.true(q.every((x) => Math.abs(x) < 1e-9), 'the camera position maps to the origin');
+      t.true(
+        q.every((x) => Math.abs(x) < 1e-9),
+        'the camera position maps to the origin',
+      );
       t.deepEqual(E[3], [0, 0, 0, 1]);
     }
     // the pure helpers agree with what observe() publishes
@@ -224,13 +246,17 @@ test('non-square images: projection and pixels stay consistent', async (t) => {
 test('the pruned caster matches the naive every-geom-every-pixel caster', async (t) => {
   const scene = await loadRenderFixture();
   try {
-    for (const [width, height] of [[84, 84], [64, 40]] as const) {
+    for (const [width, height] of [
+      [84, 84],
+      [64, 40],
+    ] as const) {
       const snap = new SceneSnapshot().read(scene, ['corner', 'corner2', 'topview']);
       const batch = new ViewBatch({ width, height, tileSize: 4, maxPerTile: 32 });
       batch.ensure(3, snap.nPrims);
       for (let v = 0; v < 3; v++) {
         prepareView(snap, v, batch, v, false);
-        const fast = new Uint8Array(width * height * 3), naive = new Uint8Array(width * height * 3);
+        const fast = new Uint8Array(width * height * 3),
+          naive = new Uint8Array(width * height * 3);
         renderViewTs(batch, v, fast);
         renderViewNaive(batch, v, naive);
         const differing = countDifferentPixels(fast, naive, 1);
@@ -247,17 +273,24 @@ test('pruning never drops a hit: pruned and naive casters agree from random came
   try {
     const c = scene.camId('corner');
     let state = 20240607;
-    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
-    const W = 48, snap = new SceneSnapshot(), batch = new ViewBatch({ width: W, height: W, tileSize: 4, maxPerTile: 32 });
-    const fast = new Uint8Array(W * W * 3), naive = new Uint8Array(W * W * 3);
+    const rand = () => (state = (Math.imul(state, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
+    const W = 48,
+      snap = new SceneSnapshot(),
+      batch = new ViewBatch({ width: W, height: W, tileSize: 4, maxPerTile: 32 });
+    const fast = new Uint8Array(W * W * 3),
+      naive = new Uint8Array(W * W * 3);
     let worst = 0;
     for (let trial = 0; trial < 60; trial++) {
       // every third pose close to the objects (inside some bounding spheres), the rest anywhere around
-      const pos = trial % 3 === 0 ? [-0.3 + 0.6 * rand(), 0.4 + 0.5 * rand(), 0.01 + 0.3 * rand()] : [-2 + 4 * rand(), -1.5 + 3.5 * rand(), -0.8 + 2.3 * rand()];
+      const pos =
+        trial % 3 === 0 ? [-0.3 + 0.6 * rand(), 0.4 + 0.5 * rand(), 0.01 + 0.3 * rand()] : [-2 + 4 * rand(), -1.5 + 3.5 * rand(), -0.8 + 2.3 * rand()];
       const q = [rand() - 0.5, rand() - 0.5, rand() - 0.5, rand() - 0.5];
       const n = Math.hypot(...q);
       scene.model.cam_pos.set(pos, 3 * c);
-      scene.model.cam_quat.set(q.map((x) => x / n), 4 * c);
+      scene.model.cam_quat.set(
+        q.map((x) => x / n),
+        4 * c,
+      );
       scene.model.cam_fovy[c] = 20 + 100 * rand();
       scene.forward();
       snap.read(scene, ['corner']);

@@ -34,7 +34,10 @@ test('score --json prints points, weights, u16 weights, frontier and epsilons', 
   t.true(Math.abs(weights['0']! - Math.exp(3) / (Math.exp(3) + Math.exp(1) + 1)) < 1e-12);
   const u16 = out.weights_u16 as { uids: number[]; values: number[] };
   t.deepEqual(u16.uids, [0, 3, 7]);
-  t.is(u16.values.reduce((a, b) => a + b, 0), 65535);
+  t.is(
+    u16.values.reduce((a, b) => a + b, 0),
+    65535,
+  );
   t.deepEqual(out.frontier, [0, 7]);
   t.deepEqual(Object.keys(out.epsilons as object), GOOD.environments);
 });
@@ -43,7 +46,10 @@ test('score --json --explain adds the explanation; the table mode prints one row
   const file = writeInput('explain.json', { ...GOOD, params: { temperature: 2, subset_weight: 'equal' } });
   const explained = await runCli(['score', '--input', file, '--json', '--explain']);
   t.is(explained.code, 0, explained.stderr);
-  const out = JSON.parse(explained.stdout) as { points: Record<string, number>; explanation: { subsetWeight: string; miners: { uid: number; envsWonAlone: string[] }[] } };
+  const out = JSON.parse(explained.stdout) as {
+    points: Record<string, number>;
+    explanation: { subsetWeight: string; miners: { uid: number; envsWonAlone: string[] }[] };
+  };
   t.deepEqual(out.points, { '0': 2, '3': 0, '7': 1 });
   t.is(out.explanation.subsetWeight, 'equal');
   t.deepEqual(out.explanation.miners.find((m) => m.uid === 7)!.envsWonAlone, ['metaworld/reach-v3']);
@@ -56,7 +62,12 @@ test('score --json --explain adds the explanation; the table mode prints one row
 });
 
 test('score rejects bad input with a clear message and exit code 2', async (t) => {
-  const dup = await runCli(['score', '--input', writeInput('dup.json', { ...GOOD, miners: [...GOOD.miners, { uid: 7, first_block: 5, scores: {} }] }), '--json']);
+  const dup = await runCli([
+    'score',
+    '--input',
+    writeInput('dup.json', { ...GOOD, miners: [...GOOD.miners, { uid: 7, first_block: 5, scores: {} }] }),
+    '--json',
+  ]);
   t.is(dup.code, 2);
   t.is(dup.stdout, '');
   t.regex(dup.stderr, /input\.miners\[3\]\.uid: duplicate uid 7 \(also miners\[1\]\)/);

@@ -64,10 +64,12 @@ function caseArb(maxMiners: number, maxEnvs: number): fc.Arbitrary<Case> {
         thresholds = new Map(
           c.uids.map((uid, i) => [
             uid,
-            new Map(environments.flatMap((env, j) => {
-              const v = c.arbitraryThresholds[i * maxEnvs + j];
-              return v === undefined ? [] : [[env, v] as [string, number]];
-            })),
+            new Map(
+              environments.flatMap((env, j) => {
+                const v = c.arbitraryThresholds[i * maxEnvs + j];
+                return v === undefined ? [] : [[env, v] as [string, number]];
+              }),
+            ),
           ]),
         );
       } else {
@@ -98,12 +100,18 @@ function assertSame(input: WinnersInput): void {
 }
 
 test('fast winners == enumeration: small cases (M ≤ 8, E ≤ 5)', (t) => {
-  fc.assert(fc.property(caseArb(8, 5), ({ input }) => assertSame(input)), { numRuns: 5000 });
+  fc.assert(
+    fc.property(caseArb(8, 5), ({ input }) => assertSame(input)),
+    { numRuns: 5000 },
+  );
   t.pass();
 });
 
 test('fast winners == enumeration: wider cases (M ≤ 40, E ≤ 8)', (t) => {
-  fc.assert(fc.property(caseArb(40, 8), ({ input }) => assertSame(input)), { numRuns: 400 });
+  fc.assert(
+    fc.property(caseArb(40, 8), ({ input }) => assertSame(input)),
+    { numRuns: 400 },
+  );
   t.pass();
 });
 
@@ -111,7 +119,10 @@ test('fast winners == enumeration: many same-block miners with few distinct scor
   // Many equal blocks force wide candidate searches with many killer masks.
   const arb = fc.record({
     envCount: fc.integer({ min: 3, max: 8 }),
-    rows: fc.array(fc.tuple(fc.array(fc.constantFrom(0, 0.3, 0.5, 0.7, 1), { minLength: 8, maxLength: 8 }), fc.constantFrom(1, 2)), { minLength: 2, maxLength: 30 }),
+    rows: fc.array(fc.tuple(fc.array(fc.constantFrom(0, 0.3, 0.5, 0.7, 1), { minLength: 8, maxLength: 8 }), fc.constantFrom(1, 2)), {
+      minLength: 2,
+      maxLength: 30,
+    }),
   });
   fc.assert(
     fc.property(arb, ({ envCount, rows }) => {
@@ -134,7 +145,11 @@ test('computeWeights invariants: weights sum to 1, u16 to 65535, points = awarde
   const arb = fc.record({
     envCount: fc.integer({ min: 0, max: 6 }),
     miners: fc.uniqueArray(
-      fc.record({ uid: fc.integer({ min: 0, max: 500 }), firstBlock: fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }), scores: fc.array(fc.option(scoreArb), { minLength: 6, maxLength: 6 }) }),
+      fc.record({
+        uid: fc.integer({ min: 0, max: 500 }),
+        firstBlock: fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }),
+        scores: fc.array(fc.option(scoreArb), { minLength: 6, maxLength: 6 }),
+      }),
       { selector: (m) => m.uid, minLength: 1, maxLength: 30 },
     ),
     temperature: fc.double({ min: 0.05, max: 20, noNaN: true }),

@@ -66,7 +66,14 @@ test('threshold: binomial gap clamped to [min_gap, max_gap] and the result to 1.
 });
 
 test('computeThresholds: only for present (uid, env) entries', (t) => {
-  const out = computeThresholds(new Map([[1, new Map([['a/x', 0.5]])], [2, new Map()]]), 50, GAPS);
+  const out = computeThresholds(
+    new Map([
+      [1, new Map([['a/x', 0.5]])],
+      [2, new Map()],
+    ]),
+    50,
+    GAPS,
+  );
   t.deepEqual([...out.get(1)!], [['a/x', 0.6]]);
   t.is(out.get(2)!.size, 0);
 });
@@ -90,9 +97,27 @@ test('epsilon dominance and frontier', (t) => {
   t.false(epsilonDominates([0.5, 0.5], [0.5, 0.5], eps));
 
   const scores = new Map([
-    [3, new Map([['x', 0.9], ['y', 0.9]])],
-    [1, new Map([['x', 0.1], ['y', 0.1]])],
-    [2, new Map([['x', 0.9], ['y', 0.9]])], // duplicate of 3: neither dominates the other
+    [
+      3,
+      new Map([
+        ['x', 0.9],
+        ['y', 0.9],
+      ]),
+    ],
+    [
+      1,
+      new Map([
+        ['x', 0.1],
+        ['y', 0.1],
+      ]),
+    ],
+    [
+      2,
+      new Map([
+        ['x', 0.9],
+        ['y', 0.9],
+      ]),
+    ], // duplicate of 3: neither dominates the other
     [4, new Map([['x', 0.95]])], // y missing → 0.0: specialist, not dominated
   ]);
   const result = paretoFrontier([3, 1, 2, 4], ['x', 'y'], scores, 10_000); // large n → ε = 0.01
@@ -115,7 +140,15 @@ test('subset weights: LINEAR k, EXPONENTIAL 2^(k−1), EQUAL 1; E=9 LINEAR total
 
 test('an exact copy of the earliest committer gets nothing', (t) => {
   const leader = { 'a/x': 0.8, 'a/y': 0.6, 'a/z': 0.7 };
-  t.deepEqual(points(winnersInput([{ uid: 9, block: 200, scores: leader }, { uid: 4, block: 100, scores: leader }])), { 4: 12, 9: 0 });
+  t.deepEqual(
+    points(
+      winnersInput([
+        { uid: 9, block: 200, scores: leader },
+        { uid: 4, block: 100, scores: leader },
+      ]),
+    ),
+    { 4: 12, 9: 0 },
+  );
 });
 
 test('sybils copying the leader, even slightly improved within the gap, get nothing', (t) => {
@@ -127,15 +160,47 @@ test('sybils copying the leader, even slightly improved within the gap, get noth
 });
 
 test('equal blocks: the lower uid has priority', (t) => {
-  t.deepEqual(points(winnersInput([{ uid: 7, block: 50, scores: all(0.5) }, { uid: 3, block: 50, scores: all(0.5) }])), { 3: 12, 7: 0 });
+  t.deepEqual(
+    points(
+      winnersInput([
+        { uid: 7, block: 50, scores: all(0.5) },
+        { uid: 3, block: 50, scores: all(0.5) },
+      ]),
+    ),
+    { 3: 12, 7: 0 },
+  );
   // Priority is only the order of candidates: a same-block miner that clearly beats it still takes the subsets.
-  t.deepEqual(points(winnersInput([{ uid: 7, block: 50, scores: all(0.9) }, { uid: 3, block: 50, scores: all(0.5) }])), { 3: 0, 7: 12 });
+  t.deepEqual(
+    points(
+      winnersInput([
+        { uid: 7, block: 50, scores: all(0.9) },
+        { uid: 3, block: 50, scores: all(0.5) },
+      ]),
+    ),
+    { 3: 0, 7: 12 },
+  );
 });
 
 test('a later miner beating the earliest everywhere takes every subset', (t) => {
-  t.deepEqual(points(winnersInput([{ uid: 1, block: 10, scores: all(0.5) }, { uid: 2, block: 20, scores: all(0.61) }])), { 1: 0, 2: 12 });
+  t.deepEqual(
+    points(
+      winnersInput([
+        { uid: 1, block: 10, scores: all(0.5) },
+        { uid: 2, block: 20, scores: all(0.61) },
+      ]),
+    ),
+    { 1: 0, 2: 12 },
+  );
   // 0.6 is exactly the threshold: "strictly greater" is required.
-  t.deepEqual(points(winnersInput([{ uid: 1, block: 10, scores: all(0.5) }, { uid: 2, block: 20, scores: all(0.6) }])), { 1: 12, 2: 0 });
+  t.deepEqual(
+    points(
+      winnersInput([
+        { uid: 1, block: 10, scores: all(0.5) },
+        { uid: 2, block: 20, scores: all(0.6) },
+      ]),
+    ),
+    { 1: 12, 2: 0 },
+  );
 });
 
 test('specialists win their own single-environment subsets, the generalist keeps the rest', (t) => {
@@ -178,12 +243,27 @@ test('missing threshold falls back to score(earlier) + 0.02; missing block ranks
   const base: WinnersInput = {
     uids: [1, 2],
     environments: ['x'],
-    scores: new Map([[1, new Map([['x', 0.5]])], [2, new Map([['x', 0.53]])]]),
+    scores: new Map([
+      [1, new Map([['x', 0.5]])],
+      [2, new Map([['x', 0.53]])],
+    ]),
     thresholds: new Map(), // every threshold missing
-    firstBlocks: new Map([[1, 10], [2, 20]]),
+    firstBlocks: new Map([
+      [1, 10],
+      [2, 20],
+    ]),
   };
   t.deepEqual(points(base), { 1: 0, 2: 1 }); // 0.53 > 0.52
-  t.deepEqual(points({ ...base, scores: new Map([[1, new Map([['x', 0.5]])], [2, new Map([['x', 0.52]])]]) }), { 1: 1, 2: 0 });
+  t.deepEqual(
+    points({
+      ...base,
+      scores: new Map([
+        [1, new Map([['x', 0.5]])],
+        [2, new Map([['x', 0.52]])],
+      ]),
+    }),
+    { 1: 1, 2: 0 },
+  );
   // uid 1 has no block → +∞, so uid 2 (block 20) is the earlier committer and 0.5 does not beat 0.53+0.02.
   t.deepEqual(points({ ...base, firstBlocks: new Map([[2, 20]]) }), { 1: 0, 2: 1 });
   t.throws(() => findSubsetWinners({ ...base, uids: [1, 1] }), { message: /duplicate uid 1/ });
@@ -200,7 +280,10 @@ test('all-zero scores: the earliest committer wins everything (docs/original.md 
   t.deepEqual(result.points, { 0: 0, 1: 4, 2: 0 });
   t.true(Math.abs(result.weights[1]! - Math.exp(4) / (Math.exp(4) + 2)) < 1e-12); // ≈ 0.965
   t.is(result.explanation.minersWithoutWins, 2);
-  t.deepEqual(result.explanation.miners.map((m) => [m.uid, m.subsetsWon, m.priority]), [[1, 3, 0]]);
+  t.deepEqual(
+    result.explanation.miners.map((m) => [m.uid, m.subsetsWon, m.priority]),
+    [[1, 3, 0]],
+  );
 });
 
 test('single miner wins every subset even with zero scores; no miners / no environments', (t) => {
@@ -217,7 +300,14 @@ test('single miner wins every subset even with zero scores; no miners / no envir
   t.deepEqual(none.epsilons, {});
   t.deepEqual(none.explanation.miners, []);
 
-  const noEnvs = computeWeights({ environments: [], episodesPerEnv: 50, miners: [{ uid: 1, firstBlock: 1, scores: {} }, { uid: 2, firstBlock: 2, scores: {} }] });
+  const noEnvs = computeWeights({
+    environments: [],
+    episodesPerEnv: 50,
+    miners: [
+      { uid: 1, firstBlock: 1, scores: {} },
+      { uid: 2, firstBlock: 2, scores: {} },
+    ],
+  });
   t.deepEqual(noEnvs.points, { 1: 0, 2: 0 });
   t.deepEqual(noEnvs.weights, { 1: 0.5, 2: 0.5 });
   t.deepEqual(noEnvs.weightsU16, { uids: [1, 2], values: [32768, 32767] });
@@ -226,17 +316,57 @@ test('single miner wins every subset even with zero scores; no miners / no envir
 // --- softmax (docs/original.md §8.6) and u16 (docs/original.md §7.4) ---
 
 test('softmax: 4 points vs 0 → 0.982/0.018; one 4-point winner among 256 → 0.176', (t) => {
-  const two = pointsToWeights(new Map([[0, 4], [1, 0]]), 1);
+  const two = pointsToWeights(
+    new Map([
+      [0, 4],
+      [1, 0],
+    ]),
+    1,
+  );
   t.is(Number(two.get(0)!.toFixed(3)), 0.982);
   t.is(Number(two.get(1)!.toFixed(3)), 0.018);
   const many = pointsToWeights(new Map(Array.from({ length: 256 }, (_, uid) => [uid, uid === 17 ? 4 : 0])), 1);
   t.is(Number(many.get(17)!.toFixed(3)), 0.176);
-  const hot = pointsToWeights(new Map([[0, 4], [1, 0]]), 2);
+  const hot = pointsToWeights(
+    new Map([
+      [0, 4],
+      [1, 0],
+    ]),
+    2,
+  );
   t.true(Math.abs(hot.get(0)! - Math.exp(2) / (Math.exp(2) + 1)) < 1e-15);
-  t.deepEqual([...pointsToWeights(new Map([[3, 0], [1, 0]]), 1)], [[1, 0.5], [3, 0.5]]);
+  t.deepEqual(
+    [
+      ...pointsToWeights(
+        new Map([
+          [3, 0],
+          [1, 0],
+        ]),
+        1,
+      ),
+    ],
+    [
+      [1, 0.5],
+      [3, 0.5],
+    ],
+  );
   t.is(pointsToWeights(new Map(), 1).size, 0);
   // Huge point gaps underflow to exact zeros instead of NaN.
-  t.deepEqual([...pointsToWeights(new Map([[0, 524288], [1, 0]]), 1)], [[0, 1], [1, 0]]);
+  t.deepEqual(
+    [
+      ...pointsToWeights(
+        new Map([
+          [0, 524288],
+          [1, 0],
+        ]),
+        1,
+      ),
+    ],
+    [
+      [0, 1],
+      [1, 0],
+    ],
+  );
 });
 
 test('softmax: temperature ≤ 0 is an error', (t) => {
@@ -247,24 +377,103 @@ test('softmax: temperature ≤ 0 is an error', (t) => {
 });
 
 test('u16 truncating conversion reproduces the original oracles (docs/original.md §7.4)', (t) => {
-  t.deepEqual(weightsToU16Truncating([[0, 1 / 3], [1, 1 / 3], [2, 1 / 3]]).values, [21845, 21845, 21845]);
-  t.deepEqual(weightsToU16Truncating([[0, 0], [1, 0]]).values, [32767, 32767]);
-  const soft = pointsToWeights(new Map([[0, 3], [1, 0]]), 1);
+  t.deepEqual(
+    weightsToU16Truncating([
+      [0, 1 / 3],
+      [1, 1 / 3],
+      [2, 1 / 3],
+    ]).values,
+    [21845, 21845, 21845],
+  );
+  t.deepEqual(
+    weightsToU16Truncating([
+      [0, 0],
+      [1, 0],
+    ]).values,
+    [32767, 32767],
+  );
+  const soft = pointsToWeights(
+    new Map([
+      [0, 3],
+      [1, 0],
+    ]),
+    1,
+  );
   t.deepEqual(weightsToU16Truncating(soft).values, [62426, 3108]);
-  t.deepEqual(weightsToU16Truncating([[0, 0.834], [1, 0.0415], [2, 0.0415], [3, 0.0415], [4, 0.0415]]).values, [54656, 2719, 2719, 2719, 2719]);
-  t.deepEqual(weightsToU16Truncating([[5, 2], [1, 2]]), { uids: [5, 1], values: [32767, 32767] }); // order kept
+  t.deepEqual(
+    weightsToU16Truncating([
+      [0, 0.834],
+      [1, 0.0415],
+      [2, 0.0415],
+      [3, 0.0415],
+      [4, 0.0415],
+    ]).values,
+    [54656, 2719, 2719, 2719, 2719],
+  );
+  t.deepEqual(
+    weightsToU16Truncating([
+      [5, 2],
+      [1, 2],
+    ]),
+    { uids: [5, 1], values: [32767, 32767] },
+  ); // order kept
 });
 
 test('u16 exact conversion sums to 65535, largest remainders first, ties to the lower uid', (t) => {
-  t.deepEqual(weightsToU16(new Map([[0, 1 / 3], [1, 1 / 3], [2, 1 / 3]])).values, [21845, 21845, 21845]);
-  t.deepEqual(weightsToU16(new Map([[1, 0], [0, 0]])), { uids: [0, 1], values: [32768, 32767] });
-  t.deepEqual(weightsToU16(pointsToWeights(new Map([[0, 3], [1, 0]]), 1)).values, [62427, 3108]);
   t.deepEqual(
-    weightsToU16(new Map([[4, 0.0415], [3, 0.0415], [0, 0.834], [2, 0.0415], [1, 0.0415]])),
+    weightsToU16(
+      new Map([
+        [0, 1 / 3],
+        [1, 1 / 3],
+        [2, 1 / 3],
+      ]),
+    ).values,
+    [21845, 21845, 21845],
+  );
+  t.deepEqual(
+    weightsToU16(
+      new Map([
+        [1, 0],
+        [0, 0],
+      ]),
+    ),
+    { uids: [0, 1], values: [32768, 32767] },
+  );
+  t.deepEqual(
+    weightsToU16(
+      pointsToWeights(
+        new Map([
+          [0, 3],
+          [1, 0],
+        ]),
+        1,
+      ),
+    ).values,
+    [62427, 3108],
+  );
+  t.deepEqual(
+    weightsToU16(
+      new Map([
+        [4, 0.0415],
+        [3, 0.0415],
+        [0, 0.834],
+        [2, 0.0415],
+        [1, 0.0415],
+      ]),
+    ),
     { uids: [0, 1, 2, 3, 4], values: [54656, 2720, 2720, 2720, 2719] },
   );
   t.deepEqual(weightsToU16(new Map()), { uids: [], values: [] });
-  t.throws(() => weightsToU16(new Map([[0, -0.1], [1, 1]])), { instanceOf: RangeError });
+  t.throws(
+    () =>
+      weightsToU16(
+        new Map([
+          [0, -0.1],
+          [1, 1],
+        ]),
+      ),
+    { instanceOf: RangeError },
+  );
   t.throws(() => weightsToU16(new Map([[0, Number.NaN]])), { instanceOf: RangeError });
 });
 
@@ -285,8 +494,17 @@ test('aggregation: success rate, mean reward and real episode counts per (uid, e
     { uid: 2, envId: 'a/y', successRate: 0.5, meanReward: 21 / 4, episodesCompleted: 4, episodesFailed: 2, episodesErrored: 1 },
     { uid: 2, envId: 'a/x', successRate: 0, meanReward: 2, episodesCompleted: 1, episodesFailed: 1, episodesErrored: 0 },
   ]);
-  t.deepEqual(aggregateEpisodes(results).map((r) => r.envId), ['a/y', 'a/x', 'a/y']); // by id without an order
-  t.deepEqual([...successRateTable(rows).get(2)!], [['a/y', 0.5], ['a/x', 0]]);
+  t.deepEqual(
+    aggregateEpisodes(results).map((r) => r.envId),
+    ['a/y', 'a/x', 'a/y'],
+  ); // by id without an order
+  t.deepEqual(
+    [...successRateTable(rows).get(2)!],
+    [
+      ['a/y', 0.5],
+      ['a/x', 0],
+    ],
+  );
   t.deepEqual(aggregateEpisodes([]), []);
   t.throws(() => aggregateEpisodes([{ uid: 1, envId: 'x', success: true, totalReward: Number.NaN, error: null }]), { message: /non-finite reward/ });
 });
@@ -306,7 +524,10 @@ test('computeWeights: shape, thresholds, frontier and a JSON-serialisable explan
   t.deepEqual(result.points, { 1: 10, 2: 1, 3: 1 });
   t.deepEqual(Object.keys(result.weights), ['1', '2', '3']);
   t.true(Math.abs(Object.values(result.weights).reduce((a, b) => a + b, 0) - 1) < 1e-12);
-  t.is(result.weightsU16.values.reduce((a, b) => a + b, 0), 65535);
+  t.is(
+    result.weightsU16.values.reduce((a, b) => a + b, 0),
+    65535,
+  );
   t.deepEqual(result.frontier, [1, 2, 3]);
   t.deepEqual(Object.keys(result.epsilons), ENVS3);
   t.deepEqual(Object.keys(result.thresholds[3]!), ['a/y']); // missing scores get no threshold row
@@ -334,7 +555,17 @@ test('computeWeights: shape, thresholds, frontier and a JSON-serialisable explan
 
 test('computeWeights rejects bad input', (t) => {
   const base = { environments: ['x'], episodesPerEnv: 50 };
-  t.throws(() => computeWeights({ ...base, miners: [{ uid: 1, firstBlock: 1, scores: {} }, { uid: 1, firstBlock: 2, scores: {} }] }), { message: /duplicate uid 1/ });
+  t.throws(
+    () =>
+      computeWeights({
+        ...base,
+        miners: [
+          { uid: 1, firstBlock: 1, scores: {} },
+          { uid: 1, firstBlock: 2, scores: {} },
+        ],
+      }),
+    { message: /duplicate uid 1/ },
+  );
   t.throws(() => computeWeights({ ...base, miners: [{ uid: 1, firstBlock: 1, scores: { y: 0.5 } }] }), { message: /unknown environment "y"/ });
   t.throws(() => computeWeights({ ...base, miners: [{ uid: 1, firstBlock: 1.5, scores: {} }] }), { message: /firstBlock/ });
   t.throws(() => computeWeights({ ...base, miners: [], params: { minGap: 0.2, maxGap: 0.1 } }), { message: /minGap/ });

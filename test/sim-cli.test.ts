@@ -33,7 +33,10 @@ test('eval --json reports per-environment results and is reproducible from --see
     t.is(env.errors, 0);
     t.true(env.mean_steps! > 10 && env.mean_steps! < 500);
   }
-  t.is(summary.steps, Object.values(summary.envs).reduce((n: number, e) => n + (e as { mean_steps: number }).mean_steps * 3, 0));
+  t.is(
+    summary.steps,
+    Object.values(summary.envs).reduce((n: number, e) => n + (e as { mean_steps: number }).mean_steps * 3, 0),
+  );
   t.true(typeof summary.seconds === 'number');
 
   const second = JSON.parse((await runEval(argv)).stdout);
@@ -52,9 +55,13 @@ test('eval rejects unknown environments and policies as usage errors', async (t)
 
 test('the kinitro binary runs eval end to end (random policy, human-readable output)', async (t) => {
   const bin = fileURLToPath(new URL('../bin/kinitro.js', import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, [bin, 'eval', '--policy', 'random', '--env', 'metaworld/button-press-v3', '--episodes', '1', '--max-steps', '50', '--no-images'], {
-    timeout: 30_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [bin, 'eval', '--policy', 'random', '--env', 'metaworld/button-press-v3', '--episodes', '1', '--max-steps', '50', '--no-images'],
+    {
+      timeout: 30_000,
+    },
+  );
   t.regex(stdout, /policy random/);
   t.regex(stdout, /metaworld\/button-press-v3\s+0\/1\s+0%/);
   t.regex(stdout, /50 control steps/);

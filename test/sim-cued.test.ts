@@ -22,7 +22,7 @@ const toward = (env: ManipulationEnv, p: readonly number[]) => {
   return { continuous: { ee_twist: [0, 1, 2].map((k) => 10 * (p[k]! - tcp[k]!)), gripper: [0] } };
 };
 
-test('candidates wear their palette colours, the cue light the target\'s', async (t) => {
+test("candidates wear their palette colours, the cue light the target's", async (t) => {
   const env = await ManipulationEnv.create(ENV, { images: false });
   try {
     const c = task(3);
@@ -96,7 +96,7 @@ test('reaching a wrong marker ends the episode as a failure, with a generic reas
   }
 });
 
-test('an environment runs only its own family\'s instances', async (t) => {
+test("an environment runs only its own family's instances", async (t) => {
   const cued = await ManipulationEnv.create(ENV, { images: false });
   const mw = await ManipulationEnv.create(ENV, { images: false, randomization: 'metaworld' });
   try {

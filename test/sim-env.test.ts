@@ -97,7 +97,12 @@ test('actions move the mocap 1 cm per step, clip to the hand box, and velocities
     t.true(Math.abs(obs!.proprio.ee_vel_lin![0]!) < 0.05, 'and comes to rest');
 
     const before = env.privileged().mocap;
-    for (const junk of [{ continuous: { ee_twist: [Number.NaN, Infinity, -Infinity], gripper: [Number.NaN] } }, null, 'garbage', { continuous: { ee_twist: [1e300] } }]) {
+    for (const junk of [
+      { continuous: { ee_twist: [Number.NaN, Infinity, -Infinity], gripper: [Number.NaN] } },
+      null,
+      'garbage',
+      { continuous: { ee_twist: [1e300] } },
+    ]) {
       const r = env.step(junk);
       t.true(r.observation.proprio.ee_pos!.every(Number.isFinite));
     }
@@ -237,7 +242,8 @@ test('episodes: sticky success, end-on-success option, step limit, step after th
 test('the image hook fills images when images are on', async (t) => {
   const pixels = new Uint8Array(2 * 2 * 3).fill(7);
   let calls = 0;
-  const env = await ManipulationEnv.create('metaworld/reach-v3', { randomization: 'metaworld',
+  const env = await ManipulationEnv.create('metaworld/reach-v3', {
+    randomization: 'metaworld',
     imageHook: (view) => {
       calls++;
       t.true(view.model.ngeom > 0 && view.data.qpos.length > 0 && view.envId === 'metaworld/reach-v3');

@@ -16,8 +16,14 @@ test('SecureRng streams: deterministic per key, independent per label, refills a
   const b = SecureRng.from(material, 'x');
   const c = SecureRng.from(material, 'y');
   const sa = Array.from({ length: 1000 }, () => a.next()); // > one 1 KiB block of words
-  t.deepEqual(sa, Array.from({ length: 1000 }, () => b.next()));
-  t.notDeepEqual(sa.slice(0, 10), Array.from({ length: 10 }, () => c.next()));
+  t.deepEqual(
+    sa,
+    Array.from({ length: 1000 }, () => b.next()),
+  );
+  t.notDeepEqual(
+    sa.slice(0, 10),
+    Array.from({ length: 10 }, () => c.next()),
+  );
   t.true(sa.every((x) => x >= 0 && x < 1));
   t.notDeepEqual(deriveKey(material, 'x'), deriveKey(material, 'y'));
   const p = new SecureRng(deriveKey(material, 'p')).permutation(5);
@@ -50,7 +56,11 @@ test('cycle instances: one layout for every miner, a variant of its own per hotk
   const bob = parseInstance(cycleInstance({ ...base, minerHotkey: 'bob' }));
   t.deepEqual(alice.layout, bob.layout);
   t.notDeepEqual(alice.variant, bob.variant);
-  t.deepEqual(cycleInstance({ ...base, minerHotkey: 'alice' }), cycleInstance({ ...base, blockHash: '0xabc', minerHotkey: 'alice' }), 'block hash is case-insensitive');
+  t.deepEqual(
+    cycleInstance({ ...base, minerHotkey: 'alice' }),
+    cycleInstance({ ...base, blockHash: '0xabc', minerHotkey: 'alice' }),
+    'block hash is case-insensitive',
+  );
   t.notDeepEqual(parseInstance(cycleInstance({ ...base, minerHotkey: 'alice', secret: 'other' })).layout, alice.layout);
   t.notDeepEqual(parseInstance(cycleInstance({ ...base, minerHotkey: 'alice', episodeIndex: 4 })).layout, alice.layout);
   // Same layout ⇒ same scene; the variant only chooses the target and the colours.

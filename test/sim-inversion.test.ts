@@ -10,7 +10,14 @@ import { observableConfig, scanDevSeeds } from '../src/sim/inversion.ts';
 import { generateTask } from '../src/sim/tasks.ts';
 
 const validatorInstance = (hotkey = 'miner-hotkey') =>
-  cycleInstance({ secret: 'a 256-bit operator secret lives here', blockHash: '0x' + '12'.repeat(32), envId: 'metaworld/reach-v3', episodeIndex: 0, minerHotkey: hotkey, randomization: 'cued' });
+  cycleInstance({
+    secret: 'a 256-bit operator secret lives here',
+    blockHash: '0x' + '12'.repeat(32),
+    envId: 'metaworld/reach-v3',
+    episodeIndex: 0,
+    minerHotkey: hotkey,
+    randomization: 'cued',
+  });
 
 test('the generator takes an instance key, never an integer seed', (t) => {
   t.throws(() => generateTask('metaworld/reach-v3', 12345 as unknown as string));

@@ -63,7 +63,15 @@ test('push and pick-place: puck within 5 cm / 7 cm of the goal', (t) => {
   t.true(placed.reward < 10, 'but the full reward needs 5 cm');
   t.false(evaluateTask('metaworld/pick-place-v3', base({ goal: air, object: shift(air, [0, 0, 0.071]) }), init).success);
   // Lifting the grasped puck earns the lift bonus.
-  const grasped = base({ goal: air, object: [0, 0.65, 0.1], tcp: [0, 0.65, 0.1], gripperDistance: 0.5, effort: 1, leftPad: [0, 0.671, 0.1], rightPad: [0, 0.629, 0.1] });
+  const grasped = base({
+    goal: air,
+    object: [0, 0.65, 0.1],
+    tcp: [0, 0.65, 0.1],
+    gripperDistance: 0.5,
+    effort: 1,
+    leftPad: [0, 0.671, 0.1],
+    rightPad: [0, 0.629, 0.1],
+  });
   t.true(evaluateTask('metaworld/pick-place-v3', grasped, init).reward > 1);
 });
 
@@ -92,13 +100,18 @@ test('button: success when the cap top is within 2.4 cm of the goal height', (t)
   t.true(evaluateTask('metaworld/button-press-v3', base({ goal, object: [0, 0.85, 0.2389] }), init).success);
   t.false(evaluateTask('metaworld/button-press-v3', base({ goal, object: [0, 0.85, 0.2391] }), init).success);
   const pressing = base({ goal, object: [0, 0.85, 0.25], tcp: [0, 0.85, 0.25], gripperDistance: 0.3 });
-  t.true(evaluateTask('metaworld/button-press-v3', pressing, init).reward > evaluateTask('metaworld/button-press-v3', base({ goal, object: [0, 0.85, 0.25] }), init).reward);
+  t.true(
+    evaluateTask('metaworld/button-press-v3', pressing, init).reward >
+      evaluateTask('metaworld/button-press-v3', base({ goal, object: [0, 0.85, 0.25] }), init).reward,
+  );
 });
 
 test('peg-insert: the head must be at the target with y and z errors counted double', (t) => {
   const goal: Vec3 = [-0.27, 0.55, 0.13];
   const holeBox: Vec3 = [-0.3, 0.55, 0];
-  t.true(evaluateTask('metaworld/peg-insert-v3', base({ goal, holeBox, pegHead: shift(goal, [0.066, 0.01, 0.005]), object: [-0.07, 0.56, 0.145] }), init).success);
+  t.true(
+    evaluateTask('metaworld/peg-insert-v3', base({ goal, holeBox, pegHead: shift(goal, [0.066, 0.01, 0.005]), object: [-0.07, 0.56, 0.145] }), init).success,
+  );
   t.false(evaluateTask('metaworld/peg-insert-v3', base({ goal, holeBox, pegHead: shift(goal, [0, 0.036, 0]), object: [-0.14, 0.586, 0.14] }), init).success);
 });
 

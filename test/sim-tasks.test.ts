@@ -17,8 +17,14 @@ test('rng: same seed gives the same stream, different seeds differ', (t) => {
   const b = new Rng(42, 7);
   const c = new Rng(42, 8);
   const sa = Array.from({ length: 20 }, () => a.nextUint32());
-  t.deepEqual(sa, Array.from({ length: 20 }, () => b.nextUint32()));
-  t.notDeepEqual(sa, Array.from({ length: 20 }, () => c.nextUint32()));
+  t.deepEqual(
+    sa,
+    Array.from({ length: 20 }, () => b.nextUint32()),
+  );
+  t.notDeepEqual(
+    sa,
+    Array.from({ length: 20 }, () => c.nextUint32()),
+  );
   // Pinned values: the generator must not change silently (it defines every task ever generated).
   const zero = new Rng(0);
   t.deepEqual([zero.nextUint32(), zero.nextUint32(), zero.nextUint32()], [3135667087, 2496318708, 3869860714]);
@@ -68,7 +74,11 @@ test('generated layouts follow the MetaWorld ranges and rejection rules', (t) =>
       if (Math.hypot(px - gx, py - gy) < 0.15) return false;
 
       const push = generateTask('metaworld/push-v3', seed);
-      if (push.target_positions[2] !== 0.02 || Math.hypot(push.object_positions[0] - push.target_positions[0], push.object_positions[1] - push.target_positions[1]) < 0.15) return false;
+      if (
+        push.target_positions[2] !== 0.02 ||
+        Math.hypot(push.object_positions[0] - push.target_positions[0], push.object_positions[1] - push.target_positions[1]) < 0.15
+      )
+        return false;
 
       const door = generateTask('metaworld/door-open-v3', seed);
       const [dx, dy] = door.object_positions;
@@ -130,10 +140,22 @@ test('parseTaskConfig rejects malformed or out-of-bounds configs', (t) => {
 test('actions: clipping, NaN/Infinity/missing channels become 0, never throws', (t) => {
   t.deepEqual(toNativeAction({ continuous: { ee_twist: [0.5, -0.25, 1, 9, 9, 9], gripper: [1] } }), { move: [0.5, -0.25, 1], effort: 1 });
   t.deepEqual(toNativeAction({ continuous: { ee_twist: [5, -7, 2], gripper: [3] } }), { move: [1, -1, 1], effort: 1 });
-  t.deepEqual(toNativeAction({ continuous: { ee_twist: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY], gripper: [Number.NaN] } }), { move: [0, 0, 0], effort: -1 });
+  t.deepEqual(toNativeAction({ continuous: { ee_twist: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY], gripper: [Number.NaN] } }), {
+    move: [0, 0, 0],
+    effort: -1,
+  });
   t.deepEqual(toNativeAction({ continuous: { gripper: [0.5] } }), { move: [0, 0, 0], effort: 0 });
   t.deepEqual(toNativeAction({ continuous: { ee_twist: [0.1] } }), { move: [0.1, 0, 0], effort: -1 });
-  for (const junk of [undefined, null, 42, 'x', [], { continuous: null }, { continuous: { ee_twist: 'abc', gripper: {} } }, { continuous: { ee_twist: ['1', null, {}] } }]) {
+  for (const junk of [
+    undefined,
+    null,
+    42,
+    'x',
+    [],
+    { continuous: null },
+    { continuous: { ee_twist: 'abc', gripper: {} } },
+    { continuous: { ee_twist: ['1', null, {}] } },
+  ]) {
     t.deepEqual(toNativeAction(junk), { move: [0, 0, 0], effort: -1 });
   }
   const wire = fromNativeAction([3, -0.5, 0], 0.6);
@@ -163,7 +185,7 @@ test('arm: links reach from the shoulder to the wrist above the hand, elbow up',
   t.deepEqual(quatFromZ([0, 0, 1]), [1, 0, 0, 0]);
 });
 
-test('composeScene splices the fragments\' sections at the markers, in order', (t) => {
+test("composeScene splices the fragments' sections at the markers, in order", (t) => {
   const base =
     '<mujoco model="x"><worldbody><!--@task-worldbody--><body name="hand"><!--@task-hand--></body></worldbody><equality><!--@task-equality--></equality><contact><!--@task-contact--></contact></mujoco>';
   const xml = composeScene(base, ['<task><hand><geom name="h"/></hand></task>', '<task><worldbody><body name="a"/></worldbody></task>'], 'kinitro-a');

@@ -19,7 +19,24 @@ test(`${N} \`kinitro commit\` processes on one fresh database all succeed`, asyn
     const runs = await Promise.all(
       Array.from({ length: N }, (_, i) =>
         runCli(
-          ['commit', '--chain', 'local', '--netuid', '2', '--db', file, '--hotkey-uri', `//ConcurrentMiner${i}`, '--repo', `miner${i}/policy`, '--revision', 'abcdef0123', '--deployment-id', `dep${i}`, '--json'],
+          [
+            'commit',
+            '--chain',
+            'local',
+            '--netuid',
+            '2',
+            '--db',
+            file,
+            '--hotkey-uri',
+            `//ConcurrentMiner${i}`,
+            '--repo',
+            `miner${i}/policy`,
+            '--revision',
+            'abcdef0123',
+            '--deployment-id',
+            `dep${i}`,
+            '--json',
+          ],
           { timeoutMs: 170_000, env: { KINITRO_DB: '' } },
         ),
       ),
@@ -34,4 +51,3 @@ test(`${N} \`kinitro commit\` processes on one fresh database all succeed`, asyn
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
-

@@ -90,7 +90,19 @@ test('deleting a cycle cascades to its tasks, scores and weights', (t) => {
   const dir = tempDir();
   const store = Store.open(path.join(dir, 'k.sqlite'));
   const c = store.cycles.start({ blockNumber: 5, blockHash: null, envIds: ['metaworld/reach-v3'], episodesPerEnv: 1 });
-  store.tasks.enqueue(c.id, [{ minerUid: 1, minerHotkey: 'hk', minerEndpoint: 'http://x', minerRepo: null, minerRevision: null, envId: 'metaworld/reach-v3', seed: 1, instance: devInstance(1, 0), episodeIndex: 0 }]);
+  store.tasks.enqueue(c.id, [
+    {
+      minerUid: 1,
+      minerHotkey: 'hk',
+      minerEndpoint: 'http://x',
+      minerRepo: null,
+      minerRevision: null,
+      envId: 'metaworld/reach-v3',
+      seed: 1,
+      instance: devInstance(1, 0),
+      episodeIndex: 0,
+    },
+  ]);
   store.transaction(() => {
     store.results.save(c.id, {
       scores: [{ uid: 1, hotkey: 'hk', envId: 'metaworld/reach-v3', successRate: 1, meanReward: 2, episodesCompleted: 1, episodesFailed: 0 }],
@@ -156,7 +168,6 @@ test('a database from a newer kinitro is refused without being modified (journal
   check.close();
   fs.rmSync(dir, { recursive: true });
 });
-
 
 test('migrating reads the schema version only under the write lock, so a concurrent migrator never runs a migration twice', (t) => {
   const dir = tempDir();

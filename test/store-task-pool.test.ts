@@ -9,11 +9,17 @@ test('fetch assigns oldest pending tasks first, in batches, and never twice', (t
   try {
     const { uuids } = seedCycle(ts.store);
     const a = ts.store.tasks.fetch({ executorId: 'e1', batchSize: 3 });
-    t.deepEqual(a.tasks.map((x) => x.taskUuid), uuids.slice(0, 3));
+    t.deepEqual(
+      a.tasks.map((x) => x.taskUuid),
+      uuids.slice(0, 3),
+    );
     t.true(a.tasks.every((x) => x.status === 'assigned' && x.assignedTo === 'e1'));
     t.is(a.totalPending, uuids.length - 3);
     const b = ts.store.tasks.fetch({ executorId: 'e2', batchSize: 100 });
-    t.deepEqual(b.tasks.map((x) => x.taskUuid), uuids.slice(3));
+    t.deepEqual(
+      b.tasks.map((x) => x.taskUuid),
+      uuids.slice(3),
+    );
     t.is(ts.store.tasks.fetch({ executorId: 'e3', batchSize: 10 }).tasks.length, 0);
   } finally {
     ts.cleanup();
@@ -167,7 +173,10 @@ test('task counts kept by triggers agree with the rows', (t) => {
   try {
     const { cycle } = seedCycle(ts.store);
     const [a, b] = ts.store.tasks.fetch({ executorId: 'e1', batchSize: 3 }).tasks;
-    ts.store.tasks.submit('e1', [{ taskUuid: a!.taskUuid, ...ok }, { taskUuid: b!.taskUuid, ...ok, success: false, error: 'x' }]);
+    ts.store.tasks.submit('e1', [
+      { taskUuid: a!.taskUuid, ...ok },
+      { taskUuid: b!.taskUuid, ...ok, success: false, error: 'x' },
+    ]);
     seedCycle(ts.store, { uids: [3] });
     for (const scope of [cycle.id, null]) {
       const rows = ts.store.db

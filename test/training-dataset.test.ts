@@ -14,7 +14,21 @@ import { aggregateStats, imageStats, sampleIndices, vectorStats } from '../src/t
 import { actionFromVector, stateVector } from '../src/training/record.ts';
 
 /** The fields of LeRobot's `DatasetInfo` (lerobot/datasets/utils.py, codebase v3.0); `tools` is dropped when unset. */
-const LEROBOT_INFO_FIELDS = ['codebase_version', 'fps', 'features', 'total_episodes', 'total_frames', 'total_tasks', 'chunks_size', 'data_files_size_in_mb', 'video_files_size_in_mb', 'data_path', 'video_path', 'robot_type', 'splits'];
+const LEROBOT_INFO_FIELDS = [
+  'codebase_version',
+  'fps',
+  'features',
+  'total_episodes',
+  'total_frames',
+  'total_tasks',
+  'chunks_size',
+  'data_files_size_in_mb',
+  'video_files_size_in_mb',
+  'data_path',
+  'video_path',
+  'robot_type',
+  'splits',
+];
 /** LeRobot's DEFAULT_FEATURES (lerobot/utils/constants.py). */
 const DEFAULT_FEATURES = {
   timestamp: { dtype: 'float32', shape: [1], names: null },
@@ -63,7 +77,28 @@ test('statistics follow LeRobot: numpy quantiles, sampled frames, (3,1,1) image 
 test('kinitro dataset record writes a LeRobot v3.0 dataset that reads back and replays frame for frame', async (t) => {
   t.timeout(300_000);
   const out = path.join(tempDir('kinitro-dataset-'), 'demo');
-  const r = await runCli(['dataset', 'record', '--policy', 'oracle', '--env', 'metaworld/reach-v3,metaworld/drawer-open-v3', '--episodes', '2', '--seed', '0', '--max-steps', '90', '--file-size-mb', '1', '--out', out, '--json'], { timeoutMs: 280_000 });
+  const r = await runCli(
+    [
+      'dataset',
+      'record',
+      '--policy',
+      'oracle',
+      '--env',
+      'metaworld/reach-v3,metaworld/drawer-open-v3',
+      '--episodes',
+      '2',
+      '--seed',
+      '0',
+      '--max-steps',
+      '90',
+      '--file-size-mb',
+      '1',
+      '--out',
+      out,
+      '--json',
+    ],
+    { timeoutMs: 280_000 },
+  );
   t.is(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as { total_episodes: number; total_frames: number };
   t.is(summary.total_episodes, 4);
@@ -71,7 +106,17 @@ test('kinitro dataset record writes a LeRobot v3.0 dataset that reads back and r
   // meta/info.json: exactly LeRobot's DatasetInfo fields, for codebase v3.0.
   const info = JSON.parse(fs.readFileSync(path.join(out, 'meta', 'info.json'), 'utf8'));
   t.deepEqual(Object.keys(info).sort(), [...LEROBOT_INFO_FIELDS].sort());
-  t.like(info, { codebase_version: 'v3.0', fps: 80, total_episodes: 4, total_tasks: 2, chunks_size: 1000, data_files_size_in_mb: 1, video_path: null, data_path: 'data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet', splits: { train: '0:4' } });
+  t.like(info, {
+    codebase_version: 'v3.0',
+    fps: 80,
+    total_episodes: 4,
+    total_tasks: 2,
+    chunks_size: 1000,
+    data_files_size_in_mb: 1,
+    video_path: null,
+    data_path: 'data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet',
+    splits: { train: '0:4' },
+  });
   t.is(info.total_frames, summary.total_frames);
   for (const [name, spec] of Object.entries(DEFAULT_FEATURES)) t.deepEqual(info.features[name], spec);
   t.deepEqual(info.features['observation.images.corner'], { dtype: 'image', shape: [84, 84, 3], names: ['height', 'width', 'channels'] });
@@ -81,19 +126,36 @@ test('kinitro dataset record writes a LeRobot v3.0 dataset that reads back and r
   // meta/tasks.parquet: task_index with the task text as pandas' index "task".
   const tasksFile = path.join(out, 'meta', 'tasks.parquet');
   const tasks = await readParquet(tasksFile);
-  t.deepEqual(tasks.map((row) => [Number(row.task_index), text(row.task)]), [
-    [0, 'metaworld/reach-v3: Move the gripper to a goal position.'],
-    [1, 'metaworld/drawer-open-v3: Pull a drawer open by its handle.'],
-  ]);
+  t.deepEqual(
+    tasks.map((row) => [Number(row.task_index), text(row.task)]),
+    [
+      [0, 'metaworld/reach-v3: Move the gripper to a goal position.'],
+      [1, 'metaworld/drawer-open-v3: Pull a drawer open by its handle.'],
+    ],
+  );
   const tb = fs.readFileSync(tasksFile);
-  const pandas = JSON.parse(parquetMetadata(tb.buffer.slice(tb.byteOffset, tb.byteOffset + tb.byteLength)).key_value_metadata!.find((kv) => kv.key === 'pandas')!.value!);
+  const pandas = JSON.parse(
+    parquetMetadata(tb.buffer.slice(tb.byteOffset, tb.byteOffset + tb.byteLength)).key_value_metadata!.find((kv) => kv.key === 'pandas')!.value!,
+  );
   t.deepEqual(pandas.index_columns, ['task']);
 
   // meta/episodes: where each episode's frames are, and its stats.
   const episodes = await readParquet(path.join(out, 'meta', 'episodes', 'chunk-000', 'file-000.parquet'));
   t.is(episodes.length, 4);
-  for (const key of ['episode_index', 'tasks', 'length', 'data/chunk_index', 'data/file_index', 'dataset_from_index', 'dataset_to_index', 'meta/episodes/chunk_index', 'meta/episodes/file_index']) t.true(key in episodes[0]!, key);
-  for (const feature of Object.keys(info.features)) for (const stat of STAT_KEYS) t.true(`stats/${feature}/${stat}` in episodes[0]!, `stats/${feature}/${stat}`);
+  for (const key of [
+    'episode_index',
+    'tasks',
+    'length',
+    'data/chunk_index',
+    'data/file_index',
+    'dataset_from_index',
+    'dataset_to_index',
+    'meta/episodes/chunk_index',
+    'meta/episodes/file_index',
+  ])
+    t.true(key in episodes[0]!, key);
+  for (const feature of Object.keys(info.features))
+    for (const stat of STAT_KEYS) t.true(`stats/${feature}/${stat}` in episodes[0]!, `stats/${feature}/${stat}`);
   t.deepEqual(episodes[0]!['stats/observation.images.corner/mean'].length, 3);
 
   const stats = JSON.parse(fs.readFileSync(path.join(out, 'meta', 'stats.json'), 'utf8'));
@@ -116,11 +178,21 @@ test('kinitro dataset record writes a LeRobot v3.0 dataset that reads back and r
     t.true(kv.some((e) => e.key === 'huggingface') && kv.some((e) => e.key === 'ARROW:schema'));
   }
   t.is(rows.length, info.total_frames);
-  t.deepEqual(Object.keys(rows[0]!).filter((k) => k !== '__file').sort(), Object.keys(info.features).sort());
-  t.deepEqual(rows.map((row) => Number(row.index)), rows.map((_, i) => i));
+  t.deepEqual(
+    Object.keys(rows[0]!)
+      .filter((k) => k !== '__file')
+      .sort(),
+    Object.keys(info.features).sort(),
+  );
+  t.deepEqual(
+    rows.map((row) => Number(row.index)),
+    rows.map((_, i) => i),
+  );
 
   // Replay every episode on its instance: the stored frames are what the environment shows.
-  const recording = JSON.parse(fs.readFileSync(path.join(out, 'meta', 'kinitro.json'), 'utf8')) as { episodes: { episode_index: number; env_id: any; instance: string; success: boolean }[] };
+  const recording = JSON.parse(fs.readFileSync(path.join(out, 'meta', 'kinitro.json'), 'utf8')) as {
+    episodes: { episode_index: number; env_id: any; instance: string; success: boolean }[];
+  };
   const renderer = new CameraRenderer();
   try {
     for (const meta of episodes) {
@@ -139,7 +211,10 @@ test('kinitro dataset record writes a LeRobot v3.0 dataset that reads back and r
         for (let i = 0; i < frames.length; i++) {
           const row = frames[i]!;
           for (const cam of ['corner', 'corner2']) {
-            t.true(Buffer.from(pngRgb(row[`observation.images.${cam}`].bytes)).equals(Buffer.from(decodeImage(observation.rgb[cam]!))), `episode ${index} frame ${i} ${cam}`);
+            t.true(
+              Buffer.from(pngRgb(row[`observation.images.${cam}`].bytes)).equals(Buffer.from(decodeImage(observation.rgb[cam]!))),
+              `episode ${index} frame ${i} ${cam}`,
+            );
           }
           t.deepEqual(row['observation.state'], stateVector(observation).map(Math.fround), `episode ${index} frame ${i} state`);
           t.deepEqual(row['observation.cam_intrinsics.corner'], observation.cam_intrinsics.corner!.flat().map(Math.fround));
@@ -158,5 +233,8 @@ test('kinitro dataset record writes a LeRobot v3.0 dataset that reads back and r
   } finally {
     renderer.destroy();
   }
-  t.true(recording.episodes.some((e) => e.success), 'the oracle succeeds on these instances');
+  t.true(
+    recording.episodes.some((e) => e.success),
+    'the oracle succeeds on these instances',
+  );
 });

@@ -95,27 +95,49 @@ test('kinitro_env from Python: observation arrays, spaces, seeding, auto-reset m
   t.timeout(180_000);
   const out = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'vector', '4'], { timeoutMs: 170_000 });
   t.deepEqual(out.env_ids, ['metaworld/reach-v3', 'metaworld/drawer-open-v3', 'metaworld/reach-v3', 'metaworld/drawer-open-v3']);
-  t.deepEqual(out.shapes, { proprio: [4, 14], proprio_dtype: 'float32', 'rgb.corner': [4, 84, 84, 3], 'rgb.corner2': [4, 84, 84, 3], rgb_dtype: 'uint8', K: [4, 3, 3], E: [4, 4, 4] });
+  t.deepEqual(out.shapes, {
+    proprio: [4, 14],
+    proprio_dtype: 'float32',
+    'rgb.corner': [4, 84, 84, 3],
+    'rgb.corner2': [4, 84, 84, 3],
+    rgb_dtype: 'uint8',
+    K: [4, 3, 3],
+    E: [4, 4, 4],
+  });
   t.deepEqual(out.action_space, { shape: [7], low: [-1, -1, -1, -1, -1, -1, 0], high: [1, 1, 1, 1, 1, 1, 1] });
   // max_steps 5: the 5th step truncates every sub-environment, the 6th resets them (next_step).
-  t.deepEqual(out.ends.map((e: boolean[]) => e.every(Boolean)), [false, false, false, false, true, false, false]);
-  t.deepEqual(out.resets.map((e: boolean[]) => e.every(Boolean)), [false, false, false, false, false, true, false]);
+  t.deepEqual(
+    out.ends.map((e: boolean[]) => e.every(Boolean)),
+    [false, false, false, false, true, false, false],
+  );
+  t.deepEqual(
+    out.resets.map((e: boolean[]) => e.every(Boolean)),
+    [false, false, false, false, false, true, false],
+  );
   t.deepEqual(out.episodes, [2, 2, 2, 2]);
   t.true(out.reseeded_same, 'reset(seed) gives the same scenes again');
   t.false(out.has_privileged, 'no privileged info unless asked for in training mode');
   // same_step: the truncating step already returns the reset observation; the last one is in final_obs.
-  t.deepEqual(out.same_step.map((s: any) => [s.truncated.every(Boolean), s.has_final, s.reset.every(Boolean), s.episode[0]]), [
-    [false, false, false, 1],
-    [false, false, false, 1],
-    [true, true, true, 2],
-  ]);
+  t.deepEqual(
+    out.same_step.map((s: any) => [s.truncated.every(Boolean), s.has_final, s.reset.every(Boolean), s.episode[0]]),
+    [
+      [false, false, false, 1],
+      [false, false, false, 1],
+      [true, true, true, 2],
+    ],
+  );
   t.deepEqual(out.same_step[2].final_shape, [14]);
 });
 
 /** One episode as the scripted miner recorded it, in the Python probe's form (proprio flattened in channel order). */
 function asProbeRecords(episode: any[]): any[] {
   const order = ['ee_pos', 'ee_quat', 'ee_vel_ang', 'ee_vel_lin', 'gripper'];
-  return episode.map((wire) => ({ proprio: order.flatMap((k) => wire.proprio[k]), rgb: wire.rgb, cam_intrinsics: wire.cam_intrinsics, cam_extrinsics: wire.cam_extrinsics }));
+  return episode.map((wire) => ({
+    proprio: order.flatMap((k) => wire.proprio[k]),
+    rgb: wire.rgb,
+    cam_intrinsics: wire.cam_intrinsics,
+    cam_extrinsics: wire.cam_extrinsics,
+  }));
 }
 
 async function recordedEpisodes(url: string): Promise<any[][]> {
@@ -130,7 +152,10 @@ test('every environment from Python runs the episode kinitro eval --endpoint run
     const seed = 3;
     const steps = 25;
     // The CLI itself, on one environment.
-    const cli = await runCli(['eval', '--endpoint', url, '--env', 'metaworld/drawer-open-v3', '--episodes', '1', '--seed', String(seed), '--max-steps', String(steps), '--json'], { timeoutMs: 120_000 });
+    const cli = await runCli(
+      ['eval', '--endpoint', url, '--env', 'metaworld/drawer-open-v3', '--episodes', '1', '--seed', String(seed), '--max-steps', String(steps), '--json'],
+      { timeoutMs: 120_000 },
+    );
     t.is(cli.code, 0, cli.stderr);
     const viaCli = await recordedEpisodes(url);
     t.is(viaCli.length, 1);
@@ -141,9 +166,11 @@ test('every environment from Python runs the episode kinitro eval --endpoint run
       const summary = await evaluateEndpoint({ endpoint: url, envIds: ENV_IDS, episodes: 1, seed, randomization, maxSteps: steps, concurrency: 1, workers: 1 });
       const served = (await recordedEpisodes(url)).slice(before);
       t.is(served.length, ENV_IDS.length);
-      const python = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'trajectories', randomization, String(seed), String(steps)], { timeoutMs: 200_000 });
+      const python = await pythonJson<any>([path.join(FIXTURES, 'vec_probe.py'), 'trajectories', randomization, String(seed), String(steps)], {
+        timeoutMs: 200_000,
+      });
       t.deepEqual(python.env_ids, [...ENV_IDS], 'all: every environment');
-      t.deepEqual(python.client_env_ids, [...ENV_IDS], 'the client\'s list (gymnasium ids) is the registry\'s');
+      t.deepEqual(python.client_env_ids, [...ENV_IDS], "the client's list (gymnasium ids) is the registry's");
       const matched = new Set<string>();
       for (const episode of served) {
         const records = asProbeRecords(episode);

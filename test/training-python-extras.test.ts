@@ -22,11 +22,36 @@ function runJson(args: string[], env: NodeJS.ProcessEnv = {}): any {
 (has('pyarrow, pandas, datasets, PIL') ? test : test.skip)('a recorded dataset loads the way LeRobot v3.0 loads it (pyarrow, pandas, datasets)', async (t) => {
   t.timeout(300_000);
   const out = path.join(tempDir('kinitro-lerobot-'), 'demo');
-  const r = await runCli(['dataset', 'record', '--policy', 'oracle', '--env', 'metaworld/reach-v3,metaworld/drawer-close-v3', '--episodes', '2', '--seed', '1', '--max-steps', '40', '--out', out, '--json'], { timeoutMs: 200_000 });
+  const r = await runCli(
+    [
+      'dataset',
+      'record',
+      '--policy',
+      'oracle',
+      '--env',
+      'metaworld/reach-v3,metaworld/drawer-close-v3',
+      '--episodes',
+      '2',
+      '--seed',
+      '1',
+      '--max-steps',
+      '40',
+      '--out',
+      out,
+      '--json',
+    ],
+    { timeoutMs: 200_000 },
+  );
   t.is(r.code, 0, r.stderr);
   const total = JSON.parse(r.stdout).total_frames as number;
   const loaded = runJson([path.join(FIXTURES, 'lerobot_load.py'), out]);
-  t.deepEqual(loaded.arrow_types, { 'observation.state': 'fixed_size_list<item: float>[14]', action: 'fixed_size_list<item: float>[7]', 'observation.images.corner': 'struct<bytes: binary, path: string>', 'next.done': 'bool', index: 'int64' });
+  t.deepEqual(loaded.arrow_types, {
+    'observation.state': 'fixed_size_list<item: float>[14]',
+    action: 'fixed_size_list<item: float>[7]',
+    'observation.images.corner': 'struct<bytes: binary, path: string>',
+    'next.done': 'bool',
+    index: 'int64',
+  });
   t.is(loaded.rows, total);
   t.is(loaded.episode_1_rows, loaded.episodes[1].length);
   t.deepEqual(loaded.image, [84, 84, 3]);
@@ -35,7 +60,17 @@ function runJson(args: string[], env: NodeJS.ProcessEnv = {}): any {
   t.is(loaded.index, 3);
   t.is(loaded.task_of_row, 'metaworld/reach-v3: Move the gripper to a goal position.');
   t.is(loaded.task_index_of_first, 0);
-  t.deepEqual(Object.keys(loaded.episodes[0]).sort(), ['data/chunk_index', 'data/file_index', 'dataset_from_index', 'dataset_to_index', 'episode_index', 'length', 'meta/episodes/chunk_index', 'meta/episodes/file_index', 'tasks']);
+  t.deepEqual(Object.keys(loaded.episodes[0]).sort(), [
+    'data/chunk_index',
+    'data/file_index',
+    'dataset_from_index',
+    'dataset_to_index',
+    'episode_index',
+    'length',
+    'meta/episodes/chunk_index',
+    'meta/episodes/file_index',
+    'tasks',
+  ]);
 });
 
 (has('gymnasium') ? test : test.skip)('kinitro_env under gymnasium: registered ids, gym.make passes the env checker, gym.make_vec', (t) => {
@@ -55,13 +90,20 @@ function runJson(args: string[], env: NodeJS.ProcessEnv = {}): any {
   t.timeout(180_000);
   const dir = path.join(tempDir('kinitro-uvicorn-'), 'm');
   t.is((await runCli(['init-miner', dir], { timeoutMs: 180_000 })).code, 0);
-  const child = spawn(PYTHON, ['-m', 'uvicorn', 'server:app', '--host', '127.0.0.1', '--port', '0'], { cwd: dir, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, ['-m', 'uvicorn', 'server:app', '--host', '127.0.0.1', '--port', '0'], {
+    cwd: dir,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
   try {
     const port = await waitFor(() => /running on http:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1], { timeoutMs: 30_000, what: 'uvicorn to listen' });
-    const r = await runCli(['eval', '--endpoint', `http://127.0.0.1:${port}`, '--env', 'metaworld/reach-v3', '--episodes', '2', '--max-steps', '10', '--json'], { timeoutMs: 150_000 });
+    const r = await runCli(
+      ['eval', '--endpoint', `http://127.0.0.1:${port}`, '--env', 'metaworld/reach-v3', '--episodes', '2', '--max-steps', '10', '--json'],
+      { timeoutMs: 150_000 },
+    );
     t.is(r.code, 0, r.stderr);
     t.like(JSON.parse(r.stdout).envs['metaworld/reach-v3'], { errors: 0, mean_steps: 10 });
   } finally {

@@ -16,7 +16,13 @@ test('a failing start restores the terminal and rethrows', async (t) => {
   output.on('data', (d: Buffer) => (written += d.toString('utf8')));
   // The database path runs through a regular file: the store cannot open it.
   fs.writeFileSync(path.join(dir, 'blocker'), '');
-  const config = { db: path.join(dir, 'blocker', 'k.sqlite'), chain: 'local', netuid: 1, logLevel: 'silent', envIds: [...ENV_IDS] } as unknown as ApplianceConfig;
+  const config = {
+    db: path.join(dir, 'blocker', 'k.sqlite'),
+    chain: 'local',
+    netuid: 1,
+    logLevel: 'silent',
+    envIds: [...ENV_IDS],
+  } as unknown as ApplianceConfig;
   try {
     const err = await t.throwsAsync(() => runWithDashboard(config, { generatedKeyMessage: null, createLogger, input: new PassThrough(), output }));
     t.regex(err!.message, /EEXIST|ENOTDIR|not a directory|unable to open|cannot open/i);

@@ -23,7 +23,11 @@ interface Server extends TempStore {
 const APPLIANCE = {
   version: '0.1.0',
   chain: { mode: 'local', endpoint: null, netuid: 2, block: 4321, block_hash: '0xbeef' },
-  validator: { enabled: true, hotkey: '5Validator', last_submission: { block: 4300, at: '2026-01-01T00:00:00Z', uids: [1, 2], values: [60000, 5535], outcome: 'ok', error: null } },
+  validator: {
+    enabled: true,
+    hotkey: '5Validator',
+    last_submission: { block: 4300, at: '2026-01-01T00:00:00Z', uids: [1, 2], values: [60000, 5535], outcome: 'ok', error: null },
+  },
   executors: { in_process_workers: 2, active_episodes: 5, steps_per_second: 812.5, remote_executors: 0 },
   scheduler: { cron: '*/10 * * * *', next_run: '2026-01-01T00:10:00Z', running: false },
 };
@@ -70,7 +74,17 @@ function completeCycle(store: Store, cycleId: number, uids: number[]) {
   const res = computeWeights({ environments: envIds, episodesPerEnv: 2, miners });
   store.transaction(() => {
     store.results.save(cycleId, {
-      scores: miners.flatMap((m) => envIds.map((envId) => ({ uid: m.uid, hotkey: `hk${m.uid}`, envId, successRate: m.scores[envId]!, meanReward: 0, episodesCompleted: 2, episodesFailed: 0 }))),
+      scores: miners.flatMap((m) =>
+        envIds.map((envId) => ({
+          uid: m.uid,
+          hotkey: `hk${m.uid}`,
+          envId,
+          successRate: m.scores[envId]!,
+          meanReward: 0,
+          episodesCompleted: 2,
+          episodesFailed: 0,
+        })),
+      ),
       weights: Object.fromEntries(Object.entries(res.weights)),
       weightsU16: res.weightsU16,
       blockNumber: 777,
@@ -114,13 +128,22 @@ test('a running cycle after a completed one: progress, failures, scores, explana
       const res = completeCycle(s.store, first.id, uids);
       const running = seedCycle(s.store, { uids, envIds: [...ENV_IDS], episodes: 2, block: 200 }).cycle;
       const { tasks } = s.store.tasks.fetch({ executorId: 'ex2', batchSize: 10, envIds: null });
-      s.store.tasks.submit('ex2', tasks.slice(0, 4).map((x, i) => ({ taskUuid: x.taskUuid, success: i < 2, score: 0, total_reward: 0, timesteps: 1, error: i < 2 ? null : `miner 500 at step ${i}` })));
+      s.store.tasks.submit(
+        'ex2',
+        tasks
+          .slice(0, 4)
+          .map((x, i) => ({ taskUuid: x.taskUuid, success: i < 2, score: 0, total_reward: 0, timesteps: 1, error: i < 2 ? null : `miner 500 at step ${i}` })),
+      );
 
       const snap = await new RemoteDashboardSource(s.url).snapshot();
       t.deepEqual(snap.warnings, []);
       t.is(snap.currentCycle?.id, running.id);
       t.deepEqual(snap.currentStats, { total: 48, pending: 38, assigned: 6, completed: 2, failed: 2, activeExecutors: 1, cycleId: running.id });
-      t.deepEqual(snap.currentFailures.map((f) => f.error), ['miner 500 at step 3', 'miner 500 at step 2'], 'newest first');
+      t.deepEqual(
+        snap.currentFailures.map((f) => f.error),
+        ['miner 500 at step 3', 'miner 500 at step 2'],
+        'newest first',
+      );
       t.is(snap.latest?.cycle.id, first.id);
       t.is(snap.latest?.scores.length, uids.length * ENV_IDS.length);
       t.deepEqual(snap.latest?.points, Object.fromEntries(Object.entries(res.points).map(([k, v]) => [k, v])));
@@ -130,10 +153,13 @@ test('a running cycle after a completed one: progress, failures, scores, explana
       t.is(snap.weights?.cycleId, first.id);
       t.is(snap.weights?.blockNumber, 777);
       t.deepEqual(snap.weights?.u16, res.weightsU16);
-      t.deepEqual(snap.cycles.map((c) => [c.id, c.status]), [
-        [running.id, 'running'],
-        [first.id, 'completed'],
-      ]);
+      t.deepEqual(
+        snap.cycles.map((c) => [c.id, c.status]),
+        [
+          [running.id, 'running'],
+          [first.id, 'completed'],
+        ],
+      );
       t.deepEqual(snap.cycles[1]?.envIds, [...ENV_IDS]);
       t.like(snap.appliance, { version: '0.1.0', chain: { mode: 'local', netuid: 2, block: 4321 }, executors: { stepsPerSecond: 812.5 } });
       t.like(snap.appliance?.validator?.lastSubmission, { block: 4300, outcome: 'ok', uids: [1, 2] });
@@ -161,11 +187,17 @@ test('the newest failures are fetched when a cycle has more than a page of them'
   withServer(async (s) => {
     const running = seedCycle(s.store, { uids: [1, 2, 3], envIds: [...ENV_IDS], episodes: 3 }).cycle;
     const { tasks } = s.store.tasks.fetch({ executorId: 'ex', batchSize: 72, envIds: null });
-    s.store.tasks.submit('ex', tasks.map((x, i) => ({ taskUuid: x.taskUuid, success: false, score: 0, total_reward: 0, timesteps: 1, error: `e${i}` })));
+    s.store.tasks.submit(
+      'ex',
+      tasks.map((x, i) => ({ taskUuid: x.taskUuid, success: false, score: 0, total_reward: 0, timesteps: 1, error: `e${i}` })),
+    );
     const source = new RemoteDashboardSource(s.url, { failuresPerCycle: 10 });
     const snap = await source.snapshot();
     t.is(snap.currentCycle?.id, running.id);
-    t.deepEqual(snap.currentFailures.map((f) => f.error), ['e71', 'e70', 'e69', 'e68', 'e67', 'e66', 'e65', 'e64', 'e63', 'e62']);
+    t.deepEqual(
+      snap.currentFailures.map((f) => f.error),
+      ['e71', 'e70', 'e69', 'e68', 'e67', 'e66', 'e65', 'e64', 'e63', 'e62'],
+    );
     const again = await source.snapshot();
     t.is(again.currentFailures[0]?.error, 'e71');
     t.is(s.requests.filter((r) => r.includes('/tasks?status=failed')).length, 3, 'the second snapshot aims straight at the tail');
@@ -184,7 +216,8 @@ test('an unreachable API fails the snapshot with the cause', async (t) => {
 test('a server error on a secondary route becomes a warning, not a failed snapshot', async (t) => {
   const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    if (req.url === '/v1/status') return res.end(JSON.stringify({ current_cycle: null, last_completed_cycle: null, total_cycles: 0, environments: ['a/b-v1'] }));
+    if (req.url === '/v1/status')
+      return res.end(JSON.stringify({ current_cycle: null, last_completed_cycle: null, total_cycles: 0, environments: ['a/b-v1'] }));
     if (req.url?.startsWith('/v1/weights')) {
       res.statusCode = 500;
       return res.end('{"detail":"boom"}');
@@ -196,7 +229,7 @@ test('a server error on a secondary route becomes a warning, not a failed snapsh
   try {
     const snap = await new RemoteDashboardSource(`http://127.0.0.1:${(server.address() as AddressInfo).port}`).snapshot();
     t.deepEqual(snap.warnings, ['/v1/weights/latest: HTTP 500']);
-    t.deepEqual(snap.environments, ['a/b-v1'], 'falls back to the status route\'s environments');
+    t.deepEqual(snap.environments, ['a/b-v1'], "falls back to the status route's environments");
   } finally {
     server.closeAllConnections();
     server.close();

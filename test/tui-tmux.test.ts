@@ -41,12 +41,32 @@ function seed(a: TestApi) {
   const uids = [3, 7, 12];
   const first = seedCycle(s, { uids, envIds, episodes: 2, block: 500 }).cycle;
   const done = s.tasks.fetch({ executorId: 'ex', batchSize: 100, envIds: null }).tasks;
-  s.tasks.submit('ex', done.map((x, i) => ({ taskUuid: x.taskUuid, success: i % 3 !== 0, score: 1, total_reward: 2, timesteps: 50, error: i % 3 === 0 ? `timeout at step ${i}` : null })));
+  s.tasks.submit(
+    'ex',
+    done.map((x, i) => ({
+      taskUuid: x.taskUuid,
+      success: i % 3 !== 0,
+      score: 1,
+      total_reward: 2,
+      timesteps: 50,
+      error: i % 3 === 0 ? `timeout at step ${i}` : null,
+    })),
+  );
   const miners = uids.map((uid, k) => ({ uid, firstBlock: 400 + k, scores: Object.fromEntries(envIds.map((e, j) => [e, ((uid * 7 + j * 13) % 11) / 10])) }));
   const res = computeWeights({ environments: envIds, episodesPerEnv: 2, miners });
   s.transaction(() => {
     s.results.save(first.id, {
-      scores: miners.flatMap((m) => envIds.map((envId) => ({ uid: m.uid, hotkey: `5Hk${m.uid}`, envId, successRate: m.scores[envId]!, meanReward: 1, episodesCompleted: 2, episodesFailed: 0 }))),
+      scores: miners.flatMap((m) =>
+        envIds.map((envId) => ({
+          uid: m.uid,
+          hotkey: `5Hk${m.uid}`,
+          envId,
+          successRate: m.scores[envId]!,
+          meanReward: 1,
+          episodesCompleted: 2,
+          episodesFailed: 0,
+        })),
+      ),
       weights: Object.fromEntries(Object.entries(res.weights)),
       weightsU16: res.weightsU16,
       blockNumber: 510,
@@ -58,7 +78,12 @@ function seed(a: TestApi) {
   });
   seedCycle(s, { uids, envIds, episodes: 2, block: 600 });
   const some = s.tasks.fetch({ executorId: 'ex2', batchSize: 10, envIds: null }).tasks;
-  s.tasks.submit('ex2', some.slice(0, 6).map((x, i) => ({ taskUuid: x.taskUuid, success: i % 2 === 0, score: 1, total_reward: 2, timesteps: 50, error: i % 2 ? 'miner returned 500' : null })));
+  s.tasks.submit(
+    'ex2',
+    some
+      .slice(0, 6)
+      .map((x, i) => ({ taskUuid: x.taskUuid, success: i % 2 === 0, score: 1, total_reward: 2, timesteps: 50, error: i % 2 ? 'miner returned 500' : null })),
+  );
 }
 
 async function runInTmux(t: ExecutionContext, cols: number, rows: number) {
@@ -71,7 +96,25 @@ async function runInTmux(t: ExecutionContext, cols: number, rows: number) {
     const command = `cd ${JSON.stringify(ROOT)} && ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} tui --api-url ${api.url} --refresh-ms 500; echo $? > ${JSON.stringify(exitFile)}`;
     // remain-on-exit keeps the pane (and the server) after the command ends, so we can look at the
     // terminal it leaves behind.
-    tmux('new-session', '-d', '-s', session, '-x', String(cols), '-y', String(rows), '-e', 'LANG=C.UTF-8', command, ';', 'set-option', '-t', session, 'remain-on-exit', 'on');
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      String(cols),
+      '-y',
+      String(rows),
+      '-e',
+      'LANG=C.UTF-8',
+      command,
+      ';',
+      'set-option',
+      '-t',
+      session,
+      'remain-on-exit',
+      'on',
+    );
     const capture = () => tmux('capture-pane', '-p', '-t', session);
     const screen = await waitFor(
       () => {

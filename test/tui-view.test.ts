@@ -137,7 +137,10 @@ test('score table: abbreviated env headers, one row per miner with rates, points
   const header = stripTags(table.header);
   t.regex(header, /^uid hotkey +reach +push pck-plc dr-open drw-opn drw-cls btt-prs pg-insr points weight$/);
   t.true(textWidth(header) <= 98);
-  t.deepEqual(table.rows.map((r) => r.uid), [3, 7, 12, 41]);
+  t.deepEqual(
+    table.rows.map((r) => r.uid),
+    [3, 7, 12, 41],
+  );
   const row3 = stripTags(table.rows[0]!.line);
   // uid 3: rates (21 + 13j) % 11 / 10 for j = 0..7 → 1.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0, 0.2
   t.regex(row3, /^ {2}3 5Hotke…x+ +100% +10% +30% +50% +70% +90% +0% +20% +40 +70\.0%$/);
@@ -166,7 +169,10 @@ test('score table marks spot-checked miners: verified, mismatch, unverifiable', 
 });
 
 function envHeaderCount(header: string): number {
-  return stripTags(header).trim().split(/\s+/).filter((h) => !['uid', 'hotkey', 'points', 'weight'].includes(h)).length;
+  return stripTags(header)
+    .trim()
+    .split(/\s+/)
+    .filter((h) => !['uid', 'hotkey', 'points', 'weight'].includes(h)).length;
 }
 
 test('score table before the first completed cycle explains itself', (t) => {
@@ -184,7 +190,10 @@ test('weights: bars by descending weight with u16 values and the last chain subm
   t.regex(lines[2]!, /^uid share +weight +u16$/);
   t.regex(lines[3]!, /^ {2}3 █+ +70\.0% 45875$/);
   t.regex(lines[4]!, /^ {2}7 █+[▏▎▍▌▋▊▉]?░+ +10\.0% +655[34]$/);
-  t.deepEqual(lines.slice(3).map((l) => Number(l.trim().split(' ')[0])), [3, 7, 12, 41]);
+  t.deepEqual(
+    lines.slice(3).map((l) => Number(l.trim().split(' ')[0])),
+    [3, 7, 12, 41],
+  );
   for (const l of lines) t.true(textWidth(l) <= 50);
   const none = plain(weightsLines(emptySnapshot(), view(50)));
   t.deepEqual(none, ['chain submission n/a', 'no weights computed yet']);
@@ -201,7 +210,11 @@ test('history: outcome, duration and the reason of a failed cycle', (t) => {
 });
 
 test('miner details: per-env scores, subsets won and lost, recent errors', (t) => {
-  const miners = [3, 7, 12].map((uid, k) => ({ uid, firstBlock: 400 + k, scores: Object.fromEntries(ENV_IDS.map((e, j) => [e, ((uid * 7 + j * 13) % 11) / 10])) }));
+  const miners = [3, 7, 12].map((uid, k) => ({
+    uid,
+    firstBlock: 400 + k,
+    scores: Object.fromEntries(ENV_IDS.map((e, j) => [e, ((uid * 7 + j * 13) % 11) / 10])),
+  }));
   const res = computeWeights({ environments: [...ENV_IDS], episodesPerEnv: 2, miners });
   const snap = sampleSnapshot(NOW, {
     uids: [3, 7, 12],
@@ -222,14 +235,24 @@ test('miner details: per-env scores, subsets won and lost, recent errors', (t) =
   t.regex(text, /recent errors \(1\)\n.*#12 push ep 1: Miner action timeout at step 4/);
   for (const l of lines) t.true(textWidth(l) <= 110);
   // uid 3 lost some subsets to later miners.
-  t.regex(plain(minerDetailLines(snap, 3, view(140))).join('\n'), /lost:\n.*uid 7 took \{.*\} though it committed later: it beat this miner's threshold on push by 0\.5/);
+  t.regex(
+    plain(minerDetailLines(snap, 3, view(140))).join('\n'),
+    /lost:\n.*uid 7 took \{.*\} though it committed later: it beat this miner's threshold on push by 0\.5/,
+  );
 });
 
 test('miner details: a miner that won nothing is absent from the explanation; episodes without errors are not errors', (t) => {
-  const miners = [3, 7, 99].map((uid, k) => ({ uid, firstBlock: 400 + k, scores: Object.fromEntries(ENV_IDS.map((e, j) => [e, uid === 99 ? 0 : ((uid * 7 + j * 13) % 11) / 10])) }));
+  const miners = [3, 7, 99].map((uid, k) => ({
+    uid,
+    firstBlock: 400 + k,
+    scores: Object.fromEntries(ENV_IDS.map((e, j) => [e, uid === 99 ? 0 : ((uid * 7 + j * 13) % 11) / 10])),
+  }));
   const res = computeWeights({ environments: [...ENV_IDS], episodesPerEnv: 2, miners });
   const explanation = { frontier: res.frontier, ...JSON.parse(JSON.stringify(res.explanation)) };
-  t.false(explanation.miners.some((m: { uid: number }) => m.uid === 99), 'precondition: winners-only explanation');
+  t.false(
+    explanation.miners.some((m: { uid: number }) => m.uid === 99),
+    'precondition: winners-only explanation',
+  );
   const snap = sampleSnapshot(NOW, { uids: [3, 7, 99], explanation, points: Object.fromEntries(Object.entries(res.points)) });
   snap.currentFailures.push({ taskUuid: 'f-2', cycleId: 12, minerUid: 99, envId: 'metaworld/reach-v3', episodeIndex: 0, error: null, completedAt: null });
   const text = plain(minerDetailLines(snap, 99, view(140))).join('\n');
@@ -254,7 +277,10 @@ test('an explanation in an unknown shape is shown as JSON, a missing one says so
 test('footer: keys, freshness and errors', (t) => {
   const base = { ...view(120), detailOpen: false, warnings: [] };
   t.regex(stripTags(footerLine({ ...base, updatedAt: NOW - 3000, error: null })), /q quit · tab panel · ↑↓ scroll · enter miner details +│ updated 3s ago/);
-  t.regex(stripTags(footerLine({ ...base, updatedAt: NOW - 60_000, error: '/v1/status: ECONNREFUSED' })), /\/v1\/status: ECONNREFUSED \(showing data from 1m ago\)/);
+  t.regex(
+    stripTags(footerLine({ ...base, updatedAt: NOW - 60_000, error: '/v1/status: ECONNREFUSED' })),
+    /\/v1\/status: ECONNREFUSED \(showing data from 1m ago\)/,
+  );
   t.regex(stripTags(footerLine({ ...base, updatedAt: null, error: null })), /connecting…/);
   t.regex(stripTags(footerLine({ ...base, detailOpen: true, updatedAt: NOW, error: null })), /esc close/);
 });
@@ -263,7 +289,16 @@ test('footer: keys, freshness and errors', (t) => {
 
 test('pino lines become compact coloured lines; other text is kept', (t) => {
   const time = Date.parse('2026-03-01T12:34:56Z');
-  const f = formatLogLine(JSON.stringify({ level: 50, time, component: 'executor', msg: 'episode failed', uid: 7, err: { type: 'Error', message: 'boom {x}', stack: 'Error: boom\n at x' } }))!;
+  const f = formatLogLine(
+    JSON.stringify({
+      level: 50,
+      time,
+      component: 'executor',
+      msg: 'episode failed',
+      uid: 7,
+      err: { type: 'Error', message: 'boom {x}', stack: 'Error: boom\n at x' },
+    }),
+  )!;
   t.is(f.level, 50);
   t.regex(f.text, /\{red-fg\}ERR\{\/red-fg\}/);
   t.regex(stripTags(f.text), /^\d\d:\d\d:\d\d ERR executor episode failed uid=7 err="Error: boom \{x\}"$/);
@@ -331,8 +366,17 @@ test('API bodies: an appliance section in an unexpected shape blanks only that s
   t.deepEqual(s.warnings, ['/v1/appliance chain: unexpected response shape', '/v1/appliance validator.last_submission: unexpected response shape']);
 });
 
-test('API bodies: stats of another cycle are not shown as the current cycle\'s', (t) => {
-  const cycle = { id: 5, block_number: 9, started_at: '2026-01-01T00:00:00Z', completed_at: null, status: 'running', n_miners: 2, n_environments: 8, duration_seconds: null };
+test("API bodies: stats of another cycle are not shown as the current cycle's", (t) => {
+  const cycle = {
+    id: 5,
+    block_number: 9,
+    started_at: '2026-01-01T00:00:00Z',
+    completed_at: null,
+    status: 'running',
+    n_miners: 2,
+    n_environments: 8,
+    duration_seconds: null,
+  };
   const stats = { total_tasks: 10, pending_tasks: 5, assigned_tasks: 1, completed_tasks: 3, failed_tasks: 1, active_executors: 1, current_cycle_id: 4 };
   const s = snapshotFromApi(bodies({ status: { current_cycle: cycle, last_completed_cycle: null, total_cycles: 1 }, currentStats: stats }));
   t.is(s.currentCycle?.id, 5);
@@ -342,8 +386,25 @@ test('API bodies: stats of another cycle are not shown as the current cycle\'s',
 });
 
 test('API bodies: the cycle estimate extension of /v1/status is shown for its cycle, red when it will time out', (t) => {
-  const cycle = { id: 12, block_number: 1120, started_at: new Date(NOW - 80_000).toISOString(), completed_at: null, status: 'running', n_miners: 4, n_environments: 8, duration_seconds: null };
-  const estimate = { cycle_id: 12, phase: 'running', estimated_seconds: 9000, remaining_seconds: 8920, timeout_seconds: 7200, fits: false, bottleneck: 'miner' };
+  const cycle = {
+    id: 12,
+    block_number: 1120,
+    started_at: new Date(NOW - 80_000).toISOString(),
+    completed_at: null,
+    status: 'running',
+    n_miners: 4,
+    n_environments: 8,
+    duration_seconds: null,
+  };
+  const estimate = {
+    cycle_id: 12,
+    phase: 'running',
+    estimated_seconds: 9000,
+    remaining_seconds: 8920,
+    timeout_seconds: 7200,
+    fits: false,
+    bottleneck: 'miner',
+  };
   const s = snapshotFromApi(bodies({ status: { current_cycle: cycle, total_cycles: 1, cycle_estimate: estimate } }));
   t.like(s.cycleEstimate, { cycleId: 12, estimatedSeconds: 9000, timeoutSeconds: 7200, fits: false, bottleneck: 'miner' });
   const line = plain(cycleLines(s, { ...view(200), rate: null }))[0]!;
@@ -374,7 +435,10 @@ test('layout tiles the terminal without overlaps at common sizes', (t) => {
       t.true(p.width > 0 && p.height > 0);
       for (let y = p.top; y < p.top + p.height; y++) for (let x = p.left; x < p.left + p.width; x++) grid[y]![x]!++;
     }
-    t.true(grid.every((row) => row.every((n) => n === 1)), `${cols}x${rows}: every cell covered exactly once`);
+    t.true(
+      grid.every((row) => row.every((n) => n === 1)),
+      `${cols}x${rows}: every cell covered exactly once`,
+    );
     t.is(L.wide, cols >= 140);
   }
 });

@@ -17,7 +17,10 @@ import { FaultyChain, weightsAt } from './helpers/validator.ts';
 class TimelockChain extends FaultyChain {
   queue: { who: string; commit: Uint8Array; round: number; commitBlock: number; epoch: number }[] = [];
   lastCommitBlock = 0;
-  constructor(readonly h: ChainHarness, readonly beaconSecret: bigint) {
+  constructor(
+    readonly h: ChainHarness,
+    readonly beaconSecret: bigint,
+  ) {
     super(h.chain);
   }
   override async validatorView(n: number, hotkey: string) {
@@ -28,10 +31,16 @@ class TimelockChain extends FaultyChain {
       commitReveal: view.hyperparams.commitRevealEnabled ? ('timelocked-only' as const) : ('off' as const),
       timelock: { version: 4 },
       lastUpdate: Math.max(view.lastUpdate, this.lastCommitBlock),
-      pendingTimelocked: this.queue.filter((c) => c.who === hotkey).map((c) => ({ hash: blake2AsHex(c.commit, 256) as `0x${string}`, commitBlock: c.commitBlock, epoch: c.epoch, revealRound: c.round })),
+      pendingTimelocked: this.queue
+        .filter((c) => c.who === hotkey)
+        .map((c) => ({ hash: blake2AsHex(c.commit, 256) as `0x${string}`, commitBlock: c.commitBlock, epoch: c.epoch, revealRound: c.round })),
     };
   }
-  override async commitTimelockedWeights(_n: number, signer: Parameters<ChainClient['setWeights']>[1], p: { commit: Uint8Array; revealRound: number; version: number }) {
+  override async commitTimelockedWeights(
+    _n: number,
+    signer: Parameters<ChainClient['setWeights']>[1],
+    p: { commit: Uint8Array; revealRound: number; version: number },
+  ) {
     if (p.version !== 4) throw new ChainModuleError('SubtensorModule', 'IncorrectCommitRevealVersion');
     await this.h.advanceBlocks(1);
     const block = this.h.local.headNumber();
@@ -44,7 +53,9 @@ class TimelockChain extends FaultyChain {
     const { tlockDecrypt, roundIdentity } = await import('../src/chain/tlock.ts');
     const { decodeAddress } = await import('@polkadot/util-crypto');
     for (const c of this.queue.splice(0)) {
-      const signature = roundIdentity(c.round).multiply(tamper ? this.beaconSecret + 1n : this.beaconSecret).toBytes(true);
+      const signature = roundIdentity(c.round)
+        .multiply(tamper ? this.beaconSecret + 1n : this.beaconSecret)
+        .toBytes(true);
       let plain: Uint8Array;
       try {
         plain = tlockDecrypt(c.commit, signature);
@@ -99,7 +110,10 @@ test('timelocked commit-reveal (opt-in): the weights are encrypted to a round, c
     await h.advanceBlocks(12);
     await chain.reveal(h.keys.alice);
     t.like(await v.tick(), { kind: 'applied', sourceBlock: 100, via: 'timelocked' });
-    t.deepEqual((await h.chain.weights(1))[0]!.weights, [{ uid: 0, value: 65535 }, { uid: 1, value: 21845 }]);
+    t.deepEqual((await h.chain.weights(1))[0]!.weights, [
+      { uid: 0, value: 65535 },
+      { uid: 1, value: 21845 },
+    ]);
     t.like(await v.tick(), { kind: 'up-to-date', sourceBlock: 100 });
   } finally {
     await h.close();

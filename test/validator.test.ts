@@ -61,7 +61,10 @@ test('published weights are set once, with weights_u16 as published, and not aga
     s.published.value = weightsAt(100, [1, 0], [16383, 49151]);
     const applied = await v.tick();
     t.like(applied, { kind: 'applied', sourceBlock: 100, via: 'set_weights' });
-    t.deepEqual((await s.h.chain.weights(1))[0]!.weights, [{ uid: 0, value: 65535 }, { uid: 1, value: 21844 }]);
+    t.deepEqual((await s.h.chain.weights(1))[0]!.weights, [
+      { uid: 0, value: 65535 },
+      { uid: 1, value: 21844 },
+    ]);
     t.like(await v.tick(), { kind: 'up-to-date', sourceBlock: 100 });
     t.is(s.setWeightsCalls(), 1);
     t.is(v.status().lastAppliedSourceBlock, 100);
@@ -166,15 +169,20 @@ test('runOnce waits through the rate limit', async (t) => {
   }
 });
 
-test('the subnet\'s WeightsVersionKey is passed; a lower override is rejected with a readable reason', async (t) => {
+test("the subnet's WeightsVersionKey is passed; a lower override is rejected with a readable reason", async (t) => {
   const s = await setup({ hyperparams: { weightsVersionKey: 7 } });
   try {
     s.published.value = weightsAt(100, [0, 1], [1, 1]);
     const low = await s.make({ versionKey: 3 }).tick();
     t.is(low.kind, 'rejected');
-    t.regex((low as { error: string }).error, /IncorrectWeightVersionKey: the version key is lower than the subnet's WeightsVersionKey \(sent 3, the subnet requires ≥ 7\)/);
+    t.regex(
+      (low as { error: string }).error,
+      /IncorrectWeightVersionKey: the version key is lower than the subnet's WeightsVersionKey \(sent 3, the subnet requires ≥ 7\)/,
+    );
     t.is((await s.make().tick()).kind, 'applied');
-    const args = s.h.local.store.db.prepare(`SELECT args FROM local_chain_extrinsics WHERE call = 'SubtensorModule.set_weights' AND outcome = 'ok'`).get() as { args: string };
+    const args = s.h.local.store.db.prepare(`SELECT args FROM local_chain_extrinsics WHERE call = 'SubtensorModule.set_weights' AND outcome = 'ok'`).get() as {
+      args: string;
+    };
     t.is(JSON.parse(args.args).versionKey, 7);
   } finally {
     await s.h.close();
@@ -227,7 +235,10 @@ test('commit-reveal: commit, wait for the reveal epoch across a restart, reveal'
     const { revealFrom } = committed as { revealFrom: number };
     await s.h.advanceBlocks(revealFrom - s.h.local.headNumber() - 1);
     t.like(await restarted.tick(), { kind: 'applied', sourceBlock: 100, via: 'reveal' });
-    t.deepEqual((await s.h.chain.weights(1))[0]!.weights, [{ uid: 0, value: 65535 }, { uid: 1, value: 21845 }]);
+    t.deepEqual((await s.h.chain.weights(1))[0]!.weights, [
+      { uid: 0, value: 65535 },
+      { uid: 1, value: 21845 },
+    ]);
     t.like(await restarted.tick(), { kind: 'up-to-date', sourceBlock: 100 });
   } finally {
     await s.h.close();
@@ -265,7 +276,14 @@ test('a stalled chain head triggers a reconnect', async (t) => {
 test('a subnet that only accepts timelocked commit-reveal is reported, nothing is sent', async (t) => {
   const h = await memorySubtensorHarness({ hyperparams: { commitRevealEnabled: true }, metadata: { withoutHashCommitReveal: true } });
   try {
-    const v = new Validator({ chain: h.chain, netuid: 1, hotkey: h.keys.alice, weights: async () => weightsAt(100, [0], [1]), db: h.local.store.db, clock: h.clock });
+    const v = new Validator({
+      chain: h.chain,
+      netuid: 1,
+      hotkey: h.keys.alice,
+      weights: async () => weightsAt(100, [0], [1]),
+      db: h.local.store.db,
+      clock: h.clock,
+    });
     const outcome = await v.tick();
     t.is(outcome.kind, 'unsupported');
     t.regex((outcome as { reason: string }).reason, /timelocked/);
@@ -278,7 +296,14 @@ test('a subnet that only accepts timelocked commit-reveal is reported, nothing i
 test('the validator sets weights through SubtensorChain too', async (t) => {
   const h = await memorySubtensorHarness({ hyperparams: { weightsVersionKey: 4 } });
   try {
-    const v = new Validator({ chain: h.chain, netuid: 1, hotkey: h.keys.alice, weights: async () => weightsAt(100, [0, 1], [2, 1]), db: h.local.store.db, clock: h.clock });
+    const v = new Validator({
+      chain: h.chain,
+      netuid: 1,
+      hotkey: h.keys.alice,
+      weights: async () => weightsAt(100, [0, 1], [2, 1]),
+      db: h.local.store.db,
+      clock: h.clock,
+    });
     t.like(await v.tick(), { kind: 'applied', sourceBlock: 100 });
     t.like(await v.tick(), { kind: 'up-to-date' });
     t.is(h.provider.submitted.length, 1);
@@ -353,7 +378,10 @@ test('the record is not trusted over the chain: after a reset to the same genesi
     t.is((await reset.chain.weights(1))[0]!.uid, 0);
     t.like(await v2.tick(), { kind: 'up-to-date', sourceBlock: 100 }, 'and confirmed on chain this time');
     const rows = v2.log.forSource({ chainId: genesis, netuid: 1, hotkey: reset.keys.alice.address }, 100);
-    t.deepEqual(rows.map((r) => r.status), ['failed', 'applied']);
+    t.deepEqual(
+      rows.map((r) => r.status),
+      ['failed', 'applied'],
+    );
     t.regex(rows[0]!.error!, /no longer on chain/);
     await reset.close();
   } finally {

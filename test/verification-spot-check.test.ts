@@ -111,11 +111,15 @@ test('spot check: the committed revision verifies, a different policy is a misma
   );
   const writeCommit = hub.seed(
     'mallory/write',
-    templateFiles((name, text) => (name === 'policy.py' ? `open(${JSON.stringify(escaped)}, "w").write("escaped")\nopen("/app/../escaped", "w").write("x")\n${text}` : text)),
+    templateFiles((name, text) =>
+      name === 'policy.py' ? `open(${JSON.stringify(escaped)}, "w").write("escaped")\nopen("/app/../escaped", "w").write("x")\n${text}` : text,
+    ),
   );
   // The live endpoints: the template itself, and the template with a different gripper rule.
   const honest = await liveEndpoint(writeDir(templateFiles()));
-  const cheater = await liveEndpoint(writeDir(templateFiles((name, text) => (name === 'policy.py' ? text.replace('gripper=float(episode.rng.uniform(0.0, 1.0))', 'gripper=1.0') : text))));
+  const cheater = await liveEndpoint(
+    writeDir(templateFiles((name, text) => (name === 'policy.py' ? text.replace('gripper=float(episode.rng.uniform(0.0, 1.0))', 'gripper=1.0') : text))),
+  );
   try {
     const { cycle, uuids } = seedCycle(store, { uids: [1, 2, 3, 4], envIds: ['metaworld/reach-v3'], episodes: 1 });
     store.cycles.saveMiners(cycle.id, [
@@ -125,9 +129,19 @@ test('spot check: the committed revision verifies, a different policy is a misma
       { uid: 4, hotkey: 'hk4', endpoint: honest.url, repo: 'mallory/write', revision: writeCommit, commitBlock: 4 },
     ]);
     const taskOf = (uid: number) => uuids.find((u) => store.tasks.get(u)!.minerUid === uid)!;
-    for (const [uid, ep] of [[1, honest], [2, cheater], [3, honest], [4, honest]] as const) await recordEpisode(store, taskOf(uid), ep.url);
+    for (const [uid, ep] of [
+      [1, honest],
+      [2, cheater],
+      [3, honest],
+      [4, honest],
+    ] as const)
+      await recordEpisode(store, taskOf(uid), ep.url);
 
-    const checker = new SpotChecker(store, { ...DEFAULT_SPOT_CHECK_SETTINGS, fraction: 1, consequence: 'zero-weight', cacheDir: path.join(scratch, 'cache'), hub: { hubUrl: hub.url } }, new BubblewrapSandbox({ limits: { wallMs: 90_000 } }));
+    const checker = new SpotChecker(
+      store,
+      { ...DEFAULT_SPOT_CHECK_SETTINGS, fraction: 1, consequence: 'zero-weight', cacheDir: path.join(scratch, 'cache'), hub: { hubUrl: hub.url } },
+      new BubblewrapSandbox({ limits: { wallMs: 90_000 } }),
+    );
     t.is(await new BubblewrapSandbox().probe(), null, 'bubblewrap works here (install it: apt-get install bubblewrap)');
     // The hostile miners first: the honest one checked after them shows the checker is unharmed.
     const miners = store.cycles.miners(cycle.id);
@@ -140,8 +154,8 @@ test('spot check: the committed revision verifies, a different policy is a misma
     t.is(outcomes.get(2)?.outcome, 'mismatch');
     t.regex(outcomes.get(2)?.reason ?? '', /differs from the committed code's at step 0/);
     t.is(outcomes.get(3)?.outcome, 'mismatch');
-    t.regex(outcomes.get(3)?.reason ?? "", /the committed code failed before answering \/reset/);
-    t.regex(outcomes.get(4)?.reason ?? "", /the committed code failed before answering \/reset/);
+    t.regex(outcomes.get(3)?.reason ?? '', /the committed code failed before answering \/reset/);
+    t.regex(outcomes.get(4)?.reason ?? '', /the committed code failed before answering \/reset/);
     t.is(outcomes.get(4)?.outcome, 'mismatch');
     t.is(connections, 0, 'the sandboxed code never reached the host');
     t.false(fs.existsSync(escaped), 'nothing written outside the sandbox');
@@ -174,13 +188,19 @@ test('spot check: unverifiable with the reason when no sandbox exists; a revisio
     }
     const settings = { ...DEFAULT_SPOT_CHECK_SETTINGS, fraction: 1, cacheDir: path.join(scratch, 'cache'), hub: { hubUrl: hub.url } };
     const none = new SpotChecker(store, settings, new BubblewrapSandbox({ bwrap: path.join(scratch, 'no-such-bwrap') }));
-    const [first] = await none.checkCycle(cycle.id, store.cycles.miners(cycle.id).filter((m) => m.uid === 1));
+    const [first] = await none.checkCycle(
+      cycle.id,
+      store.cycles.miners(cycle.id).filter((m) => m.uid === 1),
+    );
     t.is(first?.outcome, 'unverifiable');
     t.regex(first?.reason ?? '', /bubblewrap .* is not installed/);
     t.is(hub.requests.length, 0, 'nothing fetched without a sandbox');
 
     const real = new SpotChecker(store, settings);
-    const outcomes = await real.checkCycle(cycle.id, store.cycles.miners(cycle.id).filter((m) => m.uid === 2));
+    const outcomes = await real.checkCycle(
+      cycle.id,
+      store.cycles.miners(cycle.id).filter((m) => m.uid === 2),
+    );
     t.is(outcomes.find((o) => o.minerUid === 2)?.outcome, 'mismatch');
     t.regex(outcomes.find((o) => o.minerUid === 2)?.reason ?? '', /no commit of alice\/policy .* starts with deadbeef/);
     t.deepEqual(real.penalized(cycle.id), new Set(), 'log-only consequence by default');

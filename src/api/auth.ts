@@ -15,7 +15,7 @@ export function requireApiKey(config: AuthConfig): Middleware {
   const expected = config.apiKey ? digest(config.apiKey) : null;
   return async (ctx, next) => {
     if (config.authDisabled) return next();
-    if (!expected) throw new HttpError(500, 'API key not configured. Set KINITRO_API_KEY (or the original\'s KINITRO_API_API_KEY) or use --no-auth.');
+    if (!expected) throw new HttpError(500, "API key not configured. Set KINITRO_API_KEY (or the original's KINITRO_API_API_KEY) or use --no-auth.");
     const header = ctx.get('authorization');
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match) throw new HttpError(401, 'Missing authorization header', { 'WWW-Authenticate': 'Bearer' });

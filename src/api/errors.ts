@@ -61,7 +61,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): { found: boolean;
  * walks zod's public-to-library-authors `_zod.def`; anything unexpected means "not an int".
  */
 function isIntField(schema: z.ZodType, path: readonly PropertyKey[]): boolean {
-  type Def = { type?: string; shape?: Record<string, unknown>; element?: unknown; innerType?: unknown; in?: unknown; checks?: { _zod?: { def?: { format?: string } } }[] };
+  type Def = {
+    type?: string;
+    shape?: Record<string, unknown>;
+    element?: unknown;
+    innerType?: unknown;
+    in?: unknown;
+    checks?: { _zod?: { def?: { format?: string } } }[];
+  };
   const defOf = (s: unknown): Def | undefined => (s as { _zod?: { def?: Def } } | undefined)?._zod?.def;
   const unwrap = (s: unknown): unknown => {
     for (let d = defOf(s); d && (d.type === 'optional' || d.type === 'nullable' || d.type === 'default' || d.type === 'pipe'); d = defOf(s)) {
@@ -125,10 +132,14 @@ function toPydantic(issue: z.core.$ZodIssue, where: Where, schema: z.ZodType, in
           ? out('greater_than_equal', `Input should be greater than or equal to ${min}`, { ...echo(value), ctx: { ge: min } })
           : out('greater_than', `Input should be greater than ${min}`, { ...echo(value), ctx: { gt: min } });
       }
-      if (issue.origin === 'string') return out('string_too_short', `String should have at least ${plural(min, 'character')}`, { ...echo(value), ctx: { min_length: min } });
+      if (issue.origin === 'string')
+        return out('string_too_short', `String should have at least ${plural(min, 'character')}`, { ...echo(value), ctx: { min_length: min } });
       if (issue.origin === 'array') {
         const n = Array.isArray(value) ? value.length : 0;
-        return out('too_short', `List should have at least ${plural(min, 'item')} after validation, not ${n}`, { ...echo(value), ctx: { field_type: 'List', min_length: min, actual_length: n } });
+        return out('too_short', `List should have at least ${plural(min, 'item')} after validation, not ${n}`, {
+          ...echo(value),
+          ctx: { field_type: 'List', min_length: min, actual_length: n },
+        });
       }
       break;
     }
@@ -139,10 +150,14 @@ function toPydantic(issue: z.core.$ZodIssue, where: Where, schema: z.ZodType, in
           ? out('less_than_equal', `Input should be less than or equal to ${max}`, { ...echo(value), ctx: { le: max } })
           : out('less_than', `Input should be less than ${max}`, { ...echo(value), ctx: { lt: max } });
       }
-      if (issue.origin === 'string') return out('string_too_long', `String should have at most ${plural(max, 'character')}`, { ...echo(value), ctx: { max_length: max } });
+      if (issue.origin === 'string')
+        return out('string_too_long', `String should have at most ${plural(max, 'character')}`, { ...echo(value), ctx: { max_length: max } });
       if (issue.origin === 'array') {
         const n = Array.isArray(value) ? value.length : 0;
-        return out('too_long', `List should have at most ${plural(max, 'item')} after validation, not ${n}`, { ...echo(value), ctx: { field_type: 'List', max_length: max, actual_length: n } });
+        return out('too_long', `List should have at most ${plural(max, 'item')} after validation, not ${n}`, {
+          ...echo(value),
+          ctx: { field_type: 'List', max_length: max, actual_length: n },
+        });
       }
       break;
     }
@@ -152,7 +167,12 @@ function toPydantic(issue: z.core.$ZodIssue, where: Where, schema: z.ZodType, in
       return out('enum', `Input should be ${expected}`, { ...echo(value), ctx: { expected } });
     }
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ type: 'extra_forbidden', loc: [...loc, key], msg: 'Extra inputs are not permitted', ...echo((value as Record<string, unknown>)?.[key]) }));
+      return issue.keys.map((key) => ({
+        type: 'extra_forbidden',
+        loc: [...loc, key],
+        msg: 'Extra inputs are not permitted',
+        ...echo((value as Record<string, unknown>)?.[key]),
+      }));
     default:
       break;
   }
@@ -207,7 +227,11 @@ export function errorMiddleware(logger: Logger): Middleware {
     } catch (err) {
       if (err instanceof HttpError) {
         // Client errors are routine on a public port: debug, never error level.
-        if (err.status < 500) logger.debug({ status: err.status, path: ctx.path, method: ctx.method, detail: typeof err.detail === 'string' ? err.detail : err.detail.length }, 'request rejected');
+        if (err.status < 500)
+          logger.debug(
+            { status: err.status, path: ctx.path, method: ctx.method, detail: typeof err.detail === 'string' ? err.detail : err.detail.length },
+            'request rejected',
+          );
         else logger.warn({ status: err.status, path: ctx.path, method: ctx.method, detail: err.detail }, 'request failed');
         ctx.status = err.status;
         ctx.set(err.headers);

@@ -86,7 +86,12 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string,
 export function intParam(name: string, raw: string | undefined, where: 'path' | 'query' = 'path'): number {
   if (raw === undefined || !/^-?\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
     throw new HttpError(422, [
-      { type: 'int_parsing', loc: [where, name], msg: 'Input should be a valid integer, unable to parse string as an integer', ...(raw !== undefined && raw.length <= 1024 ? { input: raw } : {}) },
+      {
+        type: 'int_parsing',
+        loc: [where, name],
+        msg: 'Input should be a valid integer, unable to parse string as an integer',
+        ...(raw !== undefined && raw.length <= 1024 ? { input: raw } : {}),
+      },
     ]);
   }
   return Number(raw);

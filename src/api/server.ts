@@ -233,7 +233,12 @@ export function createApiApp(options: ApiOptions): Koa {
     const cycle = store.cycles.get(id);
     if (!cycle) throw new HttpError(404, `Cycle ${id} not found`);
     const explanation = store.results.explanation(id);
-    ctx.body = { ...cycleDetailJson(cycle), stats: statsJson(store.tasks.stats(id), id, executorLabels(store)), points: explanation?.points ?? null, explanation: explanation?.explanation ?? null };
+    ctx.body = {
+      ...cycleDetailJson(cycle),
+      stats: statsJson(store.tasks.stats(id), id, executorLabels(store)),
+      points: explanation?.points ?? null,
+      explanation: explanation?.explanation ?? null,
+    };
   });
 
   router.get('/v1/cycles/:cycle_id/tasks', (ctx) => {
@@ -262,7 +267,7 @@ export interface RunningApi {
 export async function startApi(options: ApiOptions & { host?: string; port?: number }): Promise<RunningApi> {
   if (!options.authDisabled && !options.apiKey) {
     throw new Error(
-      'refusing to start: authentication is on but no API key is set (use --api-key-file FILE, KINITRO_API_KEY or the original\'s KINITRO_API_API_KEY, or --no-auth explicitly)',
+      "refusing to start: authentication is on but no API key is set (use --api-key-file FILE, KINITRO_API_KEY or the original's KINITRO_API_API_KEY, or --no-auth explicitly)",
     );
   }
   const app = createApiApp(options);

@@ -89,7 +89,8 @@ export function buildCommitment(fields: CommitmentFields): string {
   const repo = fields.repo.trim();
   const revision = fields.revision.trim().slice(0, REVISION_LENGTH);
   checkRepo(repo);
-  if (!/^[A-Za-z0-9._/-]+$/.test(revision)) throw new CommitmentError(`revision ${JSON.stringify(fields.revision)} must be letters, digits, '.', '_', '/' or '-'`);
+  if (!/^[A-Za-z0-9._/-]+$/.test(revision))
+    throw new CommitmentError(`revision ${JSON.stringify(fields.revision)} must be letters, digits, '.', '_', '/' or '-'`);
   let tail: string;
   if (fields.encryptedBlob !== undefined) {
     if (fields.encryptedBlob.includes(':') || fields.encryptedBlob === '') throw new CommitmentError('the encrypted blob must be non-empty and contain no ":"');

@@ -9,15 +9,7 @@
  */
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
-import {
-  isJsonCommitment,
-  isValidCommitment,
-  isValidRepo,
-  needsDecryption,
-  parseCommitment,
-  parsePublicKeyCommitment,
-  resolveEndpoint,
-} from './commitment.ts';
+import { isJsonCommitment, isValidCommitment, isValidRepo, needsDecryption, parseCommitment, parsePublicKeyCommitment, resolveEndpoint } from './commitment.ts';
 import { decryptDeploymentId } from './crypto.ts';
 import { endpointHostProblem } from '../net/address-policy.ts';
 import type { ChainSnapshot, Ss58 } from './types.ts';

@@ -260,7 +260,8 @@ export class LocalChain implements ChainClient {
     const { block, error, result } = this.execute(address, 'SubtensorModule.burned_register', { netuid }, (n) => {
       const subnet = this.store.subnet(netuid);
       if (!subnet) throw new ChainModuleError('SubtensorModule', 'SubnetNotExists', `netuid ${netuid}`);
-      if (this.store.neuronByHotkeyAll(netuid, address)) throw new ChainModuleError('SubtensorModule', 'HotKeyAlreadyRegisteredInSubNet', `${address} on netuid ${netuid}`);
+      if (this.store.neuronByHotkeyAll(netuid, address))
+        throw new ChainModuleError('SubtensorModule', 'HotKeyAlreadyRegisteredInSubNet', `${address} on netuid ${netuid}`);
       const uid = this.store.neuronCountAll(netuid);
       if (uid >= subnet.maxAllowedUids) throw new ChainModuleError('SubtensorModule', 'NoNeuronIdAvailable', `MaxAllowedUids ${subnet.maxAllowedUids}`);
       this.store.insertNeuron(netuid, uid, address, n);
@@ -377,7 +378,12 @@ export class LocalChain implements ChainClient {
    * Executes `body` as the next extrinsic of block head+1 inside one IMMEDIATE transaction. A
    * `ChainModuleError` rolls back the body's writes (savepoint) but the failed extrinsic is recorded.
    */
-  private execute<T>(signer: string, call: string, args: Record<string, unknown>, body: (block: number) => T): { block: number; error?: ChainModuleError; result?: T } {
+  private execute<T>(
+    signer: string,
+    call: string,
+    args: Record<string, unknown>,
+    body: (block: number) => T,
+  ): { block: number; error?: ChainModuleError; result?: T } {
     return this.store.transaction(() => {
       const block = this.sealToHead() + 1;
       let result: T | undefined;
@@ -482,7 +488,11 @@ export class LocalChain implements ChainClient {
       }
       const commit = queue[position]!;
       if (epochIndex(n, netuid, subnet.tempo) !== epochIndex(commit.commitBlock, netuid, subnet.tempo) + subnet.revealPeriodEpochs) {
-        throw new ChainModuleError('SubtensorModule', 'RevealTooEarly', `reveal window is blocks ${commit.firstRevealBlock}–${commit.lastRevealBlock}; now ${n}`);
+        throw new ChainModuleError(
+          'SubtensorModule',
+          'RevealTooEarly',
+          `reveal window is blocks ${commit.firstRevealBlock}–${commit.lastRevealBlock}; now ${n}`,
+        );
       }
       queue.slice(0, position + 1).forEach((c, i) => this.store.removeWeightCommit(c.id, n, i === position ? 'revealed' : 'superseded'));
       this.internalSetWeights(subnet, who, payload, n, false);
@@ -570,7 +580,8 @@ function validateHyperparams(hp: SubnetHyperparams): SubnetHyperparams {
 }
 
 function checkNetuid(netuid: number): void {
-  if (!Number.isInteger(netuid) || netuid < 1 || netuid > U16_MAX) throw new RangeError(`netuid must be an integer in 1..65535 (0 is the root network), got ${netuid}`);
+  if (!Number.isInteger(netuid) || netuid < 1 || netuid > U16_MAX)
+    throw new RangeError(`netuid must be an integer in 1..65535 (0 is the root network), got ${netuid}`);
 }
 
 /** Accepts any SS58 address or hex public key; returns the prefix-42 SS58 form the chain shows. */

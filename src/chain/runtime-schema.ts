@@ -220,7 +220,13 @@ function findDataEnum(registry: Registry, typeId: number, depth = 0): number {
   if (def.isComposite) {
     for (const f of def.asComposite.fields) {
       const found = findDataEnum(registry, f.type.toNumber(), depth + 1);
-      if (registry.lookup.getSiType(found).path.map((p) => p.toString()).at(-1) === 'Data') return found;
+      if (
+        registry.lookup
+          .getSiType(found)
+          .path.map((p) => p.toString())
+          .at(-1) === 'Data'
+      )
+        return found;
     }
   }
   if (def.isSequence) return findDataEnum(registry, def.asSequence.type.toNumber(), depth + 1);

@@ -28,13 +28,7 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { ChainClient } from './client.ts';
 import { commitmentBytesToText, commitmentTextToBytes, MAX_COMMITMENT_BYTES } from './commitment.ts';
-import {
-  ChainConnectionError,
-  ChainModuleError,
-  ChainSubmitError,
-  ChainTimeoutError,
-  UnsupportedRuntimeError,
-} from './errors.ts';
+import { ChainConnectionError, ChainModuleError, ChainSubmitError, ChainTimeoutError, UnsupportedRuntimeError } from './errors.ts';
 import { extensionProblems, SUBTENSOR_SIGNED_EXTENSIONS } from './extensions.ts';
 import { apiNames, checkRuntimeSchema, itemId, problemsFor, RUNTIME_SCHEMA, type Purpose, type SchemaReport } from './runtime-schema.ts';
 import { withTimeout } from './timeout.ts';
@@ -134,7 +128,8 @@ export class SubtensorChain implements ChainClient {
     let api: ApiPromise | undefined;
     try {
       // A supplied provider is reused across reconnects and does not reconnect by itself.
-      if (this.options.providerFactory && !provider.isConnected) await withTimeout(provider.connect(), this.connectTimeoutMs, `connecting to ${this.description}`);
+      if (this.options.providerFactory && !provider.isConnected)
+        await withTimeout(provider.connect(), this.connectTimeoutMs, `connecting to ${this.description}`);
       api = await withTimeout(
         ApiPromise.create({ provider, signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS, noInitWarn: true, throwOnConnect: true }),
         this.connectTimeoutMs,
@@ -158,7 +153,11 @@ export class SubtensorChain implements ChainClient {
       throw err;
     }
     this.log.info(
-      { specName: api.runtimeVersion.specName.toString(), specVersion: api.runtimeVersion.specVersion.toNumber(), signing: this.signingRefusal ? 'refused' : 'ok' },
+      {
+        specName: api.runtimeVersion.specName.toString(),
+        specVersion: api.runtimeVersion.specVersion.toNumber(),
+        signing: this.signingRefusal ? 'refused' : 'ok',
+      },
       'connected to subtensor',
     );
   }
@@ -196,7 +195,10 @@ export class SubtensorChain implements ChainClient {
     const drift = [...this.schema.items].filter(([, v]) => v.state === 'mismatch').map(([k]) => k);
     if (drift.length) this.log.warn({ ...runtime, items: drift }, 'runtime items whose layout kinitro cannot read; they are refused, not guessed');
     const missing = problemsFor(this.schema, ['read']);
-    if (missing.length) throw new UnsupportedRuntimeError(`runtime ${runtime.specName}/${runtime.specVersion} is not a Subtensor runtime kinitro can read: ${missing.join('; ')}`);
+    if (missing.length)
+      throw new UnsupportedRuntimeError(
+        `runtime ${runtime.specName}/${runtime.specVersion} is not a Subtensor runtime kinitro can read: ${missing.join('; ')}`,
+      );
   }
 
   /**
@@ -438,7 +440,12 @@ export class SubtensorChain implements ChainClient {
       const epoch = safeNumber(decodeJson(args[1], UINT, 'TimelockedWeightCommits epoch'), 'epoch');
       for (const [who, commitBlock, commit, round] of decode(value, z.array(z.tuple([ACCOUNT, UINT, HEX, UINT])), 'TimelockedWeightCommits')) {
         if (who !== hotkey) continue;
-        out.push({ hash: blake2AsHex(hexToU8a(commit), 256) as HexString, commitBlock: safeNumber(commitBlock, 'commit_block'), epoch, revealRound: safeNumber(round, 'reveal_round') });
+        out.push({
+          hash: blake2AsHex(hexToU8a(commit), 256) as HexString,
+          commitBlock: safeNumber(commitBlock, 'commit_block'),
+          epoch,
+          revealRound: safeNumber(round, 'reveal_round'),
+        });
       }
     }
     return out.sort((a, b) => a.commitBlock - b.commitBlock);
@@ -608,7 +615,10 @@ export class SubtensorChain implements ChainClient {
 
 const UINT = z.union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/)]).transform((v) => BigInt(v));
 const HEX = z.string().regex(/^0x([0-9a-fA-F]{2})*$/);
-const HASH = z.string().regex(/^0x[0-9a-fA-F]{64}$/).transform((v) => v.toLowerCase() as HexString);
+const HASH = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/)
+  .transform((v) => v.toLowerCase() as HexString);
 const ACCOUNT = z.string().min(1);
 /** One commitment field (`Data`): `{raw56: '0x…'}`, `{bigRaw: '0x…'}`, `{none: null}`, `{sha256: …}` … */
 const DATA = z.record(z.string(), z.unknown());
@@ -618,7 +628,9 @@ function decodeJson<T>(json: unknown, schema: z.ZodType<T, unknown>, what: strin
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const shown = JSON.stringify(json) ?? String(json);
-    throw new UnsupportedRuntimeError(`${what}: the runtime returned ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}, which kinitro cannot read (${parsed.error.issues[0]?.message})`);
+    throw new UnsupportedRuntimeError(
+      `${what}: the runtime returned ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}, which kinitro cannot read (${parsed.error.issues[0]?.message})`,
+    );
   }
   return parsed.data;
 }
@@ -646,7 +658,13 @@ const TRANSIENT_SUBMIT = /stale|future|priority|pool|temporarily|exhausts|1014|1
 
 /** Classifies errors thrown by the provider / RPC layer. */
 function toChainError(err: unknown): Error {
-  if (err instanceof ChainTimeoutError || err instanceof ChainModuleError || err instanceof ChainSubmitError || err instanceof UnsupportedRuntimeError || err instanceof ChainConnectionError) {
+  if (
+    err instanceof ChainTimeoutError ||
+    err instanceof ChainModuleError ||
+    err instanceof ChainSubmitError ||
+    err instanceof UnsupportedRuntimeError ||
+    err instanceof ChainConnectionError
+  ) {
     return err;
   }
   const message = (err as Error)?.message ?? String(err);

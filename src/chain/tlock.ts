@@ -176,7 +176,13 @@ export function tlockEncrypt(message: Uint8Array, round: number | bigint, option
   const nonce = options.nonce ?? randomBytes(12);
   if (key.length !== 32 || nonce.length !== 12) throw new TlockError('the AES key is 32 bytes and the nonce 12');
   // σ = sha256 of a random scalar's 32-byte little-endian encoding.
-  const sigma = options.sigma ?? sha256(bls.fields.Fr.toBytes(bls.fields.Fr.fromBytes(randomBytes(32))).slice().reverse());
+  const sigma =
+    options.sigma ??
+    sha256(
+      bls.fields.Fr.toBytes(bls.fields.Fr.fromBytes(randomBytes(32)))
+        .slice()
+        .reverse(),
+    );
   if (sigma.length !== 32) throw new TlockError('sigma is 32 bytes');
   const r = hashToScalar(sigma, key);
   if (r === 0n) throw new TlockError('degenerate randomness');
@@ -191,7 +197,8 @@ export function tlockEncrypt(message: Uint8Array, round: number | bigint, option
 /** Decrypts with the beacon's signature of the round (48-byte compressed G1); throws `TlockError` when it is not the key. */
 export function tlockDecrypt(ciphertext: Uint8Array, signature: Uint8Array): Uint8Array {
   const ct = parseTlockCiphertext(ciphertext);
-  if (bytesToHex(ct.cipherSuite) !== bytesToHex(CIPHER_SUITE)) throw new TlockError(`unknown cipher suite ${JSON.stringify(new TextDecoder().decode(ct.cipherSuite))}`);
+  if (bytesToHex(ct.cipherSuite) !== bytesToHex(CIPHER_SUITE))
+    throw new TlockError(`unknown cipher suite ${JSON.stringify(new TextDecoder().decode(ct.cipherSuite))}`);
   if (ct.v.length !== 32 || ct.w.length !== 32) throw new TlockError('V and W are 32 bytes');
   let u: G2;
   let sig: G1;

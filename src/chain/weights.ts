@@ -74,7 +74,11 @@ export function epochIndex(block: number, netuid: number, tempo: number): number
 }
 
 /** The blocks in which a commit made at `commitBlock` may be revealed (both inclusive). */
-export function revealWindow(commitBlock: number, netuid: number, hp: Pick<SubnetHyperparams, 'tempo' | 'revealPeriodEpochs'>): {
+export function revealWindow(
+  commitBlock: number,
+  netuid: number,
+  hp: Pick<SubnetHyperparams, 'tempo' | 'revealPeriodEpochs'>,
+): {
   revealEpoch: number;
   firstBlock: number;
   lastBlock: number;

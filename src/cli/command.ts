@@ -245,7 +245,9 @@ export function resolveOptions<O extends OptionDefs>(
     const fromDotenvFile = fileNames.find((n) => dot[n] !== undefined);
     if (flagValue !== undefined && fileFlag !== undefined) throw new CliUsageError(`give --${flagName(key)} or --${flagName(fileKey!)}, not both`);
     if (d.secret && flagValue !== undefined) {
-      const better = [fileKey ? `--${flagName(fileKey)} FILE` : spec.options[`${key}File`] ? `--${flagName(`${key}File`)} FILE` : null, primary].filter(Boolean).join(' or ');
+      const better = [fileKey ? `--${flagName(fileKey)} FILE` : spec.options[`${key}File`] ? `--${flagName(`${key}File`)} FILE` : null, primary]
+        .filter(Boolean)
+        .join(' or ');
       warnings.push(`--${flagName(key)} on the command line is visible to every local user (ps, /proc/PID/cmdline)${better ? `; use ${better} instead` : ''}`);
     }
     let value: unknown;

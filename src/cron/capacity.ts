@@ -87,7 +87,8 @@ export function estimateCycle(input: CycleEstimateInput): CycleEstimate {
   const slotSeconds = episodeStepMs / Math.max(1, e.slots) / 1000;
   const minerBound = slowest?.seconds ?? 0;
   const remaining = Math.max(minerBound, cpu, slotSeconds);
-  const bottleneck: CycleEstimate['bottleneck'] = remaining === 0 ? 'none' : remaining === minerBound ? 'miner' : remaining === cpu ? 'executor-cpu' : 'executor-slots';
+  const bottleneck: CycleEstimate['bottleneck'] =
+    remaining === 0 ? 'none' : remaining === minerBound ? 'miner' : remaining === cpu ? 'executor-cpu' : 'executor-slots';
   const total = input.elapsedSeconds + remaining;
   return {
     totalSeconds: total,

@@ -318,7 +318,8 @@ export class CycleRunner {
         uid: t.minerUid,
         envId: t.envId,
         episodeIndex: t.episodeIndex,
-        outcome: t.fault === 'executor' ? 'executor-fault' : t.fault === 'cancelled' ? 'not-run' : (resultOf(t)?.error ?? null) === null ? 'clean' : 'miner-error',
+        outcome:
+          t.fault === 'executor' ? 'executor-fault' : t.fault === 'cancelled' ? 'not-run' : (resultOf(t)?.error ?? null) === null ? 'clean' : 'miner-error',
       })),
     );
     const charged = finished.filter((_, i) => attribution.charged.has(i));
@@ -340,7 +341,8 @@ export class CycleRunner {
     const aggregates = aggregateEpisodes(
       scoredTasks.map((t) => {
         const r = resultOf(t);
-        if (t.fault === 'executor') return { uid: t.minerUid, envId: t.envId, success: false, totalReward: 0, error: `Charged to the miner: ${r?.error ?? 'executor fault'}` };
+        if (t.fault === 'executor')
+          return { uid: t.minerUid, envId: t.envId, success: false, totalReward: 0, error: `Charged to the miner: ${r?.error ?? 'executor fault'}` };
         return { uid: t.minerUid, envId: t.envId, success: r?.success === true, totalReward: r?.total_reward ?? 0, error: r?.error ?? null };
       }),
       envIds,

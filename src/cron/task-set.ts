@@ -54,7 +54,14 @@ export function buildTaskSet(input: {
           minerRevision: m.revision,
           envId,
           seed,
-          instance: cycleInstance({ secret: input.secret, blockHash: input.blockHash, envId, episodeIndex: episode, minerHotkey: m.hotkey, randomization: input.randomization }),
+          instance: cycleInstance({
+            secret: input.secret,
+            blockHash: input.blockHash,
+            envId,
+            episodeIndex: episode,
+            minerHotkey: m.hotkey,
+            randomization: input.randomization,
+          }),
           episodeIndex: episode,
         });
       }

@@ -95,7 +95,7 @@ export function bootstrapScript(): string {
   return [
     'set -e',
     'pip install --no-cache-dir --quiet huggingface_hub numpy',
-    'python3 -c "import os; from huggingface_hub import snapshot_download; snapshot_download(repo_id=os.environ[\'HF_REPO\'], revision=os.environ[\'HF_REVISION\'], local_dir=\'/app\', token=os.environ.get(\'HF_TOKEN\') or None)"',
+    "python3 -c \"import os; from huggingface_hub import snapshot_download; snapshot_download(repo_id=os.environ['HF_REPO'], revision=os.environ['HF_REVISION'], local_dir='/app', token=os.environ.get('HF_TOKEN') or None)\"",
     'cd /app',
     'if [ -f requirements.txt ]; then pip install --no-cache-dir --quiet -r requirements.txt; fi',
     'unset HF_TOKEN',
@@ -144,7 +144,9 @@ async function call(o: DeployOptions, method: string, path: string, body?: unkno
   }
   if (!res.ok) {
     const e = errorSchema.safeParse(json);
-    throw new DeployError(`Basilica ${method} ${path}: HTTP ${res.status}${e.success ? `: ${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}` : ''}`);
+    throw new DeployError(
+      `Basilica ${method} ${path}: HTTP ${res.status}${e.success ? `: ${e.data.error.code ? `${e.data.error.code}: ` : ''}${e.data.error.message}` : ''}`,
+    );
   }
   return json;
 }
@@ -190,7 +192,8 @@ export async function deploy(r: DeployRequest, o: DeployOptions): Promise<Deploy
     } catch {
       /* not yet */
     }
-    if (Date.now() > deadline) throw new DeployError(`deployment ${name} is running but ${d.url}/health did not answer within ${Math.round(o.timeoutMs / 1000)} s`);
+    if (Date.now() > deadline)
+      throw new DeployError(`deployment ${name} is running but ${d.url}/health did not answer within ${Math.round(o.timeoutMs / 1000)} s`);
     await delay(pollMs);
   }
   return { name, url: d.url, deploymentId: deploymentIdFromUrl(d.url) };

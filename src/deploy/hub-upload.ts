@@ -70,7 +70,8 @@ export async function uploadDirectory(o: UploadOptions): Promise<UploadResult & 
   if (!/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(o.repo)) throw new UploadError(`--repo must be owner/name, got ${JSON.stringify(o.repo)}`);
   if (!fs.statSync(o.dir, { throwIfNoEntry: false })?.isDirectory()) throw new UploadError(`${o.dir} is not a directory`);
   const { files, skippedSecrets } = filesToUpload(o.dir);
-  if (!files.includes('server.py')) throw new UploadError(`${o.dir} has no server.py: validators and Basilica run \`python3 server.py\` (kinitro init-miner writes one)`);
+  if (!files.includes('server.py'))
+    throw new UploadError(`${o.dir} has no server.py: validators and Basilica run \`python3 server.py\` (kinitro init-miner writes one)`);
   const bytes = files.reduce((n, f) => n + fs.statSync(path.join(o.dir, f)).size, 0);
   const max = o.maxBytes ?? 5 * 1024 ** 3;
   if (bytes > max) throw new UploadError(`${o.dir} holds ${bytes} bytes, over the ${max}-byte limit`);

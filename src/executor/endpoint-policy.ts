@@ -38,9 +38,11 @@ export async function checkEndpoint(endpoint: string, options: { allowPrivate: b
   // Names that can only be local are refused without asking DNS; addresses are checked below.
   const problem = net.isIP(host) ? null : endpointHostProblem(endpoint);
   if (problem) throw new EndpointRefused(`miner endpoint ${problem} (use --allow-private-endpoints to permit)`);
-  const addresses = net.isIP(host) ? [host] : await (options.resolve ?? systemResolver)(host).catch((err: Error) => {
-    throw new EndpointRefused(`cannot resolve miner endpoint host ${host}: ${err.message}`);
-  });
+  const addresses = net.isIP(host)
+    ? [host]
+    : await (options.resolve ?? systemResolver)(host).catch((err: Error) => {
+        throw new EndpointRefused(`cannot resolve miner endpoint host ${host}: ${err.message}`);
+      });
   const bad = addresses.find(isPrivateAddress);
   if (bad) throw new EndpointRefused(`miner endpoint ${url.host} resolves to non-public address ${bad} (use --allow-private-endpoints to permit)`);
 }

@@ -109,7 +109,10 @@ export async function evaluateEndpoint(options: EvaluateEndpointOptions): Promis
   } finally {
     await pool.stop({ drainTimeoutMs: 0 });
   }
-  return { ...summarize(options.endpoint, options.envIds, options.episodes, tasks, source.outcomes, (performance.now() - started) / 1000), peak_concurrency: peak };
+  return {
+    ...summarize(options.endpoint, options.envIds, options.episodes, tasks, source.outcomes, (performance.now() - started) / 1000),
+    peak_concurrency: peak,
+  };
 }
 
 /** Pure: per-environment aggregates of final outcomes. */

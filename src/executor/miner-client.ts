@@ -149,11 +149,14 @@ function exchange(pool: Pool, options: Dispatcher.DispatchOptions, timeoutMs: nu
     // first, and what has not arrived by then really is late.
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        if (settled) return;
-        if (performance.now() - due > STALL_GRACE_MS) stalled = true;
-        immediate = setImmediate(expire);
-      }, Math.max(0, due - performance.now()));
+      timer = setTimeout(
+        () => {
+          if (settled) return;
+          if (performance.now() - due > STALL_GRACE_MS) stalled = true;
+          immediate = setImmediate(expire);
+        },
+        Math.max(0, due - performance.now()),
+      );
     };
     arm();
 
@@ -304,7 +307,12 @@ export class MinerClient {
     return this.request('POST', path, body, timeoutMs);
   }
 
-  private async request(method: 'GET' | 'POST', path: string, body: string | null, timeoutMs: number): Promise<{ value: unknown; latencyMs: number; stalled: boolean }> {
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | null,
+    timeoutMs: number,
+  ): Promise<{ value: unknown; latencyMs: number; stalled: boolean }> {
     const res = await exchange(
       this.pool,
       {

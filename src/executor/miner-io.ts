@@ -75,7 +75,12 @@ async function call(message: Extract<ToMinerIo, { type: 'call' }>): Promise<void
   const entry = clientFor(message.endpoint, message.publicOnly);
   const client = entry.client;
   if (!client) {
-    const text = message.op === 'reset' ? `Miner reset failed: InvalidURL: ${entry.broken}` : message.op === 'act' ? `Miner action failed at step ${message.step}: InvalidURL: ${entry.broken}` : 'unreachable';
+    const text =
+      message.op === 'reset'
+        ? `Miner reset failed: InvalidURL: ${entry.broken}`
+        : message.op === 'act'
+          ? `Miner action failed at step ${message.step}: InvalidURL: ${entry.broken}`
+          : 'unreachable';
     post({ type: 'done', id: message.id, ok: false, message: text, latencyMs: null });
     return;
   }

@@ -270,7 +270,12 @@ export class ExecutorPool {
       queued: this.queue.length,
       ...this.counters,
       ...totals,
-      admission: this.slots.map((s) => ({ running: s.running.size, cpuPerStepMs: s.stats?.cpuPerStepMs ?? null, ioLagP99Ms: s.stats?.ioLagP99Ms ?? null, lagFactor: s.lagFactor })),
+      admission: this.slots.map((s) => ({
+        running: s.running.size,
+        cpuPerStepMs: s.stats?.cpuPerStepMs ?? null,
+        ioLagP99Ms: s.stats?.ioLagP99Ms ?? null,
+        lagFactor: s.lagFactor,
+      })),
     };
   }
 
@@ -629,7 +634,11 @@ export class ExecutorPool {
   private admitted(slot: Slot, miner: MinerState): boolean {
     const latencies: (number | null)[] = [];
     for (const t of slot.running.values()) latencies.push(this.minerState(t.minerEndpoint).latencyMs);
-    return admits({ cpuPerStepMs: slot.stats?.cpuPerStepMs ?? null, runningLatenciesMs: latencies, lagFactor: slot.lagFactor }, miner.latencyMs, this.admission);
+    return admits(
+      { cpuPerStepMs: slot.stats?.cpuPerStepMs ?? null, runningLatenciesMs: latencies, lagFactor: slot.lagFactor },
+      miner.latencyMs,
+      this.admission,
+    );
   }
 
   private onStats(slot: Slot, stats: WorkerStats): void {
@@ -654,7 +663,8 @@ export class ExecutorPool {
   capacityInputs(): PoolCapacityInputs {
     const measured = this.slots.filter((s) => typeof s.stats?.cpuPerStepMs === 'number').map((s) => s.stats!.cpuPerStepMs! + (s.ioPerStepMs ?? 0));
     const miners = new Map<string, MinerMeasure>();
-    for (const [endpoint, m] of this.miners) miners.set(endpoint, { declared: m.declared, limit: this.minerLimit(m), latencyMs: m.latencyMs, stepMs: m.stepMs, running: m.running, peak: m.peak });
+    for (const [endpoint, m] of this.miners)
+      miners.set(endpoint, { declared: m.declared, limit: this.minerLimit(m), latencyMs: m.latencyMs, stepMs: m.stepMs, running: m.running, peak: m.peak });
     return {
       workers: this.slots.filter((s) => s.ready).length,
       maxPerWorker: this.maxConcurrent,

@@ -46,7 +46,15 @@ export interface StoreTaskSourceOptions {
 }
 
 export function taskFromRow(row: Pick<TaskRow, 'taskUuid' | 'minerUid' | 'minerEndpoint' | 'envId' | 'seed' | 'instance'>): ExecutorTask {
-  return { taskUuid: row.taskUuid, minerUid: row.minerUid, minerEndpoint: row.minerEndpoint, envId: row.envId, seed: row.seed, instance: row.instance, untrustedEndpoint: true };
+  return {
+    taskUuid: row.taskUuid,
+    minerUid: row.minerUid,
+    minerEndpoint: row.minerEndpoint,
+    envId: row.envId,
+    seed: row.seed,
+    instance: row.instance,
+    untrustedEndpoint: true,
+  };
 }
 
 /** The appliance's in-process source: the store's task pool. */
@@ -174,7 +182,15 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 export function taskFromWire(t: WireTask): ExecutorTask {
-  return { taskUuid: t.task_uuid, minerUid: t.miner_uid, minerEndpoint: t.miner_endpoint, envId: t.env_id, seed: t.seed, instance: t.instance, untrustedEndpoint: true };
+  return {
+    taskUuid: t.task_uuid,
+    minerUid: t.miner_uid,
+    minerEndpoint: t.miner_endpoint,
+    envId: t.env_id,
+    seed: t.seed,
+    instance: t.instance,
+    untrustedEndpoint: true,
+  };
 }
 
 /** The original's TaskResult (docs/original.md §1.11) plus our extensions; `fault` is sent only for executor faults. */

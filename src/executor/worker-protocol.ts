@@ -25,8 +25,7 @@ export interface WorkerConfig {
 
 export type ToWorker =
   /** `probe`: endpoints whose declared capacity the pool wants read (`GET /health`) before their first task here. */
-  | { type: 'run'; tasks: ExecutorTask[]; probe?: string[] }
-  | { type: 'shutdown' };
+  { type: 'run'; tasks: ExecutorTask[]; probe?: string[] } | { type: 'shutdown' };
 
 export interface WorkerStats {
   episodes: number;

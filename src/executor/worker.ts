@@ -190,7 +190,11 @@ async function runTask(task: ExecutorTask, probe: boolean): Promise<void> {
     env = await acquireEnv(task.envId, task.instance);
     setupMs += performance.now() - setupStarted;
     const episodeEnv =
-      injection?.throwOnSeed === task.seed ? withInjectedStepFault(env) : injection?.stallOnSeed === task.seed ? withInjectedStall(env, injection.stallMs ?? 0) : env;
+      injection?.throwOnSeed === task.seed
+        ? withInjectedStepFault(env)
+        : injection?.stallOnSeed === task.seed
+          ? withInjectedStall(env, injection.stallMs ?? 0)
+          : env;
     const recorded = task.recordSteps ? recordOpening(task.recordSteps) : undefined;
     outcome = await runEpisode(task, {
       env: episodeEnv,
@@ -288,8 +292,7 @@ port.on('message', (message: ToWorker) => {
       const first = probe.delete(task.minerEndpoint);
       void runTask(task, first);
     }
-  }
-  else if (message.type === 'shutdown') void shutdown();
+  } else if (message.type === 'shutdown') void shutdown();
 });
 
 post({ type: 'ready', loadMs: performance.now() - loadStarted });

@@ -31,7 +31,13 @@ try {
   const policy = createMinerPolicy(config.policy);
   // Warm the policy up before serving: the first real reset must not stall on compiling it.
   await policy.reset({ task: { env_id: ENV_IDS[0]!, env_name: '', task_name: '' }, episodeSeed: 0, episodeId: 'warm-up' });
-  const options = { policy, createPolicy: () => createMinerPolicy(config.policy), maxConcurrentEpisodes: config.maxConcurrentEpisodes, host: config.host, logger };
+  const options = {
+    policy,
+    createPolicy: () => createMinerPolicy(config.policy),
+    maxConcurrentEpisodes: config.maxConcurrentEpisodes,
+    host: config.host,
+    logger,
+  };
   try {
     server = await startPolicyServer({ ...options, port: config.port });
   } catch (err) {

@@ -39,7 +39,14 @@ export interface DemoMinerOptions {
   basePort?: number;
 }
 
-const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 
 /** Starts one demo miner thread; resolves with its URL once it listens. */
 function listen(policy: MinerPolicyName, host: string, preferredPort: number | undefined, logger: Logger): Promise<{ url: string; close(): Promise<void> }> {
@@ -83,7 +90,12 @@ export async function startDemoMiners(n: number, options: DemoMinerOptions = {})
       const policy = DEMO_POLICY_CYCLE[i % DEMO_POLICY_CYCLE.length]!;
       const round = Math.floor(i / DEMO_POLICY_CYCLE.length);
       const name = round === 0 ? policy : `${policy}-${round + 1}`;
-      const server = await listen(policy, options.host ?? '127.0.0.1', options.basePort === undefined ? undefined : options.basePort + i, logger.child({ miner: name }));
+      const server = await listen(
+        policy,
+        options.host ?? '127.0.0.1',
+        options.basePort === undefined ? undefined : options.basePort + i,
+        logger.child({ miner: name }),
+      );
       // No URL in the log: endpoints stay out of logs, demo miners' included (the port is in the API's miner list).
       logger.debug({ name, policy }, 'demo miner listening');
       return { name, policy, url: server.url, close: () => server.close() };

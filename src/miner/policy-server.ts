@@ -97,7 +97,12 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<R
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb' }));
   const router = new Router();
   router.get('/health', (ctx) => {
-    ctx.body = { status: 'healthy', model_loaded: true, uptime_seconds: (Date.now() - started) / 1000, ...(capacity !== null ? { max_concurrent_episodes: capacity } : {}) };
+    ctx.body = {
+      status: 'healthy',
+      model_loaded: true,
+      uptime_seconds: (Date.now() - started) / 1000,
+      ...(capacity !== null ? { max_concurrent_episodes: capacity } : {}),
+    };
   });
   router.post('/reset', async (ctx) => {
     const parsed = resetRequest.safeParse(ctx.request.body ?? {});

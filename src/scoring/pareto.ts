@@ -42,7 +42,10 @@ export function paretoFrontier(uids: readonly number[], environments: readonly s
   if (uids.length === 0) return { frontier: [], epsilons };
   const rows = uids.map((uid) => environments.map((env) => scores.get(uid)?.get(env) ?? 0.0));
   const eps = environments.map((env, e) => {
-    const value = computeEpsilon(rows.map((row) => row[e]!), sampleCount);
+    const value = computeEpsilon(
+      rows.map((row) => row[e]!),
+      sampleCount,
+    );
     epsilons.set(env, value);
     return value;
   });

@@ -43,7 +43,10 @@ export function toNativeAction(action: unknown): NativeAction {
 }
 
 /** Builds a wire Action from a native command, clipped to the wire ranges (used by the in-process policies). */
-export function fromNativeAction(move: readonly number[], effort: number): { continuous: Record<string, number[]>; discrete: Record<string, number>; extra: Record<string, unknown> } {
+export function fromNativeAction(
+  move: readonly number[],
+  effort: number,
+): { continuous: Record<string, number[]>; discrete: Record<string, number>; extra: Record<string, unknown> } {
   const g = clip((finiteOrZero(effort) + 1) / 2, 0, 1);
   return {
     continuous: { ee_twist: [0, 1, 2].map((i) => clip(finiteOrZero(move[i]), -1, 1)).concat([0, 0, 0]), gripper: [g] },

@@ -377,7 +377,8 @@ export class ManipulationEnv implements SimView, SceneAccess {
   reset(taskConfig: TaskConfig): Observation {
     const config = parseTaskConfig(taskConfig);
     if (config.env_id !== this.envId) throw new Error(`task is for ${config.env_id}, this environment is ${this.envId}`);
-    if (config.randomization !== this.randomization) throw new Error(`task is a ${config.randomization} instance, this environment runs ${this.randomization} instances`);
+    if (config.randomization !== this.randomization)
+      throw new Error(`task is a ${config.randomization} instance, this environment runs ${this.randomization} instances`);
     const mj = this.mj;
     const m = this.model;
     const d = this.data;
@@ -550,7 +551,10 @@ export class ManipulationEnv implements SimView, SceneAccess {
 
   tintGeom(name: string, factors: readonly number[]): void {
     const g = 4 * this.id('geom', name);
-    this.setGeomRgb(name, [0, 1, 2].map((k) => this.nominal.geomRgba[g + k]! * factors[k]!));
+    this.setGeomRgb(
+      name,
+      [0, 1, 2].map((k) => this.nominal.geomRgba[g + k]! * factors[k]!),
+    );
   }
 
   // ---------- internals ----------

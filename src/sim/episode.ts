@@ -56,6 +56,7 @@ export async function runEpisode(env: ManipulationEnv, policy: Policy, task: Tas
     totalReward += result.reward;
     if (result.success && successStep === null) successStep = result.steps;
     observation = result.observation;
-    if (result.done) return { envId: env.envId, instance: task.instance, steps: result.steps, success: result.success, successStep, violation: result.violation, totalReward };
+    if (result.done)
+      return { envId: env.envId, instance: task.instance, steps: result.steps, success: result.success, successStep, violation: result.violation, totalReward };
   }
 }

@@ -84,7 +84,13 @@ async function evaluateWith(mujoco: Mujoco, imageHook: ImageHook | undefined, op
     let stepSum = 0;
     let env: ManipulationEnv | undefined;
     try {
-      env = new ManipulationEnv(mujoco, envId, { randomization: plan.randomization, maxSteps: options.maxSteps, images: options.images, endOnSuccess: options.endOnSuccess, imageHook });
+      env = new ManipulationEnv(mujoco, envId, {
+        randomization: plan.randomization,
+        maxSteps: options.maxSteps,
+        images: options.images,
+        endOnSuccess: options.endOnSuccess,
+        imageHook,
+      });
       for (let i = 0; i < options.episodes; i++) {
         const task = generateTask(envId, episodeInstance(plan, i));
         try {
@@ -93,7 +99,11 @@ async function evaluateWith(mujoco: Mujoco, imageHook: ImageHook | undefined, op
           if (result.violation !== null) violations++;
           rewardSum += result.totalReward;
           stepSum += result.steps;
-          options.onEpisode?.(envId, i, { success: result.success, steps: result.steps, ...(result.violation !== null ? { violation: result.violation } : {}) });
+          options.onEpisode?.(envId, i, {
+            success: result.success,
+            steps: result.steps,
+            ...(result.violation !== null ? { violation: result.violation } : {}),
+          });
         } catch (err) {
           errors++;
           stepSum += env.steps;

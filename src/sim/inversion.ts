@@ -26,7 +26,14 @@ export interface ScanResult {
 }
 
 /** Tries seeds [from, to) (episode index `episode`) of the development path against `target`. */
-export function scanDevSeeds(envId: EnvId, target: TaskConfig, from: number, to: number, episode = 0, randomization: Randomization = target.randomization): ScanResult {
+export function scanDevSeeds(
+  envId: EnvId,
+  target: TaskConfig,
+  from: number,
+  to: number,
+  episode = 0,
+  randomization: Randomization = target.randomization,
+): ScanResult {
   const wanted = observableConfig(target);
   const started = performance.now();
   const matches: number[] = [];

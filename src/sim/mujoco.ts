@@ -53,7 +53,12 @@ export function wasmHeapBytes(model: MjModel): number {
 }
 
 /** Id of a named element, or a clear error naming what the scene lacks. */
-export function requireId(mj: Mujoco, model: MjModel, kind: 'body' | 'joint' | 'geom' | 'site' | 'camera' | 'light' | 'actuator' | 'equality', name: string): number {
+export function requireId(
+  mj: Mujoco,
+  model: MjModel,
+  kind: 'body' | 'joint' | 'geom' | 'site' | 'camera' | 'light' | 'actuator' | 'equality',
+  name: string,
+): number {
   const objType = {
     body: mj.mjtObj.mjOBJ_BODY,
     joint: mj.mjtObj.mjOBJ_JOINT,

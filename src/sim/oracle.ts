@@ -42,7 +42,8 @@ function pickPlace(s: PrivilegedState): OracleCommand {
   let target: V3;
   if (xyDist(s.hand, p) > 0.02) target = add(p, [0, 0, 0.1]);
   else if (Math.abs(s.hand[2] - p[2]) > 0.05 && p[2] < 0.04) target = add(p, [0, 0, 0.03]);
-  else if (s.gripperDistance > 0.73) target = s.hand; // wait for the fingers to close
+  else if (s.gripperDistance > 0.73)
+    target = s.hand; // wait for the fingers to close
   else target = s.goal;
   return { move: move(s.hand, target, 10), effort: dist(s.hand, puck) < 0.07 ? 1 : 0 };
 }
@@ -107,6 +108,13 @@ export const ORACLES: Record<EnvId, (state: PrivilegedState) => OracleCommand> =
 export function oracleCommand(envId: EnvId, state: PrivilegedState, memory: Record<string, unknown> = {}): OracleCommand {
   if (!state.cued) return ORACLES[envId](state);
   const { layout, target, state: now, start } = state.cued;
-  const hand = { hand: state.hand, tcp: state.tcp, gripperDistance: state.gripperDistance, leftPad: state.leftPad, rightPad: state.rightPad, effort: state.effort };
+  const hand = {
+    hand: state.hand,
+    tcp: state.tcp,
+    gripperDistance: state.gripperDistance,
+    leftPad: state.leftPad,
+    rightPad: state.rightPad,
+    effort: state.effort,
+  };
   return CUED_MODULES[envId].oracle({ hand, mocap: state.mocap, steps: state.steps, layout, target, state: now, start }, memory);
 }

@@ -58,7 +58,10 @@ export function listEnvironments(): EnvironmentDescriptor[] {
 /** Expands `all`, a single id or a comma-separated list into registered ids; throws on unknown ids. */
 export function resolveEnvSelection(selection: string): EnvId[] {
   if (selection === 'all') return [...ENV_IDS];
-  const ids = selection.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = selection
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = ids.filter((id) => !isEnvId(id));
   if (unknown.length > 0 || ids.length === 0) {
     throw new Error(`unknown environment ${unknown.join(', ') || '(none)'}; known: all, ${ENV_IDS.join(', ')}`);

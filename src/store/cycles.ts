@@ -89,9 +89,7 @@ export class Cycles {
 
   /** Records the miners a cycle evaluates (call in the transaction that enqueues its tasks). */
   saveMiners(cycleId: number, miners: readonly CycleMiner[]): void {
-    const insert = this.db.prepare(
-      'INSERT INTO cycle_miners (cycle_id, uid, hotkey, endpoint, repo, revision, commit_block) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
+    const insert = this.db.prepare('INSERT INTO cycle_miners (cycle_id, uid, hotkey, endpoint, repo, revision, commit_block) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (const m of miners) insert.run(cycleId, m.uid, m.hotkey, m.endpoint, m.repo, m.revision, m.commitBlock);
   }
 
@@ -126,7 +124,9 @@ export class Cycles {
   fail(cycleId: number, message: string): void {
     const elapsed = this.elapsedSeconds(cycleId);
     this.db
-      .prepare(`UPDATE evaluation_cycles SET status = 'failed', completed_at = ?, duration_seconds = ?, error_message = ? WHERE id = ? AND status IN ('pending', 'running')`)
+      .prepare(
+        `UPDATE evaluation_cycles SET status = 'failed', completed_at = ?, duration_seconds = ?, error_message = ? WHERE id = ? AND status IN ('pending', 'running')`,
+      )
       .run(isoNow(this.clock), elapsed, message, cycleId);
   }
 
@@ -160,7 +160,9 @@ export class Cycles {
     const filter = options.status ? 'WHERE status = ?' : '';
     const args = options.status ? [options.status] : [];
     const total = (this.db.prepare(`SELECT count(*) AS n FROM evaluation_cycles ${filter}`).get(...args) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT * FROM evaluation_cycles ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, options.limit, options.offset) as RawCycle[];
+    const rows = this.db
+      .prepare(`SELECT * FROM evaluation_cycles ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`)
+      .all(...args, options.limit, options.offset) as RawCycle[];
     return { total, cycles: rows.map(toCycle) };
   }
 }

@@ -150,7 +150,9 @@ function isReadOnlyError(code: string): boolean {
 }
 
 function readOnly(file: string, code: string): StoreError {
-  return new StoreError(`database ${file} is read-only (${code}): kinitro needs to write it and its -wal/-shm files (check the permissions of the file and its directory, or the filesystem)`);
+  return new StoreError(
+    `database ${file} is read-only (${code}): kinitro needs to write it and its -wal/-shm files (check the permissions of the file and its directory, or the filesystem)`,
+  );
 }
 
 export function schemaVersion(db: Database): number {

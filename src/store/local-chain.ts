@@ -77,8 +77,7 @@ export class LocalChainStore {
   /** The highest checkpoint at or below `number`. */
   checkpointAtOrBelow(number: number): { number: number; hash: string } | undefined {
     return this.db.prepare('SELECT number, hash FROM local_chain_blocks WHERE number <= ? ORDER BY number DESC LIMIT 1').get(number) as
-      | { number: number; hash: string }
-      | undefined;
+      { number: number; hash: string } | undefined;
   }
 
   latestCheckpoint(): { number: number; hash: string } | undefined {
@@ -113,7 +112,9 @@ export class LocalChainStore {
   }
 
   extrinsics(block: number): ExtrinsicRow[] {
-    return this.db.prepare('SELECT block, idx, signer, call, args, digest, outcome FROM local_chain_extrinsics WHERE block = ? ORDER BY idx').all(block) as ExtrinsicRow[];
+    return this.db
+      .prepare('SELECT block, idx, signer, call, args, digest, outcome FROM local_chain_extrinsics WHERE block = ? ORDER BY idx')
+      .all(block) as ExtrinsicRow[];
   }
 
   // ---- subnets ------------------------------------------------------------------------------
@@ -196,7 +197,9 @@ export class LocalChainStore {
   }
 
   putCommitment(netuid: number, hotkey: string, block: number, data: Uint8Array): void {
-    this.db.prepare('INSERT OR REPLACE INTO local_chain_commitments (netuid, hotkey, block, data) VALUES (?, ?, ?, ?)').run(netuid, hotkey, block, Buffer.from(data));
+    this.db
+      .prepare('INSERT OR REPLACE INTO local_chain_commitments (netuid, hotkey, block, data) VALUES (?, ?, ?, ?)')
+      .run(netuid, hotkey, block, Buffer.from(data));
   }
 
   // ---- weights ------------------------------------------------------------------------------
@@ -233,7 +236,9 @@ export class LocalChainStore {
   }
 
   putWeights(netuid: number, uid: number, block: number, weights: [number, number][]): void {
-    this.db.prepare('INSERT OR REPLACE INTO local_chain_weights (netuid, uid, block, weights) VALUES (?, ?, ?, ?)').run(netuid, uid, block, JSON.stringify(weights));
+    this.db
+      .prepare('INSERT OR REPLACE INTO local_chain_weights (netuid, uid, block, weights) VALUES (?, ?, ?, ?)')
+      .run(netuid, uid, block, JSON.stringify(weights));
   }
 
   // ---- commit-reveal ------------------------------------------------------------------------
@@ -252,9 +257,7 @@ export class LocalChainStore {
 
   insertWeightCommit(netuid: number, hotkey: string, hash: string, commitBlock: number, firstRevealBlock: number, lastRevealBlock: number): void {
     this.db
-      .prepare(
-        'INSERT INTO local_chain_weight_commits (netuid, hotkey, hash, commit_block, first_reveal_block, last_reveal_block) VALUES (?, ?, ?, ?, ?, ?)',
-      )
+      .prepare('INSERT INTO local_chain_weight_commits (netuid, hotkey, hash, commit_block, first_reveal_block, last_reveal_block) VALUES (?, ?, ?, ?, ?, ?)')
       .run(netuid, hotkey, hash, commitBlock, firstRevealBlock, lastRevealBlock);
   }
 

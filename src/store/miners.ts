@@ -57,12 +57,14 @@ export class Miners {
       `INSERT INTO miners (uid, hotkey, commitment, repo, revision, endpoint, commit_block, status, skip_reason, last_seen_block, last_seen_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM miners').run();
-      for (const m of miners) {
-        insert.run(m.uid, m.hotkey, m.commitment, m.repo, m.revision, m.endpoint, m.commitBlock, m.status, m.skipReason, m.lastSeenBlock, now);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM miners').run();
+        for (const m of miners) {
+          insert.run(m.uid, m.hotkey, m.commitment, m.repo, m.revision, m.endpoint, m.commitBlock, m.status, m.skipReason, m.lastSeenBlock, now);
+        }
+      })
+      .immediate();
   }
 
   list(): MinerRecord[] {

@@ -119,8 +119,7 @@ export class Results {
 
   explanation(cycleId: number): { points: Record<string, number>; explanation: unknown } | undefined {
     const r = this.db.prepare('SELECT points_json, explanation_json FROM cycle_explanations WHERE cycle_id = ?').get(cycleId) as
-      | { points_json: string; explanation_json: string }
-      | undefined;
+      { points_json: string; explanation_json: string } | undefined;
     return r ? { points: JSON.parse(r.points_json) as Record<string, number>, explanation: JSON.parse(r.explanation_json) as unknown } : undefined;
   }
 

@@ -79,8 +79,7 @@ export class SpotChecks {
    */
   reserveSample(taskUuid: string): boolean {
     const task = this.db.prepare('SELECT cycle_id, miner_uid, env_id FROM task_pool WHERE task_uuid = ?').get(taskUuid) as
-      | { cycle_id: number; miner_uid: number; env_id: string }
-      | undefined;
+      { cycle_id: number; miner_uid: number; env_id: string } | undefined;
     if (!task) return false;
     // A reservation whose task is no longer running (abandoned at a shutdown, reclaimed as stale)
     // never reports: a new claim takes it over.
@@ -116,8 +115,7 @@ export class SpotChecks {
 
   sample(cycleId: number, minerUid: number): EpisodeSample | undefined {
     const r = this.db.prepare('SELECT * FROM episode_samples WHERE cycle_id = ? AND miner_uid = ? AND steps IS NOT NULL').get(cycleId, minerUid) as
-      | { cycle_id: number; miner_uid: number; task_uuid: string; env_id: string; reset_config: string; steps: string; recorded_at: string }
-      | undefined;
+      { cycle_id: number; miner_uid: number; task_uuid: string; env_id: string; reset_config: string; steps: string; recorded_at: string } | undefined;
     if (!r) return undefined;
     return {
       cycleId: r.cycle_id,

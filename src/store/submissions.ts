@@ -169,22 +169,24 @@ export class SubmissionLog {
 
   /** The highest source block whose weights reached the chain (or were deliberately skipped). */
   lastSettledSourceBlock(key: SubmissionKey): number | null {
-    const row = this.db
-      .prepare(`SELECT MAX(source_block) AS block FROM validator_submissions WHERE ${KEY} AND status IN ('applied', 'skipped')`)
-      .get(key) as { block: number | null };
+    const row = this.db.prepare(`SELECT MAX(source_block) AS block FROM validator_submissions WHERE ${KEY} AND status IN ('applied', 'skipped')`).get(key) as {
+      block: number | null;
+    };
     return row.block;
   }
 
   /** Attempts whose outcome is still open: sent but unresolved, or committed and awaiting the reveal (oldest first). */
   open(key: SubmissionKey): Submission[] {
-    return (this.db.prepare(`SELECT * FROM validator_submissions WHERE ${KEY} AND status IN ('sending', 'committed') ORDER BY id`).all(key) as Row[]).map(fromRow);
+    return (this.db.prepare(`SELECT * FROM validator_submissions WHERE ${KEY} AND status IN ('sending', 'committed') ORDER BY id`).all(key) as Row[]).map(
+      fromRow,
+    );
   }
 
   /** Every attempt for one source block (oldest first). */
   forSource(key: SubmissionKey, sourceBlock: number): Submission[] {
-    return (this.db.prepare(`SELECT * FROM validator_submissions WHERE ${KEY} AND source_block = @sourceBlock ORDER BY id`).all({ ...key, sourceBlock }) as Row[]).map(
-      fromRow,
-    );
+    return (
+      this.db.prepare(`SELECT * FROM validator_submissions WHERE ${KEY} AND source_block = @sourceBlock ORDER BY id`).all({ ...key, sourceBlock }) as Row[]
+    ).map(fromRow);
   }
 
   recent(key: SubmissionKey, limit = 20): Submission[] {

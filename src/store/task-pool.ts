@@ -206,13 +206,28 @@ export class TaskPool {
   enqueue(cycleId: number, tasks: readonly NewTask[]): string[] {
     const now = isoNow(this.clock);
     const uuids: string[] = [];
-    this.db.transaction(() => {
-      for (const t of tasks) {
-        const uuid = t.taskUuid ?? randomUUID();
-        this.insertStmt.run(uuid, cycleId, t.minerUid, t.minerHotkey, t.minerEndpoint, t.minerRepo, t.minerRevision, t.envId, t.seed, t.instance, t.episodeIndex, now);
-        uuids.push(uuid);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const t of tasks) {
+          const uuid = t.taskUuid ?? randomUUID();
+          this.insertStmt.run(
+            uuid,
+            cycleId,
+            t.minerUid,
+            t.minerHotkey,
+            t.minerEndpoint,
+            t.minerRepo,
+            t.minerRevision,
+            t.envId,
+            t.seed,
+            t.instance,
+            t.episodeIndex,
+            now,
+          );
+          uuids.push(uuid);
+        }
+      })
+      .immediate();
     return uuids;
   }
 
@@ -224,12 +239,14 @@ export class TaskPool {
   fetch(options: FetchOptions): { tasks: TaskRow[]; totalPending: number } {
     const envIds = options.envIds && options.envIds.length > 0 ? options.envIds : null;
     const claim = this.claimStatement(envIds?.length ?? 0);
-    return this.db.transaction(() => {
-      const rows = claim.all(options.executorId, isoNow(this.clock), ...(envIds ?? []), options.batchSize) as RawTaskRow[];
-      rows.sort((a, b) => a.id - b.id);
-      const totalPending = (this.countPendingStmt.get() as { n: number }).n;
-      return { tasks: rows.map(toTask), totalPending };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const rows = claim.all(options.executorId, isoNow(this.clock), ...(envIds ?? []), options.batchSize) as RawTaskRow[];
+        rows.sort((a, b) => a.id - b.id);
+        const totalPending = (this.countPendingStmt.get() as { n: number }).n;
+        return { tasks: rows.map(toTask), totalPending };
+      })
+      .immediate();
   }
 
   private claimStatement(envFilterCount: number): Statement {
@@ -263,40 +280,42 @@ export class TaskPool {
       outcome.errors.push(`Task ${taskUuid}: not found or not assigned to executor`);
     };
     const now = isoNow(this.clock);
-    this.db.transaction(() => {
-      for (const r of results) {
-        if (r.fault === 'executor') continue;
-        const payload: TaskResultPayload = {
-          success: r.success,
-          score: r.score,
-          total_reward: r.total_reward,
-          timesteps: r.timesteps,
-          error: r.error,
-          ...(r.violation !== undefined ? { violation: r.violation } : {}),
-          ...(r.mean_action_latency_ms !== undefined ? { mean_action_latency_ms: r.mean_action_latency_ms } : {}),
-          ...(r.max_action_latency_ms !== undefined ? { max_action_latency_ms: r.max_action_latency_ms } : {}),
-        };
-        try {
-          const status: TaskStatus = r.success ? 'completed' : 'failed';
-          const fault: TaskFault | null = r.success ? null : 'miner';
-          const info = this.submitStmt.run(status, now, JSON.stringify(payload), fault, r.taskUuid, executorId);
-          if (info.changes === 1) outcome.accepted += 1;
-          else notAssigned(r.taskUuid);
-        } catch (err) {
-          // A storage fault (full disk, I/O error, busy) is not about this result: SQLite may have
-          // rolled the whole transaction back, so the submit fails as a whole and the executor,
-          // keeping its outcomes, tries again. Only a problem with this one row rejects it.
-          if (isStorageFault(err)) throw err;
-          outcome.rejected += 1;
-          outcome.errors.push(`Task ${r.taskUuid}: ${(err as Error).message}`);
+    this.db
+      .transaction(() => {
+        for (const r of results) {
+          if (r.fault === 'executor') continue;
+          const payload: TaskResultPayload = {
+            success: r.success,
+            score: r.score,
+            total_reward: r.total_reward,
+            timesteps: r.timesteps,
+            error: r.error,
+            ...(r.violation !== undefined ? { violation: r.violation } : {}),
+            ...(r.mean_action_latency_ms !== undefined ? { mean_action_latency_ms: r.mean_action_latency_ms } : {}),
+            ...(r.max_action_latency_ms !== undefined ? { max_action_latency_ms: r.max_action_latency_ms } : {}),
+          };
+          try {
+            const status: TaskStatus = r.success ? 'completed' : 'failed';
+            const fault: TaskFault | null = r.success ? null : 'miner';
+            const info = this.submitStmt.run(status, now, JSON.stringify(payload), fault, r.taskUuid, executorId);
+            if (info.changes === 1) outcome.accepted += 1;
+            else notAssigned(r.taskUuid);
+          } catch (err) {
+            // A storage fault (full disk, I/O error, busy) is not about this result: SQLite may have
+            // rolled the whole transaction back, so the submit fails as a whole and the executor,
+            // keeping its outcomes, tries again. Only a problem with this one row rejects it.
+            if (isStorageFault(err)) throw err;
+            outcome.rejected += 1;
+            outcome.errors.push(`Task ${r.taskUuid}: ${(err as Error).message}`);
+          }
         }
-      }
-      for (const r of results) {
-        if (r.fault !== 'executor') continue;
-        if (this.retryAssigned(executorId, r.taskUuid, r.error ?? 'executor fault', maxAttempts) === 'rejected') notAssigned(r.taskUuid);
-        else outcome.accepted += 1;
-      }
-    }).immediate();
+        for (const r of results) {
+          if (r.fault !== 'executor') continue;
+          if (this.retryAssigned(executorId, r.taskUuid, r.error ?? 'executor fault', maxAttempts) === 'rejected') notAssigned(r.taskUuid);
+          else outcome.accepted += 1;
+        }
+      })
+      .immediate();
     if (outcome.accepted > 0) this.notify();
     return outcome;
   }
@@ -314,9 +333,8 @@ export class TaskPool {
 
   /** `releaseForRetry` without its transaction and notification. */
   private retryAssigned(executorId: string, taskUuid: string, error: string, maxAttempts: number): 'retry' | 'exhausted' | 'rejected' {
-    const row = this.db
-      .prepare(`SELECT attempts FROM task_pool WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`)
-      .get(taskUuid, executorId) as { attempts: number } | undefined;
+    const row = this.db.prepare(`SELECT attempts FROM task_pool WHERE task_uuid = ? AND assigned_to = ? AND status = 'assigned'`).get(taskUuid, executorId) as
+      { attempts: number } | undefined;
     if (!row) return 'rejected';
     return this.recordInfraFailure(taskUuid, row.attempts + 1, error, maxAttempts);
   }
@@ -366,15 +384,19 @@ export class TaskPool {
    */
   reclaimStale(staleSeconds: number, maxAttempts: number): number {
     const cutoff = new Date(this.clock.now().getTime() - staleSeconds * 1000).toISOString();
-    const reclaimed = this.db.transaction(() => {
-      const stale = this.db
-        .prepare(`SELECT task_uuid, attempts, assigned_to FROM task_pool WHERE status = 'assigned' AND assigned_at < ?`)
-        .all(cutoff) as { task_uuid: string; attempts: number; assigned_to: string }[];
-      for (const t of stale) {
-        this.recordInfraFailure(t.task_uuid, t.attempts + 1, `lease expired (executor ${t.assigned_to} stopped reporting)`, maxAttempts);
-      }
-      return stale.length;
-    }).immediate();
+    const reclaimed = this.db
+      .transaction(() => {
+        const stale = this.db.prepare(`SELECT task_uuid, attempts, assigned_to FROM task_pool WHERE status = 'assigned' AND assigned_at < ?`).all(cutoff) as {
+          task_uuid: string;
+          attempts: number;
+          assigned_to: string;
+        }[];
+        for (const t of stale) {
+          this.recordInfraFailure(t.task_uuid, t.attempts + 1, `lease expired (executor ${t.assigned_to} stopped reporting)`, maxAttempts);
+        }
+        return stale.length;
+      })
+      .immediate();
     if (reclaimed > 0) this.notify();
     return reclaimed;
   }
@@ -421,7 +443,9 @@ export class TaskPool {
 
   /** Finished tasks of a cycle (what scoring reads). */
   finishedForCycle(cycleId: number): TaskRow[] {
-    return (this.db.prepare(`SELECT * FROM task_pool WHERE cycle_id = ? AND status IN ('completed', 'failed') ORDER BY id`).all(cycleId) as RawTaskRow[]).map(toTask);
+    return (this.db.prepare(`SELECT * FROM task_pool WHERE cycle_id = ? AND status IN ('completed', 'failed') ORDER BY id`).all(cycleId) as RawTaskRow[]).map(
+      toTask,
+    );
   }
 
   /** Task counts by status (from the trigger-kept `task_counts`); scope is one cycle or, with null, the whole pool. */
@@ -438,7 +462,9 @@ export class TaskPool {
     const cycleFilter = cycleId === null ? '' : 'AND cycle_id = ?';
     const args = cycleId === null ? [] : [cycleId];
     const executors = (
-      this.db.prepare(`SELECT DISTINCT assigned_to AS id FROM task_pool WHERE status = 'assigned' AND assigned_to IS NOT NULL ${cycleFilter} ORDER BY 1`).all(...args) as { id: string }[]
+      this.db
+        .prepare(`SELECT DISTINCT assigned_to AS id FROM task_pool WHERE status = 'assigned' AND assigned_to IS NOT NULL ${cycleFilter} ORDER BY 1`)
+        .all(...args) as { id: string }[]
     ).map((r) => r.id);
     const infra = this.db
       .prepare(`SELECT count(*) AS n FROM task_pool WHERE status = 'failed' AND fault IN ('executor', 'cancelled') ${cycleFilter}`)
@@ -470,7 +496,16 @@ export class TaskPool {
                 sum(CASE WHEN json_extract(result, '$.mean_action_latency_ms') IS NOT NULL THEN max(1, coalesce(json_extract(result, '$.timesteps'), 0)) ELSE 0 END) AS latency_weight
          FROM task_pool WHERE cycle_id = ? GROUP BY miner_uid, miner_endpoint`,
       )
-      .all(cycleId) as { uid: number; endpoint: string; total: number; remaining: number; steps: number; results: number; latency_weighted: number; latency_weight: number }[];
+      .all(cycleId) as {
+      uid: number;
+      endpoint: string;
+      total: number;
+      remaining: number;
+      steps: number;
+      results: number;
+      latency_weighted: number;
+      latency_weight: number;
+    }[];
     return rows.map((r) => ({
       uid: r.uid,
       endpoint: r.endpoint,

@@ -19,7 +19,17 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS } from '../sim/instance.ts';
 import { resolveEnvSelection, type EnvId } from '../sim/registry.ts';
-import { ACTION_HIGH, ACTION_LOW, ACTION_NAMES, ACTION_SIZE, CONTROL_FPS, PROPRIO_LAYOUT, PROPRIO_NAMES, type ObservationArrays, type VecStep } from './vec-env.ts';
+import {
+  ACTION_HIGH,
+  ACTION_LOW,
+  ACTION_NAMES,
+  ACTION_SIZE,
+  CONTROL_FPS,
+  PROPRIO_LAYOUT,
+  PROPRIO_NAMES,
+  type ObservationArrays,
+  type VecStep,
+} from './vec-env.ts';
 import { openVecBackend, type VecBackend } from './sharded-vec.ts';
 import { decodeBody, encodeMessage, FrameReader, type WireArrayData } from './wire.ts';
 
@@ -176,7 +186,12 @@ class Connection {
       this.fail(`unknown op ${JSON.stringify(op)}`, false);
     } catch (err) {
       const e = err as Error;
-      this.fail(e instanceof z.ZodError ? `bad ${String(op)} message: ${e.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ')}` : e.message, false);
+      this.fail(
+        e instanceof z.ZodError
+          ? `bad ${String(op)} message: ${e.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ')}`
+          : e.message,
+        false,
+      );
     }
   }
 
@@ -184,11 +199,18 @@ class Connection {
     if (this.core) return this.fail('already initialised', false);
     const hello = helloSchema.parse(header);
     if (hello.privileged && !this.options.training) {
-      return this.fail('privileged state is served only by a server started in training mode (kinitro env serve --training); it is never part of evaluation', true);
+      return this.fail(
+        'privileged state is served only by a server started in training mode (kinitro env serve --training); it is never part of evaluation',
+        true,
+      );
     }
-    if (hello.num_envs > this.options.maxEnvsPerConnection) return this.fail(`at most ${this.options.maxEnvsPerConnection} environments per connection (--max-envs)`, true);
+    if (hello.num_envs > this.options.maxEnvsPerConnection)
+      return this.fail(`at most ${this.options.maxEnvsPerConnection} environments per connection (--max-envs)`, true);
     const envIds = resolveSelection(hello.env, hello.num_envs);
-    this.core = await openVecBackend({ envIds, images: hello.images, maxSteps: hello.max_steps, randomization: hello.randomization, autoreset: hello.autoreset, privileged: hello.privileged }, this.options.threads);
+    this.core = await openVecBackend(
+      { envIds, images: hello.images, maxSteps: hello.max_steps, randomization: hello.randomization, autoreset: hello.autoreset, privileged: hello.privileged },
+      this.options.threads,
+    );
     this.logger.info({ numEnvs: hello.num_envs, envs: [...new Set(envIds)], images: hello.images, privileged: hello.privileged }, 'vector environment opened');
     const size = this.core.imageSize;
     this.send(
@@ -216,7 +238,11 @@ class Connection {
 
 export async function startEnvServer(options: EnvServerOptions): Promise<EnvServer> {
   const logger = options.logger ?? silentLogger;
-  const settings = { training: options.training ?? false, maxEnvsPerConnection: options.maxEnvsPerConnection ?? 64, threads: options.threads ?? Math.min(2, os.availableParallelism()) };
+  const settings = {
+    training: options.training ?? false,
+    maxEnvsPerConnection: options.maxEnvsPerConnection ?? 64,
+    threads: options.threads ?? Math.min(2, os.availableParallelism()),
+  };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);

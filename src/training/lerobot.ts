@@ -137,7 +137,11 @@ export function imageStats(frames: readonly Uint8Array[]): Stats {
   for (const f of picks) for (let p = 0; p < f.length; p += 3) for (let c = 0; c < 3; c++) hist[c]![f[p + c]!]!++;
   const wrap = (v: number[]) => v.map((x) => [[x / 255]]);
   const per = hist.map((h) => {
-    let n = 0, sum = 0, sumSq = 0, min = 255, max = 0;
+    let n = 0,
+      sum = 0,
+      sumSq = 0,
+      min = 255,
+      max = 0;
     for (let v = 0; v < 256; v++) {
       const k = h[v]!;
       if (k === 0) continue;
@@ -164,7 +168,13 @@ export function imageStats(frames: readonly Uint8Array[]): Stats {
     };
     return { min, max, mean, std: Math.sqrt(Math.max(0, sumSq / n - mean * mean)), q: QUANTILES.map(quantile) };
   });
-  const out: Stats = { min: wrap(per.map((p) => p.min)), max: wrap(per.map((p) => p.max)), mean: wrap(per.map((p) => p.mean)), std: wrap(per.map((p) => p.std)), count: [picks.length] };
+  const out: Stats = {
+    min: wrap(per.map((p) => p.min)),
+    max: wrap(per.map((p) => p.max)),
+    mean: wrap(per.map((p) => p.mean)),
+    std: wrap(per.map((p) => p.std)),
+    count: [picks.length],
+  };
   QUANTILE_KEYS.forEach((key, k) => (out[key] = wrap(per.map((p) => p.q[k]!))));
   return out;
 }
@@ -178,7 +188,10 @@ export function aggregateStats(list: Stats[]): Stats {
   const nested = Array.isArray((list[0]!.mean as unknown[])[0]);
   const shape = (v: number[]) => (nested ? v.map((x) => [[x]]) : v);
   const mean = Array.from({ length: width }, (_, j) => list.reduce((m, s, i) => m + flat(s, 'mean')[j]! * counts[i]!, 0) / total);
-  const variance = Array.from({ length: width }, (_, j) => list.reduce((m, s, i) => m + (flat(s, 'std')[j]! ** 2 + (flat(s, 'mean')[j]! - mean[j]!) ** 2) * counts[i]!, 0) / total);
+  const variance = Array.from(
+    { length: width },
+    (_, j) => list.reduce((m, s, i) => m + (flat(s, 'std')[j]! ** 2 + (flat(s, 'mean')[j]! - mean[j]!) ** 2) * counts[i]!, 0) / total,
+  );
   const out: Stats = {
     min: shape(Array.from({ length: width }, (_, j) => Math.min(...list.map((s) => flat(s, 'min')[j]!)))),
     max: shape(Array.from({ length: width }, (_, j) => Math.max(...list.map((s) => flat(s, 'max')[j]!)))),
@@ -221,8 +234,14 @@ function column(spec: FeatureSpec, rows: number, values: ArrayLike<number> | Arr
   }
   const width = spec.shape[0]!;
   const flat = (() => {
-    if (spec.dtype === 'float32') return arrow.makeData({ type: new arrow.Float32(), length: rows * width, data: Float32Array.from(values as ArrayLike<number>) });
-    if (spec.dtype === 'int64') return arrow.makeData({ type: new arrow.Int64(), length: rows * width, data: BigInt64Array.from(Array.from(values as ArrayLike<number>, (v) => BigInt(v))) });
+    if (spec.dtype === 'float32')
+      return arrow.makeData({ type: new arrow.Float32(), length: rows * width, data: Float32Array.from(values as ArrayLike<number>) });
+    if (spec.dtype === 'int64')
+      return arrow.makeData({
+        type: new arrow.Int64(),
+        length: rows * width,
+        data: BigInt64Array.from(Array.from(values as ArrayLike<number>, (v) => BigInt(v))),
+      });
     return arrow.vectorFromArray(Array.from(values as ArrayLike<boolean>, Boolean), new arrow.Bool()).data[0]!;
   })();
   if (type instanceof arrow.FixedSizeList) return arrow.makeData({ type, length: rows, nullCount: 0, child: flat });
@@ -241,8 +260,14 @@ function writeParquetFile(file: string, schema: arrow.Schema, batches: arrow.Rec
 }
 
 /** A table from plain columns whose arrow types are inferred by apache-arrow or given. */
-function tableBatch(columns: { name: string; type: arrow.DataType; values: unknown[] }[], metadata?: Map<string, string>): { schema: arrow.Schema; batch: arrow.RecordBatch } {
-  const schema = new arrow.Schema(columns.map((c) => new arrow.Field(c.name, c.type, true)), metadata);
+function tableBatch(
+  columns: { name: string; type: arrow.DataType; values: unknown[] }[],
+  metadata?: Map<string, string>,
+): { schema: arrow.Schema; batch: arrow.RecordBatch } {
+  const schema = new arrow.Schema(
+    columns.map((c) => new arrow.Field(c.name, c.type, true)),
+    metadata,
+  );
   const data = columns.map((c) => arrow.vectorFromArray(c.values, c.type).data[0]!);
   const length = columns[0]!.values.length;
   const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children: data }));
@@ -354,7 +379,16 @@ export class LeRobotWriter {
     if (this.pending.length > 0 && this.pendingBytes + bytes >= this.fileLimitBytes) this.flushDataFile(true);
     this.pending.push(new arrow.RecordBatch(this.schema, arrow.makeData({ type: new arrow.Struct(this.schema.fields), length: n, nullCount: 0, children })));
     this.pendingBytes += bytes;
-    this.episodes.push({ episode_index: episodeIndex, tasks: [episode.task], length: n, chunk: this.chunk, file: this.file, from: this.totalFrames, to: this.totalFrames + n, stats });
+    this.episodes.push({
+      episode_index: episodeIndex,
+      tasks: [episode.task],
+      length: n,
+      chunk: this.chunk,
+      file: this.file,
+      from: this.totalFrames,
+      to: this.totalFrames + n,
+      stats,
+    });
     this.totalFrames += n;
   }
 

@@ -62,7 +62,8 @@ const calibrationNames = (size: number) => Array.from({ length: size * size }, (
 /** The dataset's features: the observation a miner gets, the action, and the step's outcome. */
 export function recordingFeatures(cameras: readonly string[] = DEFAULT_CAMERAS, imageSize = DEFAULT_IMAGE_SIZE): Record<string, FeatureSpec> {
   const features: Record<string, FeatureSpec> = {};
-  for (const cam of cameras) features[`observation.images.${cam}`] = { dtype: 'image', shape: [imageSize, imageSize, 3], names: ['height', 'width', 'channels'] };
+  for (const cam of cameras)
+    features[`observation.images.${cam}`] = { dtype: 'image', shape: [imageSize, imageSize, 3], names: ['height', 'width', 'channels'] };
   features['observation.state'] = { dtype: 'float32', shape: [PROPRIO_SIZE], names: PROPRIO_NAMES };
   for (const cam of cameras) {
     features[`observation.cam_intrinsics.${cam}`] = { dtype: 'float32', shape: [9], names: calibrationNames(3) };
@@ -99,7 +100,12 @@ export async function recordDataset(options: RecordOptions): Promise<RecordResul
   const randomization = options.randomization ?? DEFAULT_RANDOMIZATION;
   const plan: InstancePlan = { randomization, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
   const cameras = DEFAULT_CAMERAS;
-  const writer = new LeRobotWriter(options.out, { fps: CONTROL_FPS, robotType: ROBOT_TYPE, features: recordingFeatures(cameras), ...(options.dataFilesSizeInMb !== undefined ? { dataFilesSizeInMb: options.dataFilesSizeInMb } : {}) });
+  const writer = new LeRobotWriter(options.out, {
+    fps: CONTROL_FPS,
+    robotType: ROBOT_TYPE,
+    features: recordingFeatures(cameras),
+    ...(options.dataFilesSizeInMb !== undefined ? { dataFilesSizeInMb: options.dataFilesSizeInMb } : {}),
+  });
   const mujoco = await loadMujoco();
   const renderer = new CameraRenderer({ cameras });
   const recorded: RecordedEpisode[] = [];
@@ -107,7 +113,12 @@ export async function recordDataset(options: RecordOptions): Promise<RecordResul
   try {
     for (const envId of options.envIds) {
       const policy = options.policyFor(envId);
-      const env = new ManipulationEnv(mujoco, envId, { randomization, maxSteps: options.maxSteps ?? 500, endOnSuccess: true, imageHook: rendererImageHook(renderer) });
+      const env = new ManipulationEnv(mujoco, envId, {
+        randomization,
+        maxSteps: options.maxSteps ?? 500,
+        endOnSuccess: true,
+        imageHook: rendererImageHook(renderer),
+      });
       const { envName, taskName } = describeEnvironment(envId);
       try {
         for (let i = 0; i < options.episodes; i++) {
@@ -116,7 +127,20 @@ export async function recordDataset(options: RecordOptions): Promise<RecordResul
           try {
             await policy.reset({ task: { env_id: envId, env_name: envName, task_name: taskName }, episodeSeed: episodePolicySeed(plan, i, envId) });
             let observation = env.reset(generateTask(envId, instance));
-            const frames = { images: Object.fromEntries(cameras.map((c) => [c, [] as Uint8Array[]])), state: [] as number[], action: [] as number[], reward: [] as number[], done: [] as boolean[], success: [] as boolean[], calibration: Object.fromEntries(cameras.flatMap((c) => [[`observation.cam_intrinsics.${c}`, [] as number[]], [`observation.cam_extrinsics.${c}`, [] as number[]]])) };
+            const frames = {
+              images: Object.fromEntries(cameras.map((c) => [c, [] as Uint8Array[]])),
+              state: [] as number[],
+              action: [] as number[],
+              reward: [] as number[],
+              done: [] as boolean[],
+              success: [] as boolean[],
+              calibration: Object.fromEntries(
+                cameras.flatMap((c) => [
+                  [`observation.cam_intrinsics.${c}`, [] as number[]],
+                  [`observation.cam_extrinsics.${c}`, [] as number[]],
+                ]),
+              ),
+            };
             let violation: string | null = null;
             let success = false;
             for (;;) {
@@ -146,7 +170,14 @@ export async function recordDataset(options: RecordOptions): Promise<RecordResul
                 task: taskText(envId),
                 length,
                 images: Object.fromEntries(cameras.map((c) => [`observation.images.${c}`, frames.images[c]!])),
-                values: { 'observation.state': frames.state, ...frames.calibration, action: frames.action, 'next.reward': frames.reward, 'next.done': frames.done, 'next.success': frames.success },
+                values: {
+                  'observation.state': frames.state,
+                  ...frames.calibration,
+                  action: frames.action,
+                  'next.reward': frames.reward,
+                  'next.done': frames.done,
+                  'next.success': frames.success,
+                },
               });
               recorded.push({ episode_index: writer.totalEpisodes - 1, env_id: envId, instance, success, violation, steps: length });
             }
@@ -163,7 +194,19 @@ export async function recordDataset(options: RecordOptions): Promise<RecordResul
     const info = writer.finish();
     fs.writeFileSync(
       path.join(options.out, 'meta', 'kinitro.json'),
-      JSON.stringify({ generator: 'kinitro dataset record', policy: options.policyName, randomization, seed: options.seed ?? null, max_steps: options.maxSteps ?? 500, attempted, episodes: recorded }, null, 2),
+      JSON.stringify(
+        {
+          generator: 'kinitro dataset record',
+          policy: options.policyName,
+          randomization,
+          seed: options.seed ?? null,
+          max_steps: options.maxSteps ?? 500,
+          attempted,
+          episodes: recorded,
+        },
+        null,
+        2,
+      ),
     );
     return { info, episodes: recorded, attempted };
   } finally {

@@ -133,7 +133,12 @@ function scatterRows(parts: readonly (Row | undefined)[], owners: readonly (read
 }
 
 function scatterObs(parts: readonly ObservationArrays[], owners: readonly (readonly number[])[], into: ObservationArrays): void {
-  for (const key of ['proprio', 'rgb', 'intrinsics', 'extrinsics'] as const) scatterRows(parts.map((p) => p[key]), owners, into[key]);
+  for (const key of ['proprio', 'rgb', 'intrinsics', 'extrinsics'] as const)
+    scatterRows(
+      parts.map((p) => p[key]),
+      owners,
+      into[key],
+    );
 }
 
 function scatterList<T>(parts: readonly (readonly T[])[], owners: readonly (readonly number[])[], n: number): T[] {
@@ -153,30 +158,82 @@ class ShardedBackend implements VecBackend {
   private merge(parts: VecStep[]): VecStep {
     const n = this.numEnvs;
     const owners = this.shards.map((s) => s.indices);
-    const total = <T extends Row>(make: new (size: number) => T, pick: (s: ObservationArrays) => T | undefined): T => new make(parts.reduce((m, p) => m + pick(p)!.length, 0));
+    const total = <T extends Row>(make: new (size: number) => T, pick: (s: ObservationArrays) => T | undefined): T =>
+      new make(parts.reduce((m, p) => m + pick(p)!.length, 0));
     const emptyObs = (): ObservationArrays => ({
       proprio: total(Float64Array, (s) => s.proprio),
-      ...(parts[0]!.rgb ? { rgb: total(Uint8Array, (s) => s.rgb), intrinsics: total(Float64Array, (s) => s.intrinsics), extrinsics: total(Float64Array, (s) => s.extrinsics) } : {}),
+      ...(parts[0]!.rgb
+        ? { rgb: total(Uint8Array, (s) => s.rgb), intrinsics: total(Float64Array, (s) => s.intrinsics), extrinsics: total(Float64Array, (s) => s.extrinsics) }
+        : {}),
     });
-    const out: VecStep = { ...emptyObs(), reward: new Float64Array(n), terminated: new Uint8Array(n), truncated: new Uint8Array(n), info: mergeInfo(parts.map((p) => p.info), owners, n) };
+    const out: VecStep = {
+      ...emptyObs(),
+      reward: new Float64Array(n),
+      terminated: new Uint8Array(n),
+      truncated: new Uint8Array(n),
+      info: mergeInfo(
+        parts.map((p) => p.info),
+        owners,
+        n,
+      ),
+    };
     scatterObs(parts, owners, out);
-    scatterRows(parts.map((p) => p.reward), owners, out.reward);
-    scatterRows(parts.map((p) => p.terminated), owners, out.terminated);
-    scatterRows(parts.map((p) => p.truncated), owners, out.truncated);
+    scatterRows(
+      parts.map((p) => p.reward),
+      owners,
+      out.reward,
+    );
+    scatterRows(
+      parts.map((p) => p.terminated),
+      owners,
+      out.terminated,
+    );
+    scatterRows(
+      parts.map((p) => p.truncated),
+      owners,
+      out.truncated,
+    );
     if (parts.some((p) => p.final)) {
       // Shards without an ended sub-environment this step send no final arrays: use their current ones, masked out.
-      const finals = parts.map((p) => p.final ?? { ...p, mask: new Uint8Array(p.reward.length), info: { success: p.info.success, violation: p.info.violation, ...(p.info.privileged ? { privileged: p.info.privileged } : {}) } });
+      const finals = parts.map(
+        (p) =>
+          p.final ?? {
+            ...p,
+            mask: new Uint8Array(p.reward.length),
+            info: { success: p.info.success, violation: p.info.violation, ...(p.info.privileged ? { privileged: p.info.privileged } : {}) },
+          },
+      );
       const final = {
         ...emptyObs(),
         mask: new Uint8Array(n),
         info: {
-          success: scatterList(finals.map((f) => f.info.success), owners, n),
-          violation: scatterList(finals.map((f) => f.info.violation), owners, n),
-          ...(out.info.privileged ? { privileged: scatterList(finals.map((f) => f.info.privileged ?? []), owners, n) } : {}),
+          success: scatterList(
+            finals.map((f) => f.info.success),
+            owners,
+            n,
+          ),
+          violation: scatterList(
+            finals.map((f) => f.info.violation),
+            owners,
+            n,
+          ),
+          ...(out.info.privileged
+            ? {
+                privileged: scatterList(
+                  finals.map((f) => f.info.privileged ?? []),
+                  owners,
+                  n,
+                ),
+              }
+            : {}),
         },
       };
       scatterObs(finals, owners, final);
-      scatterRows(finals.map((f) => f.mask), owners, final.mask);
+      scatterRows(
+        finals.map((f) => f.mask),
+        owners,
+        final.mask,
+      );
       out.final = final;
     }
     return out;
@@ -211,8 +268,22 @@ class ShardedBackend implements VecBackend {
 
 function mergeInfo(infos: VecInfo[], owners: readonly (readonly number[])[], n: number): VecInfo {
   const keys = ['success', 'violation', 'episode_steps', 'episode', 'reset', 'error'] as const;
-  const out = Object.fromEntries(keys.map((k) => [k, scatterList(infos.map((i) => i[k] as unknown[]), owners, n)])) as unknown as VecInfo;
-  if (infos[0]!.privileged) out.privileged = scatterList(infos.map((i) => i.privileged ?? []), owners, n);
+  const out = Object.fromEntries(
+    keys.map((k) => [
+      k,
+      scatterList(
+        infos.map((i) => i[k] as unknown[]),
+        owners,
+        n,
+      ),
+    ]),
+  ) as unknown as VecInfo;
+  if (infos[0]!.privileged)
+    out.privileged = scatterList(
+      infos.map((i) => i.privileged ?? []),
+      owners,
+      n,
+    );
   return out;
 }
 

@@ -37,7 +37,9 @@ export const PROPRIO_LAYOUT = [
 ] as const;
 export const PROPRIO_SIZE = PROPRIO_LAYOUT.reduce((n, [, size]) => n + size, 0);
 /** Names of the state vector's values (dataset `names`, client spaces). */
-export const PROPRIO_NAMES: string[] = PROPRIO_LAYOUT.flatMap(([name, size]) => (size === 1 ? [name] : Array.from({ length: size }, (_, i) => `${name}.${'xyzw'[i]}`)));
+export const PROPRIO_NAMES: string[] = PROPRIO_LAYOUT.flatMap(([name, size]) =>
+  size === 1 ? [name] : Array.from({ length: size }, (_, i) => `${name}.${'xyzw'[i]}`),
+);
 /** The flat action: the wire's `ee_twist` (6) then `gripper` (1), like the original's `from_array` schema. */
 export const ACTION_NAMES = ['ee_twist.vx', 'ee_twist.vy', 'ee_twist.vz', 'ee_twist.wx', 'ee_twist.wy', 'ee_twist.wz', 'gripper'];
 export const ACTION_SIZE = ACTION_NAMES.length;
@@ -144,7 +146,18 @@ export class VecEnvCore {
         // Images are drawn here for all sub-environments at once, exactly as the executor draws them.
         const env = new ManipulationEnv(mujoco, envId, { randomization: config.randomization, maxSteps: config.maxSteps, endOnSuccess: true, images: false });
         const place = config.placement?.[k] ?? { rank: ranks[k]!, peers: counts.get(envId)! };
-        this.slots.push({ env, rank: place.rank, peers: place.peers, episodes: 0, instance: '', needsReset: true, lastProprio: {}, steps: 0, success: false, violation: null });
+        this.slots.push({
+          env,
+          rank: place.rank,
+          peers: place.peers,
+          episodes: 0,
+          instance: '',
+          needsReset: true,
+          lastProprio: {},
+          steps: 0,
+          success: false,
+          violation: null,
+        });
       });
     } catch (err) {
       for (const s of this.slots) s.env.close();
@@ -215,7 +228,15 @@ export class VecEnvCore {
     }
     this.fill(out, out, [...Array(n).keys()]);
     if (this.config.autoreset === 'same_step' && ended.length > 0) {
-      const final = { ...this.emptyObservation(), mask: new Uint8Array(n), info: { success: out.info.success.slice(), violation: out.info.violation.slice(), ...(out.info.privileged ? { privileged: out.info.privileged.slice() } : {}) } };
+      const final = {
+        ...this.emptyObservation(),
+        mask: new Uint8Array(n),
+        info: {
+          success: out.info.success.slice(),
+          violation: out.info.violation.slice(),
+          ...(out.info.privileged ? { privileged: out.info.privileged.slice() } : {}),
+        },
+      };
       copyObservation(out, final);
       for (const k of ended) {
         final.mask[k] = 1;
@@ -268,7 +289,9 @@ export class VecEnvCore {
     const size = this.perEnvSizes();
     return {
       proprio: new Float64Array(n * size.proprio),
-      ...(this.renderer ? { rgb: new Uint8Array(n * size.rgb), intrinsics: new Float64Array(n * size.intrinsics), extrinsics: new Float64Array(n * size.extrinsics) } : {}),
+      ...(this.renderer
+        ? { rgb: new Uint8Array(n * size.rgb), intrinsics: new Float64Array(n * size.intrinsics), extrinsics: new Float64Array(n * size.extrinsics) }
+        : {}),
     };
   }
 

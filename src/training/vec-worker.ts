@@ -8,7 +8,20 @@ import { VecEnvCore, type VecEnvConfig, type VecStep } from './vec-env.ts';
 type Request = { id: number; op: 'reset'; seed: number | null } | { id: number; op: 'step'; actions: Float64Array } | { id: number; op: 'close' };
 
 function buffersOf(step: VecStep): ArrayBuffer[] {
-  const out = [step.proprio, step.rgb, step.intrinsics, step.extrinsics, step.reward, step.terminated, step.truncated, step.final?.proprio, step.final?.rgb, step.final?.intrinsics, step.final?.extrinsics, step.final?.mask];
+  const out = [
+    step.proprio,
+    step.rgb,
+    step.intrinsics,
+    step.extrinsics,
+    step.reward,
+    step.terminated,
+    step.truncated,
+    step.final?.proprio,
+    step.final?.rgb,
+    step.final?.intrinsics,
+    step.final?.extrinsics,
+    step.final?.mask,
+  ];
   return out.filter((a): a is NonNullable<typeof a> => a !== undefined).map((a) => a.buffer as ArrayBuffer);
 }
 

@@ -85,7 +85,13 @@ export function decodeBody(body: Buffer): WireMessage {
   let at = pad8(4 + headerLength);
   const arrays: WireArray[] = [];
   for (const d of described as { name?: unknown; dtype?: unknown; shape?: unknown }[]) {
-    if (typeof d?.name !== 'string' || typeof d.dtype !== 'string' || !(d.dtype in WIRE_DTYPES) || !Array.isArray(d.shape) || !d.shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+    if (
+      typeof d?.name !== 'string' ||
+      typeof d.dtype !== 'string' ||
+      !(d.dtype in WIRE_DTYPES) ||
+      !Array.isArray(d.shape) ||
+      !d.shape.every((s) => Number.isSafeInteger(s) && s >= 0)
+    ) {
       throw new WireError('bad array description');
     }
     const dtype = d.dtype as WireDtype;
@@ -95,7 +101,14 @@ export function decodeBody(body: Buffer): WireMessage {
     if (at + bytes > body.length) throw new WireError(`array ${d.name} runs past the message`);
     const copy = new Uint8Array(bytes);
     copy.set(body.subarray(at, at + bytes));
-    const data = dtype === 'float64' ? new Float64Array(copy.buffer) : dtype === 'float32' ? new Float32Array(copy.buffer) : dtype === 'int32' ? new Int32Array(copy.buffer) : copy;
+    const data =
+      dtype === 'float64'
+        ? new Float64Array(copy.buffer)
+        : dtype === 'float32'
+          ? new Float32Array(copy.buffer)
+          : dtype === 'int32'
+            ? new Int32Array(copy.buffer)
+            : copy;
     arrays.push({ name: d.name, dtype, shape, data });
     at = pad8(at + bytes);
   }

@@ -40,10 +40,23 @@ export interface ApiBodies {
   warnings?: string[];
 }
 
-const num = z.number().nullish().transform((v) => v ?? null);
-const int = z.number().int().nullish().transform((v) => v ?? null);
-const str = z.string().nullish().transform((v) => v ?? null);
-const bool = z.boolean().nullish().transform((v) => v ?? null);
+const num = z
+  .number()
+  .nullish()
+  .transform((v) => v ?? null);
+const int = z
+  .number()
+  .int()
+  .nullish()
+  .transform((v) => v ?? null);
+const str = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
+const bool = z
+  .boolean()
+  .nullish()
+  .transform((v) => v ?? null);
 
 const cycleSchema = z.object({
   id: z.number().int(),
@@ -56,7 +69,10 @@ const cycleSchema = z.object({
   n_environments: int,
   duration_seconds: num,
   error_message: str,
-  env_ids: z.array(z.string()).nullish().transform((v) => v ?? null),
+  env_ids: z
+    .array(z.string())
+    .nullish()
+    .transform((v) => v ?? null),
   episodes_per_env: int,
 });
 
@@ -292,17 +308,15 @@ export function snapshotFromApi(b: ApiBodies): DashboardSnapshot {
   if (scores) {
     latest = {
       cycle: toCycle(scores.cycle),
-      scores: scores.scores.map(
-        (s): MinerEnvScore => ({
-          uid: s.uid,
-          hotkey: s.hotkey,
-          envId: s.env_id,
-          successRate: s.success_rate,
-          meanReward: s.mean_reward ?? 0,
-          episodesCompleted: s.episodes_completed ?? 0,
-          episodesFailed: s.episodes_failed ?? 0,
-        }),
-      ),
+      scores: scores.scores.map((s): MinerEnvScore => ({
+        uid: s.uid,
+        hotkey: s.hotkey,
+        envId: s.env_id,
+        successRate: s.success_rate,
+        meanReward: s.mean_reward ?? 0,
+        episodesCompleted: s.episodes_completed ?? 0,
+        episodesFailed: s.episodes_failed ?? 0,
+      })),
       points: detail?.points ?? null,
       explanation: detail?.explanation ?? null,
       failures: failuresFrom(b.latestFailedTasks, warn, 'latest cycle tasks'),

@@ -484,7 +484,12 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     stopped,
     screenText() {
       const lines = (screen as unknown as { lines: [unknown, string][][] }).lines;
-      return lines.map((row) => row.map((c) => c[1]).join('').replace(/\s+$/, ''));
+      return lines.map((row) =>
+        row
+          .map((c) => c[1])
+          .join('')
+          .replace(/\s+$/, ''),
+      );
     },
   };
 }

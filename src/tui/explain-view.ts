@@ -61,7 +61,11 @@ export function explainMinerLines(raw: unknown, uid: number, maxJsonLines = 12):
     // Unknown shape: show what concerns this miner if we can find it, else the whole thing, compactly.
     const json = JSON.stringify(raw, null, 1) ?? 'null';
     const lines = json.split('\n').map((l) => escapeTags(l.replace(/^ +/, (s) => '  '.repeat(s.length))));
-    return [color('gray-fg', 'explanation (unrecognised format):'), ...lines.slice(0, maxJsonLines), ...(lines.length > maxJsonLines ? [color('gray-fg', `… ${lines.length - maxJsonLines} more lines`)] : [])];
+    return [
+      color('gray-fg', 'explanation (unrecognised format):'),
+      ...lines.slice(0, maxJsonLines),
+      ...(lines.length > maxJsonLines ? [color('gray-fg', `… ${lines.length - maxJsonLines} more lines`)] : []),
+    ];
   }
   const found = ex.miners.find((m) => m.uid === uid);
   const out: string[] = [];
@@ -76,13 +80,18 @@ export function explainMinerLines(raw: unknown, uid: number, maxJsonLines = 12):
   const me = found ?? { uid, firstBlock: undefined, priority: undefined, points: 0, subsetsWon: 0, wonBySize: null, envsWonAlone: null, examples: null };
   const prio = me.priority !== null && me.priority !== undefined ? `priority #${me.priority + 1} of ${candidates}` : null;
   const block =
-    me.firstBlock === undefined ? `one of ${candidates} candidates` : me.firstBlock !== null ? `first commit at block ${me.firstBlock}` : 'commit block unknown (ranks last)';
+    me.firstBlock === undefined
+      ? `one of ${candidates} candidates`
+      : me.firstBlock !== null
+        ? `first commit at block ${me.firstBlock}`
+        : 'commit block unknown (ranks last)';
   out.push(escapeTags([block, prio].filter(Boolean).join(', ')));
   const share = ex.pointsAvailable ? ` of ${formatNumber(ex.pointsAvailable)} available` : '';
   out.push(
     `${color(me.subsetsWon > 0 ? 'green-fg' : 'red-fg', `won ${me.subsetsWon} of ${totalSubsets} subsets`)}, ${escapeTags(`${formatNumber(me.points)} points${share}`)}`,
   );
-  if (ex.frontier) out.push(dimText(ex.frontier.includes(uid) ? '  on the ε-Pareto frontier (informational)' : '  not on the ε-Pareto frontier (informational)'));
+  if (ex.frontier)
+    out.push(dimText(ex.frontier.includes(uid) ? '  on the ε-Pareto frontier (informational)' : '  not on the ε-Pareto frontier (informational)'));
   if (me.wonBySize && me.subsetsWon > 0) {
     const sizes = me.wonBySize.map((n, i) => (n > 0 ? `${n}×${i + 1}` : null)).filter(Boolean);
     out.push(escapeTags(`  by subset size (count×envs): ${sizes.join(' ')}`));
@@ -92,11 +101,15 @@ export function explainMinerLines(raw: unknown, uid: number, maxJsonLines = 12):
   for (const e of me.examples ?? []) {
     out.push(escapeTags(`  won ${subsetText(e.envs, ex.environments)} for ${formatNumber(e.points)} pts`));
     if (e.beatEarlier) {
-      out.push(escapeTags(`    cleared earlier uid ${e.beatEarlier.uid}'s threshold on ${envShortName(e.beatEarlier.env)} by ${formatNumber(e.beatEarlier.margin)}`));
+      out.push(
+        escapeTags(`    cleared earlier uid ${e.beatEarlier.uid}'s threshold on ${envShortName(e.beatEarlier.env)} by ${formatNumber(e.beatEarlier.margin)}`),
+      );
     } else out.push(escapeTags('    no earlier committer to beat'));
     if (e.closestChallenger) {
       out.push(
-        escapeTags(`    closest challenger uid ${e.closestChallenger.uid} fell short by ${formatNumber(e.closestChallenger.shortfall)} on ${envShortName(e.closestChallenger.env)}`),
+        escapeTags(
+          `    closest challenger uid ${e.closestChallenger.uid} fell short by ${formatNumber(e.closestChallenger.shortfall)} on ${envShortName(e.closestChallenger.env)}`,
+        ),
       );
     }
   }
@@ -120,7 +133,7 @@ export function explainMinerLines(raw: unknown, uid: number, maxJsonLines = 12):
   }
   if (losses.length > 0) out.push(color('yellow-fg', 'lost:'), ...losses.map(escapeTags));
   else if (me.subsetsWon === 0) {
-    out.push(color('gray-fg', '  no subset won: in each one an earlier committer kept it, or a later miner beat this one\'s score + gap on every env of it'));
+    out.push(color('gray-fg', "  no subset won: in each one an earlier committer kept it, or a later miner beat this one's score + gap on every env of it"));
   }
   if (ex.unclaimed && ex.unclaimed.subsets > 0) {
     out.push(color('gray-fg', escapeTags(`(${ex.unclaimed.subsets} subsets, ${formatNumber(ex.unclaimed.points)} points went to nobody this cycle)`)));

@@ -117,9 +117,19 @@ export function sampleSnapshot(nowMs: number, o: SampleOptions = {}): DashboardS
   const shape = { nMiners: uids.length, nEnvironments: envIds.length, envIds, episodesPerEnv: 2 };
   const last = fakeCycle(11, { status: 'completed', startedAt: iso(-400), completedAt: iso(-250), durationSeconds: 150, ...shape });
   const current = fakeCycle(12, { startedAt: iso(-80), ...shape });
-  const failed = fakeCycle(10, { status: 'failed', startedAt: iso(-700), completedAt: iso(-700), durationSeconds: 0.2, errorMessage: 'no miners discovered', nMiners: 0 });
+  const failed = fakeCycle(10, {
+    status: 'failed',
+    startedAt: iso(-700),
+    completedAt: iso(-700),
+    durationSeconds: 0.2,
+    errorMessage: 'no miners discovered',
+    nMiners: 0,
+  });
   const weights = o.weights ?? Object.fromEntries(uids.map((uid, i) => [String(uid), i === 0 ? 0.7 : 0.3 / Math.max(1, uids.length - 1)]));
-  const u16 = o.weightsU16 ?? { uids: [...uids].sort((a, b) => a - b), values: [...uids].sort((a, b) => a - b).map((uid) => Math.round((weights[String(uid)] ?? 0) * 65535)) };
+  const u16 = o.weightsU16 ?? {
+    uids: [...uids].sort((a, b) => a - b),
+    values: [...uids].sort((a, b) => a - b).map((uid) => Math.round((weights[String(uid)] ?? 0) * 65535)),
+  };
   return emptySnapshot({
     takenAt: iso(0),
     origin: 'http://127.0.0.1:8000',
@@ -137,19 +147,33 @@ export function sampleSnapshot(nowMs: number, o: SampleOptions = {}): DashboardS
     currentCycle: current,
     currentStats: { total: 64, pending: 30, assigned: 8, completed: 20, failed: 6, activeExecutors: 2, cycleId: 12 },
     currentFailures: [
-      { taskUuid: 'f-1', cycleId: 12, minerUid: uids[1] ?? uids[0]!, envId: envIds[1] ?? envIds[0]!, episodeIndex: 1, error: 'Miner action timeout at step 4', completedAt: iso(-10) },
+      {
+        taskUuid: 'f-1',
+        cycleId: 12,
+        minerUid: uids[1] ?? uids[0]!,
+        envId: envIds[1] ?? envIds[0]!,
+        episodeIndex: 1,
+        error: 'Miner action timeout at step 4',
+        completedAt: iso(-10),
+      },
     ],
     lastCompletedCycle: last,
     latest: {
       cycle: last,
       scores: uids.flatMap((uid) =>
-        envIds.map((envId, j) => ({ uid, hotkey: `5Hotkey${uid}${'x'.repeat(40)}`, envId, successRate: rate(uid, j), meanReward: 3.25, episodesCompleted: 2, episodesFailed: 0 })),
+        envIds.map((envId, j) => ({
+          uid,
+          hotkey: `5Hotkey${uid}${'x'.repeat(40)}`,
+          envId,
+          successRate: rate(uid, j),
+          meanReward: 3.25,
+          episodesCompleted: 2,
+          episodesFailed: 0,
+        })),
       ),
       points: o.points === undefined ? Object.fromEntries(uids.map((uid, i) => [String(uid), i === 0 ? 40 : 4])) : o.points,
       explanation: o.explanation ?? null,
-      failures: [
-        { taskUuid: 'f-0', cycleId: 11, minerUid: uids[0]!, envId: envIds[0]!, episodeIndex: 0, error: 'connection refused', completedAt: iso(-300) },
-      ],
+      failures: [{ taskUuid: 'f-0', cycleId: 11, minerUid: uids[0]!, envId: envIds[0]!, episodeIndex: 0, error: 'connection refused', completedAt: iso(-300) }],
     },
     weights: { cycleId: 11, blockNumber: 1110, timestamp: iso(-250), weights, u16 },
     cycles: [current, last, failed],

@@ -93,7 +93,11 @@ export function headerLines(snap: DashboardSnapshot | null, o: ViewOptions & { t
       validator = `validator ${color('green-fg', 'on')}${who} set ${sub.block !== null ? `#${sub.block} ` : ''}${outcome} ${dim(formatAgo(sub.at, o.nowMs))}`;
     }
   }
-  const line1 = fitSegments([{ text: title }, { text: chainText }, { text: validator, priority: 1 }, ...(endpoint ? [{ text: endpoint, priority: 2 }] : [])], o.width, sep);
+  const line1 = fitSegments(
+    [{ text: title }, { text: chainText }, { text: validator, priority: 1 }, ...(endpoint ? [{ text: endpoint, priority: 2 }] : [])],
+    o.width,
+    sep,
+  );
 
   const e = a?.executors;
   const exec = e
@@ -129,7 +133,9 @@ export function cycleLines(snap: DashboardSnapshot | null, o: CycleViewOptions):
     const idle = [
       { text: color('bold', 'idle') },
       last
-        ? { text: `last cycle #${last.id} ${color('green-fg', 'completed')} ${formatAgo(last.completedAt, o.nowMs)} (took ${formatDuration(last.durationSeconds)})` }
+        ? {
+            text: `last cycle #${last.id} ${color('green-fg', 'completed')} ${formatAgo(last.completedAt, o.nowMs)} (took ${formatDuration(last.durationSeconds)})`,
+          }
         : { text: dim('no cycle has completed yet') },
       ...(next ? [{ text: `next run ${shortTimestamp(next, o.nowMs)} (${formatAgo(next, o.nowMs)})`, priority: 1 }] : []),
     ];
@@ -142,7 +148,11 @@ export function cycleLines(snap: DashboardSnapshot | null, o: CycleViewOptions):
   const done = st ? st.completed + st.failed : 0;
   const remaining = st ? Math.max(0, st.total - done) : 0;
   const eta = st && o.rate && o.rate > 0 ? remaining / o.rate : st && remaining === 0 && st.total > 0 ? 0 : null;
-  const shape = [c.nMiners !== null ? `${c.nMiners} miners` : null, c.nEnvironments !== null ? `${c.nEnvironments} envs` : null, c.episodesPerEnv !== null ? `${c.episodesPerEnv} ep/env` : null]
+  const shape = [
+    c.nMiners !== null ? `${c.nMiners} miners` : null,
+    c.nEnvironments !== null ? `${c.nEnvironments} envs` : null,
+    c.episodesPerEnv !== null ? `${c.episodesPerEnv} ep/env` : null,
+  ]
     .filter(Boolean)
     .join(' × ');
   const line1 = fitSegments(
@@ -256,7 +266,14 @@ export function minerRows(snap: DashboardSnapshot): MinerRow[] {
     let row = byUid.get(s.uid);
     if (!row) {
       const w = weights?.weights[String(s.uid)];
-      row = { uid: s.uid, hotkey: s.hotkey, rates: new Map(), points: latest.points?.[String(s.uid)] ?? null, weight: w ?? (weights ? 0 : null), spotCheck: checks.get(s.uid) ?? null };
+      row = {
+        uid: s.uid,
+        hotkey: s.hotkey,
+        rates: new Map(),
+        points: latest.points?.[String(s.uid)] ?? null,
+        weight: w ?? (weights ? 0 : null),
+        spotCheck: checks.get(s.uid) ?? null,
+      };
       byUid.set(s.uid, row);
     }
     row.rates.set(s.envId, s.successRate);
@@ -377,9 +394,7 @@ export function weightsLines(snap: DashboardSnapshot | null, o: ViewOptions): st
   const pctW = 6;
   const u16W = 5;
   const barW = Math.max(4, o.width - uidW - pctW - u16W - 3);
-  out.push(
-    color('bold', `${fit('uid', uidW, 'right')} ${fit('share', barW)} ${fit('weight', pctW, 'right')} ${fit('u16', u16W, 'right')}`),
-  );
+  out.push(color('bold', `${fit('uid', uidW, 'right')} ${fit('share', barW)} ${fit('weight', pctW, 'right')} ${fit('u16', u16W, 'right')}`));
   const max = entries[0]!.weight;
   for (const e of entries) {
     // Bars are scaled to the largest weight, so small differences between winners stay visible.
@@ -440,7 +455,10 @@ export function historyLines(snap: DashboardSnapshot | null, o: ViewOptions): st
 
 function failureLine(f: FailedTask, o: ViewOptions): string {
   const where = `#${f.cycleId} ${envShortName(f.envId)}${f.episodeIndex !== null ? ` ep ${f.episodeIndex}` : ''}`;
-  return truncateTagged(`  ${dim(escapeTags(shortTimestamp(f.completedAt, o.nowMs)))} ${escapeTags(where)}: ${color('red-fg', escapeTags(f.error ?? ''))}`, o.width);
+  return truncateTagged(
+    `  ${dim(escapeTags(shortTimestamp(f.completedAt, o.nowMs)))} ${escapeTags(where)}: ${color('red-fg', escapeTags(f.error ?? ''))}`,
+    o.width,
+  );
 }
 
 export function minerDetailLines(snap: DashboardSnapshot | null, uid: number, o: ViewOptions & { maxErrors?: number }): string[] {
@@ -462,7 +480,9 @@ export function minerDetailLines(snap: DashboardSnapshot | null, uid: number, o:
   if (scores.length === 0) out.push(dim('  no scores in the latest completed cycle'));
   else {
     const envW = Math.max(11, ...scores.map((s) => envShortName(s.envId).length));
-    out.push(dim(`  ${fit('env', envW)} ${fit('success', 7, 'right')} ${fit('reward', 8, 'right')} ${fit('episodes', 8, 'right')} ${fit('failed', 6, 'right')}`));
+    out.push(
+      dim(`  ${fit('env', envW)} ${fit('success', 7, 'right')} ${fit('reward', 8, 'right')} ${fit('episodes', 8, 'right')} ${fit('failed', 6, 'right')}`),
+    );
     for (const s of scores) {
       out.push(
         `  ${escapeTags(fit(envShortName(s.envId), envW))} ${cell(formatRate(s.successRate), 7, { align: 'right', tag: rateTag(s.successRate) })} ${fit(formatNumber(s.meanReward, 2), 8, 'right')} ${fit(String(s.episodesCompleted), 8, 'right')} ${fit(String(s.episodesFailed), 6, 'right')}`,
@@ -497,7 +517,11 @@ export function footerLine(o: ViewOptions & { updatedAt: number | null; error: s
         `${k('q')} quit`,
       ];
   let state: string;
-  if (o.error) state = color('red-fg', escapeTags(`${o.error}${o.updatedAt !== null ? ` (showing data from ${formatAgo(new Date(o.updatedAt).toISOString(), o.nowMs)})` : ''}`));
+  if (o.error)
+    state = color(
+      'red-fg',
+      escapeTags(`${o.error}${o.updatedAt !== null ? ` (showing data from ${formatAgo(new Date(o.updatedAt).toISOString(), o.nowMs)})` : ''}`),
+    );
   else if (o.updatedAt === null) state = dim('connecting…');
   else if (o.warnings.length > 0) state = color('yellow-fg', escapeTags(`partial data: ${o.warnings[0]}`));
   else state = dim(`updated ${formatAgo(new Date(o.updatedAt).toISOString(), o.nowMs)}`);

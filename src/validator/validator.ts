@@ -112,7 +112,8 @@ export class Validator {
   private abort: AbortController | null = null;
 
   constructor(options: ValidatorOptions) {
-    if (!Number.isInteger(options.netuid) || options.netuid < 1 || options.netuid > 65535) throw new RangeError(`netuid must be in 1..65535, got ${options.netuid}`);
+    if (!Number.isInteger(options.netuid) || options.netuid < 1 || options.netuid > 65535)
+      throw new RangeError(`netuid must be in 1..65535, got ${options.netuid}`);
     this.opts = {
       pollIntervalMs: 60_000,
       readTimeoutMs: 60_000,
@@ -247,7 +248,8 @@ export class Validator {
     if ('skip' in vector) return this.skip(latest, versionKey, view, vector.skip);
     if (vector.dropped.length) this.logger.warn({ dropped: vector.dropped, subnetN: view.subnetN }, 'weights for uids that do not exist on chain were dropped');
     const problem = checkWeightsVector({ ...vector, selfUid: view.uid, subnetN: view.subnetN, hyperparams: view.hyperparams });
-    if (problem) return this.skip(latest, versionKey, view, `the chain would reject these weights: ${new ChainModuleError('SubtensorModule', problem).message}`);
+    if (problem)
+      return this.skip(latest, versionKey, view, `the chain would reject these weights: ${new ChainModuleError('SubtensorModule', problem).message}`);
 
     // The extrinsic lands in a later block than the one we read; checking against the read block
     // leaves one block of margin.
@@ -279,7 +281,8 @@ export class Validator {
       ...this.key(),
       sourceBlock: latest.block_number,
       cycleId: latest.cycle_id,
-      mode: { set: 'set', v2: 'commit-reveal', timelocked: 'timelocked', unsupported: 'set' }[this.commitRevealPath(view)] as 'set' | 'commit-reveal' | 'timelocked',
+      mode: { set: 'set', v2: 'commit-reveal', timelocked: 'timelocked', unsupported: 'set' }[this.commitRevealPath(view)] as
+        'set' | 'commit-reveal' | 'timelocked',
       uids: u.uids,
       values: u.values,
       versionKey,
@@ -289,7 +292,12 @@ export class Validator {
     return { kind: 'skipped', sourceBlock: latest.block_number, reason };
   }
 
-  private async setDirectly(latest: WeightsResponse, vector: { uids: number[]; values: number[] }, versionKey: number, view: ValidatorView): Promise<TickOutcome> {
+  private async setDirectly(
+    latest: WeightsResponse,
+    vector: { uids: number[]; values: number[] },
+    versionKey: number,
+    view: ValidatorView,
+  ): Promise<TickOutcome> {
     const row = this.log.insert({
       ...this.key(),
       sourceBlock: latest.block_number,
@@ -341,7 +349,12 @@ export class Validator {
    * Encrypts the weights to the drand round that opens in the reveal epoch and commits the ciphertext;
    * the chain decrypts and applies them itself. The row (with the ciphertext's hash) is written first.
    */
-  private async commitTimelocked(latest: WeightsResponse, vector: { uids: number[]; values: number[] }, versionKey: number, view: ValidatorView): Promise<TickOutcome> {
+  private async commitTimelocked(
+    latest: WeightsResponse,
+    vector: { uids: number[]; values: number[] },
+    versionKey: number,
+    view: ValidatorView,
+  ): Promise<TickOutcome> {
     const { netuid, hotkey } = this.opts;
     const revealRound = revealRoundFor({
       block: view.block,
@@ -432,7 +445,10 @@ export class Validator {
       const landed = (row.mode === 'set' ? row.appliedBlock : row.commitBlock) ?? row.appliedBlock ?? row.sentAtBlock ?? 0;
       if (view.uid !== null && view.block >= landed && view.lastUpdate >= landed) return row;
       const error = `no longer on chain: LastUpdate is ${view.uid === null ? 'unset (hotkey not registered)' : view.lastUpdate} at block ${view.block}, the weights landed in block ${landed} (chain reset or fork)`;
-      this.logger.warn({ sourceBlock: row.sourceBlock, landed, lastUpdate: view.lastUpdate, block: view.block }, 'recorded weights are not on chain any more; submitting again');
+      this.logger.warn(
+        { sourceBlock: row.sourceBlock, landed, lastUpdate: view.lastUpdate, block: view.block },
+        'recorded weights are not on chain any more; submitting again',
+      );
       this.log.update(row.id, { status: 'failed', error });
     }
   }
@@ -634,10 +650,7 @@ export class Validator {
  * The vector to submit: `weights_u16` as published (uids sorted, uids beyond the subnet dropped), or —
  * for a backend that sends only floats — the floats max-upscaled to u16.
  */
-export function prepareWeightVector(
-  response: WeightsResponse,
-  subnetN: number,
-): { uids: number[]; values: number[]; dropped: number[] } | { skip: string } {
+export function prepareWeightVector(response: WeightsResponse, subnetN: number): { uids: number[]; values: number[]; dropped: number[] } | { skip: string } {
   let { uids, values } = response.weights_u16;
   if (uids.length !== values.length) return { skip: 'weights_u16 has different numbers of uids and values' };
   if (uids.length === 0 && Object.keys(response.weights).length > 0) {
@@ -648,7 +661,10 @@ export function prepareWeightVector(
   }
   if (new Set(uids).size !== uids.length) return { skip: 'the published weights list a uid twice' };
   const dropped = uids.filter((u) => u >= subnetN);
-  const pairs = uids.map((u, i) => [u, values[i]!] as const).filter(([u]) => u < subnetN).sort((a, b) => a[0] - b[0]);
+  const pairs = uids
+    .map((u, i) => [u, values[i]!] as const)
+    .filter(([u]) => u < subnetN)
+    .sort((a, b) => a[0] - b[0]);
   if (pairs.length === 0 || pairs.every(([, v]) => v === 0)) return { skip: 'no non-zero weights to set' };
   return { uids: pairs.map(([u]) => u), values: pairs.map(([, v]) => v), dropped };
 }
@@ -657,4 +673,3 @@ function maxUpscaleFloats(values: number[]): number[] {
   const max = Math.max(...values);
   return max <= 0 ? values.map(() => 0) : values.map((v) => Math.round((v / max) * 65535));
 }
-

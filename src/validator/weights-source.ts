@@ -39,7 +39,8 @@ async function getJson(url: string, timeoutMs: number): Promise<{ status: number
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
   } catch (err) {
-    const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : ((err as Error).cause as Error)?.message ?? (err as Error).message;
+    const reason =
+      (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (((err as Error).cause as Error)?.message ?? (err as Error).message);
     throw new BackendError(`GET ${url} failed: ${reason}`);
   }
   const text = await res.text();
@@ -61,7 +62,8 @@ export function httpWeightsSource(baseUrl: string, options: HttpSourceOptions = 
     if (status === 404) return null;
     if (status !== 200) throw new BackendError(`GET ${url} answered ${status}: ${JSON.stringify(body)?.slice(0, 200)}`);
     const parsed = WeightsResponseSchema.safeParse(body);
-    if (!parsed.success) throw new BackendError(`GET ${url}: not a WeightsResponse (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+    if (!parsed.success)
+      throw new BackendError(`GET ${url}: not a WeightsResponse (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
     return parsed.data;
   };
 }

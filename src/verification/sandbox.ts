@@ -91,7 +91,9 @@ export class BubblewrapSandbox {
       let python: PythonInstall;
       try {
         // Our own, trusted interpreter: where it lives (pyenv shims and venvs resolve to a real prefix).
-        const { stdout } = await execFileP(this.python, ['-c', 'import sys, json; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix]))'], { timeout: 30_000 });
+        const { stdout } = await execFileP(this.python, ['-c', 'import sys, json; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix]))'], {
+          timeout: 30_000,
+        });
         const [executable, prefix, basePrefix] = JSON.parse(stdout) as [string, string, string];
         python = { executable, roots: [...new Set([prefix, basePrefix].map((r) => fs.realpathSync(r)))] };
       } catch (err) {
@@ -99,12 +101,18 @@ export class BubblewrapSandbox {
       }
       try {
         // Through prlimit, as every replay runs (util-linux; a missing prlimit is reported too).
-        await execFileP('prlimit', ['--nofile=256', '--', this.bwrap, ...this.isolationArgs(python), '--', python.executable, '-c', 'pass'], { timeout: 30_000 });
+        await execFileP('prlimit', ['--nofile=256', '--', this.bwrap, ...this.isolationArgs(python), '--', python.executable, '-c', 'pass'], {
+          timeout: 30_000,
+        });
       } catch (err) {
         const e = err as NodeJS.ErrnoException & { stderr?: string };
         if (e.code === 'ENOENT') return { ok: false as const, reason: `no sandbox: prlimit (util-linux) is not installed` };
-        if (/execvp|No such file/i.test(e.stderr ?? '')) return { ok: false as const, reason: `no sandbox: bubblewrap (${this.bwrap}) is not installed (apt-get install bubblewrap)` };
-        return { ok: false as const, reason: `no sandbox: bubblewrap cannot create namespaces here (${(e.stderr ?? e.message).trim().split('\n')[0]}); unprivileged user namespaces may be disabled` };
+        if (/execvp|No such file/i.test(e.stderr ?? ''))
+          return { ok: false as const, reason: `no sandbox: bubblewrap (${this.bwrap}) is not installed (apt-get install bubblewrap)` };
+        return {
+          ok: false as const,
+          reason: `no sandbox: bubblewrap cannot create namespaces here (${(e.stderr ?? e.message).trim().split('\n')[0]}); unprivileged user namespaces may be disabled`,
+        };
       }
       return { ok: true as const, python };
     })();
@@ -113,7 +121,19 @@ export class BubblewrapSandbox {
 
   /** The namespaces and mounts (no code directory yet). */
   private isolationArgs(python: PythonInstall): string[] {
-    const args = ['--unshare-all', '--unshare-user', '--uid', '65534', '--gid', '65534', '--cap-drop', 'ALL', '--die-with-parent', '--new-session', '--clearenv'];
+    const args = [
+      '--unshare-all',
+      '--unshare-user',
+      '--uid',
+      '65534',
+      '--gid',
+      '65534',
+      '--cap-drop',
+      'ALL',
+      '--die-with-parent',
+      '--new-session',
+      '--clearenv',
+    ];
     for (const dir of ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc/alternatives']) args.push('--ro-bind-try', dir, dir);
     for (const file of ['/etc/ld.so.cache', '/etc/localtime']) args.push('--ro-bind-try', file, file);
     for (const root of python.roots) args.push('--ro-bind', root, root);
@@ -137,23 +157,53 @@ export class BubblewrapSandbox {
       '--',
       this.bwrap,
       ...this.isolationArgs(ready.python),
-      '--ro-bind', fs.realpathSync(codeDir), '/app',
-      '--ro-bind', RELAY_SCRIPT, '/kinitro/relay.py',
-      '--remount-ro', '/',
-      '--chdir', '/app',
-      '--setenv', 'PORT', '8001',
-      '--setenv', 'HOST', '127.0.0.1',
-      '--setenv', 'HOME', '/nonexistent',
-      '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin',
-      '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
-      '--setenv', 'PYTHONNOUSERSITE', '1',
-      '--setenv', 'PYTHONUNBUFFERED', '1',
+      '--ro-bind',
+      fs.realpathSync(codeDir),
+      '/app',
+      '--ro-bind',
+      RELAY_SCRIPT,
+      '/kinitro/relay.py',
+      '--remount-ro',
+      '/',
+      '--chdir',
+      '/app',
+      '--setenv',
+      'PORT',
+      '8001',
+      '--setenv',
+      'HOST',
+      '127.0.0.1',
+      '--setenv',
+      'HOME',
+      '/nonexistent',
+      '--setenv',
+      'PATH',
+      '/usr/local/bin:/usr/bin:/bin',
+      '--setenv',
+      'PYTHONDONTWRITEBYTECODE',
+      '1',
+      '--setenv',
+      'PYTHONNOUSERSITE',
+      '1',
+      '--setenv',
+      'PYTHONUNBUFFERED',
+      '1',
       // One thread each: results must not depend on the host's core count, and the limits stay meaningful.
-      '--setenv', 'OMP_NUM_THREADS', '1',
-      '--setenv', 'OPENBLAS_NUM_THREADS', '1',
-      '--setenv', 'MKL_NUM_THREADS', '1',
-      '--setenv', 'MAX_CONCURRENT_EPISODES', '1',
-      '--setenv', 'KINITRO_SANDBOX_START_SECONDS', String(l.startSeconds),
+      '--setenv',
+      'OMP_NUM_THREADS',
+      '1',
+      '--setenv',
+      'OPENBLAS_NUM_THREADS',
+      '1',
+      '--setenv',
+      'MKL_NUM_THREADS',
+      '1',
+      '--setenv',
+      'MAX_CONCURRENT_EPISODES',
+      '1',
+      '--setenv',
+      'KINITRO_SANDBOX_START_SECONDS',
+      String(l.startSeconds),
       '--',
       ready.python.executable,
       '/kinitro/relay.py',

@@ -94,7 +94,12 @@ export class SpotChecker {
   /** Uids whose weight this cycle is withheld (only with consequence `zero-weight`). */
   penalized(cycleId: number): Set<number> {
     if (this.settings.consequence !== 'zero-weight') return new Set();
-    return new Set(this.store.spotChecks.forCycle(cycleId).filter((c) => c.outcome === 'mismatch').map((c) => c.minerUid));
+    return new Set(
+      this.store.spotChecks
+        .forCycle(cycleId)
+        .filter((c) => c.outcome === 'mismatch')
+        .map((c) => c.minerUid),
+    );
   }
 
   private async checkMiner(cycleId: number, m: CycleMiner): Promise<Verdict> {

@@ -35,7 +35,13 @@ export interface ContractCase {
 }
 
 /** The hyperparameters every case starts from (a case adds its own). */
-export const CONTRACT_BASE: Partial<SubnetHyperparams> = { tempo: 9, weightsRateLimit: 5, weightsVersionKey: 0, commitRevealEnabled: false, minAllowedWeights: 1 };
+export const CONTRACT_BASE: Partial<SubnetHyperparams> = {
+  tempo: 9,
+  weightsRateLimit: 5,
+  weightsVersionKey: 0,
+  commitRevealEnabled: false,
+  minAllowedWeights: 1,
+};
 
 export async function expectModuleError(t: ExecutionContext, work: Promise<unknown>, name: string): Promise<ChainModuleError> {
   const err = await t.throwsAsync(work);
@@ -51,8 +57,13 @@ run('a commitment is read back with the block that included it; a re-commit move
   const first = await c.chain.setCommitment(c.netuid, c.keys.bob, 'user/policy:abc12345:95edf2b6-e18b-400a-8398-5573df10e5e4');
   let snap = await c.chain.snapshot(c.netuid);
   t.true(snap.block >= first.block);
-  t.deepEqual(snap.neurons.map((n) => n.hotkey), [c.keys.alice.address, c.keys.bob.address]);
-  t.deepEqual(snap.commitments, [{ uid: 1, hotkey: c.keys.bob.address, data: 'user/policy:abc12345:95edf2b6-e18b-400a-8398-5573df10e5e4', block: first.block }]);
+  t.deepEqual(
+    snap.neurons.map((n) => n.hotkey),
+    [c.keys.alice.address, c.keys.bob.address],
+  );
+  t.deepEqual(snap.commitments, [
+    { uid: 1, hotkey: c.keys.bob.address, data: 'user/policy:abc12345:95edf2b6-e18b-400a-8398-5573df10e5e4', block: first.block },
+  ]);
   await c.advanceBlocks(3);
   await c.allowRecommit?.(c.keys.bob.address);
   const second = await c.chain.setCommitment(c.netuid, c.keys.bob, 'user/policy:ffff0000:95edf2b6-e18b-400a-8398-5573df10e5e4');
@@ -85,7 +96,15 @@ run('set_weights stores max-upscaled weights and enforces WeightsSetRateLimit', 
   const receipt = await c.chain.setWeights(c.netuid, c.keys.alice, { uids: [0, 1], values: [30000, 10000], versionKey: 0 });
   const weights = await c.chain.weights(c.netuid);
   t.deepEqual(weights, [
-    { uid: 0, hotkey: c.keys.alice.address, lastUpdate: receipt.block, weights: [{ uid: 0, value: 65535 }, { uid: 1, value: 21845 }] },
+    {
+      uid: 0,
+      hotkey: c.keys.alice.address,
+      lastUpdate: receipt.block,
+      weights: [
+        { uid: 0, value: 65535 },
+        { uid: 1, value: 21845 },
+      ],
+    },
   ]);
   await expectModuleError(t, c.chain.setWeights(c.netuid, c.keys.alice, { uids: [1], values: [1], versionKey: 0 }), 'SettingWeightsTooFast');
   await c.advanceBlocks(5);
@@ -125,7 +144,10 @@ run('commit-reveal: set_weights is refused, a reveal before its epoch is too ear
   await expectModuleError(t, c.chain.revealWeights(c.netuid, c.keys.alice, { ...payload, salt: [9, 9, 9, 9, 9, 9, 9, 9] }), 'InvalidRevealCommitHashNotMatch');
   const reveal = await c.chain.revealWeights(c.netuid, c.keys.alice, payload);
   t.true(reveal.block >= first && reveal.block <= pending[0]!.lastRevealBlock!);
-  t.deepEqual((await c.chain.weights(c.netuid))[0]!.weights, [{ uid: 0, value: 65535 }, { uid: 1, value: 32768 }]);
+  t.deepEqual((await c.chain.weights(c.netuid))[0]!.weights, [
+    { uid: 0, value: 65535 },
+    { uid: 1, value: 32768 },
+  ]);
   t.deepEqual(await c.chain.weightCommits(c.netuid, c.keys.alice.address), []);
 });
 

@@ -5,17 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Behaviour =
-  | 'normal'
-  | 'slow'
-  | 'invalid-json'
-  | 'nan'
-  | 'error-500'
-  | 'huge'
-  | 'hang-mid-body'
-  | 'no-action'
-  | 'extra-keys'
-  | 'reset-fails';
+export type Behaviour = 'normal' | 'slow' | 'invalid-json' | 'nan' | 'error-500' | 'huge' | 'hang-mid-body' | 'no-action' | 'extra-keys' | 'reset-fails';
 
 export interface PolicyServer {
   url: string;
@@ -38,7 +28,16 @@ export async function startPolicyServer(
   behaviour: Behaviour = 'normal',
   options: { action?: (obs: any) => unknown; slowMs?: number; /** Declared in /health as max_concurrent_episodes. */ capacity?: number } = {},
 ): Promise<PolicyServer> {
-  const state = { resets: [] as unknown[], acts: 0, lastAct: undefined as unknown, connections: 0, healthChecks: 0, inFlight: 0, peakInFlight: 0, actEpisodeIds: [] as (string | undefined)[] };
+  const state = {
+    resets: [] as unknown[],
+    acts: 0,
+    lastAct: undefined as unknown,
+    connections: 0,
+    healthChecks: 0,
+    inFlight: 0,
+    peakInFlight: 0,
+    actEpisodeIds: [] as (string | undefined)[],
+  };
   /** Pending replies of a slow miner, cancelled on close so a long delay never outlives the test. */
   const replies = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
@@ -51,7 +50,12 @@ export async function startPolicyServer(
       };
       if (req.method === 'GET' && req.url === '/health') {
         state.healthChecks += 1;
-        return json(200, { status: 'healthy', model_loaded: true, uptime_seconds: 1, ...(options.capacity !== undefined ? { max_concurrent_episodes: options.capacity } : {}) });
+        return json(200, {
+          status: 'healthy',
+          model_loaded: true,
+          uptime_seconds: 1,
+          ...(options.capacity !== undefined ? { max_concurrent_episodes: options.capacity } : {}),
+        });
       }
       if (req.method === 'POST' && req.url === '/reset') {
         state.resets.push(JSON.parse(body));

@@ -24,7 +24,15 @@ export type PucksView = CuedOracleView<PucksLayout, PucksState>;
 export function viewOf(p: PrivilegedState): PucksView {
   const cued = p.cued as CuedPrivileged;
   const hand: HandState = { hand: p.hand, tcp: p.tcp, gripperDistance: p.gripperDistance, leftPad: p.leftPad, rightPad: p.rightPad, effort: p.effort };
-  return { hand, mocap: p.mocap, steps: p.steps, layout: cued.layout as PucksLayout, target: cued.target, state: cued.state as PucksState, start: cued.start as PucksState };
+  return {
+    hand,
+    mocap: p.mocap,
+    steps: p.steps,
+    layout: cued.layout as PucksLayout,
+    target: cued.target,
+    state: cued.state as PucksState,
+    start: cued.start as PucksState,
+  };
 }
 
 export interface Run {
@@ -62,10 +70,17 @@ export function drive(env: ManipulationEnv, controller: (view: PucksView, memory
 }
 
 /** Hand-frame target putting the fingertips at `tcp`. */
-export const handTargetFor = (hand: HandState, tcp: Vec3): Vec3 => [tcp[0] + hand.hand[0] - hand.tcp[0], tcp[1] + hand.hand[1] - hand.tcp[1], tcp[2] + hand.hand[2] - hand.tcp[2]];
+export const handTargetFor = (hand: HandState, tcp: Vec3): Vec3 => [
+  tcp[0] + hand.hand[0] - hand.tcp[0],
+  tcp[1] + hand.hand[1] - hand.tcp[1],
+  tcp[2] + hand.hand[2] - hand.tcp[2],
+];
 
 /** A command moving the fingertips toward `tcp` (gain 10, as the oracles). */
-export const moveTcp = (hand: HandState, tcp: Vec3, effort: number, gain = 10): OracleCommand => ({ move: toward(hand.hand, handTargetFor(hand, tcp), gain), effort });
+export const moveTcp = (hand: HandState, tcp: Vec3, effort: number, gain = 10): OracleCommand => ({
+  move: toward(hand.hand, handTargetFor(hand, tcp), gain),
+  effort,
+});
 
 /**
  * A horizontal pusher: closed fingers come down 7 cm behind puck `index` (on the side that keeps the
@@ -81,7 +96,11 @@ export function pusher(index: number, distance: number): (view: PucksView, memor
         const a = (2 * Math.PI * k) / 16;
         const d: [number, number] = [Math.cos(a), Math.sin(a)];
         const from: Vec3 = [puck[0] - 0.07 * d[0], puck[1] - 0.07 * d[1], 0];
-        const clear = Math.min(...state.pucks.filter((_, j) => j !== index).map((q) => Math.min(Math.hypot(q[0] - from[0], q[1] - from[1]), Math.hypot(q[0] - puck[0] - distance * d[0], q[1] - puck[1] - distance * d[1]))));
+        const clear = Math.min(
+          ...state.pucks
+            .filter((_, j) => j !== index)
+            .map((q) => Math.min(Math.hypot(q[0] - from[0], q[1] - from[1]), Math.hypot(q[0] - puck[0] - distance * d[0], q[1] - puck[1] - distance * d[1]))),
+        );
         if (!best || clear > best.clear) best = { d, clear };
       }
       memory.plan = { d: best!.d, origin: [puck[0], puck[1]] };
@@ -136,7 +155,9 @@ export const onTable = (z: number) => Math.abs(z - PUCKS.restZ) < 0.005;
 
 /** Hue (degrees) and saturation of an RGB byte triple. */
 function hueSat(r: number, g: number, b: number): [number, number] {
-  const mx = Math.max(r, g, b), mn = Math.min(r, g, b), d = mx - mn;
+  const mx = Math.max(r, g, b),
+    mn = Math.min(r, g, b),
+    d = mx - mn;
   if (d === 0) return [0, 0];
   const h = mx === r ? 60 * (((g - b) / d) % 6) : mx === g ? 60 * ((b - r) / d + 2) : 60 * ((r - g) / d + 4);
   return [(h + 360) % 360, d / mx];
@@ -154,7 +175,8 @@ export function showsAs(observation: Observation, point: Vec3, hue: number): boo
     if (depth <= 0) continue;
     for (let dr = -1; dr <= 1; dr++) {
       for (let dc = -1; dc <= 1; dc++) {
-        const x = Math.round(c) + dc, y = Math.round(r) + dr;
+        const x = Math.round(c) + dc,
+          y = Math.round(r) + dr;
         if (x < 0 || y < 0 || x >= w || y >= h) continue;
         const o = 3 * (y * w + x);
         const [ph, s] = hueSat(pixels[o]!, pixels[o + 1]!, pixels[o + 2]!);
@@ -185,7 +207,13 @@ export async function visibleAtStart(envId: EnvId, seed: number, count: number):
         showsAs(observation, env.privileged().hand.map((v, k) => v + (k === 2 ? 0.115 : 0)) as Vec3, HSV[task.candidate_colours[target]!][0]),
       ];
       if (seen.every(Boolean)) visible++;
-      else misses.push(`instance ${i}: ${seen.map((s, k) => (s ? '' : ['puck 0', 'puck 1', 'puck 2', 'goal', 'cue'][k])).filter(Boolean).join(', ')}`);
+      else
+        misses.push(
+          `instance ${i}: ${seen
+            .map((s, k) => (s ? '' : ['puck 0', 'puck 1', 'puck 2', 'goal', 'cue'][k]))
+            .filter(Boolean)
+            .join(', ')}`,
+        );
     }
   } finally {
     env.close();
@@ -198,7 +226,11 @@ export async function visibleAtStart(envId: EnvId, seed: number, count: number):
  * Runs a blind script (generator of proprio-only commands, src/miner/blind/common.ts) on an env that
  * was just reset, until it returns or the episode ends; returns the script's result.
  */
-export function runBlind<T>(env: ManipulationEnv, first: Observation, script: (obs: BlindObservation) => Generator<BlindCommand, T, BlindObservation>): T | undefined {
+export function runBlind<T>(
+  env: ManipulationEnv,
+  first: Observation,
+  script: (obs: BlindObservation) => Generator<BlindCommand, T, BlindObservation>,
+): T | undefined {
   const tracker = new CommandTracker();
   let obs = tracker.observe(first);
   const gen = script(obs);

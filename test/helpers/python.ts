@@ -17,7 +17,11 @@ export interface PythonResult {
 /** Runs a Python script to completion. */
 export function runPython(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<PythonResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', args, { cwd: options.cwd ?? ROOT, env: { ...process.env, KINITRO_CMD, PYTHONDONTWRITEBYTECODE: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('python3', args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, KINITRO_CMD, PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -39,9 +43,16 @@ export async function pythonJson<T>(args: string[], options: { cwd?: string; env
 }
 
 /** Starts a long-running Python process; resolves with it once its first stdout line is out (e.g. a port). */
-export function startPython(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; firstLine: string; stderr: () => string }> {
+export function startPython(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ child: ChildProcess; firstLine: string; stderr: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', args, { cwd: options.cwd ?? ROOT, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('python3', args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stderr!.on('data', (d) => (err += d));

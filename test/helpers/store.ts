@@ -73,7 +73,10 @@ export function seedCycle(store: Store, options: { uids?: number[]; envIds?: str
 }
 
 /** Waits until `predicate` holds or the deadline passes (no fixed sleeps). */
-export async function waitFor<T>(predicate: () => T | Promise<T>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   for (;;) {
     const v = await predicate();

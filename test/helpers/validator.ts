@@ -27,11 +27,21 @@ export class FaultyChain implements ChainClient {
   constructor(readonly inner: ChainClient) {
     this.kind = inner.kind;
   }
-  chainId() { return this.inner.chainId(); }
-  head() { return this.inner.head(); }
-  snapshot(n: number) { return this.inner.snapshot(n); }
-  hyperparams(n: number) { return this.inner.hyperparams(n); }
-  uidOf(n: number, h: string) { return this.inner.uidOf(n, h); }
+  chainId() {
+    return this.inner.chainId();
+  }
+  head() {
+    return this.inner.head();
+  }
+  snapshot(n: number) {
+    return this.inner.snapshot(n);
+  }
+  hyperparams(n: number) {
+    return this.inner.hyperparams(n);
+  }
+  uidOf(n: number, h: string) {
+    return this.inner.uidOf(n, h);
+  }
   async validatorView(n: number, h: string) {
     if (this.viewFailures > 0) {
       this.viewFailures--;
@@ -39,9 +49,15 @@ export class FaultyChain implements ChainClient {
     }
     return this.frozenView ?? this.inner.validatorView(n, h);
   }
-  weights(n: number) { return this.inner.weights(n); }
-  weightCommits(n: number, h: string) { return this.inner.weightCommits(n, h); }
-  setCommitment(...a: Parameters<ChainClient['setCommitment']>) { return this.inner.setCommitment(...a); }
+  weights(n: number) {
+    return this.inner.weights(n);
+  }
+  weightCommits(n: number, h: string) {
+    return this.inner.weightCommits(n, h);
+  }
+  setCommitment(...a: Parameters<ChainClient['setCommitment']>) {
+    return this.inner.setCommitment(...a);
+  }
   async setWeights(...a: Parameters<ChainClient['setWeights']>) {
     const mode = this.nextSetWeights;
     this.nextSetWeights = 'ok';
@@ -50,13 +66,28 @@ export class FaultyChain implements ChainClient {
     if (mode === 'applied-then-timeout') throw new ChainTimeoutError('set_weights was not included within 120000 ms');
     return receipt;
   }
-  commitWeights(...a: Parameters<ChainClient['commitWeights']>) { return this.inner.commitWeights(...a); }
-  revealWeights(...a: Parameters<ChainClient['revealWeights']>) { return this.inner.revealWeights(...a); }
-  commitTimelockedWeights(...a: Parameters<ChainClient['commitTimelockedWeights']>) { return this.inner.commitTimelockedWeights(...a); }
-  timelockedCommits(n: number, h: string) { return this.inner.timelockedCommits(n, h); }
-  runtime() { return this.inner.runtime(); }
-  requireRuntime(p: Parameters<ChainClient['requireRuntime']>[0]) { this.inner.requireRuntime(p); }
-  async reconnect() { this.reconnects++; }
-  close() { return this.inner.close(); }
+  commitWeights(...a: Parameters<ChainClient['commitWeights']>) {
+    return this.inner.commitWeights(...a);
+  }
+  revealWeights(...a: Parameters<ChainClient['revealWeights']>) {
+    return this.inner.revealWeights(...a);
+  }
+  commitTimelockedWeights(...a: Parameters<ChainClient['commitTimelockedWeights']>) {
+    return this.inner.commitTimelockedWeights(...a);
+  }
+  timelockedCommits(n: number, h: string) {
+    return this.inner.timelockedCommits(n, h);
+  }
+  runtime() {
+    return this.inner.runtime();
+  }
+  requireRuntime(p: Parameters<ChainClient['requireRuntime']>[0]) {
+    this.inner.requireRuntime(p);
+  }
+  async reconnect() {
+    this.reconnects++;
+  }
+  close() {
+    return this.inner.close();
+  }
 }
-

@@ -106,7 +106,14 @@ export class BasilicaStandIn {
       return json(res, 201, view(d));
     }
     if (req.method === 'GET' && name === null) {
-      const list = [...this.deployments.values()].map((d) => ({ instanceName: d.spec.instanceName, state: d.state, url: d.url, replicas: replicas(d), createdAt: d.createdAt, public: true }));
+      const list = [...this.deployments.values()].map((d) => ({
+        instanceName: d.spec.instanceName,
+        state: d.state,
+        url: d.url,
+        replicas: replicas(d),
+        createdAt: d.createdAt,
+        public: true,
+      }));
       return json(res, 200, { deployments: list, total: list.length });
     }
     const d = name !== null ? this.deployments.get(name) : undefined;
@@ -126,7 +133,8 @@ function validate(b: Record<string, unknown>): string | null {
   if (!Number.isInteger(b.replicas) || (b.replicas as number) < 1) return 'replicas must be a positive integer';
   if (!Number.isInteger(b.port) || (b.port as number) < 1 || (b.port as number) > 65535) return 'port must be 1..65535';
   if (b.command !== undefined && (!Array.isArray(b.command) || b.command.some((c) => typeof c !== 'string'))) return 'command must be a list of strings';
-  if (b.env !== undefined && (typeof b.env !== 'object' || b.env === null || Object.values(b.env).some((v) => typeof v !== 'string'))) return 'env must map names to strings';
+  if (b.env !== undefined && (typeof b.env !== 'object' || b.env === null || Object.values(b.env).some((v) => typeof v !== 'string')))
+    return 'env must map names to strings';
   const r = b.resources as Record<string, unknown> | undefined;
   if (r !== undefined) {
     if (typeof r.cpu !== 'string' || typeof r.memory !== 'string') return 'resources.cpu and resources.memory are strings';

@@ -71,7 +71,9 @@ export class HubStandIn {
     const parent = r.commits[0];
     const merged = new Map(parent?.files ?? []);
     for (const [p, c] of files) merged.set(p, c);
-    const id = createHash('sha1').update(`${parent?.id ?? ''}${title}${randomBytes(8).toString('hex')}`).digest('hex');
+    const id = createHash('sha1')
+      .update(`${parent?.id ?? ''}${title}${randomBytes(8).toString('hex')}`)
+      .digest('hex');
     r.commits.unshift({ id, title, date: new Date().toISOString(), author, files: merged });
     return id;
   }
@@ -91,7 +93,14 @@ export class HubStandIn {
 
     if (method === 'GET' && p === '/api/whoami-v2') {
       if (!user) return send(res, 401, { error: 'Invalid username or password.' });
-      return send(res, 200, { type: 'user', id: createHash('sha1').update(user).digest('hex').slice(0, 24), name: user, fullname: user, orgs: [], auth: { type: 'access_token', accessToken: { role: 'write' } } });
+      return send(res, 200, {
+        type: 'user',
+        id: createHash('sha1').update(user).digest('hex').slice(0, 24),
+        name: user,
+        fullname: user,
+        orgs: [],
+        auth: { type: 'access_token', accessToken: { role: 'write' } },
+      });
     }
     if (method === 'POST' && p === '/api/repos/create') {
       if (!user) return send(res, 401, { error: 'You must be authenticated' });
@@ -118,10 +127,18 @@ export class HubStandIn {
         const raw = await readBody(req);
         if (action === 'preupload') {
           const body = JSON.parse(raw.toString('utf8')) as { files: { path: string; size: number }[] };
-          if (body.files.some((f) => f.size > MAX_REGULAR)) return send(res, 400, { error: 'files over 10 MB need LFS, which this stand-in does not implement' });
-          return send(res, 200, { files: body.files.map((f) => ({ path: f.path, uploadMode: 'regular', shouldIgnore: false, oid: null })), commitOid: repo.commits[0]?.id });
+          if (body.files.some((f) => f.size > MAX_REGULAR))
+            return send(res, 400, { error: 'files over 10 MB need LFS, which this stand-in does not implement' });
+          return send(res, 200, {
+            files: body.files.map((f) => ({ path: f.path, uploadMode: 'regular', shouldIgnore: false, oid: null })),
+            commitOid: repo.commits[0]?.id,
+          });
         }
-        const lines = raw.toString('utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
+        const lines = raw
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
         const header = lines.find((l) => l.key === 'header');
         if (!header) return send(res, 400, { error: 'missing header line' });
         const files = new Map<string, Buffer>();
@@ -144,8 +161,14 @@ export class HubStandIn {
         const page = Number(url.searchParams.get('p') ?? 0) || 0;
         const slice = repo.commits.slice(from + page * limit, from + (page + 1) * limit);
         const headers: Record<string, string> = {};
-        if (from + (page + 1) * limit < repo.commits.length) headers.Link = `<${this.url}/api/models/${repoName}/commits/${rev}?limit=${limit}&p=${page + 1}>; rel="next"`;
-        return send(res, 200, slice.map((c) => ({ id: c.id, title: c.title, message: '', authors: [{ user: c.author, avatar: '' }], date: c.date })), headers);
+        if (from + (page + 1) * limit < repo.commits.length)
+          headers.Link = `<${this.url}/api/models/${repoName}/commits/${rev}?limit=${limit}&p=${page + 1}>; rel="next"`;
+        return send(
+          res,
+          200,
+          slice.map((c) => ({ id: c.id, title: c.title, message: '', authors: [{ user: c.author, avatar: '' }], date: c.date })),
+          headers,
+        );
       }
       const commit = resolve(repo, rev);
       if (!commit) return send(res, 404, { error: 'Invalid rev id' }, { 'X-Error-Code': 'RevisionNotFound' });
@@ -188,12 +211,18 @@ export class HubStandIn {
       if (!commit) return send(res, 404, { error: 'Revision not found' }, { 'X-Error-Code': 'RevisionNotFound' });
       const content = commit.files.get(path);
       if (!content) return send(res, 404, { error: 'Entry not found' }, { 'X-Error-Code': 'EntryNotFound' });
-      const headers: Record<string, string> = { ETag: `"${gitBlobOid(content)}"`, 'X-Repo-Commit': commit.id, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' };
+      const headers: Record<string, string> = {
+        ETag: `"${gitBlobOid(content)}"`,
+        'X-Repo-Commit': commit.id,
+        'Accept-Ranges': 'bytes',
+        'Content-Type': 'application/octet-stream',
+      };
       const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
       if (range) {
         const start = Number(range[1]);
         const end = range[2] ? Math.min(Number(range[2]), content.length - 1) : content.length - 1;
-        if (start >= content.length && content.length > 0) return send(res, 416, { error: 'Range Not Satisfiable' }, { 'Content-Range': `bytes */${content.length}` });
+        if (start >= content.length && content.length > 0)
+          return send(res, 416, { error: 'Range Not Satisfiable' }, { 'Content-Range': `bytes */${content.length}` });
         const part = content.subarray(start, end + 1);
         res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${Math.max(start, end)}/${content.length}`, 'Content-Length': String(part.length) });
         return void res.end(method === 'HEAD' ? undefined : part);

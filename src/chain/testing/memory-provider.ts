@@ -275,7 +275,10 @@ export class MemoryProvider implements ProviderInterface {
         const count = method === 'state_getKeysPaged' ? Number(params[1]) : Number.MAX_SAFE_INTEGER;
         const start = method === 'state_getKeysPaged' && params[2] ? String(params[2]).toLowerCase() : '';
         const n = this.numberOf(method === 'state_getKeysPaged' ? params[3] : params[1]);
-        return [...this.storageAt(n).keys()].filter((k) => k.startsWith(prefix) && k > start).sort().slice(0, count);
+        return [...this.storageAt(n).keys()]
+          .filter((k) => k.startsWith(prefix) && k > start)
+          .sort()
+          .slice(0, count);
       }
       case 'author_submitExtrinsic': {
         const hex = params[0] as HexString;
@@ -306,7 +309,10 @@ export class MemoryProvider implements ProviderInterface {
 
   // ---- storage ------------------------------------------------------------------------------
 
-  private encode(entry: { meta: { type: { isPlain: boolean; asPlain: { toNumber(): number }; asMap: { value: { toNumber(): number } } } } }, value: unknown): HexString {
+  private encode(
+    entry: { meta: { type: { isPlain: boolean; asPlain: { toNumber(): number }; asMap: { value: { toNumber(): number } } } } },
+    value: unknown,
+  ): HexString {
     const id = entry.meta.type.isPlain ? entry.meta.type.asPlain.toNumber() : entry.meta.type.asMap.value.toNumber();
     return u8aToHex(this.registry.createType(this.registry.createLookupType(id), value).toU8a()) as HexString;
   }
@@ -328,7 +334,10 @@ export class MemoryProvider implements ProviderInterface {
     const record = this.blocks.get(n);
     if (record) {
       const fn = st.system!.events!;
-      out.set(u8aToHex(compactStripLength(u8aToU8a(fn()))[1]).toLowerCase(), u8aToHex(u8aConcat(compactToU8a(record.events.length), ...record.events)) as HexString);
+      out.set(
+        u8aToHex(compactStripLength(u8aToU8a(fn()))[1]).toLowerCase(),
+        u8aToHex(u8aConcat(compactToU8a(record.events.length), ...record.events)) as HexString,
+      );
     }
     for (const subnet of store.subnets()) {
       const netuid = subnet.netuid;
@@ -344,7 +353,12 @@ export class MemoryProvider implements ProviderInterface {
       put('subtensorModule', 'minAllowedWeights', [netuid], subnet.minAllowedWeights);
       put('subtensorModule', 'maxWeightsLimit', [netuid], subnet.maxWeightsLimit);
       const lastUpdates = store.lastUpdates(netuid, n);
-      put('subtensorModule', 'lastUpdate', [netuid], neurons.map((x) => lastUpdates.get(x.uid) ?? 0));
+      put(
+        'subtensorModule',
+        'lastUpdate',
+        [netuid],
+        neurons.map((x) => lastUpdates.get(x.uid) ?? 0),
+      );
       for (const neuron of neurons) {
         put('subtensorModule', 'keys', [netuid, neuron.uid], neuron.hotkey);
         put('subtensorModule', 'uids', [netuid, neuron.hotkey], neuron.uid);
@@ -358,9 +372,14 @@ export class MemoryProvider implements ProviderInterface {
           );
         }
       }
-      for (const w of store.weights(netuid, n)) put('subtensorModule', 'weights', [netuid, w.uid], this.driftedWeights ? w.weights.map((p) => [...p, 0]) : w.weights);
+      for (const w of store.weights(netuid, n))
+        put('subtensorModule', 'weights', [netuid, w.uid], this.driftedWeights ? w.weights.map((p) => [...p, 0]) : w.weights);
       for (const c of store.commitments(netuid, n)) {
-        put('commitments', 'commitmentOf', [netuid, c.hotkey], { deposit: 0, block: c.block, info: { fields: [{ [`Raw${c.data.length}`]: u8aToHex(c.data) }] } });
+        put('commitments', 'commitmentOf', [netuid, c.hotkey], {
+          deposit: 0,
+          block: c.block,
+          info: { fields: [{ [`Raw${c.data.length}`]: u8aToHex(c.data) }] },
+        });
         put('commitments', 'lastCommitment', [netuid, c.hotkey], c.block);
       }
     }
@@ -516,7 +535,7 @@ function u32le(n: number): Uint8Array {
 function eraBirth(era: Uint8Array, current: number): number {
   if (era.length === 1) return 0;
   const encoded = era[0]! | (era[1]! << 8);
-  const period = 2 << encoded % (1 << 4);
+  const period = 2 << (encoded % (1 << 4));
   const quantize = Math.max(period >> 12, 1);
   const phase = (encoded >> 4) * quantize;
   return Math.floor((Math.max(current, phase) - phase) / period) * period + phase;
@@ -559,4 +578,3 @@ const RPC_METHODS = [
   'system_properties',
   'system_version',
 ];
-

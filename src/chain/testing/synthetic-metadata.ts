@@ -62,25 +62,88 @@ function toField([name, type, typeName]: Field) {
 
 /** SubtensorModule error names in the runtime's declaration order (their index is the position). */
 export const SUBTENSOR_ERRORS = [
-  'RootNetworkDoesNotExist', 'InvalidIpType', 'InvalidIpAddress', 'InvalidPort', 'HotKeyNotRegisteredInSubNet',
-  'HotKeyAccountNotExists', 'HotKeyNotRegisteredInNetwork', 'NonAssociatedColdKey', 'NotEnoughStake',
-  'NotEnoughStakeToWithdraw', 'NotEnoughStakeToSetWeights', 'NotEnoughStakeToSetChildkeys', 'NotEnoughBalanceToStake',
-  'BalanceWithdrawalError', 'ZeroBalanceAfterWithdrawn', 'NeuronNoValidatorPermit', 'WeightVecNotEqualSize',
-  'DuplicateUids', 'UidVecContainInvalidOne', 'WeightVecLengthIsLow', 'TooManyRegistrationsThisBlock',
-  'HotKeyAlreadyRegisteredInSubNet', 'NewHotKeyIsSameWithOld', 'NewHotKeyNotCleanForRootSwap', 'InvalidWorkBlock',
-  'InvalidDifficulty', 'InvalidSeal', 'MaxWeightExceeded', 'HotKeyAlreadyDelegate', 'SettingWeightsTooFast',
-  'IncorrectWeightVersionKey', 'ServingRateLimitExceeded', 'UidsLengthExceedUidsInSubNet', 'NetworkTxRateLimitExceeded',
-  'DelegateTxRateLimitExceeded', 'HotKeySetTxRateLimitExceeded', 'StakingRateLimitExceeded', 'SubNetRegistrationDisabled',
-  'TooManyRegistrationsThisInterval', 'TransactorAccountShouldBeHotKey', 'FaucetDisabled', 'NotSubnetOwner',
-  'RegistrationNotPermittedOnRootSubnet', 'StakeTooLowForRoot', 'AllNetworksInImmunity', 'NotEnoughBalanceToPaySwapHotKey',
-  'NotRootSubnet', 'CanNotSetRootNetworkWeights', 'NoNeuronIdAvailable', 'DelegateTakeTooLow', 'DelegateTakeTooHigh',
-  'NoWeightsCommitFound', 'InvalidRevealCommitHashNotMatch', 'CommitRevealEnabled', 'CommitRevealDisabled',
-  'LiquidAlphaDisabled', 'AlphaHighTooLow', 'AlphaLowOutOfRange', 'ColdKeyAlreadyAssociated',
-  'NotEnoughBalanceToPaySwapColdKey', 'InvalidChild', 'DuplicateChild', 'ProportionOverflow', 'TooManyChildren',
-  'TxRateLimitExceeded', 'ColdkeySwapAnnouncementNotFound', 'ColdkeySwapTooEarly', 'ColdkeySwapReannouncedTooEarly',
-  'AnnouncedColdkeyHashDoesNotMatch', 'ColdkeySwapAlreadyDisputed', 'NewColdKeyIsHotkey', 'InvalidChildkeyTake',
-  'TxChildkeyTakeRateLimitExceeded', 'InvalidIdentity', 'MechanismDoesNotExist', 'StakeUnavailable', 'SubnetNotExists',
-  'TooManyUnrevealedCommits', 'ExpiredWeightCommit', 'RevealTooEarly', 'InputLengthsUnequal', 'CommittingWeightsTooFast',
+  'RootNetworkDoesNotExist',
+  'InvalidIpType',
+  'InvalidIpAddress',
+  'InvalidPort',
+  'HotKeyNotRegisteredInSubNet',
+  'HotKeyAccountNotExists',
+  'HotKeyNotRegisteredInNetwork',
+  'NonAssociatedColdKey',
+  'NotEnoughStake',
+  'NotEnoughStakeToWithdraw',
+  'NotEnoughStakeToSetWeights',
+  'NotEnoughStakeToSetChildkeys',
+  'NotEnoughBalanceToStake',
+  'BalanceWithdrawalError',
+  'ZeroBalanceAfterWithdrawn',
+  'NeuronNoValidatorPermit',
+  'WeightVecNotEqualSize',
+  'DuplicateUids',
+  'UidVecContainInvalidOne',
+  'WeightVecLengthIsLow',
+  'TooManyRegistrationsThisBlock',
+  'HotKeyAlreadyRegisteredInSubNet',
+  'NewHotKeyIsSameWithOld',
+  'NewHotKeyNotCleanForRootSwap',
+  'InvalidWorkBlock',
+  'InvalidDifficulty',
+  'InvalidSeal',
+  'MaxWeightExceeded',
+  'HotKeyAlreadyDelegate',
+  'SettingWeightsTooFast',
+  'IncorrectWeightVersionKey',
+  'ServingRateLimitExceeded',
+  'UidsLengthExceedUidsInSubNet',
+  'NetworkTxRateLimitExceeded',
+  'DelegateTxRateLimitExceeded',
+  'HotKeySetTxRateLimitExceeded',
+  'StakingRateLimitExceeded',
+  'SubNetRegistrationDisabled',
+  'TooManyRegistrationsThisInterval',
+  'TransactorAccountShouldBeHotKey',
+  'FaucetDisabled',
+  'NotSubnetOwner',
+  'RegistrationNotPermittedOnRootSubnet',
+  'StakeTooLowForRoot',
+  'AllNetworksInImmunity',
+  'NotEnoughBalanceToPaySwapHotKey',
+  'NotRootSubnet',
+  'CanNotSetRootNetworkWeights',
+  'NoNeuronIdAvailable',
+  'DelegateTakeTooLow',
+  'DelegateTakeTooHigh',
+  'NoWeightsCommitFound',
+  'InvalidRevealCommitHashNotMatch',
+  'CommitRevealEnabled',
+  'CommitRevealDisabled',
+  'LiquidAlphaDisabled',
+  'AlphaHighTooLow',
+  'AlphaLowOutOfRange',
+  'ColdKeyAlreadyAssociated',
+  'NotEnoughBalanceToPaySwapColdKey',
+  'InvalidChild',
+  'DuplicateChild',
+  'ProportionOverflow',
+  'TooManyChildren',
+  'TxRateLimitExceeded',
+  'ColdkeySwapAnnouncementNotFound',
+  'ColdkeySwapTooEarly',
+  'ColdkeySwapReannouncedTooEarly',
+  'AnnouncedColdkeyHashDoesNotMatch',
+  'ColdkeySwapAlreadyDisputed',
+  'NewColdKeyIsHotkey',
+  'InvalidChildkeyTake',
+  'TxChildkeyTakeRateLimitExceeded',
+  'InvalidIdentity',
+  'MechanismDoesNotExist',
+  'StakeUnavailable',
+  'SubnetNotExists',
+  'TooManyUnrevealedCommits',
+  'ExpiredWeightCommit',
+  'RevealTooEarly',
+  'InputLengthsUnequal',
+  'CommittingWeightsTooFast',
 ];
 
 export const COMMITMENTS_ERRORS = ['TooManyFieldsInCommitmentInfo', 'AccountNotAllowedCommit', 'SpaceLimitExceeded', 'UnexpectedUnreserveLeftover'];
@@ -138,100 +201,228 @@ export function buildSyntheticMetadata(options: SyntheticMetadataOptions = {}): 
     { name: 'Sha256', index: 131, fields: [[null, bytes32]] },
     { name: 'Keccak256', index: 132, fields: [[null, bytes32]] },
     { name: 'ShaThree256', index: 133, fields: [[null, bytes32]] },
-    { name: 'TimelockEncrypted', index: 134, fields: [['encrypted', vecU8], ['reveal_round', u64]] },
+    {
+      name: 'TimelockEncrypted',
+      index: 134,
+      fields: [
+        ['encrypted', vecU8],
+        ['reveal_round', u64],
+      ],
+    },
     { name: 'ResetBondsFlag', index: 135 },
     { name: 'BigRaw', index: 136, fields: [[null, vecU8]] },
   );
   const data = l.variant(['pallet_commitments', 'types', 'Data'], dataVariants);
   const commitmentInfo = l.composite(['pallet_commitments', 'types', 'CommitmentInfo'], [['fields', l.seq(data), 'BoundedVec<Data, MaxFields>']]);
-  const registration = l.composite(['pallet_commitments', 'types', 'Registration'], [
-    ['deposit', u64, 'Balance'],
-    ['block', u32, 'BlockNumber'],
-    ['info', commitmentInfo],
-  ]);
+  const registration = l.composite(
+    ['pallet_commitments', 'types', 'Registration'],
+    [
+      ['deposit', u64, 'Balance'],
+      ['block', u32, 'BlockNumber'],
+      ['info', commitmentInfo],
+    ],
+  );
 
   // --- calls
   const systemCall = l.variant(['frame_system', 'pallet', 'Call'], [{ name: 'remark', index: 0, fields: [['remark', vecU8]] }], [{ name: 'T', type: null }]);
   const subtensorCalls: VariantDef[] = [
-    { name: 'set_weights', index: 0, fields: [['netuid', netUid], ['dests', vecU16], ['weights', vecU16], ['version_key', u64]] },
-    { name: 'commit_timelocked_weights', index: 113, fields: [['netuid', netUid], ['commit', vecU8], ['reveal_round', u64], ['commit_reveal_version', u16]] },
+    {
+      name: 'set_weights',
+      index: 0,
+      fields: [
+        ['netuid', netUid],
+        ['dests', vecU16],
+        ['weights', vecU16],
+        ['version_key', u64],
+      ],
+    },
+    {
+      name: 'commit_timelocked_weights',
+      index: 113,
+      fields: [
+        ['netuid', netUid],
+        ['commit', vecU8],
+        ['reveal_round', u64],
+        ['commit_reveal_version', u16],
+      ],
+    },
   ];
   if (!options.withoutHashCommitReveal) {
     subtensorCalls.push(
-      { name: 'commit_weights', index: 96, fields: [['netuid', netUid], ['commit_hash', h256]] },
-      { name: 'reveal_weights', index: 97, fields: [['netuid', netUid], ['uids', vecU16], ['values', vecU16], ['salt', vecU16], ['version_key', u64]] },
+      {
+        name: 'commit_weights',
+        index: 96,
+        fields: [
+          ['netuid', netUid],
+          ['commit_hash', h256],
+        ],
+      },
+      {
+        name: 'reveal_weights',
+        index: 97,
+        fields: [
+          ['netuid', netUid],
+          ['uids', vecU16],
+          ['values', vecU16],
+          ['salt', vecU16],
+          ['version_key', u64],
+        ],
+      },
     );
   }
   const withoutCalls = new Set(options.withoutCalls ?? []);
-  const subtensorCall = l.variant(['pallet_subtensor', 'pallet', 'Call'], subtensorCalls.filter((c) => !withoutCalls.has(c.name)), [{ name: 'T', type: null }]);
-  const commitmentsCall = l.variant(
-    ['pallet_commitments', 'pallet', 'Call'],
-    [{ name: 'set_commitment', index: 0, fields: [['netuid', netUid], ['info', commitmentInfo, 'Box<CommitmentInfo<MaxFields>>']] }],
+  const subtensorCall = l.variant(
+    ['pallet_subtensor', 'pallet', 'Call'],
+    subtensorCalls.filter((c) => !withoutCalls.has(c.name)),
     [{ name: 'T', type: null }],
   );
-  const runtimeCall = l.variant(['node_subtensor_runtime', 'RuntimeCall'], [
-    { name: 'System', index: PALLET_INDEX.System, fields: [[null, systemCall]] },
-    { name: 'SubtensorModule', index: PALLET_INDEX.SubtensorModule, fields: [[null, subtensorCall]] },
-    { name: 'Commitments', index: PALLET_INDEX.Commitments, fields: [[null, commitmentsCall]] },
-  ]);
+  const commitmentsCall = l.variant(
+    ['pallet_commitments', 'pallet', 'Call'],
+    [
+      {
+        name: 'set_commitment',
+        index: 0,
+        fields: [
+          ['netuid', netUid],
+          ['info', commitmentInfo, 'Box<CommitmentInfo<MaxFields>>'],
+        ],
+      },
+    ],
+    [{ name: 'T', type: null }],
+  );
+  const runtimeCall = l.variant(
+    ['node_subtensor_runtime', 'RuntimeCall'],
+    [
+      { name: 'System', index: PALLET_INDEX.System, fields: [[null, systemCall]] },
+      { name: 'SubtensorModule', index: PALLET_INDEX.SubtensorModule, fields: [[null, subtensorCall]] },
+      { name: 'Commitments', index: PALLET_INDEX.Commitments, fields: [[null, commitmentsCall]] },
+    ],
+  );
 
   // --- errors
-  const errorEnum = (path: string[], names: string[]) => l.variant(path, names.map((name, index) => ({ name, index })), [{ name: 'T', type: null }]);
+  const errorEnum = (path: string[], names: string[]) =>
+    l.variant(
+      path,
+      names.map((name, index) => ({ name, index })),
+      [{ name: 'T', type: null }],
+    );
   const systemError = errorEnum(['frame_system', 'pallet', 'Error'], ['InvalidSpecName', 'SpecVersionNeedsToIncrease', 'FailedToExtractRuntimeVersion']);
   const subtensorError = errorEnum(['pallet_subtensor', 'pallet', 'Error'], SUBTENSOR_ERRORS);
   const commitmentsError = errorEnum(['pallet_commitments', 'pallet', 'Error'], COMMITMENTS_ERRORS);
-  const runtimeError = l.variant(['node_subtensor_runtime', 'RuntimeError'], [
-    { name: 'System', index: PALLET_INDEX.System, fields: [[null, systemError]] },
-    { name: 'SubtensorModule', index: PALLET_INDEX.SubtensorModule, fields: [[null, subtensorError]] },
-    { name: 'Commitments', index: PALLET_INDEX.Commitments, fields: [[null, commitmentsError]] },
-  ]);
+  const runtimeError = l.variant(
+    ['node_subtensor_runtime', 'RuntimeError'],
+    [
+      { name: 'System', index: PALLET_INDEX.System, fields: [[null, systemError]] },
+      { name: 'SubtensorModule', index: PALLET_INDEX.SubtensorModule, fields: [[null, subtensorError]] },
+      { name: 'Commitments', index: PALLET_INDEX.Commitments, fields: [[null, commitmentsError]] },
+    ],
+  );
 
   // --- events
-  const weight = l.composite(['sp_weights', 'weight_v2', 'Weight'], [['ref_time', compactU64], ['proof_size', compactU64]]);
-  const dispatchClass = l.variant(['frame_support', 'dispatch', 'DispatchClass'], [
-    { name: 'Normal', index: 0 },
-    { name: 'Operational', index: 1 },
-    { name: 'Mandatory', index: 2 },
-  ]);
-  const pays = l.variant(['frame_support', 'dispatch', 'Pays'], [
-    { name: 'Yes', index: 0 },
-    { name: 'No', index: 1 },
-  ]);
-  const dispatchInfo = l.composite(['frame_system', 'DispatchEventInfo'], [['weight', weight], ['class', dispatchClass], ['pays_fee', pays]]);
-  const moduleError = l.composite(['sp_runtime', 'ModuleError'], [['index', u8], ['error', l.arr(4, u8)]]);
-  const dispatchError = l.variant(['sp_runtime', 'DispatchError'], [
-    { name: 'Other', index: 0 },
-    { name: 'CannotLookup', index: 1 },
-    { name: 'BadOrigin', index: 2 },
-    { name: 'Module', index: 3, fields: [[null, moduleError]] },
-    { name: 'ConsumerRemaining', index: 4 },
-    { name: 'NoProviders', index: 5 },
-    { name: 'TooManyConsumers', index: 6 },
-  ]);
+  const weight = l.composite(
+    ['sp_weights', 'weight_v2', 'Weight'],
+    [
+      ['ref_time', compactU64],
+      ['proof_size', compactU64],
+    ],
+  );
+  const dispatchClass = l.variant(
+    ['frame_support', 'dispatch', 'DispatchClass'],
+    [
+      { name: 'Normal', index: 0 },
+      { name: 'Operational', index: 1 },
+      { name: 'Mandatory', index: 2 },
+    ],
+  );
+  const pays = l.variant(
+    ['frame_support', 'dispatch', 'Pays'],
+    [
+      { name: 'Yes', index: 0 },
+      { name: 'No', index: 1 },
+    ],
+  );
+  const dispatchInfo = l.composite(
+    ['frame_system', 'DispatchEventInfo'],
+    [
+      ['weight', weight],
+      ['class', dispatchClass],
+      ['pays_fee', pays],
+    ],
+  );
+  const moduleError = l.composite(
+    ['sp_runtime', 'ModuleError'],
+    [
+      ['index', u8],
+      ['error', l.arr(4, u8)],
+    ],
+  );
+  const dispatchError = l.variant(
+    ['sp_runtime', 'DispatchError'],
+    [
+      { name: 'Other', index: 0 },
+      { name: 'CannotLookup', index: 1 },
+      { name: 'BadOrigin', index: 2 },
+      { name: 'Module', index: 3, fields: [[null, moduleError]] },
+      { name: 'ConsumerRemaining', index: 4 },
+      { name: 'NoProviders', index: 5 },
+      { name: 'TooManyConsumers', index: 6 },
+    ],
+  );
   const systemEvent = l.variant(
     ['frame_system', 'pallet', 'Event'],
     [
       { name: 'ExtrinsicSuccess', index: 0, fields: [['dispatch_info', dispatchInfo]] },
-      { name: 'ExtrinsicFailed', index: 1, fields: [['dispatch_error', dispatchError], ['dispatch_info', dispatchInfo]] },
+      {
+        name: 'ExtrinsicFailed',
+        index: 1,
+        fields: [
+          ['dispatch_error', dispatchError],
+          ['dispatch_info', dispatchInfo],
+        ],
+      },
     ],
     [{ name: 'T', type: null }],
   );
   const runtimeEvent = l.variant(['node_subtensor_runtime', 'RuntimeEvent'], [{ name: 'System', index: PALLET_INDEX.System, fields: [[null, systemEvent]] }]);
-  const phase = l.variant(['frame_system', 'Phase'], [
-    { name: 'ApplyExtrinsic', index: 0, fields: [[null, u32]] },
-    { name: 'Finalization', index: 1 },
-    { name: 'Initialization', index: 2 },
-  ]);
+  const phase = l.variant(
+    ['frame_system', 'Phase'],
+    [
+      { name: 'ApplyExtrinsic', index: 0, fields: [[null, u32]] },
+      { name: 'Finalization', index: 1 },
+      { name: 'Initialization', index: 2 },
+    ],
+  );
   const eventRecord = l.composite(
     ['frame_system', 'EventRecord'],
-    [['phase', phase], ['event', runtimeEvent], ['topics', l.seq(h256)]],
+    [
+      ['phase', phase],
+      ['event', runtimeEvent],
+      ['topics', l.seq(h256)],
+    ],
     [
       { name: 'E', type: runtimeEvent },
       { name: 'T', type: h256 },
     ],
   );
-  const accountData = l.composite(['pallet_balances', 'types', 'AccountData'], [['free', u64], ['reserved', u64], ['frozen', u64], ['flags', u128]]);
-  const accountInfo = l.composite(['frame_system', 'AccountInfo'], [['nonce', u32], ['consumers', u32], ['providers', u32], ['sufficients', u32], ['data', accountData]]);
+  const accountData = l.composite(
+    ['pallet_balances', 'types', 'AccountData'],
+    [
+      ['free', u64],
+      ['reserved', u64],
+      ['frozen', u64],
+      ['flags', u128],
+    ],
+  );
+  const accountInfo = l.composite(
+    ['frame_system', 'AccountInfo'],
+    [
+      ['nonce', u32],
+      ['consumers', u32],
+      ['providers', u32],
+      ['sufficients', u32],
+      ['data', accountData],
+    ],
+  );
 
   // --- extrinsic format and transaction extensions
   const multiAddress = l.variant(
@@ -248,23 +439,39 @@ export function buildSyntheticMetadata(options: SyntheticMetadataOptions = {}): 
       { name: 'AccountIndex', type: unit },
     ],
   );
-  const multiSignature = l.variant(['sp_runtime', 'MultiSignature'], [
-    { name: 'Ed25519', index: 0, fields: [[null, l.arr(64, u8)]] },
-    { name: 'Sr25519', index: 1, fields: [[null, l.arr(64, u8)]] },
-    { name: 'Ecdsa', index: 2, fields: [[null, l.arr(65, u8)]] },
-  ]);
+  const multiSignature = l.variant(
+    ['sp_runtime', 'MultiSignature'],
+    [
+      { name: 'Ed25519', index: 0, fields: [[null, l.arr(64, u8)]] },
+      { name: 'Sr25519', index: 1, fields: [[null, l.arr(64, u8)]] },
+      { name: 'Ecdsa', index: 2, fields: [[null, l.arr(65, u8)]] },
+    ],
+  );
   const empty = (name: string) => l.composite(['synthetic', 'extensions', name], []);
   const phantom = l.composite(['core', 'marker', 'PhantomData'], []);
-  const era = l.variant(['sp_runtime', 'generic', 'era', 'Era'], [
-    { name: 'Immortal', index: 0 },
-    { name: 'Mortal1', index: 1, fields: [[null, u8]] },
-  ]);
+  const era = l.variant(
+    ['sp_runtime', 'generic', 'era', 'Era'],
+    [
+      { name: 'Immortal', index: 0 },
+      { name: 'Mortal1', index: 1, fields: [[null, u8]] },
+    ],
+  );
   const chargePayment = l.composite(['pallet_transaction_payment', 'ChargeTransactionPayment'], [[null, compactU64, 'BalanceOf<T>']]);
-  const mode = l.variant(['frame_metadata_hash_extension', 'Mode'], [
-    { name: 'Disabled', index: 0 },
-    { name: 'Enabled', index: 1 },
-  ]);
-  const optionHash = l.variant(['Option'], [{ name: 'None', index: 0 }, { name: 'Some', index: 1, fields: [[null, bytes32]] }], [{ name: 'T', type: bytes32 }]);
+  const mode = l.variant(
+    ['frame_metadata_hash_extension', 'Mode'],
+    [
+      { name: 'Disabled', index: 0 },
+      { name: 'Enabled', index: 1 },
+    ],
+  );
+  const optionHash = l.variant(
+    ['Option'],
+    [
+      { name: 'None', index: 0 },
+      { name: 'Some', index: 1, fields: [[null, bytes32]] },
+    ],
+    [{ name: 'T', type: bytes32 }],
+  );
 
   type Ext = { identifier: string; type: number; additionalSigned: number };
   const extensions: Ext[] = [
@@ -284,7 +491,11 @@ export function buildSyntheticMetadata(options: SyntheticMetadataOptions = {}): 
         additionalSigned: unit,
       },
       // A wrapper holding only PhantomData: empty, but only a recursive check sees it.
-      { identifier: 'SudoTransactionExtension', type: l.composite(['subtensor_runtime', 'SudoTransactionExtension'], [[null, phantom]]), additionalSigned: unit },
+      {
+        identifier: 'SudoTransactionExtension',
+        type: l.composite(['subtensor_runtime', 'SudoTransactionExtension'], [[null, phantom]]),
+        additionalSigned: unit,
+      },
       { identifier: 'CheckShieldedTxValidity', type: empty('CheckShieldedTxValidity'), additionalSigned: unit },
       { identifier: 'SubtensorTransactionExtension', type: empty('SubtensorTransactionExtension'), additionalSigned: unit },
       { identifier: 'DrandPriority', type: empty('DrandPriority'), additionalSigned: unit },
@@ -296,9 +507,17 @@ export function buildSyntheticMetadata(options: SyntheticMetadataOptions = {}): 
       { identifier: 'CommitmentsSignedExtension', type: empty('CommitmentsSignedExtension'), additionalSigned: unit },
     );
   }
-  extensions.push({ identifier: 'CheckMetadataHash', type: l.composite(['frame_metadata_hash_extension', 'CheckMetadataHash'], [['mode', mode]]), additionalSigned: optionHash });
+  extensions.push({
+    identifier: 'CheckMetadataHash',
+    type: l.composite(['frame_metadata_hash_extension', 'CheckMetadataHash'], [['mode', mode]]),
+    additionalSigned: optionHash,
+  });
   for (const extra of options.extraExtensions ?? []) {
-    extensions.push({ identifier: extra.identifier, type: extra.carriesData ? l.composite(['synthetic', extra.identifier], [['value', u32]]) : empty(extra.identifier), additionalSigned: unit });
+    extensions.push({
+      identifier: extra.identifier,
+      type: extra.carriesData ? l.composite(['synthetic', extra.identifier], [['value', u32]]) : empty(extra.identifier),
+      additionalSigned: unit,
+    });
   }
   const extraType = l.tuple(extensions.map((e) => e.type));
   l.composite(

@@ -121,7 +121,8 @@ export const commitCommand = defineCommand({
       // only wastes the commitment (and its first-commit priority).
       const normalized = validateEndpointUrl(options.endpoint);
       const problem = typeof normalized === 'string' ? endpointHostProblem(normalized) : null;
-      if (problem) throw new CliUsageError(`--endpoint: ${problem}; validators only call public endpoints (--allow-private-endpoints to commit it for local testing)`);
+      if (problem)
+        throw new CliUsageError(`--endpoint: ${problem}; validators only call public endpoints (--allow-private-endpoints to commit it for local testing)`);
     }
     let commitment: string;
     try {
@@ -152,7 +153,14 @@ export const commitCommand = defineCommand({
       const receipt = await opened.chain.setCommitment(options.netuid, hotkey, commitment);
       if (options.json) {
         stdout.write(
-          JSON.stringify({ netuid: options.netuid, hotkey: hotkey.address, commitment, block: receipt.block, block_hash: receipt.blockHash, registered_uid: registeredUid }) + '\n',
+          JSON.stringify({
+            netuid: options.netuid,
+            hotkey: hotkey.address,
+            commitment,
+            block: receipt.block,
+            block_hash: receipt.blockHash,
+            registered_uid: registeredUid,
+          }) + '\n',
         );
       } else {
         stdout.write(`committed at block ${receipt.block} (${receipt.blockHash})\n${commitment}\n`);

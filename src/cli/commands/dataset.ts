@@ -17,7 +17,7 @@ export const datasetRecordCommand = defineCommand({
     '14 proprio values in alphabetical channel order —, the camera calibration) and the action the policy took ' +
     '(7 values: ee_twist then gripper), with next.reward / next.done / next.success. `oracle` reads the true scene; ' +
     '`vision` sees only what a miner sees. --seed S uses the development instances of kinitro eval --seed S; by ' +
-    'default every episode is a fresh secret instance. meta/kinitro.json lists each episode\'s env and instance key, ' +
+    "default every episode is a fresh secret instance. meta/kinitro.json lists each episode's env and instance key, " +
     'so an episode can be replayed exactly.',
   options: {
     policy: opt.choice<RecordPolicy>(RECORD_POLICIES, 'Policy to record', { default: 'oracle', env: false }),
@@ -25,7 +25,10 @@ export const datasetRecordCommand = defineCommand({
     episodes: opt.int('Episodes per environment', { default: 10, min: 1, env: false }),
     out: opt.string('Directory to write the dataset to (must not exist or be empty)', { required: true, env: false, placeholder: 'DIR' }),
     seed: opt.int('Reproducible development instances from this run seed (default: fresh secret instances)', { min: 0, env: false }),
-    randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Instance family: cued (vision-necessary) or metaworld', { default: DEFAULT_RANDOMIZATION, env: false }),
+    randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Instance family: cued (vision-necessary) or metaworld', {
+      default: DEFAULT_RANDOMIZATION,
+      env: false,
+    }),
     maxSteps: opt.int('Episode length limit in control steps', { default: 500, min: 2, env: false }),
     successOnly: opt.flag('Keep only the episodes that succeeded', { env: false }),
     fileSizeMb: opt.int('Start a new data file once one reaches this size (MB)', { default: 100, min: 1, env: false }),
@@ -54,10 +57,14 @@ export const datasetRecordCommand = defineCommand({
       dataFilesSizeInMb: options.fileSizeMb,
       onEpisode(envId, index, outcome) {
         if (outcome.error) stderr.write(`${envId} episode ${index}: error: ${outcome.error}\n`);
-        else if (!options.json) stderr.write(`${envId} episode ${index}: ${outcome.success ? 'success' : 'failure'} in ${outcome.steps} steps${outcome.kept ? '' : ' (not kept)'}\n`);
+        else if (!options.json)
+          stderr.write(`${envId} episode ${index}: ${outcome.success ? 'success' : 'failure'} in ${outcome.steps} steps${outcome.kept ? '' : ' (not kept)'}\n`);
       },
     });
-    if (options.json) stdout.write(JSON.stringify({ out, total_episodes: result.info.total_episodes, total_frames: result.info.total_frames, attempted: result.attempted }) + '\n');
+    if (options.json)
+      stdout.write(
+        JSON.stringify({ out, total_episodes: result.info.total_episodes, total_frames: result.info.total_frames, attempted: result.attempted }) + '\n',
+      );
     else stdout.write(`wrote ${result.info.total_episodes} episodes (${result.info.total_frames} frames) of ${result.attempted} run to ${out}\n`);
     return result.info.total_episodes > 0 ? 0 : 1;
   },

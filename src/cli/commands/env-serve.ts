@@ -24,7 +24,11 @@ export const envServeCommand = defineCommand({
     socket: opt.string('Unix socket path to listen on (default: a per-user socket in the temp directory)', { env: false, placeholder: 'PATH' }),
     port: opt.int('Listen on this TCP port of 127.0.0.1 instead of a Unix socket (0 = any free port)', { min: 0, max: 65535, env: false }),
     training: opt.flag('Training mode: clients may ask for privileged ground truth in info (never part of evaluation)', { env: false }),
-    threads: opt.int('Threads each vector environment is stepped on: the server\'s own and THREADS − 1 workers (default: one per core, at most 2)', { min: 1, max: 64, env: false }),
+    threads: opt.int("Threads each vector environment is stepped on: the server's own and THREADS − 1 workers (default: one per core, at most 2)", {
+      min: 1,
+      max: 64,
+      env: false,
+    }),
     maxEnvs: opt.int('Most environments one connection may ask for', { default: 64, min: 1, max: 1024, env: false }),
     logLevel: logLevelOption,
   },
@@ -40,7 +44,8 @@ export const envServeCommand = defineCommand({
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       logger,
     });
-    if (options.training) stderr.write('TRAINING MODE: clients may receive privileged ground truth in info. Never expose this server to anything but your own training code.\n');
+    if (options.training)
+      stderr.write('TRAINING MODE: clients may receive privileged ground truth in info. Never expose this server to anything but your own training code.\n');
     // The Python client reads this line to find the server it started.
     stdout.write(`kinitro env server listening on ${server.address}\n`);
     const signal = await untilSignal();

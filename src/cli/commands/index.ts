@@ -21,4 +21,29 @@ import { datasetRecordCommand } from './dataset.ts';
 import { cryptoGenerateKeypairCommand, cryptoPublishPublicKeyCommand, cryptoShowPublicKeyCommand } from './crypto.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandSpec<any>[] = [startCommand, apiCommand, dbInitCommand, dbStatusCommand, dbMigrateCommand, listEnvsCommand, evalCommand, executorCommand, validateCommand, commitCommand, minersCommand, weightsCommand, cryptoGenerateKeypairCommand, cryptoShowPublicKeyCommand, cryptoPublishPublicKeyCommand, renderCommand, scoreCommand, tuiCommand, initMinerCommand, minerUploadCommand, minerDeployCommand, servePolicyCommand, envServeCommand, datasetRecordCommand];
+export const COMMANDS: CommandSpec<any>[] = [
+  startCommand,
+  apiCommand,
+  dbInitCommand,
+  dbStatusCommand,
+  dbMigrateCommand,
+  listEnvsCommand,
+  evalCommand,
+  executorCommand,
+  validateCommand,
+  commitCommand,
+  minersCommand,
+  weightsCommand,
+  cryptoGenerateKeypairCommand,
+  cryptoShowPublicKeyCommand,
+  cryptoPublishPublicKeyCommand,
+  renderCommand,
+  scoreCommand,
+  tuiCommand,
+  initMinerCommand,
+  minerUploadCommand,
+  minerDeployCommand,
+  servePolicyCommand,
+  envServeCommand,
+  datasetRecordCommand,
+];

@@ -6,14 +6,17 @@ export const initMinerCommand = defineCommand({
   path: ['init-miner'],
   summary: 'Create a miner policy-server project from a template (Python by default, or TypeScript).',
   description:
-    'Writes a standalone project into DIR. The Python template (default) has the original\'s layout: server.py ' +
+    "Writes a standalone project into DIR. The Python template (default) has the original's layout: server.py " +
     '(GET /health, POST /reset, POST /act on the standard library + numpy), policy.py (your policy; a random stub), ' +
     'rl_interface.py (Observation/Action, decode_image), camera.py, requirements.txt, Dockerfile and a README; run it ' +
     'with: cd DIR && python3 server.py. --template typescript writes the koa project instead (src/server.ts, ' +
     'src/policy.ts, src/types.ts, src/camera.ts, package.json; npm install && npm start). Both serve on $PORT ' +
     '(default 8001). Existing files are skipped, never overwritten.',
   options: {
-    template: opt.choice<MinerTemplate>(MINER_TEMPLATES, 'Template: python (standard library + numpy) or typescript (koa)', { default: DEFAULT_MINER_TEMPLATE, env: false }),
+    template: opt.choice<MinerTemplate>(MINER_TEMPLATES, 'Template: python (standard library + numpy) or typescript (koa)', {
+      default: DEFAULT_MINER_TEMPLATE,
+      env: false,
+    }),
     name: opt.string('Package name (default: the directory name)', { env: false, placeholder: 'NAME' }),
     json: opt.flag('Print the result as JSON', { env: false }),
   },

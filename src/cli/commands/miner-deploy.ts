@@ -39,7 +39,14 @@ export const minerUploadCommand = defineCommand({
     const { uploadDirectory, UploadError } = await import('../../deploy/hub-upload.ts');
     let r;
     try {
-      r = await uploadDirectory({ repo: options.repo, dir: path.resolve(options.path), token: options.hfToken, hubUrl: options.hubUrl, message: options.message, private: options.private });
+      r = await uploadDirectory({
+        repo: options.repo,
+        dir: path.resolve(options.path),
+        token: options.hfToken,
+        hubUrl: options.hubUrl,
+        message: options.message,
+        private: options.private,
+      });
     } catch (err) {
       if (err instanceof UploadError) throw new CliUsageError(err.message);
       throw err;
@@ -75,7 +82,11 @@ export const minerDeployCommand = defineCommand({
     timeout: opt.int('Seconds to wait for the deployment to be ready and healthy', { default: 600, min: 1, env: false }),
     basilicaUrl: opt.string('Basilica API base URL', { default: DEFAULT_BASILICA_URL, env: 'BASILICA_API_URL', placeholder: 'URL' }),
     apiToken: opt.string('Basilica API token', { env: 'BASILICA_API_TOKEN', placeholder: 'TOKEN', secret: true }),
-    hfReadToken: opt.string('Hugging Face READ token, only for a private repo: it is placed in the deployment\'s environment (never your write token)', { env: 'KINITRO_HF_READ_TOKEN', placeholder: 'TOKEN', secret: true }),
+    hfReadToken: opt.string("Hugging Face READ token, only for a private repo: it is placed in the deployment's environment (never your write token)", {
+      env: 'KINITRO_HF_READ_TOKEN',
+      placeholder: 'TOKEN',
+      secret: true,
+    }),
     pollMs: opt.int('Status poll interval (ms)', { default: 5000, min: 10, env: false }),
     json: opt.flag('Print JSON', { env: false }),
   },
@@ -98,7 +109,13 @@ export const minerDeployCommand = defineCommand({
           memory: options.memory,
           hfToken: options.hfReadToken ?? null,
         },
-        { baseUrl: options.basilicaUrl, apiToken: options.apiToken, timeoutMs: options.timeout * 1000, pollMs: options.pollMs, onProgress: (l) => stderr.write(`${l}\n`) },
+        {
+          baseUrl: options.basilicaUrl,
+          apiToken: options.apiToken,
+          timeoutMs: options.timeout * 1000,
+          pollMs: options.pollMs,
+          onProgress: (l) => stderr.write(`${l}\n`),
+        },
       );
     } catch (err) {
       if (err instanceof DeployError) throw new CliUsageError(err.message);

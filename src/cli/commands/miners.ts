@@ -21,7 +21,8 @@ function isLoopbackEndpoint(endpoint: string): boolean {
 export const minersCommand = defineCommand({
   path: ['miners'],
   summary: 'List the miners discovered from on-chain commitments (uid, hotkey, commit block, endpoint).',
-  description: 'Reads neurons and commitments at one block and parses them as the scheduler does; neurons without a usable commitment are listed with the reason (--all).',
+  description:
+    'Reads neurons and commitments at one block and parses them as the scheduler does; neurons without a usable commitment are listed with the reason (--all).',
   options: {
     ...CHAIN_OPTIONS,
     backendPrivateKey: opt.string('Operator X25519 private key (hex) to decrypt encrypted endpoints', { placeholder: 'HEX', secret: true }),
@@ -72,24 +73,30 @@ export const minersCommand = defineCommand({
         );
         return;
       }
-      stdout.write(`subnet ${options.netuid} at block ${result.block} (${result.blockHash}): ${result.miners.length} miner(s), ${result.skipped.length} skipped\n`);
+      stdout.write(
+        `subnet ${options.netuid} at block ${result.block} (${result.blockHash}): ${result.miners.length} miner(s), ${result.skipped.length} skipped\n`,
+      );
       if (result.miners.length) {
         stdout.write(`${'UID'.padEnd(5)} ${'HOTKEY'.padEnd(48)} ${'BLOCK'.padEnd(8)} ${'REPO@REVISION'.padEnd(40)} ${'SPOT CHECK'.padEnd(13)} ENDPOINT\n`);
         for (const m of result.miners) {
           const c = checkOf(m);
           // The latest check applies to the revision it checked; a newer commitment has not been checked yet.
           const spot = !c ? '-' : c.revision === m.revision ? c.outcome : `${c.outcome}*`;
-          stdout.write(`${String(m.uid).padEnd(5)} ${m.hotkey.padEnd(48)} ${String(m.commitBlock).padEnd(8)} ${`${m.repo}@${m.revision}`.padEnd(40)} ${spot.padEnd(13)} ${m.endpoint}${m.encrypted ? ' (encrypted)' : ''}\n`);
+          stdout.write(
+            `${String(m.uid).padEnd(5)} ${m.hotkey.padEnd(48)} ${String(m.commitBlock).padEnd(8)} ${`${m.repo}@${m.revision}`.padEnd(40)} ${spot.padEnd(13)} ${m.endpoint}${m.encrypted ? ' (encrypted)' : ''}\n`,
+          );
         }
         const reasons = result.miners.map((m) => [m, checkOf(m)] as const).filter(([, c]) => c && c.outcome !== 'verified');
         for (const [m, c] of reasons) stdout.write(`uid ${m.uid} spot check (cycle ${c!.cycleId}, ${c!.revision ?? '-'}): ${c!.outcome}: ${c!.reason ?? ''}\n`);
-        if (result.miners.some((m) => checkOf(m) && checkOf(m)!.revision !== m.revision)) stdout.write('* checked an earlier revision than the one committed now\n');
+        if (result.miners.some((m) => checkOf(m) && checkOf(m)!.revision !== m.revision))
+          stdout.write('* checked an earlier revision than the one committed now\n');
       }
       const refused = result.skipped.filter((s) => s.reason.startsWith('refused endpoint'));
       if (!options.all && refused.length) stdout.write(`${refused.length} skipped for a non-public endpoint (--all lists them with the reason)\n`);
       if (options.all && result.skipped.length) {
         stdout.write('skipped:\n');
-        for (const s of result.skipped) stdout.write(`${String(s.uid).padEnd(5)} ${s.hotkey.padEnd(48)} ${String(s.commitBlock ?? '-').padEnd(8)} ${s.reason}\n`);
+        for (const s of result.skipped)
+          stdout.write(`${String(s.uid).padEnd(5)} ${s.hotkey.padEnd(48)} ${String(s.commitBlock ?? '-').padEnd(8)} ${s.reason}\n`);
       }
     } finally {
       await opened.close();

@@ -28,12 +28,15 @@ export const renderCommand = defineCommand({
   description:
     'Builds the development instance of --seed for --env (the same one `kinitro eval --seed S` runs as episode 0; domain ' +
     'randomization included), optionally steps it with a policy, and writes each camera image exactly as miners receive ' +
-    'it (the original\'s orientation: MuJoCo\'s image flipped vertically) as <task>-s<seed>-t<steps>-<camera>.png in ' +
+    "it (the original's orientation: MuJoCo's image flipped vertically) as <task>-s<seed>-t<steps>-<camera>.png in " +
     '--out. Prints the files and, with --json, the published camera intrinsics and extrinsics.',
   options: {
     env: opt.string('Environment id (see `kinitro list-envs`)', { required: true, env: false, placeholder: 'ID' }),
     seed: opt.int('Development instance seed', { default: 0, min: 0, env: false }),
-    randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Instance family: cued (vision-necessary) or metaworld', { default: DEFAULT_RANDOMIZATION, env: false }),
+    randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Instance family: cued (vision-necessary) or metaworld', {
+      default: DEFAULT_RANDOMIZATION,
+      env: false,
+    }),
     out: opt.string('Output directory (created if missing)', { required: true, env: false, placeholder: 'DIR' }),
     size: opt.int('Image width and height in pixels', { default: 84, min: 8, max: 2048, env: false }),
     steps: opt.int('Control steps to run before rendering', { default: 0, min: 0, max: 100_000, env: false }),
@@ -45,11 +48,19 @@ export const renderCommand = defineCommand({
   async run({ options, stdout }) {
     if (!isEnvId(options.env)) throw new CliUsageError(`--env: unknown environment ${JSON.stringify(options.env)} (see \`kinitro list-envs\`)`);
     if (!Number.isSafeInteger(options.seed)) throw new CliUsageError(`--seed must be a safe integer, got ${options.seed}`);
-    const cameras = options.cameras.split(',').map((c) => c.trim()).filter(Boolean);
+    const cameras = options.cameras
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
     if (cameras.length === 0) throw new CliUsageError('--cameras: give at least one camera name');
     const envId = options.env;
 
-    const env = await ManipulationEnv.create(envId, { randomization: options.randomization, images: false, endOnSuccess: false, maxSteps: Math.max(options.steps, 1) });
+    const env = await ManipulationEnv.create(envId, {
+      randomization: options.randomization,
+      images: false,
+      endOnSuccess: false,
+      maxSteps: Math.max(options.steps, 1),
+    });
     let renderer: CameraRenderer | undefined;
     try {
       renderer = new CameraRenderer({ width: options.size, height: options.size, cameras, backend: options.backend });

@@ -48,7 +48,8 @@ export type ScoreInput = z.infer<typeof ScoreInputSchema>;
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = 'input';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : /^[A-Za-z_]\w*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`;
+  for (const key of path)
+    out += typeof key === 'number' ? `[${key}]` : /^[A-Za-z_]\w*$/.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`;
   return out;
 }
 
@@ -103,14 +104,28 @@ function renderTable(input: ScoreInput, result: ComputeWeightsResult, explain: b
         `${result.weights[uid]!.toFixed(6).padStart(9)}  ${String(u16.get(uid) ?? 0).padStart(5)}  ${String(won.get(uid) ?? 0).padStart(7)}  ${frontier.has(uid) ? '*' : ''}`,
     );
   }
-  lines.push('', `points awarded ${explanation.pointsAvailable - explanation.unclaimed.points} of ${explanation.pointsAvailable}; ` + `subsets without a winner: ${explanation.unclaimed.subsets} of ${explanation.subsets}`);
-  lines.push(`epsilon: ${Object.entries(result.epsilons).map(([env, e]) => `${env}=${e.toFixed(4)}`).join('  ') || '-'}`);
+  lines.push(
+    '',
+    `points awarded ${explanation.pointsAvailable - explanation.unclaimed.points} of ${explanation.pointsAvailable}; ` +
+      `subsets without a winner: ${explanation.unclaimed.subsets} of ${explanation.subsets}`,
+  );
+  lines.push(
+    `epsilon: ${
+      Object.entries(result.epsilons)
+        .map(([env, e]) => `${env}=${e.toFixed(4)}`)
+        .join('  ') || '-'
+    }`,
+  );
   if (explain) {
     for (const m of explanation.miners) {
       lines.push('', `uid ${m.uid}: won ${m.subsetsWon} subsets (by size ${m.wonBySize.join('/')}); alone: ${m.envsWonAlone.join(', ') || '-'}`);
       for (const ex of m.examples) {
-        const earlier = ex.beatEarlier ? `cleared uid ${ex.beatEarlier.uid} on ${ex.beatEarlier.env} by ${ex.beatEarlier.margin.toFixed(4)}` : 'no earlier committer';
-        const challenger = ex.closestChallenger ? `uid ${ex.closestChallenger.uid} fell short on ${ex.closestChallenger.env} by ${ex.closestChallenger.shortfall.toFixed(4)}` : 'no challenger';
+        const earlier = ex.beatEarlier
+          ? `cleared uid ${ex.beatEarlier.uid} on ${ex.beatEarlier.env} by ${ex.beatEarlier.margin.toFixed(4)}`
+          : 'no earlier committer';
+        const challenger = ex.closestChallenger
+          ? `uid ${ex.closestChallenger.uid} fell short on ${ex.closestChallenger.env} by ${ex.closestChallenger.shortfall.toFixed(4)}`
+          : 'no challenger';
         lines.push(`  {${ex.envs.join(', ')}} +${ex.points}: ${earlier}; ${challenger}`);
       }
     }

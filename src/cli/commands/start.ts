@@ -44,13 +44,18 @@ export const startCommand = defineCommand({
     ...apiOptions,
     // The appliance binds to loopback unless told otherwise: remote executors are opt-in.
     host: opt.string('Address to bind the API', { default: '127.0.0.1', env: 'KINITRO_API_HOST' }),
-    chain: opt.string('`local` (embedded chain), `finney`, `test`, or a Subtensor WebSocket URL (ws://… or wss://…)', { default: 'local', placeholder: 'local|finney|test|URL' }),
+    chain: opt.string('`local` (embedded chain), `finney`, `test`, or a Subtensor WebSocket URL (ws://… or wss://…)', {
+      default: 'local',
+      placeholder: 'local|finney|test|URL',
+    }),
     // Netuid 0 is the root network, never an evaluation subnet.
     netuid: opt.int('Subnet id', { default: 1, min: 1, max: 65535 }),
     hotkeyUri: opt.string('Operator hotkey (mnemonic or //Dev URI); default //Alice on the local chain', { placeholder: 'URI', secret: true }),
     demoMiners: opt.int('Demo miners to start on loopback (local chain only; default 3 there, else 0)', { min: 0, max: MAX_DEMO_MINERS }),
     envs: opt.string('Environments to evaluate: all or a comma-separated list', { default: 'all' }),
-    randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Task instances: cued (vision-necessary) or metaworld (MetaWorld-faithful, for comparison)', { default: DEFAULT_RANDOMIZATION }),
+    randomization: opt.choice<Randomization>(RANDOMIZATIONS, 'Task instances: cued (vision-necessary) or metaworld (MetaWorld-faithful, for comparison)', {
+      default: DEFAULT_RANDOMIZATION,
+    }),
     episodesPerEnv: opt.int('Episodes per miner and environment each cycle (default 3 local, 50 subnet)', { min: 1, max: 1000 }),
     maxSteps: opt.int('Control steps per episode (default 300 local, 500 subnet)', { min: 1, max: 5000 }),
     cycleCron: opt.string('Cycle schedule as a cron expression (default every 10 min local, hourly subnet)', { placeholder: 'EXPR' }),
@@ -62,11 +67,20 @@ export const startCommand = defineCommand({
     ),
     minCoverage: opt.number('Fraction of tasks that must run for a cycle to publish weights', { default: 0.9, min: 0, max: 1 }),
     backendPrivateKeyFile: opt.string('X25519 private key file to decrypt encrypted miner endpoints', { placeholder: 'FILE' }),
-    spotCheckFraction: opt.number('Fraction of miners whose deployment is spot-checked against their committed Hugging Face revision each cycle (0 = off; docs/verification.md)', { default: 0, min: 0, max: 1 }),
-    spotCheckConsequence: opt.choice<'log' | 'zero-weight'>(['log', 'zero-weight'], 'What a spot-check mismatch costs: log only, or the miner\'s weight for the cycle', { default: 'log' }),
+    spotCheckFraction: opt.number(
+      'Fraction of miners whose deployment is spot-checked against their committed Hugging Face revision each cycle (0 = off; docs/verification.md)',
+      { default: 0, min: 0, max: 1 },
+    ),
+    spotCheckConsequence: opt.choice<'log' | 'zero-weight'>(
+      ['log', 'zero-weight'],
+      "What a spot-check mismatch costs: log only, or the miner's weight for the cycle",
+      { default: 'log' },
+    ),
     hubUrl: opt.string('Hugging Face Hub base URL (spot checks)', { default: 'https://huggingface.co', env: 'HF_ENDPOINT', placeholder: 'URL' }),
     hfToken: opt.string('Hugging Face read token for spot checks (optional)', { env: 'HF_TOKEN', placeholder: 'TOKEN', secret: true }),
-    allowPrivateEndpoints: opt.flag('Let any miner endpoint be a loopback/private address (local testing; the demo miners this process starts are always allowed)'),
+    allowPrivateEndpoints: opt.flag(
+      'Let any miner endpoint be a loopback/private address (local testing; the demo miners this process starts are always allowed)',
+    ),
     validate: opt.flag('Submit weights to the chain as a validator (default on for the local chain)'),
     noValidate: opt.flag('Do not submit weights, even on the local chain'),
     timelockedCommits: opt.flag('Where the subnet uses commit-reveal, commit weights timelocked to a drand round (experimental; see docs/chain.md)'),

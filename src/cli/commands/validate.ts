@@ -35,7 +35,7 @@ function describe(outcome: TickOutcome): string {
 
 export const validateCommand = defineCommand({
   path: ['validate'],
-  summary: 'Set the backend\'s published weights on chain (polls GET /v1/weights/latest).',
+  summary: "Set the backend's published weights on chain (polls GET /v1/weights/latest).",
   description: [
     'Every submission is recorded in --db, so a restart never resubmits weights already on chain.',
     'Respects WeightsSetRateLimit, passes WeightsVersionKey, and uses hash-based commit-reveal when the subnet',
@@ -50,7 +50,7 @@ export const validateCommand = defineCommand({
     ...HOTKEY_OPTIONS,
     once: opt.flag('Submit the latest weights once and exit', { env: false }),
     pollInterval: opt.int('Seconds between polls of the backend', { default: 60, min: 1 }),
-    versionKey: opt.int('Override the version key (default: the subnet\'s WeightsVersionKey)', { min: 0 }),
+    versionKey: opt.int("Override the version key (default: the subnet's WeightsVersionKey)", { min: 0 }),
     timeout: opt.int('With --once: give up after this many seconds', { default: 1800, min: 1, env: false }),
     timelockedCommits: opt.flag('Where the subnet uses commit-reveal, commit weights timelocked to a drand round (experimental; see docs/chain.md)'),
   },

@@ -39,7 +39,12 @@ function* topAt(obs: BlindObservation, x: number, y: number): Generator<BlindCom
  * 'none' when nothing stopped them there. Moves are planned on the integrated
  * command, so a tap costs about a dozen steps.
  */
-function* tap(obs: BlindObservation, x: number, y: number, top: number): Generator<BlindCommand, { obs: BlindObservation; what: 'cap' | 'panel' | 'lower' | 'none'; z: number }, BlindObservation> {
+function* tap(
+  obs: BlindObservation,
+  x: number,
+  y: number,
+  top: number,
+): Generator<BlindCommand, { obs: BlindObservation; what: 'cap' | 'panel' | 'lower' | 'none'; z: number }, BlindObservation> {
   if (obs.commanded[2] < top + 0.025) obs = yield* commandTo(obs, [obs.commanded[0], obs.commanded[1], top + 0.03]);
   obs = yield* commandTo(obs, [x, y, top + 0.03]);
   obs = yield* commandTo(obs, [x, y, top - 0.025]);
@@ -55,7 +60,8 @@ export const buttonStrategies: BlindStrategy[] = [
     name: 'button-touch-press',
     envIds: ENV,
     techniques: ['touch-probe', 'fixed-line', 'random-candidate'],
-    summary: 'finds the panel with low sweeps along fixed lines, its top with a probe, then taps the panel on a grid until it lands on a cap and keeps pressing that one',
+    summary:
+      'finds the panel with low sweeps along fixed lines, its top with a probe, then taps the panel on a grid until it lands on a cap and keeps pressing that one',
     *script(obs, rng) {
       let dir = 1;
       for (const lineY of SWEEP_LINES) {
@@ -78,8 +84,14 @@ export const buttonStrategies: BlindStrategy[] = [
         // y): look for the top just beyond it, then to either side.
         let top: number | undefined;
         let spot: [number, number] = [hit[0], hit[1]];
-        for (const [dx, dy] of [[0.035, 0], [0.035, 0.05], [0.035, -0.05], [0.08, 0]]) {
-          const x = hit[0] + dir * dx!, y = hit[1] + dy!;
+        for (const [dx, dy] of [
+          [0.035, 0],
+          [0.035, 0.05],
+          [0.035, -0.05],
+          [0.08, 0],
+        ]) {
+          const x = hit[0] + dir * dx!,
+            y = hit[1] + dy!;
           const found = yield* topAt(obs, x, y);
           obs = found.obs;
           if (found.top !== undefined) {
@@ -99,7 +111,9 @@ export const buttonStrategies: BlindStrategy[] = [
           .filter(([x, y]) => Math.abs(x) < 0.48 && y > 0.41 && y < 0.98 && Math.hypot(x - guess[0], y - guess[1]) < 0.22)
           .map((p) => ({ p, key: Math.hypot(p[0] - guess[0], p[1] - guess[1]) + 1e-6 * rng.next() }))
           .sort((a, b) => a.key - b.key);
-        for (const { p: [x, y] } of order) {
+        for (const {
+          p: [x, y],
+        } of order) {
           const result = yield* tap(obs, x, y, top);
           obs = result.obs;
           if (result.what === 'lower') {

@@ -94,7 +94,11 @@ const dist = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b
  * Moves the fingertips to `target` (by the commanded position, so it also works while touching) and
  * returns the last observation. Stops after `maxSteps`.
  */
-export function* goTo(obs: BlindObservation, target: Vec3, options: { gripper?: number; tolerance?: number; maxSteps?: number; gain?: number } = {}): Generator<BlindCommand, BlindObservation, BlindObservation> {
+export function* goTo(
+  obs: BlindObservation,
+  target: Vec3,
+  options: { gripper?: number; tolerance?: number; maxSteps?: number; gain?: number } = {},
+): Generator<BlindCommand, BlindObservation, BlindObservation> {
   const tolerance = options.tolerance ?? 0.005;
   for (let i = 0; i < (options.maxSteps ?? 200); i++) {
     if (dist(obs.tcp, target) <= tolerance) break;
@@ -151,7 +155,13 @@ export function* probe(
  * A gentle vertical probe at (x, y): travel at `cruiseZ`, go down until contact or `floorZ`. Returns the
  * fingertip height where something stopped it (undefined: nothing above the floor there).
  */
-export function* probeDown(obs: BlindObservation, x: number, y: number, cruiseZ: number, floorZ: number): Generator<BlindCommand, { obs: BlindObservation; height: number | undefined }, BlindObservation> {
+export function* probeDown(
+  obs: BlindObservation,
+  x: number,
+  y: number,
+  cruiseZ: number,
+  floorZ: number,
+): Generator<BlindCommand, { obs: BlindObservation; height: number | undefined }, BlindObservation> {
   obs = yield* goTo(obs, [obs.tcp[0], obs.tcp[1], cruiseZ], { tolerance: 0.01 });
   obs = yield* goTo(obs, [x, y, cruiseZ], { tolerance: 0.006 });
   const result = yield* probe(obs, [0, 0, -1], cruiseZ - floorZ);
@@ -166,7 +176,12 @@ export function* probeDown(obs: BlindObservation, x: number, y: number, cruiseZ:
  * the commanded speed, or trailing its command more than 8 mm sideways (a slanted face deflects the
  * fingers instead of stopping them). Backs the command off to the fingertips on contact.
  */
-export function* feelAlong(obs: BlindObservation, direction: Vec3, distance: number, speed = 1): Generator<BlindCommand, { obs: BlindObservation; at?: Vec3 }, BlindObservation> {
+export function* feelAlong(
+  obs: BlindObservation,
+  direction: Vec3,
+  distance: number,
+  speed = 1,
+): Generator<BlindCommand, { obs: BlindObservation; at?: Vec3 }, BlindObservation> {
   const steps = Math.ceil(distance / (speed * 0.01));
   for (let i = 0; i < steps; i++) {
     const { lag, vel } = obs;

@@ -84,7 +84,8 @@ export const doorStrategies: BlindStrategy[] = [
           }
         }
         if (inside === undefined) continue;
-        let lo = inside - 0.14, hi = inside; // lo: in front of everything, hi: on the top
+        let lo = inside - 0.14,
+          hi = inside; // lo: in front of everything, hi: on the top
         for (let i = 0; i < 4; i++) {
           const mid = (lo + hi) / 2;
           const felt = yield* feel(obs, x, mid, travel, top - 0.025);
@@ -103,7 +104,8 @@ export const doorStrategies: BlindStrategy[] = [
       const inward = rot(yaw, [0, 1]);
       const base: [number, number] = [front[0]![0] + 0.04 * inward[0], front[0]![1] + 0.04 * inward[1]];
       // 3. The right end: along that line, the last point that lands on the top.
-      let lo = 0.3, hi = 0.66; // distance along the line from `base` (x = −0.15): on the top, beyond the end
+      let lo = 0.3,
+        hi = 0.66; // distance along the line from `base` (x = −0.15): on the top, beyond the end
       for (let i = 0; i < 5; i++) {
         const mid = (lo + hi) / 2;
         const felt = yield* feel(obs, base[0] + mid * along[0], base[1] + mid * along[1], travel, top - 0.025);
@@ -140,7 +142,8 @@ export const doorStrategies: BlindStrategy[] = [
         // In the gap: pull round the hinge, the target a little ahead of the door on the gap's arc.
         for (;;) {
           const local = rot(-yaw, [obs.tcp[0] - layout.x, obs.tcp[1] - layout.y]);
-          const dx = local[0] - (DOOR.hingeX0 + slot * DOOR.pitch), dy = local[1] - DOOR.hingeY;
+          const dx = local[0] - (DOOR.hingeX0 + slot * DOOR.pitch),
+            dy = local[1] - DOOR.hingeY;
           const angle = Math.max(0, Math.atan2(DOOR.gap.v, DOOR.gap.u) - Math.atan2(dy, dx));
           const goal: Vec3 = doorPoint(layout, slot, Math.min(DOOR.maxAngle, angle + 0.35), { u: DOOR.gap.u, v: DOOR.gap.v + shift, z: HOOK_Z });
           obs = yield { move: [12 * (goal[0] - obs.tcp[0]), 12 * (goal[1] - obs.tcp[1]), 12 * (goal[2] - obs.tcp[2])], gripper: CLOSED };

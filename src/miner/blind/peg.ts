@@ -184,7 +184,10 @@ function* slideIntoAHole(obs: BlindObservation, face: FaceModel, contact: Vec3, 
   const depth = (p: Vec3): number => (p[0] - contact[0]) * inward[0] + (p[1] - contact[1]) * inward[1];
   const first = rng.int(2) === 0 ? -1 : 1;
   const base = obs.commanded;
-  for (const [dir, reach] of [[first, 0.12], [-first, 0.24]] as const) {
+  for (const [dir, reach] of [
+    [first, 0.12],
+    [-first, 0.24],
+  ] as const) {
     const from = add(base, face.row, dir === first ? 0 : first * 0.12);
     for (let t = 0; t <= reach; t += 0.005) {
       if (depth(obs.tcp) > 0.012) {
@@ -205,7 +208,8 @@ export const pegStrategies: BlindStrategy[] = [
     name: 'peg-touch-random',
     envIds: [ENV],
     techniques: ['touch-probe', 'random-candidate'],
-    summary: 'finds the block face, its yaw and hole height and the peg by touch, grasps the peg by its tail and slides its head along the face into the first hole it meets',
+    summary:
+      'finds the block face, its yaw and hole height and the peg by touch, grasps the peg by its tail and slides its head along the face into the first hole it meets',
     *script(obs, rng) {
       const f = yield* findFace(obs, rng);
       obs = f.obs;
@@ -226,7 +230,8 @@ export const pegStrategies: BlindStrategy[] = [
     name: 'peg-wedge',
     envIds: [ENV],
     techniques: ['touch-probe', 'wedge'],
-    summary: 'localises block and peg by touch like peg-touch-random, then rams the held peg into the face 4.5 cm below the hole axis at full push and holds it there',
+    summary:
+      'localises block and peg by touch like peg-touch-random, then rams the held peg into the face 4.5 cm below the hole axis at full push and holds it there',
     *script(obs, rng) {
       const f = yield* findFace(obs, rng);
       obs = f.obs;

@@ -21,7 +21,8 @@ export const pickPlaceStrategies: BlindStrategy[] = [
     name: 'pick-place-touch-raster',
     envIds: ['metaworld/pick-place-v3'],
     techniques: ['touch-probe', 'random-candidate', 'raster'],
-    summary: 'finds a puck with touch probes, grasps and lifts it, then sweeps it at full speed along lines 7.5 cm apart through the goal volume (two layers, nearest line first)',
+    summary:
+      'finds a puck with touch probes, grasps and lifts it, then sweeps it at full speed along lines 7.5 cm apart through the goal volume (two layers, nearest line first)',
     *script(obs) {
       const found = yield* findAndGrasp(obs);
       obs = found.obs;

@@ -62,7 +62,10 @@ export class BlindPolicy implements Policy {
     }
     this.tracker.sent(command);
     return {
-      continuous: { ee_twist: [command.move[0], command.move[1], command.move[2], 0, 0, 0].map((v) => Math.min(1, Math.max(-1, v))), gripper: [Math.min(1, Math.max(0, command.gripper))] },
+      continuous: {
+        ee_twist: [command.move[0], command.move[1], command.move[2], 0, 0, 0].map((v) => Math.min(1, Math.max(-1, v))),
+        gripper: [Math.min(1, Math.max(0, command.gripper))],
+      },
       discrete: {},
       extra: {},
     };

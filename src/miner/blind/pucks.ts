@@ -86,7 +86,12 @@ export function probeGrid(from: Vec3): Array<[number, number]> {
  */
 export function* localise(obs: BlindObservation, x: number, y: number): Gen<{ obs: BlindObservation; centre: [number, number] }> {
   const hits: Array<[number, number]> = [[x, y]];
-  for (const [dx, dy] of [[0.03, 0], [-0.03, 0], [0, 0.03], [0, -0.03]] as const) {
+  for (const [dx, dy] of [
+    [0.03, 0],
+    [-0.03, 0],
+    [0, 0.03],
+    [0, -0.03],
+  ] as const) {
     const r = yield* touch(obs, x + dx, y + dy);
     obs = r.obs;
     if (r.hit) hits.push([x + dx, y + dy]);

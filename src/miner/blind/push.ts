@@ -30,7 +30,8 @@ export const pushStrategies: BlindStrategy[] = [
     name: 'push-touch-drag',
     envIds: ['metaworld/push-v3'],
     techniques: ['touch-probe', 'random-candidate', 'drag', 'raster'],
-    summary: 'finds and grasps a puck by touch, then drags it along the table in boustrophedon lines 9 cm apart, slowly enough (4 mm per step) that a line passing within 4.5 cm of the goal holds for 10 steps',
+    summary:
+      'finds and grasps a puck by touch, then drags it along the table in boustrophedon lines 9 cm apart, slowly enough (4 mm per step) that a line passing within 4.5 cm of the goal holds for 10 steps',
     *script(obs) {
       const found = yield* findAndGrasp(obs);
       obs = found.obs;
@@ -47,7 +48,8 @@ export const pushStrategies: BlindStrategy[] = [
     name: 'push-touch-drop',
     envIds: ['metaworld/push-v3'],
     techniques: ['touch-probe', 'random-candidate', 'raster'],
-    summary: 'finds a puck with a grid of downward touch probes, grasps it, then sets it down on a hexagonal cover of the table (skipping spots the goal rules exclude), dwelling at each for the hold time',
+    summary:
+      'finds a puck with a grid of downward touch probes, grasps it, then sets it down on a hexagonal cover of the table (skipping spots the goal rules exclude), dwelling at each for the hold time',
     *script(obs) {
       const found = yield* findAndGrasp(obs);
       obs = found.obs;

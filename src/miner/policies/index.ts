@@ -40,7 +40,11 @@ export function createMinerPolicy(name: MinerPolicyName, options: MinerPolicyOpt
     case 'vision':
       return new VisionPolicy(options.vision);
     case 'vision-noisy':
-      return new NoisyPolicy(new VisionPolicy(options.vision), { name: 'vision-noisy', std: options.noiseStd ?? 1.0, gripperFlip: options.gripperFlip ?? 0.05 });
+      return new NoisyPolicy(new VisionPolicy(options.vision), {
+        name: 'vision-noisy',
+        std: options.noiseStd ?? 1.0,
+        gripperFlip: options.gripperFlip ?? 0.05,
+      });
     case 'blind':
       return new BlindPolicy();
     default:

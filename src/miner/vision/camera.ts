@@ -21,7 +21,9 @@ export interface Ray {
 
 function invert3(m: readonly number[]): number[] {
   const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
-  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
+  const A = e * i - f * h,
+    B = -(d * i - f * g),
+    C = d * h - e * g;
   const det = a * A + b * B + c * C;
   if (!Number.isFinite(det) || Math.abs(det) < 1e-12) throw new Error('camera calibration is singular');
   const s = 1 / det;
@@ -46,7 +48,12 @@ export class CameraModel {
   /** +1 or −1: the sign of P's third row for points in front of the camera. */
   private readonly front: number;
 
-  constructor(intrinsics: readonly (readonly number[])[], extrinsics: readonly (readonly number[])[], readonly width: number, readonly height: number) {
+  constructor(
+    intrinsics: readonly (readonly number[])[],
+    extrinsics: readonly (readonly number[])[],
+    readonly width: number,
+    readonly height: number,
+  ) {
     checkMatrix(intrinsics, 3, 3, 'cam_intrinsics');
     checkMatrix(extrinsics, 3, 4, 'cam_extrinsics');
     const P = new Float64Array(12);
@@ -73,7 +80,8 @@ export class CameraModel {
 
   /** Distance of a point in front of the camera along the optical axis (negative behind). */
   depthOf(p: readonly number[]): number {
-    const a = this.axis, c = this.centre;
+    const a = this.axis,
+      c = this.centre;
     return (p[0]! - c[0]) * a[0] + (p[1]! - c[1]) * a[1] + (p[2]! - c[2]) * a[2];
   }
 
@@ -116,7 +124,9 @@ export class CameraModel {
         const y = row + PIXEL_CENTRE;
         for (let col = 0; col < this.width; col++, i += 3) {
           const x = col + PIXEL_CENTRE;
-          const dx = m[0]! * x + m[1]! * y + m[2]!, dy = m[3]! * x + m[4]! * y + m[5]!, dz = m[6]! * x + m[7]! * y + m[8]!;
+          const dx = m[0]! * x + m[1]! * y + m[2]!,
+            dy = m[3]! * x + m[4]! * y + m[5]!,
+            dz = m[6]! * x + m[7]! * y + m[8]!;
           const s = sign / Math.hypot(dx, dy, dz);
           dirs[i] = dx * s;
           dirs[i + 1] = dy * s;
@@ -183,7 +193,11 @@ export function triangulate(rays: readonly Ray[], weights?: readonly number[]): 
  */
 export function triangulateOnPlane(rays: readonly Ray[], h: number, weights?: readonly number[]): Vec3 | undefined {
   // Unknowns x, y; each ray contributes (I − ddᵀ)(p − o) with p = (x, y, h).
-  let a00 = 0, a01 = 0, a11 = 0, b0 = 0, b1 = 0;
+  let a00 = 0,
+    a01 = 0,
+    a11 = 0,
+    b0 = 0,
+    b1 = 0;
   rays.forEach((r, k) => {
     const w = weights?.[k] ?? 1;
     const d = r.dir;
@@ -191,7 +205,8 @@ export function triangulateOnPlane(rays: readonly Ray[], h: number, weights?: re
     // residual = Q·(p − o) = Q[:,0]x + Q[:,1]y + Q[:,2]h − Q·o
     const c = [0, 1, 2].map((i) => Q(i, 2) * h - (Q(i, 0) * r.origin[0] + Q(i, 1) * r.origin[1] + Q(i, 2) * r.origin[2]));
     for (let i = 0; i < 3; i++) {
-      const qx = Q(i, 0), qy = Q(i, 1);
+      const qx = Q(i, 0),
+        qy = Q(i, 1);
       a00 += w * qx * qx;
       a01 += w * qx * qy;
       a11 += w * qy * qy;

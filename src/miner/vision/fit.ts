@@ -112,7 +112,10 @@ export function modelBounds(model: ObjectModel): [Vec3, Vec3] {
 
 function buildRoi(view: View, box: [Vec3, Vec3], classes: FitClasses, marginPx: number): Roi | undefined {
   const { camera, width, height, labels } = view;
-  let c0 = Infinity, c1 = -Infinity, r0 = Infinity, r1 = -Infinity;
+  let c0 = Infinity,
+    c1 = -Infinity,
+    r0 = Infinity,
+    r1 = -Infinity;
   for (let k = 0; k < 8; k++) {
     const corner: Vec3 = [box[k & 1 ? 1 : 0][0], box[k & 2 ? 1 : 0][1], box[k & 4 ? 1 : 0][2]];
     if (camera.depthOf(corner) <= 0.05) return undefined; // reaches behind the camera: not usable
@@ -122,8 +125,10 @@ function buildRoi(view: View, box: [Vec3, Vec3], classes: FitClasses, marginPx: 
     r0 = Math.min(r0, py);
     r1 = Math.max(r1, py);
   }
-  const col0 = Math.max(0, Math.floor(c0) - marginPx), col1 = Math.min(width - 1, Math.ceil(c1) + marginPx);
-  const row0 = Math.max(0, Math.floor(r0) - marginPx), row1 = Math.min(height - 1, Math.ceil(r1) + marginPx);
+  const col0 = Math.max(0, Math.floor(c0) - marginPx),
+    col1 = Math.min(width - 1, Math.ceil(c1) + marginPx);
+  const row0 = Math.max(0, Math.floor(r0) - marginPx),
+    row1 = Math.min(height - 1, Math.ceil(r1) + marginPx);
   if (col0 > col1 || row0 > row1) return undefined;
   const n = (col1 - col0 + 1) * (row1 - row0 + 1);
   const all = camera.directions();
@@ -133,7 +138,8 @@ function buildRoi(view: View, box: [Vec3, Vec3], classes: FitClasses, marginPx: 
   const sign = new Uint8Array(256); // labels are bytes; the cued scenes use their own classes
   for (const c of classes.against) sign[c] = SIGN_AGAINST;
   for (const c of classes.target) sign[c] = SIGN_TARGET;
-  let i = 0, targets = 0;
+  let i = 0,
+    targets = 0;
   for (let row = row0; row <= row1; row++) {
     for (let col = col0; col <= col1; col++, i++) {
       const p = row * width + col;
@@ -191,26 +197,33 @@ function flatten(model: ObjectModel): Float64Array {
  * scores −1; everything else (possible occluders) 0.
  */
 function scorePose(rois: Roi[], prims: Float64Array, pose: Pose): { score: number; explained: number } {
-  const cy = Math.cos(pose.yaw), sy = Math.sin(pose.yaw);
+  const cy = Math.cos(pose.yaw),
+    sy = Math.sin(pose.yaw);
   const rotated = pose.yaw !== 0;
   const nPrims = prims.length / PRIM;
-  let score = 0, explained = 0;
+  let score = 0,
+    explained = 0;
   for (const roi of rois) {
     const c = roi.view.camera.centre;
     // Camera centre in the object frame: Rz(−yaw)·(c − t).
-    const wx = c[0] - pose.x, wy = c[1] - pose.y, wz = c[2] - pose.z;
+    const wx = c[0] - pose.x,
+      wy = c[1] - pose.y,
+      wz = c[2] - pose.z;
     const ox = rotated ? cy * wx + sy * wy : wx;
     const oy = rotated ? -sy * wx + cy * wy : wy;
     const oz = wz;
     const { dir, inv, kind, n } = roi;
     for (let i = 0; i < n; i++) {
       const k = kind[i]!;
-      let dx = dir[3 * i]!, dy = dir[3 * i + 1]!;
+      let dx = dir[3 * i]!,
+        dy = dir[3 * i + 1]!;
       const dz = dir[3 * i + 2]!;
-      let ix = inv[3 * i]!, iy = inv[3 * i + 1]!;
+      let ix = inv[3 * i]!,
+        iy = inv[3 * i + 1]!;
       const iz = inv[3 * i + 2]!;
       if (rotated) {
-        const rx = cy * dx + sy * dy, ry = -sy * dx + cy * dy;
+        const rx = cy * dx + sy * dy,
+          ry = -sy * dx + cy * dy;
         dx = rx;
         dy = ry;
         ix = 1 / rx;
@@ -219,20 +232,34 @@ function scorePose(rois: Roi[], prims: Float64Array, pose: Pose): { score: numbe
       let hit = false;
       for (let q = 0; q < nPrims && !hit; q++) {
         const o = q * PRIM;
-        const px = ox - prims[o + 1]!, py = oy - prims[o + 2]!, pz = oz - prims[o + 3]!;
+        const px = ox - prims[o + 1]!,
+          py = oy - prims[o + 2]!,
+          pz = oz - prims[o + 3]!;
         const type = prims[o]!;
         if (type === KIND_BOX) {
-          const hx = prims[o + 4]!, hy = prims[o + 5]!, hz = prims[o + 6]!;
-          let t1 = (-hx - px) * ix, t2 = (hx - px) * ix;
-          let tn = t1 < t2 ? t1 : t2, tf = t1 < t2 ? t2 : t1;
+          const hx = prims[o + 4]!,
+            hy = prims[o + 5]!,
+            hz = prims[o + 6]!;
+          let t1 = (-hx - px) * ix,
+            t2 = (hx - px) * ix;
+          let tn = t1 < t2 ? t1 : t2,
+            tf = t1 < t2 ? t2 : t1;
           t1 = (-hy - py) * iy;
           t2 = (hy - py) * iy;
-          if (t1 > t2) { const t = t1; t1 = t2; t2 = t; }
+          if (t1 > t2) {
+            const t = t1;
+            t1 = t2;
+            t2 = t;
+          }
           if (t1 > tn) tn = t1;
           if (t2 < tf) tf = t2;
           t1 = (-hz - pz) * iz;
           t2 = (hz - pz) * iz;
-          if (t1 > t2) { const t = t1; t1 = t2; t2 = t; }
+          if (t1 > t2) {
+            const t = t1;
+            t1 = t2;
+            t2 = t;
+          }
           if (t1 > tn) tn = t1;
           if (t2 < tf) tf = t2;
           hit = tn <= tf && tf > 0;
@@ -242,14 +269,40 @@ function scorePose(rois: Roi[], prims: Float64Array, pose: Pose): { score: numbe
           const cc = px * px + py * py + pz * pz - r * r;
           hit = b * b - cc >= 0 && (b < 0 || cc < 0);
         } else {
-          const r = prims[o + 4]!, h = prims[o + 5]!, axis = prims[o + 6]!;
+          const r = prims[o + 4]!,
+            h = prims[o + 5]!,
+            axis = prims[o + 6]!;
           // (u, v) across the axis, w along it.
           let pu: number, pv: number, pw: number, du: number, dv: number, dw: number, iw: number;
-          if (axis === 2) { pu = px; pv = py; pw = pz; du = dx; dv = dy; dw = dz; iw = iz; }
-          else if (axis === 0) { pu = py; pv = pz; pw = px; du = dy; dv = dz; dw = dx; iw = ix; }
-          else { pu = px; pv = pz; pw = py; du = dx; dv = dz; dw = dy; iw = iy; }
+          if (axis === 2) {
+            pu = px;
+            pv = py;
+            pw = pz;
+            du = dx;
+            dv = dy;
+            dw = dz;
+            iw = iz;
+          } else if (axis === 0) {
+            pu = py;
+            pv = pz;
+            pw = px;
+            du = dy;
+            dv = dz;
+            dw = dx;
+            iw = ix;
+          } else {
+            pu = px;
+            pv = pz;
+            pw = py;
+            du = dx;
+            dv = dz;
+            dw = dy;
+            iw = iy;
+          }
           const a = du * du + dv * dv;
-          let tn = -Infinity, tf = Infinity, inside = true;
+          let tn = -Infinity,
+            tf = Infinity,
+            inside = true;
           if (a < 1e-12) {
             inside = pu * pu + pv * pv <= r * r;
           } else {
@@ -265,8 +318,13 @@ function scorePose(rois: Roi[], prims: Float64Array, pose: Pose): { score: numbe
           if (inside) {
             if (Math.abs(dw) < 1e-12) inside = Math.abs(pw) <= h;
             else {
-              let t1 = (-h - pw) * iw, t2 = (h - pw) * iw;
-              if (t1 > t2) { const t = t1; t1 = t2; t2 = t; }
+              let t1 = (-h - pw) * iw,
+                t2 = (h - pw) * iw;
+              if (t1 > t2) {
+                const t = t1;
+                t1 = t2;
+                t2 = t;
+              }
               if (t1 > tn) tn = t1;
               if (t2 < tf) tf = t2;
             }
@@ -304,10 +362,12 @@ export function fitPose(views: readonly View[], model: ObjectModel, classes: Fit
   const yawSamples = ryaw > 0 ? Math.max(3, Math.ceil((2 * ryaw) / 0.1) + 1) : 1;
   for (let i = 0; i < yawSamples; i++) {
     const yaw = options.init.yaw + (yawSamples === 1 ? 0 : -ryaw + (2 * ryaw * i) / (yawSamples - 1));
-    const c = Math.cos(yaw), sn = Math.sin(yaw);
+    const c = Math.cos(yaw),
+      sn = Math.sin(yaw);
     for (const cx of [lo[0], hi[0]]) {
       for (const cy of [lo[1], hi[1]]) {
-        const wx = c * cx - sn * cy, wy = sn * cx + c * cy;
+        const wx = c * cx - sn * cy,
+          wy = sn * cx + c * cy;
         sweep[0][0] = Math.min(sweep[0][0], options.init.x + wx - (options.range.x ?? 0));
         sweep[1][0] = Math.max(sweep[1][0], options.init.x + wx + (options.range.x ?? 0));
         sweep[0][1] = Math.min(sweep[0][1], options.init.y + wy - (options.range.y ?? 0));
@@ -319,7 +379,10 @@ export function fitPose(views: readonly View[], model: ObjectModel, classes: Fit
   if (ryaw > 0) {
     const reach = Math.max(Math.hypot(lo[0], lo[1]), Math.hypot(hi[0], hi[1]), Math.hypot(lo[0], hi[1]), Math.hypot(hi[0], lo[1]));
     const pad = reach * (1 - Math.cos(ryaw / (yawSamples - 1)));
-    sweep[0][0] -= pad; sweep[0][1] -= pad; sweep[1][0] += pad; sweep[1][1] += pad;
+    sweep[0][0] -= pad;
+    sweep[0][1] -= pad;
+    sweep[1][0] += pad;
+    sweep[1][1] += pad;
   }
   const rois: Roi[] = [];
   for (const view of views) {

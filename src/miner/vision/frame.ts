@@ -48,9 +48,14 @@ function cameraFor(K: number[][], E: number[][], width: number, height: number):
 function rotate(q: readonly number[], v: Vec3): Vec3 {
   const [x, y, z, w] = [q[0] ?? 0, q[1] ?? 0, q[2] ?? 0, q[3] ?? 1];
   const n = Math.hypot(x, y, z, w) || 1;
-  const qx = x / n, qy = y / n, qz = z / n, qw = w / n;
+  const qx = x / n,
+    qy = y / n,
+    qz = z / n,
+    qw = w / n;
   // t = 2 q×v; v' = v + w t + q×t
-  const tx = 2 * (qy * v[2] - qz * v[1]), ty = 2 * (qz * v[0] - qx * v[2]), tz = 2 * (qx * v[1] - qy * v[0]);
+  const tx = 2 * (qy * v[2] - qz * v[1]),
+    ty = 2 * (qz * v[0] - qx * v[2]),
+    tz = 2 * (qx * v[1] - qy * v[0]);
   return [v[0] + qw * tx + (qy * tz - qz * ty), v[1] + qw * ty + (qz * tx - qx * tz), v[2] + qw * tz + (qx * ty - qy * tx)];
 }
 
@@ -62,7 +67,8 @@ function finiteVec(values: number[] | undefined, n: number): number[] | undefine
 /** The most frequent colour among the table's pixels, as "r,g,b" ("" when none). */
 function tableColour(rgb: Uint8Array, labels: Uint8Array, tableClass: number): string {
   const counts = new Map<number, number>();
-  let best = -1, bestCount = 0;
+  let best = -1,
+    bestCount = 0;
   for (let i = 0, j = 0; i < labels.length; i++, j += 3) {
     if (labels[i] !== tableClass) continue;
     const key = (rgb[j]! << 16) | (rgb[j + 1]! << 8) | rgb[j + 2]!;
@@ -85,7 +91,9 @@ const START_POSES: Vec3[] = [
 
 /** True for the first observation of an episode: the hand at rest at a start pose, fingers open. */
 export function looksLikeEpisodeStart(frame: Frame): boolean {
-  return frame.gripper < 0.05 && frame.speed < 0.05 && START_POSES.some((p) => Math.hypot(frame.hand[0] - p[0], frame.hand[1] - p[1], frame.hand[2] - p[2]) < 0.01);
+  return (
+    frame.gripper < 0.05 && frame.speed < 0.05 && START_POSES.some((p) => Math.hypot(frame.hand[0] - p[0], frame.hand[1] - p[1], frame.hand[2] - p[2]) < 0.01)
+  );
 }
 
 /** Cameras the policy looks through, in order of preference. */

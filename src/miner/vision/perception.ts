@@ -21,7 +21,8 @@ function clampToBox(p: Vec3, box: Box3): Vec3 {
 
 /** True if the ray passes through the axis-aligned box. */
 function rayHitsBox(o: Vec3, d0: number, d1: number, d2: number, box: Box3): boolean {
-  let tn = 0, tf = Infinity;
+  let tn = 0,
+    tf = Infinity;
   const d = [d0, d1, d2];
   for (let k = 0; k < 3; k++) {
     const dk = d[k]!;
@@ -29,7 +30,8 @@ function rayHitsBox(o: Vec3, d0: number, d1: number, d2: number, box: Box3): boo
       if (o[k]! < box[0][k]! || o[k]! > box[1][k]!) return false;
       continue;
     }
-    let t1 = (box[0][k]! - o[k]!) / dk, t2 = (box[1][k]! - o[k]!) / dk;
+    let t1 = (box[0][k]! - o[k]!) / dk,
+      t2 = (box[1][k]! - o[k]!) / dk;
     if (t1 > t2) [t1, t2] = [t2, t1];
     tn = Math.max(tn, t1);
     tf = Math.min(tf, t2);
@@ -45,7 +47,9 @@ function centroidRays(views: readonly View[], target: readonly number[], region:
   for (const v of views) {
     const dirs = v.camera.directions();
     const o = v.camera.centre;
-    let sc = 0, sr = 0, n = 0;
+    let sc = 0,
+      sr = 0,
+      n = 0;
     for (let p = 0; p < v.labels.length; p++) {
       if (!target.includes(v.labels[p]!)) continue;
       if (!rayHitsBox(o, dirs[3 * p]!, dirs[3 * p + 1]!, dirs[3 * p + 2]!, region)) continue;
@@ -90,7 +94,8 @@ interface LocateSpec {
 function locate(frame: Frame, spec: LocateSpec, guess?: Vec3): Vec3 | undefined {
   // Every pixel of the object passes through the region swept by the object's own bounds.
   const [lo, hi] = modelBounds(spec.model);
-  const z0 = spec.z ?? spec.region[0][2], z1 = spec.z ?? spec.region[1][2];
+  const z0 = spec.z ?? spec.region[0][2],
+    z1 = spec.z ?? spec.region[1][2];
   const regionForGuess: Box3 = [
     [spec.region[0][0] + lo[0], spec.region[0][1] + lo[1], z0 + lo[2]],
     [spec.region[1][0] + hi[0], spec.region[1][1] + hi[1], z1 + hi[2]],
@@ -113,8 +118,14 @@ function locate(frame: Frame, spec: LocateSpec, guess?: Vec3): Vec3 | undefined 
 // ---------- goal markers ----------
 
 /** Where goal markers can be (MetaWorld's goal boxes, with a margin). */
-const AIR_GOAL_REGION: Box3 = [[-0.14, 0.76, 0.03], [0.14, 0.94, 0.33]];
-const TABLE_GOAL_REGION: Box3 = [[-0.14, 0.76, 0.0], [0.14, 0.94, 0.04]];
+const AIR_GOAL_REGION: Box3 = [
+  [-0.14, 0.76, 0.03],
+  [0.14, 0.94, 0.33],
+];
+const TABLE_GOAL_REGION: Box3 = [
+  [-0.14, 0.76, 0.0],
+  [0.14, 0.94, 0.04],
+];
 
 export function locateReachGoal(frame: Frame): Vec3 | undefined {
   return locate(frame, { model: M.GOAL_MARKER, classes: { target: [C.Orange], against: [C.Table] }, region: AIR_GOAL_REGION, range: 0.015, minExplained: 1 });
@@ -125,14 +136,24 @@ export function locatePickGoal(frame: Frame): Vec3 | undefined {
 }
 
 export function locatePushGoal(frame: Frame): Vec3 | undefined {
-  const p = locate(frame, { model: M.GOAL_MARKER, classes: { target: [C.Green], against: [C.Table] }, region: TABLE_GOAL_REGION, z: M.PUCK_Z, range: 0.015, minExplained: 1 });
+  const p = locate(frame, {
+    model: M.GOAL_MARKER,
+    classes: { target: [C.Green], against: [C.Table] },
+    region: TABLE_GOAL_REGION,
+    z: M.PUCK_Z,
+    range: 0.015,
+    minExplained: 1,
+  });
   return p;
 }
 
 // ---------- the puck ----------
 
 /** Where a puck resting on the table can be (anywhere it could be pushed to within reach). */
-const PUCK_REGION: Box3 = [[-0.45, 0.42, 0], [0.45, 0.97, 0.045]];
+const PUCK_REGION: Box3 = [
+  [-0.45, 0.42, 0],
+  [0.45, 0.97, 0.045],
+];
 /** The largest blob a puck makes at 84×84 (the arm's pieces are larger). */
 const PUCK_MAX_AREA = 40;
 
@@ -148,7 +169,8 @@ export function locatePuck(frame: Frame, near?: Vec3): Vec3 | undefined {
       if (blob.area > PUCK_MAX_AREA) continue;
       const ray = view.camera.pixelRay(blob.cx, blob.cy);
       const onTable = intersectHorizontal(ray, M.PUCK_Z);
-      if (!onTable || onTable[0] < PUCK_REGION[0][0] || onTable[0] > PUCK_REGION[1][0] || onTable[1] < PUCK_REGION[0][1] || onTable[1] > PUCK_REGION[1][1]) continue;
+      if (!onTable || onTable[0] < PUCK_REGION[0][0] || onTable[0] > PUCK_REGION[1][0] || onTable[1] < PUCK_REGION[0][1] || onTable[1] > PUCK_REGION[1][1])
+        continue;
       out.push({ view, blob, ray, onTable });
     }
     return out;
@@ -172,50 +194,107 @@ export function locatePuck(frame: Frame, near?: Vec3): Vec3 | undefined {
   }
   if (!guess) {
     // Seen in one view only: take the candidate nearest the hint (or the largest).
-    const single = candidates.flat().sort((a, b) => (near ? Math.hypot(a.onTable[0] - near[0], a.onTable[1] - near[1]) - Math.hypot(b.onTable[0] - near[0], b.onTable[1] - near[1]) : b.blob.area - a.blob.area))[0];
+    const single = candidates
+      .flat()
+      .sort((a, b) =>
+        near
+          ? Math.hypot(a.onTable[0] - near[0], a.onTable[1] - near[1]) - Math.hypot(b.onTable[0] - near[0], b.onTable[1] - near[1])
+          : b.blob.area - a.blob.area,
+      )[0];
     if (!single) return undefined;
     guess = single.onTable;
   }
-  return locate(frame, { model: M.PUCK, classes: { target: [C.Red], against: [C.Table] }, region: PUCK_REGION, z: M.PUCK_Z, range: 0.02, minExplained: 1 }, clampToBox(guess, PUCK_REGION));
+  return locate(
+    frame,
+    { model: M.PUCK, classes: { target: [C.Red], against: [C.Table] }, region: PUCK_REGION, z: M.PUCK_Z, range: 0.02, minExplained: 1 },
+    clampToBox(guess, PUCK_REGION),
+  );
 }
 
 // ---------- peg and hole block ----------
 
-const PEG_REGION: Box3 = [[-0.25, 0.4, M.PEG_Z], [0.35, 0.85, M.PEG_Z]];
-const HOLE_BLOCK_REGION: Box3 = [[-0.37, 0.38, 0], [-0.23, 0.72, 0]];
+const PEG_REGION: Box3 = [
+  [-0.25, 0.4, M.PEG_Z],
+  [0.35, 0.85, M.PEG_Z],
+];
+const HOLE_BLOCK_REGION: Box3 = [
+  [-0.37, 0.38, 0],
+  [-0.23, 0.72, 0],
+];
 
 /** The peg's centre while it lies on the table. */
 export function locatePeg(frame: Frame): Vec3 | undefined {
-  return locate(frame, { model: M.PEG, classes: { target: [C.Green], against: [C.Table, C.Brick] }, region: PEG_REGION, z: M.PEG_Z, range: 0.03, minExplained: 4 });
+  return locate(frame, {
+    model: M.PEG,
+    classes: { target: [C.Green], against: [C.Table, C.Brick] },
+    region: PEG_REGION,
+    z: M.PEG_Z,
+    range: 0.03,
+    minExplained: 4,
+  });
 }
 
 export function locateHoleBlock(frame: Frame): Vec3 | undefined {
-  return locate(frame, { model: M.HOLE_BLOCK_OUTLINE, classes: { target: [C.Brick], against: [C.Table, C.Green] }, region: HOLE_BLOCK_REGION, z: 0, range: 0.04, minExplained: 20 });
+  return locate(frame, {
+    model: M.HOLE_BLOCK_OUTLINE,
+    classes: { target: [C.Brick], against: [C.Table, C.Green] },
+    region: HOLE_BLOCK_REGION,
+    z: 0,
+    range: 0.04,
+    minExplained: 20,
+  });
 }
 
 // ---------- button ----------
 
-const BUTTON_REGION: Box3 = [[-0.14, 0.77, M.BUTTON_BOX_Z], [0.14, 0.93, M.BUTTON_BOX_Z]];
+const BUTTON_REGION: Box3 = [
+  [-0.14, 0.77, M.BUTTON_BOX_Z],
+  [0.14, 0.93, M.BUTTON_BOX_Z],
+];
 
 /** The button box origin (the button sits in the middle of the yellow frame). */
 export function locateButton(frame: Frame): Vec3 | undefined {
-  return locate(frame, { model: M.BUTTON_FRAME_OUTLINE, classes: { target: [C.Yellow], against: [C.Table] }, region: BUTTON_REGION, z: M.BUTTON_BOX_Z, range: 0.04, minExplained: 20 });
+  return locate(frame, {
+    model: M.BUTTON_FRAME_OUTLINE,
+    classes: { target: [C.Yellow], against: [C.Table] },
+    region: BUTTON_REGION,
+    z: M.BUTTON_BOX_Z,
+    range: 0.04,
+    minExplained: 20,
+  });
 }
 
 // ---------- drawer ----------
 
 /** The drawer body's x (its y and z are fixed). */
 export function locateDrawer(frame: Frame): number | undefined {
-  const guess = centroidGuess(frame, [C.Beige], [[-0.25, 0.75, 0], [0.25, 1.0, 0.17]]);
+  const guess = centroidGuess(
+    frame,
+    [C.Beige],
+    [
+      [-0.25, 0.75, 0],
+      [0.25, 1.0, 0.17],
+    ],
+  );
   const init: Pose = { x: guess ? Math.min(0.13, Math.max(-0.13, guess[0])) : 0, y: M.DRAWER_Y, z: 0, yaw: 0 };
-  const fit = fitPose(frame.views, M.DRAWER_CASE_OUTLINE, { target: [C.Beige], against: [C.Table] }, { init, range: { x: 0.05 }, limits: { x: [-0.13, 0.13] } });
+  const fit = fitPose(
+    frame.views,
+    M.DRAWER_CASE_OUTLINE,
+    { target: [C.Beige], against: [C.Table] },
+    { init, range: { x: 0.05 }, limits: { x: [-0.13, 0.13] } },
+  );
   return fit && fit.explained >= 20 ? fit.pose.x : undefined;
 }
 
 /** The drawer's slide (0 closed, negative = pulled out toward the robot) given the drawer's x. */
 export function drawerSlide(frame: Frame, drawerX: number): number | undefined {
   const init: Pose = { x: drawerX, y: M.DRAWER_Y - 0.09, z: 0, yaw: 0 };
-  const fit = fitPose(frame.views, M.DRAWER_BOX, { target: [C.DullGreen], against: [C.Table] }, { init, range: { y: 0.11 }, limits: { y: [M.DRAWER_Y - 0.21, M.DRAWER_Y + 0.02] }, resolution: { y: 0.002 } });
+  const fit = fitPose(
+    frame.views,
+    M.DRAWER_BOX,
+    { target: [C.DullGreen], against: [C.Table] },
+    { init, range: { y: 0.11 }, limits: { y: [M.DRAWER_Y - 0.21, M.DRAWER_Y + 0.02] }, resolution: { y: 0.002 } },
+  );
   return fit && fit.explained >= 8 ? fit.pose.y - M.DRAWER_Y : undefined;
 }
 
@@ -230,13 +309,26 @@ const HINGE_REGION: Box3 = [
 /** The hinge position, assuming the door is closed (the start of an episode). */
 export function locateDoorHinge(frame: Frame): Vec3 | undefined {
   // The handle's colour centroid sits ≈ (0.37, −0.08) from the hinge when the door is closed.
-  const centroid = centroidGuess(frame, [C.Yellow], [[-0.2, 0.5, 0.1], [0.4, 1.0, 0.2]], M.DOOR_Z);
+  const centroid = centroidGuess(
+    frame,
+    [C.Yellow],
+    [
+      [-0.2, 0.5, 0.1],
+      [0.4, 1.0, 0.2],
+    ],
+    M.DOOR_Z,
+  );
   const guess: Vec3 = centroid ? clampToBox([centroid[0] - 0.37, centroid[1] + 0.08, M.DOOR_Z], HINGE_REGION) : [-0.135, 0.8, M.DOOR_Z];
-  const fit = fitPose(frame.views, M.DOOR_HANDLE, { target: [C.Yellow], against: [C.Table] }, {
-    init: { x: guess[0], y: guess[1], z: M.DOOR_Z, yaw: 0 },
-    range: { x: 0.03, y: 0.03 },
-    limits: { x: [HINGE_REGION[0][0], HINGE_REGION[1][0]], y: [HINGE_REGION[0][1], HINGE_REGION[1][1]] },
-  });
+  const fit = fitPose(
+    frame.views,
+    M.DOOR_HANDLE,
+    { target: [C.Yellow], against: [C.Table] },
+    {
+      init: { x: guess[0], y: guess[1], z: M.DOOR_Z, yaw: 0 },
+      range: { x: 0.03, y: 0.03 },
+      limits: { x: [HINGE_REGION[0][0], HINGE_REGION[1][0]], y: [HINGE_REGION[0][1], HINGE_REGION[1][1]] },
+    },
+  );
   return fit && fit.explained >= 3 ? [fit.pose.x, fit.pose.y, M.DOOR_Z] : undefined;
 }
 
@@ -245,18 +337,24 @@ export function locateDoorHinge(frame: Frame): Vec3 | undefined {
  * within ±`halfRange` of `around`.
  */
 export function doorAngle(frame: Frame, hinge: Vec3, around = -1, halfRange = 1.1): number | undefined {
-  const fit = fitPose(frame.views, M.DOOR_HANDLE, { target: [C.Yellow], against: [C.Table] }, {
-    init: { x: hinge[0], y: hinge[1], z: M.DOOR_Z, yaw: Math.min(0.05, Math.max(-2.1, around)) },
-    range: { yaw: halfRange },
-    limits: { yaw: [-2.1, 0.05] },
-    resolution: { yaw: Math.PI / 180 },
-  });
+  const fit = fitPose(
+    frame.views,
+    M.DOOR_HANDLE,
+    { target: [C.Yellow], against: [C.Table] },
+    {
+      init: { x: hinge[0], y: hinge[1], z: M.DOOR_Z, yaw: Math.min(0.05, Math.max(-2.1, around)) },
+      range: { yaw: halfRange },
+      limits: { yaw: [-2.1, 0.05] },
+      resolution: { yaw: Math.PI / 180 },
+    },
+  );
   return fit && fit.explained >= 2 ? fit.pose.yaw : undefined;
 }
 
 /** The handle point the door task tracks, for a hinge and an angle. */
 export function handlePoint(hinge: Vec3, angle: number): Vec3 {
   const [px, py] = M.HANDLE_POINT_IN_LEAF;
-  const c = Math.cos(angle), s = Math.sin(angle);
+  const c = Math.cos(angle),
+    s = Math.sin(angle);
   return [hinge[0] + c * px - s * py, hinge[1] + s * px + c * py, hinge[2]];
 }

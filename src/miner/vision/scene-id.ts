@@ -42,5 +42,8 @@ export function identifyScene(frame: Frame, findings: Record<string, unknown> = 
     ['metaworld/push-v3', count(C.Green)],
     ['metaworld/pick-place-v3', count(C.Blue)],
   ];
-  return goals.filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([id]) => id);
+  return goals
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([id]) => id);
 }

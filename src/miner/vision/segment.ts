@@ -117,7 +117,12 @@ export function findBlobs(labels: Uint8Array, width: number, height: number, cla
     stack[top++] = start;
     seen[start] = 1;
     const members: number[] = [];
-    let sumC = 0, sumR = 0, minCol = width, maxCol = -1, minRow = height, maxRow = -1;
+    let sumC = 0,
+      sumR = 0,
+      minCol = width,
+      maxCol = -1,
+      minRow = height,
+      maxRow = -1;
     while (top > 0) {
       const p = stack[--top]!;
       members.push(p);

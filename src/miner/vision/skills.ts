@@ -242,7 +242,8 @@ function pegInsert(frame: Frame, memory: EpisodeMemory): Command {
   } else if (!holding && hand[2] > HAND_FLOOR && Math.abs(hand[2] - grasp[2]) > 0.025) {
     target = grasp; // descend, closing on the way down
     if (Math.abs(hand[2] - grasp[2]) > 0.15) effort = -1;
-  } else if (!holding) target = hand; // at the bottom: wait for the fingers to close
+  } else if (!holding)
+    target = hand; // at the bottom: wait for the fingers to close
   else if (Math.hypot(grasp[1] - hole[1], grasp[2] - hole[2]) > 0.03) target = add(hole, [0.4, 0, 0]);
   else target = hole;
   return { move: toward(hand, target, 25), effort };

@@ -41,7 +41,11 @@ export function nominalCalibration(name: keyof typeof NOMINAL_CAMERAS, size = SI
   const rows = [x, y, [-z[0], -z[1], -z[2]] as Vec3];
   const f = size / 2 / Math.tan((cam.fovy * Math.PI) / 360);
   return {
-    K: [[f, 0, (size - 1) / 2], [0, f, (size - 1) / 2], [0, 0, 1]],
+    K: [
+      [f, 0, (size - 1) / 2],
+      [0, f, (size - 1) / 2],
+      [0, 0, 1],
+    ],
     E: [...rows.map((r) => [r[0], r[1], r[2], -(r[0] * cam.pos[0] + r[1] * cam.pos[1] + r[2] * cam.pos[2])]), [0, 0, 0, 1]],
   };
 }

@@ -39,11 +39,7 @@ export function cuedBinding(envId: EnvId): SceneBinding {
     tableGeoms: TABLE_GEOMS,
     massBodies: module.massBodies,
     look: CUED_LOOK,
-    requiredNames: [
-      { kind: 'geom', name: CUE_LAMP_GEOM },
-      ...candidateGeoms.map((name) => ({ kind: 'geom' as const, name })),
-      ...module.requiredNames,
-    ],
+    requiredNames: [{ kind: 'geom', name: CUE_LAMP_GEOM }, ...candidateGeoms.map((name) => ({ kind: 'geom' as const, name })), ...module.requiredNames],
     handInit: (config) => module.handInit(asCued(config).layout),
     paint(env, config) {
       const c = asCued(config);

@@ -70,7 +70,12 @@ export function capTop(layout: ButtonLayout, k: number, depth = 0): Vec3 {
 
 function panelCorners(layout: ButtonLayout): Vec3[] {
   const { halfLength: a, halfWidth: b } = BUTTON;
-  return [[-a, -b], [a, -b], [-a, b], [a, b]].map(([x, y]) => toWorld(panelOrigin(layout), layout.yaw, [x!, y!, 0]));
+  return [
+    [-a, -b],
+    [a, -b],
+    [-a, b],
+    [a, b],
+  ].map(([x, y]) => toWorld(panelOrigin(layout), layout.yaw, [x!, y!, 0]));
 }
 
 const layoutSchema = z

@@ -73,7 +73,8 @@ export function cabinetOrigin(layout: DoorLayout): Vec3 {
  * edge toward the robot.
  */
 export function doorPoint(layout: DoorLayout, k: number, angle: number, local: { u: number; v: number; z: number }): Vec3 {
-  const c = Math.cos(angle), s = Math.sin(angle);
+  const c = Math.cos(angle),
+    s = Math.sin(angle);
   const cabinetLocal: Vec3 = [DOOR.hingeX0 + k * DOOR.pitch + local.u * c + local.v * s, DOOR.hingeY - local.u * s + local.v * c, local.z];
   return toWorld(cabinetOrigin(layout), layout.yaw, cabinetLocal);
 }
@@ -81,7 +82,12 @@ export function doorPoint(layout: DoorLayout, k: number, angle: number, local: {
 /** The four bottom corners of the carcass in world coordinates. */
 function carcassCorners(layout: DoorLayout): Vec3[] {
   const { halfWidth: w, halfDepth: d } = DOOR;
-  return [[-w, -d], [w, -d], [-w, d], [w, d]].map(([x, y]) => toWorld(cabinetOrigin(layout), layout.yaw, [x!, y!, 0]));
+  return [
+    [-w, -d],
+    [w, -d],
+    [-w, d],
+    [w, d],
+  ].map(([x, y]) => toWorld(cabinetOrigin(layout), layout.yaw, [x!, y!, 0]));
 }
 
 const layoutSchema = z
@@ -156,8 +162,10 @@ export const doorModule: CuedEnvModule<DoorLayout, DoorState> = {
     // In the gap's frame: how far the fingertips are from its centre across the bar (v) and along it (u).
     const local = toLocal(cabinetOrigin(layout), layout.yaw, tcp);
     const hinge = [DOOR.hingeX0 + target * DOOR.pitch, DOOR.hingeY];
-    const dx = local[0] - hinge[0]!, dy = local[1] - hinge[1]!;
-    const c = Math.cos(angle), s = Math.sin(angle);
+    const dx = local[0] - hinge[0]!,
+      dy = local[1] - hinge[1]!;
+    const c = Math.cos(angle),
+      s = Math.sin(angle);
     const u = dx * c - dy * s;
     const v = dx * s + dy * c;
     const hooked = tcp[2] < DOOR.handle.z + layout.plinth && Math.abs(u - DOOR.gap.u) < 0.035 && v < 0.005 && v > -0.06;

@@ -108,7 +108,12 @@ export function handlePoint(layout: DrawerLayout, i: number, opening: number): V
 /** The chest footprint's four corners (world, z = 0), for the layout rules. */
 export function chestFootprint(layout: DrawerLayout): Vec3[] {
   const { halfWidth: w, halfDepth: d } = DRAWER;
-  return [[-w, -d, 0], [w, -d, 0], [w, d, 0], [-w, d, 0]].map((c) => toWorld([layout.centre[0], layout.centre[1], 0], layout.yaw, c as Vec3));
+  return [
+    [-w, -d, 0],
+    [w, -d, 0],
+    [w, d, 0],
+    [-w, d, 0],
+  ].map((c) => toWorld([layout.centre[0], layout.centre[1], 0], layout.yaw, c as Vec3));
 }
 
 function generate(rng: RandomSource, start: (rng: RandomSource) => number): DrawerLayout {
@@ -183,7 +188,13 @@ const handFor = (tcp: Vec3): Vec3 => [tcp[0], tcp[1], tcp[2] + GRIP.finger];
  * Moves the hand to `workTcp` (a fingertip point at the handle's height) by way of a point above it
  * clear of the chest, then hands over to `work`. Phases live in `memory`.
  */
-function approachThen(view: CuedOracleView<DrawerLayout, DrawerState>, memory: Record<string, unknown>, workTcp: Vec3, effort: number, work: () => OracleCommand): OracleCommand {
+function approachThen(
+  view: CuedOracleView<DrawerLayout, DrawerState>,
+  memory: Record<string, unknown>,
+  workTcp: Vec3,
+  effort: number,
+  work: () => OracleCommand,
+): OracleCommand {
   const { hand, layout } = view;
   const tcp = hand.tcp;
   const safeZ = layout.plinth + DRAWER.height + 0.07;

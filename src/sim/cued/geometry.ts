@@ -21,7 +21,8 @@ export function yawQuat(yaw: number): [number, number, number, number] {
 
 /** Rotates `v` by `yaw` about the z axis. */
 export function rotateZ(v: V3, yaw: number): Vec3 {
-  const c = Math.cos(yaw), s = Math.sin(yaw);
+  const c = Math.cos(yaw),
+    s = Math.sin(yaw);
   return [c * v[0] - s * v[1], s * v[0] + c * v[1], v[2]];
 }
 
@@ -37,7 +38,8 @@ export function toLocal(origin: V3, yaw: number, world: V3): Vec3 {
 
 /** Distance from point p to the segment a–b, in the xy plane. */
 export function xySegmentDistance(p: V3, a: V3, b: V3): number {
-  const dx = b[0] - a[0], dy = b[1] - a[1];
+  const dx = b[0] - a[0],
+    dy = b[1] - a[1];
   const len2 = dx * dx + dy * dy;
   const t = len2 > 0 ? Math.min(1, Math.max(0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2)) : 0;
   return Math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy));

@@ -98,7 +98,8 @@ export function holeAxisPoint(layout: PegLayout, i: number, depth: number): Vec3
 export function channelFit(layout: PegLayout, i: number, state: Pick<PegState, 'head' | 'tail'>): { overlap: number; offset: number; headDepth: number } {
   const h = inHoleFrame(layout, i, state.head);
   const t = inHoleFrame(layout, i, state.tail);
-  const dh = -h[0], dt = -t[0];
+  const dh = -h[0],
+    dt = -t[0];
   const lo = Math.max(Math.min(dh, dt), 0);
   const hi = Math.min(Math.max(dh, dt), PEG.channelLength);
   const overlap = hi - lo;
@@ -164,7 +165,11 @@ export const pegModule: CuedEnvModule<PegLayout, PegState> = {
         const side = rng.int(2) === 0 ? -1 : 1;
         const jitter = rng.uniform(-PEG.yawJitter, PEG.yawJitter);
         const yaw = side < 0 ? jitter : jitter > 0 ? jitter - Math.PI : jitter + Math.PI;
-        const block: Vec3 = [side * rng.uniform(PEG.mouthAbsX[0], PEG.mouthAbsX[1]), rng.uniform(PEG.mouthY[0], PEG.mouthY[1]), PEG.holeAbovePlinth + rng.uniform(PEG.plinth[0], PEG.plinth[1])];
+        const block: Vec3 = [
+          side * rng.uniform(PEG.mouthAbsX[0], PEG.mouthAbsX[1]),
+          rng.uniform(PEG.mouthY[0], PEG.mouthY[1]),
+          PEG.holeAbovePlinth + rng.uniform(PEG.plinth[0], PEG.plinth[1]),
+        ];
         const peg: [number, number] = [-side * rng.uniform(PEG.pegAbsX[0], PEG.pegAbsX[1]), rng.uniform(PEG.pegY[0], PEG.pegY[1])];
         return { block, yaw, peg };
       },
@@ -249,4 +254,3 @@ export const pegModule: CuedEnvModule<PegLayout, PegState> = {
     }
   },
 };
-

@@ -139,7 +139,11 @@ const CARRY_BOTTOM_Z = 0.09;
 type Phase = 'approach' | 'descend' | 'close' | 'lift' | 'carry' | 'place';
 
 /** Hand-frame target that puts the fingertips at `tcp` (the hand frame is 4.5 cm above them). */
-const handFor = (hand: HandState, tcp: Vec3): Vec3 => [tcp[0] + hand.hand[0] - hand.tcp[0], tcp[1] + hand.hand[1] - hand.tcp[1], tcp[2] + hand.hand[2] - hand.tcp[2]];
+const handFor = (hand: HandState, tcp: Vec3): Vec3 => [
+  tcp[0] + hand.hand[0] - hand.tcp[0],
+  tcp[1] + hand.hand[1] - hand.tcp[1],
+  tcp[2] + hand.hand[2] - hand.tcp[2],
+];
 
 /**
  * Grasp the target puck from above, lift it clear of the others, carry it and bring its centre to

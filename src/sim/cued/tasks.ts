@@ -39,7 +39,10 @@ export function generateCuedTask(envId: EnvId, key: InstanceKey, instance: strin
   const domain_randomization = drawLighting(layoutRng, CUED_TABLE_TINT);
   const variant = streams.variant('cued');
   const target = variant.int(module.candidates);
-  const candidate_colours = variant.permutation(PALETTE.length).slice(0, module.candidates).map((i) => PALETTE[i]!);
+  const candidate_colours = variant
+    .permutation(PALETTE.length)
+    .slice(0, module.candidates)
+    .map((i) => PALETTE[i]!);
   const candidate_jitter = candidate_colours.map(() => drawJitter(variant));
   const cue_jitter = drawJitter(variant);
   const { envName, taskName } = describeEnvironment(envId);

@@ -119,7 +119,6 @@ const PLACEMENTS: Record<EnvId, TaskPlacement> = {
 /** Geoms whose colour the table tint multiplies. */
 export const TABLE_GEOMS = ['table_top', 'table_leg_fl', 'table_leg_fr', 'table_leg_bl', 'table_leg_br'];
 
-
 function asMetaworld(config: TaskConfig): MetaworldTaskConfig {
   if (config.randomization !== 'metaworld') throw new Error(`a ${config.randomization} task cannot run in a metaworld scene`);
   return config;
@@ -165,4 +164,3 @@ export function metaworldBinding(envId: EnvId): SceneBinding {
     },
   };
 }
-

@@ -36,10 +36,7 @@ export function cameraExtrinsics(pos: ArrayLike<number>, xmat: ArrayLike<number>
     [xmat[1]!, xmat[4]!, xmat[7]!],
     [-xmat[2]!, -xmat[5]!, -xmat[8]!],
   ];
-  return [
-    ...rows.map((r) => [r[0]!, r[1]!, r[2]!, -(r[0]! * pos[0]! + r[1]! * pos[1]! + r[2]! * pos[2]!)]),
-    [0, 0, 0, 1],
-  ];
+  return [...rows.map((r) => [r[0]!, r[1]!, r[2]!, -(r[0]! * pos[0]! + r[1]! * pos[1]! + r[2]! * pos[2]!)]), [0, 0, 0, 1]];
 }
 
 /** Projects a world point with published K and E; returns [column, row, depth] (depth ≤ 0: behind). */

@@ -157,9 +157,13 @@ export class CameraRenderer {
     this.asynchronous = this.backend === 'gpu' && isAsyncGpuMode(options.gpuMode);
     this.statics = this.backend === 'ts' && (options.staticCache ?? true) ? new WeakMap() : null;
     const restingFrames = options.restingFrames ?? 4;
-    if (!Number.isInteger(restingFrames) || restingFrames < 0 || restingFrames > 255) throw new Error(`restingFrames must be an integer in 0..255, got ${restingFrames}`);
+    if (!Number.isInteger(restingFrames) || restingFrames < 0 || restingFrames > 255)
+      throw new Error(`restingFrames must be an integer in 0..255, got ${restingFrames}`);
     this.restingFrames = restingFrames;
-    (options.logger ?? silentLogger).debug({ backend: this.backend, gpuMode: this.gpu?.mode, width: this.width, height: this.height, cameras: this.cameras }, 'camera renderer ready');
+    (options.logger ?? silentLogger).debug(
+      { backend: this.backend, gpuMode: this.gpu?.mode, width: this.width, height: this.height, cameras: this.cameras },
+      'camera renderer ready',
+    );
   }
 
   /** gpu.js's backend for the 'gpu' path (e.g. 'webasm', 'headlessgl'); undefined for 'ts'. */
@@ -224,7 +228,8 @@ export class CameraRenderer {
   /** Reads every scene and prepares every view; returns the number of views. */
   private prepare(scenes: readonly RenderScene[]): number {
     if (this.destroyed) throw new Error('CameraRenderer used after destroy()');
-    const nCam = this.cameras.length, views = scenes.length * nCam;
+    const nCam = this.cameras.length,
+      views = scenes.length * nCam;
     while (this.snapshots.length < scenes.length) this.snapshots.push(new SceneSnapshot());
     let maxPrims = 0;
     for (let s = 0; s < scenes.length; s++) {
@@ -247,9 +252,11 @@ export class CameraRenderer {
 
   private cast(views: number): void | Promise<void> {
     if (this.gpu) return this.gpu.render(this.batch, views, this.pixels);
-    const imageBytes = this.width * this.height * 3, nCam = this.cameras.length;
+    const imageBytes = this.width * this.height * 3,
+      nCam = this.cameras.length;
     for (let v = 0; v < views; v++) {
-      const s = Math.floor(v / nCam), c = v % nCam;
+      const s = Math.floor(v / nCam),
+        c = v % nCam;
       const snap = this.snapshots[s]!;
       const base = this.staticView(this.current[s]!, snap, c, v);
       if (base) {
@@ -295,14 +302,19 @@ export class CameraRenderer {
    */
   private markResting(scene: RenderScene, snap: SceneSnapshot): void {
     const owner = scene.data as object;
-    const n = snap.nPrims, size = n * SNAP_PRIM, P = snap.prims;
+    const n = snap.nPrims,
+      size = n * SNAP_PRIM,
+      P = snap.prims;
     let state = this.resting.get(owner);
     if (!state || state.prev.length !== size) {
       state = { prev: P.slice(0, size), still: new Uint8Array(n), leaves: new Uint8Array(n) };
       this.resting.set(owner, state);
       return;
     }
-    const prev = state.prev, still = state.still, leaves = state.leaves, flags = snap.isStatic;
+    const prev = state.prev,
+      still = state.still,
+      leaves = state.leaves,
+      flags = snap.isStatic;
     for (let p = 0, i = 0; p < n; p++) {
       // Each time a primitive leaves the picture it must rest twice as long to rejoin (up to 255
       // frames): a policy that stops and starts the arm on purpose cannot make us redraw often.
@@ -341,7 +353,8 @@ export class CameraRenderer {
       k[o++] = snap.headlightDiffuse[i]!;
     }
     for (let i = 0; i < snap.nLights * SNAP_LIGHT; i++) k[o++] = snap.lights[i]!;
-    const P = snap.prims, flags = snap.isStatic;
+    const P = snap.prims,
+      flags = snap.isStatic;
     for (let p = 0; p < snap.nPrims; p++) {
       if (flags[p] !== 1) continue;
       for (let i = p * SNAP_PRIM, end = i + SNAP_PRIM; i < end; i++) k[o++] = P[i]!;
@@ -350,8 +363,10 @@ export class CameraRenderer {
   }
 
   private images(sceneCount: number): RenderedImages {
-    const nCam = this.cameras.length, imageBytes = this.width * this.height * 3;
-    const pixels = this.pixels, cameras = this.cameras;
+    const nCam = this.cameras.length,
+      imageBytes = this.width * this.height * 3;
+    const pixels = this.pixels,
+      cameras = this.cameras;
     return {
       width: this.width,
       height: this.height,
@@ -383,7 +398,12 @@ export class CameraRenderer {
       cam_extrinsics[name] = cameraExtrinsics(snap.cams.subarray(o, o + 3), snap.cams.subarray(o + 3, o + 12));
       rgbJson += `${c > 0 ? ',' : ''}${calibration.names[c]}:{"data":"${image.data}","shape":${calibration.shape},"dtype":"uint8"}`;
     });
-    return { rgb, cam_intrinsics, cam_extrinsics, json: { rgb: rgbJson + '}', intrinsics: calibration.intrinsics(cam_intrinsics), extrinsics: calibration.extrinsics(cam_extrinsics) } };
+    return {
+      rgb,
+      cam_intrinsics,
+      cam_extrinsics,
+      json: { rgb: rgbJson + '}', intrinsics: calibration.intrinsics(cam_intrinsics), extrinsics: calibration.extrinsics(cam_extrinsics) },
+    };
   }
 
   /**

@@ -23,29 +23,60 @@ export const RAY_T = 6;
  * `R[po]` = type and `R[po+1..po+3]` = size; writes t (or Infinity) to `ray[RAY_T]`.
  */
 export function intersectRecord(R: Float32Array, po: number, ray: Float64Array): void {
-  const type = R[po]!, sx = R[po + 1]!, sy = R[po + 2]!, sz = R[po + 3]!;
-  const ox = ray[0]!, oy = ray[1]!, oz = ray[2]!, dx = ray[3]!, dy = ray[4]!, dz = ray[5]!;
+  const type = R[po]!,
+    sx = R[po + 1]!,
+    sy = R[po + 2]!,
+    sz = R[po + 3]!;
+  const ox = ray[0]!,
+    oy = ray[1]!,
+    oz = ray[2]!,
+    dx = ray[3]!,
+    dy = ray[4]!,
+    dz = ray[5]!;
   let t = Infinity;
   if (type === GEOM.box) {
-    let tn = -Infinity, tf = Infinity;
+    let tn = -Infinity,
+      tf = Infinity;
     if (dx !== 0) {
-      const t1 = (-sx - ox) / dx, t2 = (sx - ox) / dx;
-      if (t1 < t2) { if (t1 > tn) tn = t1; if (t2 < tf) tf = t2; } else { if (t2 > tn) tn = t2; if (t1 < tf) tf = t1; }
+      const t1 = (-sx - ox) / dx,
+        t2 = (sx - ox) / dx;
+      if (t1 < t2) {
+        if (t1 > tn) tn = t1;
+        if (t2 < tf) tf = t2;
+      } else {
+        if (t2 > tn) tn = t2;
+        if (t1 < tf) tf = t1;
+      }
     } else if (ox > sx || ox < -sx) tf = -Infinity;
     if (dy !== 0) {
-      const t1 = (-sy - oy) / dy, t2 = (sy - oy) / dy;
-      if (t1 < t2) { if (t1 > tn) tn = t1; if (t2 < tf) tf = t2; } else { if (t2 > tn) tn = t2; if (t1 < tf) tf = t1; }
+      const t1 = (-sy - oy) / dy,
+        t2 = (sy - oy) / dy;
+      if (t1 < t2) {
+        if (t1 > tn) tn = t1;
+        if (t2 < tf) tf = t2;
+      } else {
+        if (t2 > tn) tn = t2;
+        if (t1 < tf) tf = t1;
+      }
     } else if (oy > sy || oy < -sy) tf = -Infinity;
     if (dz !== 0) {
-      const t1 = (-sz - oz) / dz, t2 = (sz - oz) / dz;
-      if (t1 < t2) { if (t1 > tn) tn = t1; if (t2 < tf) tf = t2; } else { if (t2 > tn) tn = t2; if (t1 < tf) tf = t1; }
+      const t1 = (-sz - oz) / dz,
+        t2 = (sz - oz) / dz;
+      if (t1 < t2) {
+        if (t1 > tn) tn = t1;
+        if (t2 < tf) tf = t2;
+      } else {
+        if (t2 > tn) tn = t2;
+        if (t1 < tf) tf = t1;
+      }
     } else if (oz > sz || oz < -sz) tf = -Infinity;
     if (tn <= tf && tf > NEAR) t = tn > NEAR ? tn : tf;
   } else if (type === GEOM.plane) {
     // one-sided, seen from above only, like MuJoCo's
     if (dz < 0 && oz > 0) {
       const tp = -oz / dz;
-      const x = ox + tp * dx, y = oy + tp * dy;
+      const x = ox + tp * dx,
+        y = oy + tp * dy;
       if (tp > NEAR && (sx <= 0 || (x <= sx && x >= -sx)) && (sy <= 0 || (y <= sy && y >= -sy))) t = tp;
     }
   } else if (type === GEOM.sphere) {
@@ -65,12 +96,14 @@ export function intersectRecord(R: Float32Array, po: number, ray: Float64Array):
       const r2 = sx * sx;
       const t1 = (sy - oz) / dz;
       if (t1 > NEAR && t1 < t) {
-        const x = ox + t1 * dx, y = oy + t1 * dy;
+        const x = ox + t1 * dx,
+          y = oy + t1 * dy;
         if (x * x + y * y <= r2) t = t1;
       }
       const t2 = (-sy - oz) / dz;
       if (t2 > NEAR && t2 < t) {
-        const x = ox + t2 * dx, y = oy + t2 * dy;
+        const x = ox + t2 * dx,
+          y = oy + t2 * dy;
         if (x * x + y * y <= r2) t = t2;
       }
     }
@@ -110,28 +143,51 @@ function tubeHit(r: number, h: number, ox: number, oy: number, oz: number, dx: n
  * ray[RAY_T]); written to ray[7..9].
  */
 export function localNormalRecord(R: Float32Array, po: number, ray: Float64Array): void {
-  const type = R[po]!, sx = R[po + 1]!, sy = R[po + 2]!, sz = R[po + 3]!;
+  const type = R[po]!,
+    sx = R[po + 1]!,
+    sy = R[po + 2]!,
+    sz = R[po + 3]!;
   const t = ray[RAY_T]!;
-  const px = ray[0]! + t * ray[3]!, py = ray[1]! + t * ray[4]!, pz = ray[2]! + t * ray[5]!;
-  let nx = 0, ny = 0, nz = 1;
+  const px = ray[0]! + t * ray[3]!,
+    py = ray[1]! + t * ray[4]!,
+    pz = ray[2]! + t * ray[5]!;
+  let nx = 0,
+    ny = 0,
+    nz = 1;
   if (type === GEOM.sphere) {
-    nx = px; ny = py; nz = pz;
+    nx = px;
+    ny = py;
+    nz = pz;
   } else if (type === GEOM.ellipsoid) {
-    nx = px / (sx * sx); ny = py / (sy * sy); nz = pz / (sz * sz);
+    nx = px / (sx * sx);
+    ny = py / (sy * sy);
+    nz = pz / (sz * sz);
   } else if (type === GEOM.capsule) {
-    nx = px; ny = py; nz = pz - Math.min(Math.max(pz, -sy), sy);
+    nx = px;
+    ny = py;
+    nz = pz - Math.min(Math.max(pz, -sy), sy);
   } else if (type === GEOM.cylinder) {
     if (Math.abs(pz) / sy > Math.sqrt(px * px + py * py) / sx) {
-      nx = 0; ny = 0; nz = pz > 0 ? 1 : -1;
+      nx = 0;
+      ny = 0;
+      nz = pz > 0 ? 1 : -1;
     } else {
-      nx = px; ny = py; nz = 0;
+      nx = px;
+      ny = py;
+      nz = 0;
     }
   } else if (type === GEOM.box) {
-    const ax = Math.abs(px) / sx, ay = Math.abs(py) / sy, az = Math.abs(pz) / sz;
-    nx = 0; ny = 0; nz = 0;
+    const ax = Math.abs(px) / sx,
+      ay = Math.abs(py) / sy,
+      az = Math.abs(pz) / sz;
+    nx = 0;
+    ny = 0;
+    nz = 0;
     if (ax >= ay && ax >= az) nx = px > 0 ? 1 : -1;
     else if (ay >= az) ny = py > 0 ? 1 : -1;
     else nz = pz > 0 ? 1 : -1;
   }
-  ray[7] = nx; ray[8] = ny; ray[9] = nz;
+  ray[7] = nx;
+  ray[8] = ny;
+  ray[9] = nz;
 }

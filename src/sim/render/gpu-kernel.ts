@@ -36,9 +36,18 @@ const f = (x: number): string => (Number.isInteger(x) ? `${x}.0` : `${x}`);
 /** Kernel source for the batch's geometry (sizes and capacities become literals). */
 export function kernelSource(batch: ViewBatch): string {
   const c = {
-    W: f(batch.width), H: f(batch.height), TS: f(batch.tileSize), TX: f(batch.tilesX), T: f(batch.tileCount),
-    TSTRIDE: f(batch.tileStride), P: f(batch.primCapacity), PS: f(PRIM_STRIDE), VS: f(VIEW_STRIDE),
-    VH: f(VIEW_HEADER), VL: f(VIEW_LIGHT), NEAR: f(NEAR),
+    W: f(batch.width),
+    H: f(batch.height),
+    TS: f(batch.tileSize),
+    TX: f(batch.tilesX),
+    T: f(batch.tileCount),
+    TSTRIDE: f(batch.tileStride),
+    P: f(batch.primCapacity),
+    PS: f(PRIM_STRIDE),
+    VS: f(VIEW_STRIDE),
+    VH: f(VIEW_HEADER),
+    VL: f(VIEW_LIGHT),
+    NEAR: f(NEAR),
   };
   const loopMax = batch.primCapacity; // ≥ maxPerTile and ≥ any view's primitive count
   const is = (code: number) => `type > ${code - 0.5} && type < ${code + 0.5}`;
@@ -296,14 +305,19 @@ export class GpuRaycaster {
 }
 
 function unpack(result: Float32Array[][], batch: ViewBatch, count: number, out: Uint8Array, offset: number): void {
-  const W = batch.width, H = batch.height, TS = batch.tileSize, TX = batch.tilesX;
+  const W = batch.width,
+    H = batch.height,
+    TS = batch.tileSize,
+    TX = batch.tilesX;
   for (let z = 0; z < count; z++) {
     const layer = result[z]!;
     const base = offset + z * W * H * 3;
     for (let tile = 0; tile < batch.tileCount; tile++) {
       const src = layer[tile]!;
-      const col0 = (tile % TX) * TS, row0 = Math.floor(tile / TX) * TS;
-      const rows = Math.min(TS, H - row0), cols = Math.min(TS, W - col0);
+      const col0 = (tile % TX) * TS,
+        row0 = Math.floor(tile / TX) * TS;
+      const rows = Math.min(TS, H - row0),
+        cols = Math.min(TS, W - col0);
       for (let ly = 0; ly < rows; ly++) {
         let o = base + ((row0 + ly) * W + col0) * 3;
         for (let lx = 0; lx < cols; lx++, o += 3) {

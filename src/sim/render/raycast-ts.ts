@@ -51,33 +51,55 @@ export interface StaticBase {
  * is the same picture as drawing everything (`ids` is not supported then).
  */
 export function renderViewTs(batch: ViewBatch, v: number, out: Uint8Array, offset = 0, ids?: Int32Array, base?: StaticBase): void {
-  const W = batch.width, H = batch.height, N = W * H;
+  const W = batch.width,
+    H = batch.height,
+    N = W * H;
   if (depthBuf.length < N) {
     depthBuf = new Float64Array(N);
     hitBuf = new Int32Array(N);
     faceBuf = new Uint8Array(N);
   }
-  const depth = depthBuf, hit = hitBuf, face = faceBuf;
+  const depth = depthBuf,
+    hit = hitBuf,
+    face = faceBuf;
   if (base) depth.set(base.depth.subarray(0, N));
   else depth.fill(Infinity, 0, N);
   hit.fill(-1, 0, N);
-  const V = batch.views, vo = v * VIEW_STRIDE;
-  const R = batch.prims, pBase = v * batch.primCapacity;
-  const tanx = V[vo + 12]!, tany = V[vo + 13]!, nPrims = V[vo + 14]! | 0;
-  let c0 = W, c1 = -1, r0 = H, r1 = -1;
+  const V = batch.views,
+    vo = v * VIEW_STRIDE;
+  const R = batch.prims,
+    pBase = v * batch.primCapacity;
+  const tanx = V[vo + 12]!,
+    tany = V[vo + 13]!,
+    nPrims = V[vo + 14]! | 0;
+  let c0 = W,
+    c1 = -1,
+    r0 = H,
+    r1 = -1;
   for (let k = 0; k < nPrims; k++) {
-    const po = (pBase + k) * PRIM_STRIDE, ro = (pBase + k) * 4;
+    const po = (pBase + k) * PRIM_STRIDE,
+      ro = (pBase + k) * 4;
     const rects = batch.rects;
     if (rects[ro]! < c0) c0 = rects[ro]!;
     if (rects[ro + 1]! > c1) c1 = rects[ro + 1]!;
     if (rects[ro + 2]! < r0) r0 = rects[ro + 2]!;
     if (rects[ro + 3]! > r1) r1 = rects[ro + 3]!;
     switch (R[po]) {
-      case GEOM.box: castBox(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
-      case GEOM.plane: castPlane(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
-      case GEOM.sphere: castSphere(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
-      case GEOM.capsule: castCapsule(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
-      default: castGeneric(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face); break;
+      case GEOM.box:
+        castBox(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face);
+        break;
+      case GEOM.plane:
+        castPlane(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face);
+        break;
+      case GEOM.sphere:
+        castSphere(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face);
+        break;
+      case GEOM.capsule:
+        castCapsule(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face);
+        break;
+      default:
+        castGeneric(R, po, rects, ro, k, W, H, tanx, tany, depth, hit, face);
+        break;
     }
   }
   if (!base) {
@@ -103,19 +125,37 @@ let faceCache = new Int32Array(0);
  * and cached; curved surfaces, and everything under point/spot lights, are shaded per pixel.
  */
 function shadePass(
-  V: Float32Array, vo: number, R: Float32Array, pBase: number, nPrims: number, W: number, H: number,
-  c0: number, c1: number, r0: number, r1: number,
-  depth: Float64Array, hit: Int32Array, face: Uint8Array, out: Uint8Array, offset: number, ids: Int32Array | undefined,
+  V: Float32Array,
+  vo: number,
+  R: Float32Array,
+  pBase: number,
+  nPrims: number,
+  W: number,
+  H: number,
+  c0: number,
+  c1: number,
+  r0: number,
+  r1: number,
+  depth: Float64Array,
+  hit: Int32Array,
+  face: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+  ids: Int32Array | undefined,
   background: boolean,
 ): void {
-  const tanx = V[vo + 12]!, tany = V[vo + 13]!;
+  const tanx = V[vo + 12]!,
+    tany = V[vo + 13]!;
   let directionalOnly = true;
   for (let l = 0; l < V[vo + 15]!; l++) if (V[vo + VIEW_HEADER + l * VIEW_LIGHT] !== LIGHT_KIND.directional) directionalOnly = false;
   if (faceCache.length < nPrims * FACES) faceCache = new Int32Array(2 * nPrims * FACES);
   faceCache.fill(-1, 0, nPrims * FACES);
-  const bgR = toByte(V[vo + 19]!), bgG = toByte(V[vo + 20]!), bgB = toByte(V[vo + 21]!);
+  const bgR = toByte(V[vo + 19]!),
+    bgG = toByte(V[vo + 20]!),
+    bgB = toByte(V[vo + 21]!);
   // directional lights as (-direction, diffuse) for shadeCurvedDirectional
-  const nLights = V[vo + 15]! | 0, lights = dirLights;
+  const nLights = V[vo + 15]! | 0,
+    lights = dirLights;
   for (let l = 0; l < nLights; l++) {
     const lo = vo + VIEW_HEADER + l * VIEW_LIGHT;
     for (let i = 0; i < 3; i++) {
@@ -131,7 +171,9 @@ function shadePass(
       if (k < 0) {
         // Nothing of this view here: the background, or (over a static base) what is already drawn.
         if (background) {
-          out[o] = bgR; out[o + 1] = bgG; out[o + 2] = bgB;
+          out[o] = bgR;
+          out[o + 1] = bgG;
+          out[o + 2] = bgB;
           if (ids) ids[idx] = -0x80000000;
         }
         continue;
@@ -142,18 +184,24 @@ function shadePass(
       if (directionalOnly && f === CURVED && R[po]! !== GEOM.box) {
         packed = shadeCurvedDirectional(V, vo, R, po, ((2 * (col + 0.5)) / W - 1) * tanx, vv, depth[idx]!, lights, nLights);
       } else if (packed < 0) {
-        ray[RAY_T] = depth[idx]!; ray[10] = ((2 * (col + 0.5)) / W - 1) * tanx; ray[11] = vv;
+        ray[RAY_T] = depth[idx]!;
+        ray[10] = ((2 * (col + 0.5)) / W - 1) * tanx;
+        ray[11] = vv;
         if (f === CURVED) {
           localNormalRecord(R, po, pixelRay(R, po));
         } else {
-          ray[7] = 0; ray[8] = 0; ray[9] = 0;
+          ray[7] = 0;
+          ray[8] = 0;
+          ray[9] = 0;
           if (f === PLANE_FACE) ray[9] = 1;
           else ray[7 + (f >> 1)] = f & 1 ? -1 : 1;
         }
         packed = shadeNormal(V, vo, R, po);
         if (directionalOnly && f !== CURVED) faceCache[k * FACES + f] = packed;
       }
-      out[o] = packed >> 16; out[o + 1] = (packed >> 8) & 255; out[o + 2] = packed & 255;
+      out[o] = packed >> 16;
+      out[o + 1] = (packed >> 8) & 255;
+      out[o + 2] = packed & 255;
       if (ids) ids[idx] = R[po + 30]!;
     }
   }
@@ -168,29 +216,48 @@ const dirLights = new Float64Array(6 * 8);
  * bytes; lights: per light (-direction, diffuse), from shadePass.
  */
 function shadeCurvedDirectional(
-  V: Float32Array, vo: number, R: Float32Array, po: number, uu: number, vv: number, t: number, lights: Float64Array, nLights: number,
+  V: Float32Array,
+  vo: number,
+  R: Float32Array,
+  po: number,
+  uu: number,
+  vv: number,
+  t: number,
+  lights: Float64Array,
+  nLights: number,
 ): number {
   // hit point in the primitive's frame (pixelRay, localNormalRecord)
   const px = R[po + 4]! + t * (R[po + 7]! * uu + R[po + 10]! * vv + R[po + 13]!);
   const py = R[po + 5]! + t * (R[po + 8]! * uu + R[po + 11]! * vv + R[po + 14]!);
   const pz = R[po + 6]! + t * (R[po + 9]! * uu + R[po + 12]! * vv + R[po + 15]!);
   const type = R[po]!;
-  let lx = px, ly = py, lz = pz;
+  let lx = px,
+    ly = py,
+    lz = pz;
   if (type === GEOM.capsule) {
     const sy = R[po + 2]!;
     lz = pz - Math.min(Math.max(pz, -sy), sy);
   } else if (type === GEOM.ellipsoid) {
-    const sx = R[po + 1]!, sy = R[po + 2]!, sz = R[po + 3]!;
-    lx = px / (sx * sx); ly = py / (sy * sy); lz = pz / (sz * sz);
+    const sx = R[po + 1]!,
+      sy = R[po + 2]!,
+      sz = R[po + 3]!;
+    lx = px / (sx * sx);
+    ly = py / (sy * sy);
+    lz = pz / (sz * sz);
   } else if (type === GEOM.cylinder) {
-    const sx = R[po + 1]!, sy = R[po + 2]!;
+    const sx = R[po + 1]!,
+      sy = R[po + 2]!;
     if (Math.abs(pz) / sy > Math.sqrt(px * px + py * py) / sx) {
-      lx = 0; ly = 0; lz = pz > 0 ? 1 : -1;
+      lx = 0;
+      ly = 0;
+      lz = pz > 0 ? 1 : -1;
     } else {
       lz = 0;
     }
   } else if (type !== GEOM.sphere) {
-    lx = 0; ly = 0; lz = 1;
+    lx = 0;
+    ly = 0;
+    lz = 1;
   }
   // shadeNormal, directional lights only
   let nx = R[po + 16]! * lx + R[po + 17]! * ly + R[po + 18]! * lz;
@@ -201,17 +268,25 @@ function shadeCurvedDirectional(
   const wz = V[vo + 5]! * uu + V[vo + 8]! * vv - V[vo + 11]!;
   let inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz);
   if (nx * wx + ny * wy + nz * wz > 0) inv = -inv;
-  nx *= inv; ny *= inv; nz *= inv;
+  nx *= inv;
+  ny *= inv;
+  nz *= inv;
   const emission = R[po + 28]!;
-  let lr = V[vo + 16]! + emission, lg = V[vo + 17]! + emission, lb = V[vo + 18]! + emission;
+  let lr = V[vo + 16]! + emission,
+    lg = V[vo + 17]! + emission,
+    lb = V[vo + 18]! + emission;
   const head = nx * V[vo + 9]! + ny * V[vo + 10]! + nz * V[vo + 11]!;
   if (head > 0) {
-    lr += V[vo + 22]! * head; lg += V[vo + 23]! * head; lb += V[vo + 24]! * head;
+    lr += V[vo + 22]! * head;
+    lg += V[vo + 23]! * head;
+    lb += V[vo + 24]! * head;
   }
   for (let l = 0, lo = 0; l < nLights; l++, lo += 6) {
     const ndl = nx * lights[lo]! + ny * lights[lo + 1]! + nz * lights[lo + 2]!;
     if (ndl > 0) {
-      lr += lights[lo + 3]! * ndl; lg += lights[lo + 4]! * ndl; lb += lights[lo + 5]! * ndl;
+      lr += lights[lo + 3]! * ndl;
+      lg += lights[lo + 4]! * ndl;
+      lb += lights[lo + 5]! * ndl;
     }
   }
   return (toByte(R[po + 25]! * lr) << 16) | (toByte(R[po + 26]! * lg) << 8) | toByte(R[po + 27]! * lb);
@@ -219,8 +294,11 @@ function shadeCurvedDirectional(
 
 /** Fills ray[0..5] with the pixel ray (u = ray[10], v = ray[11]) in record po's frame; returns ray. */
 function pixelRay(R: Float32Array, po: number): Float64Array {
-  const uu = ray[10]!, vv = ray[11]!;
-  ray[0] = R[po + 4]!; ray[1] = R[po + 5]!; ray[2] = R[po + 6]!;
+  const uu = ray[10]!,
+    vv = ray[11]!;
+  ray[0] = R[po + 4]!;
+  ray[1] = R[po + 5]!;
+  ray[2] = R[po + 6]!;
   ray[3] = R[po + 7]! * uu + R[po + 10]! * vv + R[po + 13]!;
   ray[4] = R[po + 8]! * uu + R[po + 11]! * vv + R[po + 14]!;
   ray[5] = R[po + 9]! * uu + R[po + 12]! * vv + R[po + 15]!;
@@ -232,35 +310,105 @@ function pixelRay(R: Float32Array, po: number): Float64Array {
 // primitive in its frame and keep the hit (and the face it entered) if nearer.
 
 function castBox(
-  R: Float32Array, po: number, rects: Int32Array, ro: number, k: number, W: number, H: number, tanx: number, tany: number,
-  depth: Float64Array, hit: Int32Array, face: Uint8Array,
+  R: Float32Array,
+  po: number,
+  rects: Int32Array,
+  ro: number,
+  k: number,
+  W: number,
+  H: number,
+  tanx: number,
+  tany: number,
+  depth: Float64Array,
+  hit: Int32Array,
+  face: Uint8Array,
 ): void {
-  const sx = R[po + 1]!, sy = R[po + 2]!, sz = R[po + 3]!, ox = R[po + 4]!, oy = R[po + 5]!, oz = R[po + 6]!;
-  const ax = R[po + 7]!, ay = R[po + 8]!, az = R[po + 9]!, zmin = R[po + 29]!;
-  const c0 = rects[ro]!, c1 = rects[ro + 1]!, r0 = rects[ro + 2]!, r1 = rects[ro + 3]!;
+  const sx = R[po + 1]!,
+    sy = R[po + 2]!,
+    sz = R[po + 3]!,
+    ox = R[po + 4]!,
+    oy = R[po + 5]!,
+    oz = R[po + 6]!;
+  const ax = R[po + 7]!,
+    ay = R[po + 8]!,
+    az = R[po + 9]!,
+    zmin = R[po + 29]!;
+  const c0 = rects[ro]!,
+    c1 = rects[ro + 1]!,
+    r0 = rects[ro + 2]!,
+    r1 = rects[ro + 3]!;
   // slab planes relative to the ray origin
-  const xlo = -sx - ox, xhi = sx - ox, ylo = -sy - oy, yhi = sy - oy, zlo = -sz - oz, zhi = sz - oz;
+  const xlo = -sx - ox,
+    xhi = sx - ox,
+    ylo = -sy - oy,
+    yhi = sy - oy,
+    zlo = -sz - oz,
+    zhi = sz - oz;
   for (let row = r0; row <= r1; row++) {
     const vv = ((2 * (row + 0.5)) / H - 1) * tany;
-    const ex = R[po + 10]! * vv + R[po + 13]!, ey = R[po + 11]! * vv + R[po + 14]!, ez = R[po + 12]! * vv + R[po + 15]!;
+    const ex = R[po + 10]! * vv + R[po + 13]!,
+      ey = R[po + 11]! * vv + R[po + 14]!,
+      ez = R[po + 12]! * vv + R[po + 15]!;
     for (let col = c0, idx = row * W + c0; col <= c1; col++, idx++) {
       const best = depth[idx]!;
       if (zmin >= best) continue;
       const uu = ((2 * (col + 0.5)) / W - 1) * tanx;
-      const dx = ax * uu + ex, dy = ay * uu + ey, dz = az * uu + ez;
+      const dx = ax * uu + ex,
+        dy = ay * uu + ey,
+        dz = az * uu + ez;
       // entering face: the slab whose near plane is crossed last; code = 2·axis + (entered from -side)
-      let tn = -Infinity, tf = Infinity, f = 0;
+      let tn = -Infinity,
+        tf = Infinity,
+        f = 0;
       if (dx !== 0) {
-        const inv = 1 / dx, t1 = xlo * inv, t2 = xhi * inv;
-        if (dx > 0) { tn = t1; tf = t2; f = 1; } else { tn = t2; tf = t1; f = 0; }
+        const inv = 1 / dx,
+          t1 = xlo * inv,
+          t2 = xhi * inv;
+        if (dx > 0) {
+          tn = t1;
+          tf = t2;
+          f = 1;
+        } else {
+          tn = t2;
+          tf = t1;
+          f = 0;
+        }
       } else if (xlo > 0 || xhi < 0) continue;
       if (dy !== 0) {
-        const inv = 1 / dy, t1 = ylo * inv, t2 = yhi * inv;
-        if (dy > 0) { if (t1 > tn) { tn = t1; f = 3; } if (t2 < tf) tf = t2; } else { if (t2 > tn) { tn = t2; f = 2; } if (t1 < tf) tf = t1; }
+        const inv = 1 / dy,
+          t1 = ylo * inv,
+          t2 = yhi * inv;
+        if (dy > 0) {
+          if (t1 > tn) {
+            tn = t1;
+            f = 3;
+          }
+          if (t2 < tf) tf = t2;
+        } else {
+          if (t2 > tn) {
+            tn = t2;
+            f = 2;
+          }
+          if (t1 < tf) tf = t1;
+        }
       } else if (ylo > 0 || yhi < 0) continue;
       if (dz !== 0) {
-        const inv = 1 / dz, t1 = zlo * inv, t2 = zhi * inv;
-        if (dz > 0) { if (t1 > tn) { tn = t1; f = 5; } if (t2 < tf) tf = t2; } else { if (t2 > tn) { tn = t2; f = 4; } if (t1 < tf) tf = t1; }
+        const inv = 1 / dz,
+          t1 = zlo * inv,
+          t2 = zhi * inv;
+        if (dz > 0) {
+          if (t1 > tn) {
+            tn = t1;
+            f = 5;
+          }
+          if (t2 < tf) tf = t2;
+        } else {
+          if (t2 > tn) {
+            tn = t2;
+            f = 4;
+          }
+          if (t1 < tf) tf = t1;
+        }
       } else if (zlo > 0 || zhi < 0) continue;
       if (tn > tf || tf <= NEAR) continue;
       let t = tn;
@@ -278,17 +426,40 @@ function castBox(
 }
 
 function castPlane(
-  R: Float32Array, po: number, rects: Int32Array, ro: number, k: number, W: number, H: number, tanx: number, tany: number,
-  depth: Float64Array, hit: Int32Array, face: Uint8Array,
+  R: Float32Array,
+  po: number,
+  rects: Int32Array,
+  ro: number,
+  k: number,
+  W: number,
+  H: number,
+  tanx: number,
+  tany: number,
+  depth: Float64Array,
+  hit: Int32Array,
+  face: Uint8Array,
 ): void {
-  const sx = R[po + 1]!, sy = R[po + 2]!, ox = R[po + 4]!, oy = R[po + 5]!, oz = R[po + 6]!;
-  const ax = R[po + 7]!, ay = R[po + 8]!, az = R[po + 9]!, zmin = R[po + 29]!;
-  const c0 = rects[ro]!, c1 = rects[ro + 1]!, r0 = rects[ro + 2]!, r1 = rects[ro + 3]!;
+  const sx = R[po + 1]!,
+    sy = R[po + 2]!,
+    ox = R[po + 4]!,
+    oy = R[po + 5]!,
+    oz = R[po + 6]!;
+  const ax = R[po + 7]!,
+    ay = R[po + 8]!,
+    az = R[po + 9]!,
+    zmin = R[po + 29]!;
+  const c0 = rects[ro]!,
+    c1 = rects[ro + 1]!,
+    r0 = rects[ro + 2]!,
+    r1 = rects[ro + 3]!;
   if (oz <= 0) return; // one-sided: seen from above only
-  const finiteX = sx > 0, finiteY = sy > 0;
+  const finiteX = sx > 0,
+    finiteY = sy > 0;
   for (let row = r0; row <= r1; row++) {
     const vv = ((2 * (row + 0.5)) / H - 1) * tany;
-    const ex = R[po + 10]! * vv + R[po + 13]!, ey = R[po + 11]! * vv + R[po + 14]!, ez = R[po + 12]! * vv + R[po + 15]!;
+    const ex = R[po + 10]! * vv + R[po + 13]!,
+      ey = R[po + 11]! * vv + R[po + 14]!,
+      ez = R[po + 12]! * vv + R[po + 15]!;
     for (let col = c0, idx = row * W + c0; col <= c1; col++, idx++) {
       const best = depth[idx]!;
       if (zmin >= best) continue;
@@ -313,22 +484,46 @@ function castPlane(
 }
 
 function castSphere(
-  R: Float32Array, po: number, rects: Int32Array, ro: number, k: number, W: number, H: number, tanx: number, tany: number,
-  depth: Float64Array, hit: Int32Array, face: Uint8Array,
+  R: Float32Array,
+  po: number,
+  rects: Int32Array,
+  ro: number,
+  k: number,
+  W: number,
+  H: number,
+  tanx: number,
+  tany: number,
+  depth: Float64Array,
+  hit: Int32Array,
+  face: Uint8Array,
 ): void {
-  const r = R[po + 1]!, ox = R[po + 4]!, oy = R[po + 5]!, oz = R[po + 6]!;
-  const ax = R[po + 7]!, ay = R[po + 8]!, az = R[po + 9]!, zmin = R[po + 29]!;
-  const c0 = rects[ro]!, c1 = rects[ro + 1]!, r0 = rects[ro + 2]!, r1 = rects[ro + 3]!;
+  const r = R[po + 1]!,
+    ox = R[po + 4]!,
+    oy = R[po + 5]!,
+    oz = R[po + 6]!;
+  const ax = R[po + 7]!,
+    ay = R[po + 8]!,
+    az = R[po + 9]!,
+    zmin = R[po + 29]!;
+  const c0 = rects[ro]!,
+    c1 = rects[ro + 1]!,
+    r0 = rects[ro + 2]!,
+    r1 = rects[ro + 3]!;
   const c = ox * ox + oy * oy + oz * oz - r * r;
   for (let row = r0; row <= r1; row++) {
     const vv = ((2 * (row + 0.5)) / H - 1) * tany;
-    const ex = R[po + 10]! * vv + R[po + 13]!, ey = R[po + 11]! * vv + R[po + 14]!, ez = R[po + 12]! * vv + R[po + 15]!;
+    const ex = R[po + 10]! * vv + R[po + 13]!,
+      ey = R[po + 11]! * vv + R[po + 14]!,
+      ez = R[po + 12]! * vv + R[po + 15]!;
     for (let col = c0, idx = row * W + c0; col <= c1; col++, idx++) {
       const best = depth[idx]!;
       if (zmin >= best) continue;
       const uu = ((2 * (col + 0.5)) / W - 1) * tanx;
-      const dx = ax * uu + ex, dy = ay * uu + ey, dz = az * uu + ez;
-      const a = dx * dx + dy * dy + dz * dz, b = ox * dx + oy * dy + oz * dz;
+      const dx = ax * uu + ex,
+        dy = ay * uu + ey,
+        dz = az * uu + ez;
+      const a = dx * dx + dy * dy + dz * dz,
+        b = ox * dx + oy * dy + oz * dz;
       const disc = b * b - a * c;
       if (disc < 0) continue;
       const s = Math.sqrt(disc);
@@ -345,26 +540,54 @@ function castSphere(
 
 /** Capsules (the robot arm: many pixels) inline their tube + two end spheres. */
 function castCapsule(
-  R: Float32Array, po: number, rects: Int32Array, ro: number, k: number, W: number, H: number, tanx: number, tany: number,
-  depth: Float64Array, hit: Int32Array, face: Uint8Array,
+  R: Float32Array,
+  po: number,
+  rects: Int32Array,
+  ro: number,
+  k: number,
+  W: number,
+  H: number,
+  tanx: number,
+  tany: number,
+  depth: Float64Array,
+  hit: Int32Array,
+  face: Uint8Array,
 ): void {
-  const r = R[po + 1]!, h = R[po + 2]!, ox = R[po + 4]!, oy = R[po + 5]!, oz = R[po + 6]!;
-  const ax = R[po + 7]!, ay = R[po + 8]!, az = R[po + 9]!, zmin = R[po + 29]!;
-  const c0 = rects[ro]!, c1 = rects[ro + 1]!, r0 = rects[ro + 2]!, r1 = rects[ro + 3]!;
-  const r2 = r * r, cTube = ox * ox + oy * oy - r2;
-  const ozTop = oz - h, ozBottom = oz + h;
-  const cTop = ox * ox + oy * oy + ozTop * ozTop - r2, cBottom = ox * ox + oy * oy + ozBottom * ozBottom - r2;
+  const r = R[po + 1]!,
+    h = R[po + 2]!,
+    ox = R[po + 4]!,
+    oy = R[po + 5]!,
+    oz = R[po + 6]!;
+  const ax = R[po + 7]!,
+    ay = R[po + 8]!,
+    az = R[po + 9]!,
+    zmin = R[po + 29]!;
+  const c0 = rects[ro]!,
+    c1 = rects[ro + 1]!,
+    r0 = rects[ro + 2]!,
+    r1 = rects[ro + 3]!;
+  const r2 = r * r,
+    cTube = ox * ox + oy * oy - r2;
+  const ozTop = oz - h,
+    ozBottom = oz + h;
+  const cTop = ox * ox + oy * oy + ozTop * ozTop - r2,
+    cBottom = ox * ox + oy * oy + ozBottom * ozBottom - r2;
   for (let row = r0; row <= r1; row++) {
     const vv = ((2 * (row + 0.5)) / H - 1) * tany;
-    const ex = R[po + 10]! * vv + R[po + 13]!, ey = R[po + 11]! * vv + R[po + 14]!, ez = R[po + 12]! * vv + R[po + 15]!;
+    const ex = R[po + 10]! * vv + R[po + 13]!,
+      ey = R[po + 11]! * vv + R[po + 14]!,
+      ez = R[po + 12]! * vv + R[po + 15]!;
     for (let col = c0, idx = row * W + c0; col <= c1; col++, idx++) {
       const best = depth[idx]!;
       if (zmin >= best) continue;
       const uu = ((2 * (col + 0.5)) / W - 1) * tanx;
-      const dx = ax * uu + ex, dy = ay * uu + ey, dz = az * uu + ez;
+      const dx = ax * uu + ex,
+        dy = ay * uu + ey,
+        dz = az * uu + ez;
       let t = Infinity;
       // tube
-      const a2 = dx * dx + dy * dy, bxy = ox * dx + oy * dy;
+      const a2 = dx * dx + dy * dy,
+        bxy = ox * dx + oy * dy;
       if (a2 > 0) {
         const disc = bxy * bxy - a2 * cTube;
         if (disc < 0) continue; // misses the infinite tube, so misses the capsule
@@ -375,14 +598,16 @@ function castCapsule(
       if (t === Infinity) {
         // end spheres (the tube entry was outside the segment or behind the camera)
         const a3 = a2 + dz * dz;
-        const bTop = bxy + ozTop * dz, dTop = bTop * bTop - a3 * cTop;
+        const bTop = bxy + ozTop * dz,
+          dTop = bTop * bTop - a3 * cTop;
         if (dTop >= 0) {
           const s = Math.sqrt(dTop);
           let ts = (-bTop - s) / a3;
           if (ts <= NEAR) ts = (-bTop + s) / a3;
           if (ts > NEAR && ts < t) t = ts;
         }
-        const bBottom = bxy + ozBottom * dz, dBottom = bBottom * bBottom - a3 * cBottom;
+        const bBottom = bxy + ozBottom * dz,
+          dBottom = bBottom * bBottom - a3 * cBottom;
         if (dBottom >= 0) {
           const s = Math.sqrt(dBottom);
           let ts = (-bBottom - s) / a3;
@@ -401,20 +626,42 @@ function castCapsule(
 
 /** Cylinders and ellipsoids: few pixels in our scenes, so the shared record intersector is enough. */
 function castGeneric(
-  R: Float32Array, po: number, rects: Int32Array, ro: number, k: number, W: number, H: number, tanx: number, tany: number,
-  depth: Float64Array, hit: Int32Array, face: Uint8Array,
+  R: Float32Array,
+  po: number,
+  rects: Int32Array,
+  ro: number,
+  k: number,
+  W: number,
+  H: number,
+  tanx: number,
+  tany: number,
+  depth: Float64Array,
+  hit: Int32Array,
+  face: Uint8Array,
 ): void {
-  const ax = R[po + 7]!, ay = R[po + 8]!, az = R[po + 9]!, zmin = R[po + 29]!;
-  const c0 = rects[ro]!, c1 = rects[ro + 1]!, r0 = rects[ro + 2]!, r1 = rects[ro + 3]!;
-  ray[0] = R[po + 4]!; ray[1] = R[po + 5]!; ray[2] = R[po + 6]!;
+  const ax = R[po + 7]!,
+    ay = R[po + 8]!,
+    az = R[po + 9]!,
+    zmin = R[po + 29]!;
+  const c0 = rects[ro]!,
+    c1 = rects[ro + 1]!,
+    r0 = rects[ro + 2]!,
+    r1 = rects[ro + 3]!;
+  ray[0] = R[po + 4]!;
+  ray[1] = R[po + 5]!;
+  ray[2] = R[po + 6]!;
   for (let row = r0; row <= r1; row++) {
     const vv = ((2 * (row + 0.5)) / H - 1) * tany;
-    const ex = R[po + 10]! * vv + R[po + 13]!, ey = R[po + 11]! * vv + R[po + 14]!, ez = R[po + 12]! * vv + R[po + 15]!;
+    const ex = R[po + 10]! * vv + R[po + 13]!,
+      ey = R[po + 11]! * vv + R[po + 14]!,
+      ez = R[po + 12]! * vv + R[po + 15]!;
     for (let col = c0, idx = row * W + c0; col <= c1; col++, idx++) {
       const best = depth[idx]!;
       if (zmin >= best) continue;
       const uu = ((2 * (col + 0.5)) / W - 1) * tanx;
-      ray[3] = ax * uu + ex; ray[4] = ay * uu + ey; ray[5] = az * uu + ez;
+      ray[3] = ax * uu + ex;
+      ray[4] = ay * uu + ey;
+      ray[5] = az * uu + ez;
       intersectRecord(R, po, ray);
       const t = ray[RAY_T]!;
       if (t < best) {
@@ -433,8 +680,12 @@ function castGeneric(
  * spot with cutoff, exponent and attenuation) + material emission.
  */
 function shadeNormal(V: Float32Array, vo: number, R: Float32Array, po: number): number {
-  const uu = ray[10]!, vv = ray[11]!, t = ray[RAY_T]!;
-  const lx = ray[7]!, ly = ray[8]!, lz = ray[9]!;
+  const uu = ray[10]!,
+    vv = ray[11]!,
+    t = ray[RAY_T]!;
+  const lx = ray[7]!,
+    ly = ray[8]!,
+    lz = ray[9]!;
   let nx = R[po + 16]! * lx + R[po + 17]! * ly + R[po + 18]! * lz;
   let ny = R[po + 19]! * lx + R[po + 20]! * ly + R[po + 21]! * lz;
   let nz = R[po + 22]! * lx + R[po + 23]! * ly + R[po + 24]! * lz;
@@ -443,32 +694,52 @@ function shadeNormal(V: Float32Array, vo: number, R: Float32Array, po: number): 
   const wy = V[vo + 4]! * uu + V[vo + 7]! * vv - V[vo + 10]!;
   const wz = V[vo + 5]! * uu + V[vo + 8]! * vv - V[vo + 11]!;
   // the hit point, needed only for point and spot lights (computed on first use)
-  let hx = 0, hy = 0, hz = 0, hit = false;
+  let hx = 0,
+    hy = 0,
+    hz = 0,
+    hit = false;
 
   let inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz);
   if (nx * wx + ny * wy + nz * wz > 0) inv = -inv; // seen from inside/behind: light the visible side
-  nx *= inv; ny *= inv; nz *= inv;
+  nx *= inv;
+  ny *= inv;
+  nz *= inv;
   const emission = R[po + 28]!;
-  let lr = V[vo + 16]! + emission, lg = V[vo + 17]! + emission, lb = V[vo + 18]! + emission;
+  let lr = V[vo + 16]! + emission,
+    lg = V[vo + 17]! + emission,
+    lb = V[vo + 18]! + emission;
   const head = nx * V[vo + 9]! + ny * V[vo + 10]! + nz * V[vo + 11]!; // headlight shines along the view
   if (head > 0) {
-    lr += V[vo + 22]! * head; lg += V[vo + 23]! * head; lb += V[vo + 24]! * head;
+    lr += V[vo + 22]! * head;
+    lg += V[vo + 23]! * head;
+    lb += V[vo + 24]! * head;
   }
   const nLights = V[vo + 15]!;
   for (let l = 0; l < nLights; l++) {
     const lo = vo + VIEW_HEADER + l * VIEW_LIGHT;
     const kind = V[lo]!;
-    let Lx: number, Ly: number, Lz: number, f = 1;
+    let Lx: number,
+      Ly: number,
+      Lz: number,
+      f = 1;
     if (kind === LIGHT_KIND.directional) {
-      Lx = -V[lo + 4]!; Ly = -V[lo + 5]!; Lz = -V[lo + 6]!;
+      Lx = -V[lo + 4]!;
+      Ly = -V[lo + 5]!;
+      Lz = -V[lo + 6]!;
     } else {
       if (!hit) {
-        hx = V[vo]! + t * wx; hy = V[vo + 1]! + t * wy; hz = V[vo + 2]! + t * wz;
+        hx = V[vo]! + t * wx;
+        hy = V[vo + 1]! + t * wy;
+        hz = V[vo + 2]! + t * wz;
         hit = true;
       }
-      Lx = V[lo + 1]! - hx; Ly = V[lo + 2]! - hy; Lz = V[lo + 3]! - hz;
+      Lx = V[lo + 1]! - hx;
+      Ly = V[lo + 2]! - hy;
+      Lz = V[lo + 3]! - hz;
       const dist = Math.sqrt(Lx * Lx + Ly * Ly + Lz * Lz);
-      Lx /= dist; Ly /= dist; Lz /= dist;
+      Lx /= dist;
+      Ly /= dist;
+      Lz /= dist;
       f = 1 / (V[lo + 10]! + V[lo + 11]! * dist + V[lo + 12]! * dist * dist);
       if (kind === LIGHT_KIND.spot) {
         const cs = -(Lx * V[lo + 4]! + Ly * V[lo + 5]! + Lz * V[lo + 6]!);
@@ -478,7 +749,9 @@ function shadeNormal(V: Float32Array, vo: number, R: Float32Array, po: number): 
     const ndl = nx * Lx + ny * Ly + nz * Lz;
     if (ndl > 0) {
       const k = ndl * f;
-      lr += V[lo + 7]! * k; lg += V[lo + 8]! * k; lb += V[lo + 9]! * k;
+      lr += V[lo + 7]! * k;
+      lg += V[lo + 8]! * k;
+      lb += V[lo + 9]! * k;
     }
   }
   return (toByte(R[po + 25]! * lr) << 16) | (toByte(R[po + 26]! * lg) << 8) | toByte(R[po + 27]! * lb);
@@ -494,11 +767,18 @@ export function toByte(x: number): number {
  * tile lists and the depth ordering. Kept for the benchmark and as a check on the pruning.
  */
 export function renderViewNaive(batch: ViewBatch, v: number, out: Uint8Array, offset = 0): void {
-  const W = batch.width, H = batch.height;
-  const V = batch.views, vo = v * VIEW_STRIDE;
-  const R = batch.prims, pBase = v * batch.primCapacity;
-  const tanx = V[vo + 12]!, tany = V[vo + 13]!, nPrims = V[vo + 14]! | 0;
-  const bgR = toByte(V[vo + 19]!), bgG = toByte(V[vo + 20]!), bgB = toByte(V[vo + 21]!);
+  const W = batch.width,
+    H = batch.height;
+  const V = batch.views,
+    vo = v * VIEW_STRIDE;
+  const R = batch.prims,
+    pBase = v * batch.primCapacity;
+  const tanx = V[vo + 12]!,
+    tany = V[vo + 13]!,
+    nPrims = V[vo + 14]! | 0;
+  const bgR = toByte(V[vo + 19]!),
+    bgG = toByte(V[vo + 20]!),
+    bgB = toByte(V[vo + 21]!);
   for (let row = 0; row < H; row++) {
     const vv = ((2 * (row + 0.5)) / H - 1) * tany;
     for (let col = 0; col < W; col++) {
@@ -506,11 +786,14 @@ export function renderViewNaive(batch: ViewBatch, v: number, out: Uint8Array, of
       const wx = V[vo + 3]! * uu + V[vo + 6]! * vv - V[vo + 9]!;
       const wy = V[vo + 4]! * uu + V[vo + 7]! * vv - V[vo + 10]!;
       const wz = V[vo + 5]! * uu + V[vo + 8]! * vv - V[vo + 11]!;
-      let best = Infinity, bestPo = -1;
+      let best = Infinity,
+        bestPo = -1;
       for (let k = 0; k < nPrims; k++) {
         const po = (pBase + k) * PRIM_STRIDE;
         // camera position relative to the primitive, in world axes: c - p = R·o_local
-        const ox0 = R[po + 4]!, oy0 = R[po + 5]!, oz0 = R[po + 6]!;
+        const ox0 = R[po + 4]!,
+          oy0 = R[po + 5]!,
+          oz0 = R[po + 6]!;
         const qx = R[po + 16]! * ox0 + R[po + 17]! * oy0 + R[po + 18]! * oz0;
         const qy = R[po + 19]! * ox0 + R[po + 20]! * oy0 + R[po + 21]! * oz0;
         const qz = R[po + 22]! * ox0 + R[po + 23]! * oy0 + R[po + 24]! * oz0;
@@ -530,13 +813,19 @@ export function renderViewNaive(batch: ViewBatch, v: number, out: Uint8Array, of
       }
       const o = offset + (row * W + col) * 3;
       if (bestPo < 0) {
-        out[o] = bgR; out[o + 1] = bgG; out[o + 2] = bgB;
+        out[o] = bgR;
+        out[o + 1] = bgG;
+        out[o + 2] = bgB;
         continue;
       }
-      ray[RAY_T] = best; ray[10] = uu; ray[11] = vv;
+      ray[RAY_T] = best;
+      ray[10] = uu;
+      ray[11] = vv;
       localNormalRecord(R, bestPo, pixelRay(R, bestPo));
       const packed = shadeNormal(V, vo, R, bestPo);
-      out[o] = packed >> 16; out[o + 1] = (packed >> 8) & 255; out[o + 2] = packed & 255;
+      out[o] = packed >> 16;
+      out[o + 1] = (packed >> 8) & 255;
+      out[o + 2] = packed & 255;
     }
   }
 }

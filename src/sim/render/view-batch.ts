@@ -35,7 +35,6 @@ export const PRIM_STRIDE = 32;
 // 0 type | 1-3 size | 4-6 o_local | 7-9 A | 10-12 B | 13-15 C | 16-24 R (local→world, row-major)
 // 25-27 rgb | 28 emission | 29 nearest depth | 30 source id (geom g ≥ 0, site s as -1-s)
 
-
 export interface ViewBatchLayout {
   width: number;
   height: number;
@@ -116,22 +115,42 @@ const corner = new Float64Array(3);
 export type PrimSubset = 'all' | 'static' | 'dynamic';
 
 export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, v: number, tiles = true, subset: PrimSubset = 'all'): void {
-  const W = batch.width, H = batch.height;
-  const c = snap.cams, co = cam * SNAP_CAM;
-  const cx = c[co], cy = c[co + 1], cz = c[co + 2];
+  const W = batch.width,
+    H = batch.height;
+  const c = snap.cams,
+    co = cam * SNAP_CAM;
+  const cx = c[co],
+    cy = c[co + 1],
+    cz = c[co + 2];
   // cam_xmat is row-major; its columns are the camera's right, up and back axes in world coordinates.
-  const rx = c[co + 3], ry = c[co + 6], rz = c[co + 9];
-  const ux = c[co + 4], uy = c[co + 7], uz = c[co + 10];
-  const bx = c[co + 5], by = c[co + 8], bz = c[co + 11];
+  const rx = c[co + 3],
+    ry = c[co + 6],
+    rz = c[co + 9];
+  const ux = c[co + 4],
+    uy = c[co + 7],
+    uz = c[co + 10];
+  const bx = c[co + 5],
+    by = c[co + 8],
+    bz = c[co + 11];
   const tany = Math.tan((c[co + 12] * Math.PI) / 360);
   const tanx = (tany * W) / H;
 
-  const V = batch.views, vo = v * VIEW_STRIDE;
-  V[vo] = cx; V[vo + 1] = cy; V[vo + 2] = cz;
-  V[vo + 3] = rx; V[vo + 4] = ry; V[vo + 5] = rz;
-  V[vo + 6] = ux; V[vo + 7] = uy; V[vo + 8] = uz;
-  V[vo + 9] = bx; V[vo + 10] = by; V[vo + 11] = bz;
-  V[vo + 12] = tanx; V[vo + 13] = tany;
+  const V = batch.views,
+    vo = v * VIEW_STRIDE;
+  V[vo] = cx;
+  V[vo + 1] = cy;
+  V[vo + 2] = cz;
+  V[vo + 3] = rx;
+  V[vo + 4] = ry;
+  V[vo + 5] = rz;
+  V[vo + 6] = ux;
+  V[vo + 7] = uy;
+  V[vo + 8] = uz;
+  V[vo + 9] = bx;
+  V[vo + 10] = by;
+  V[vo + 11] = bz;
+  V[vo + 12] = tanx;
+  V[vo + 13] = tany;
   V[vo + 15] = snap.nLights;
   for (let i = 0; i < 3; i++) {
     V[vo + 16 + i] = snap.ambient[i];
@@ -139,7 +158,8 @@ export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, 
     V[vo + 22 + i] = snap.headlightDiffuse[i];
   }
   for (let l = 0; l < snap.nLights; l++) {
-    const so = l * SNAP_LIGHT, lo = vo + VIEW_HEADER + l * VIEW_LIGHT;
+    const so = l * SNAP_LIGHT,
+      lo = vo + VIEW_HEADER + l * VIEW_LIGHT;
     for (let i = 0; i < 15; i++) V[lo + i] = snap.lights[so + i];
   }
 
@@ -150,7 +170,9 @@ export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, 
     scratchOrder = new Int32Array(2 * n);
     scratchRect = new Int32Array(8 * n);
   }
-  const TS = batch.tileSize, TX = batch.tilesX, TY = batch.tilesY;
+  const TS = batch.tileSize,
+    TX = batch.tilesX,
+    TY = batch.tilesY;
   const P = snap.prims;
   let visible = 0;
   const flags = snap.isStatic;
@@ -160,8 +182,10 @@ export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, 
     const depth = projectBounds(P, o, cx, cy, cz, rx, ry, rz, ux, uy, uz, bx, by, bz, tanx, tany, W, H);
     if (depth === Infinity) continue; // outside the view or behind the camera
     // Pixel centres inside [col0, col1] × [row0, row1] can hit; half a pixel of slack absorbs rounding.
-    const c0 = Math.max(0, Math.ceil(rect[0] - 0.5)), c1 = Math.min(W - 1, Math.floor(rect[1] + 0.5));
-    const r0 = Math.max(0, Math.ceil(rect[2] - 0.5)), r1 = Math.min(H - 1, Math.floor(rect[3] + 0.5));
+    const c0 = Math.max(0, Math.ceil(rect[0] - 0.5)),
+      c1 = Math.min(W - 1, Math.floor(rect[1] + 0.5));
+    const r0 = Math.max(0, Math.ceil(rect[2] - 0.5)),
+      r1 = Math.min(H - 1, Math.floor(rect[3] + 0.5));
     if (c0 > c1 || r0 > r1) continue;
     scratchRect[4 * i] = c0;
     scratchRect[4 * i + 1] = c1;
@@ -179,24 +203,37 @@ export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, 
   V[vo + 14] = visible;
 
   // Primitive records, in front-to-back order.
-  const R = batch.prims, pBase = v * batch.primCapacity;
+  const R = batch.prims,
+    pBase = v * batch.primCapacity;
   for (let k = 0; k < visible; k++) {
-    const i = scratchOrder[k]!, so = i * SNAP_PRIM, po = (pBase + k) * PRIM_STRIDE;
+    const i = scratchOrder[k]!,
+      so = i * SNAP_PRIM,
+      po = (pBase + k) * PRIM_STRIDE;
     const m = P.subarray(so + 7, so + 16);
-    const px = P[so + 4]!, py = P[so + 5]!, pz = P[so + 6]!;
-    const dx = cx - px, dy = cy - py, dz = cz - pz;
+    const px = P[so + 4]!,
+      py = P[so + 5]!,
+      pz = P[so + 6]!;
+    const dx = cx - px,
+      dy = cy - py,
+      dz = cz - pz;
     R[po] = P[so]!;
-    R[po + 1] = P[so + 1]!; R[po + 2] = P[so + 2]!; R[po + 3] = P[so + 3]!;
+    R[po + 1] = P[so + 1]!;
+    R[po + 2] = P[so + 2]!;
+    R[po + 3] = P[so + 3]!;
     // local = Rᵀ · world: component j is column j of the rotation dotted with the vector
     for (let j = 0; j < 3; j++) {
-      const m0 = m[j]!, m1 = m[3 + j]!, m2 = m[6 + j]!;
+      const m0 = m[j]!,
+        m1 = m[3 + j]!,
+        m2 = m[6 + j]!;
       R[po + 4 + j] = m0 * dx + m1 * dy + m2 * dz;
       R[po + 7 + j] = m0 * rx + m1 * ry + m2 * rz;
       R[po + 10 + j] = m0 * ux + m1 * uy + m2 * uz;
       R[po + 13 + j] = -(m0 * bx + m1 * by + m2 * bz);
     }
     for (let j = 0; j < 9; j++) R[po + 16 + j] = m[j]!;
-    R[po + 25] = P[so + 16]!; R[po + 26] = P[so + 17]!; R[po + 27] = P[so + 18]!;
+    R[po + 25] = P[so + 16]!;
+    R[po + 26] = P[so + 17]!;
+    R[po + 27] = P[so + 18]!;
     R[po + 28] = P[so + 19]!;
     R[po + 29] = scratchDepth[i]!;
     R[po + 30] = P[so + 20]!;
@@ -208,12 +245,17 @@ export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, 
 
   // Tile lists: planes additionally drop tiles whose four corner rays all run parallel to or away
   // from the plane (d_local.z ≥ 0 over the tile, since d_local is affine in u, v).
-  const T = batch.tiles, K = batch.maxPerTile, stride = batch.tileStride, tBase = v * batch.tileCount * stride;
+  const T = batch.tiles,
+    K = batch.maxPerTile,
+    stride = batch.tileStride,
+    tBase = v * batch.tileCount * stride;
   for (let t = 0; t < TX * TY; t++) T[tBase + t * stride] = 0;
   for (let k = 0; k < visible; k++) {
     const i = scratchOrder[k]!;
-    const x0 = Math.floor(scratchRect[4 * i]! / TS), x1 = Math.floor(scratchRect[4 * i + 1]! / TS);
-    const y0 = Math.floor(scratchRect[4 * i + 2]! / TS), y1 = Math.floor(scratchRect[4 * i + 3]! / TS);
+    const x0 = Math.floor(scratchRect[4 * i]! / TS),
+      x1 = Math.floor(scratchRect[4 * i + 1]! / TS);
+    const y0 = Math.floor(scratchRect[4 * i + 2]! / TS),
+      y1 = Math.floor(scratchRect[4 * i + 3]! / TS);
     const isPlane = P[i * SNAP_PRIM] === GEOM.plane;
     const po = (pBase + k) * PRIM_STRIDE;
     for (let ty = y0; ty <= y1; ty++) {
@@ -234,9 +276,13 @@ export function prepareView(snap: SceneSnapshot, cam: number, batch: ViewBatch, 
 }
 
 function planeMissesTile(R: Float32Array, po: number, tx: number, ty: number, TS: number, W: number, H: number, tanx: number, tany: number): boolean {
-  const az = R[po + 9]!, bz = R[po + 12]!, cz = R[po + 15]!;
-  const u0 = ((2 * tx * TS) / W - 1) * tanx, u1 = ((2 * Math.min(W, (tx + 1) * TS)) / W - 1) * tanx;
-  const v0 = ((2 * ty * TS) / H - 1) * tany, v1 = ((2 * Math.min(H, (ty + 1) * TS)) / H - 1) * tany;
+  const az = R[po + 9]!,
+    bz = R[po + 12]!,
+    cz = R[po + 15]!;
+  const u0 = ((2 * tx * TS) / W - 1) * tanx,
+    u1 = ((2 * Math.min(W, (tx + 1) * TS)) / W - 1) * tanx;
+  const v0 = ((2 * ty * TS) / H - 1) * tany,
+    v1 = ((2 * Math.min(H, (ty + 1) * TS)) / H - 1) * tany;
   const eps = -1e-6;
   return az * u0 + bz * v0 + cz > eps && az * u1 + bz * v0 + cz > eps && az * u0 + bz * v1 + cz > eps && az * u1 + bz * v1 + cz > eps;
 }
@@ -246,18 +292,43 @@ function planeMissesTile(R: Float32Array, po: number, tx: number, ty: number, TS
  * bounds, or Infinity when it cannot appear in the image.
  */
 function projectBounds(
-  P: Float64Array, o: number,
-  cx: number, cy: number, cz: number,
-  rx: number, ry: number, rz: number, ux: number, uy: number, uz: number, bx: number, by: number, bz: number,
-  tanx: number, tany: number, W: number, H: number,
+  P: Float64Array,
+  o: number,
+  cx: number,
+  cy: number,
+  cz: number,
+  rx: number,
+  ry: number,
+  rz: number,
+  ux: number,
+  uy: number,
+  uz: number,
+  bx: number,
+  by: number,
+  bz: number,
+  tanx: number,
+  tany: number,
+  W: number,
+  H: number,
 ): number {
-  const type = P[o]!, sx = P[o + 1]!, sy = P[o + 2]!, sz = P[o + 3]!;
-  const px = P[o + 4]!, py = P[o + 5]!, pz = P[o + 6]!;
+  const type = P[o]!,
+    sx = P[o + 1]!,
+    sy = P[o + 2]!,
+    sz = P[o + 3]!;
+  const px = P[o + 4]!,
+    py = P[o + 5]!,
+    pz = P[o + 6]!;
   // columns of the primitive's rotation = its local axes in world coordinates
   const m = P;
-  const ax = m[o + 7]!, ay = m[o + 10]!, az = m[o + 13]!; // local x axis
-  const ex = m[o + 8]!, ey = m[o + 11]!, ez = m[o + 14]!; // local y axis
-  const zx = m[o + 9]!, zy = m[o + 12]!, zz = m[o + 15]!; // local z axis
+  const ax = m[o + 7]!,
+    ay = m[o + 10]!,
+    az = m[o + 13]!; // local x axis
+  const ex = m[o + 8]!,
+    ey = m[o + 11]!,
+    ez = m[o + 14]!; // local y axis
+  const zx = m[o + 9]!,
+    zy = m[o + 12]!,
+    zz = m[o + 15]!; // local z axis
   resetRect();
   switch (type) {
     case GEOM.sphere:
@@ -268,8 +339,12 @@ function projectBounds(
       // radius around the end-disc centres. A hull projects inside the union of the parts'
       // projections only while every part is wholly in front of the camera; otherwise fall back to
       // one sphere around the whole primitive.
-      const e1x = px + zx * sy, e1y = py + zy * sy, e1z = pz + zz * sy;
-      const e2x = px - zx * sy, e2y = py - zy * sy, e2z = pz - zz * sy;
+      const e1x = px + zx * sy,
+        e1y = py + zy * sy,
+        e1z = pz + zz * sy;
+      const e2x = px - zx * sy,
+        e2y = py - zy * sy,
+        e2z = pz - zz * sy;
       const depth1 = -((e1x - cx) * bx + (e1y - cy) * by + (e1z - cz) * bz);
       const depth2 = -((e2x - cx) * bx + (e2y - cy) * by + (e2z - cz) * bz);
       if (depth1 - sx > NEAR && depth2 - sx > NEAR) {
@@ -282,8 +357,37 @@ function projectBounds(
     }
     case GEOM.ellipsoid:
     case GEOM.box: {
-      const d = addBoxCorners(px, py, pz, ax * sx, ay * sx, az * sx, ex * sy, ey * sy, ez * sy, zx * sz, zy * sz, zz * sz, 8,
-        cx, cy, cz, rx, ry, rz, ux, uy, uz, bx, by, bz, tanx, tany, W, H);
+      const d = addBoxCorners(
+        px,
+        py,
+        pz,
+        ax * sx,
+        ay * sx,
+        az * sx,
+        ex * sy,
+        ey * sy,
+        ez * sy,
+        zx * sz,
+        zy * sz,
+        zz * sz,
+        8,
+        cx,
+        cy,
+        cz,
+        rx,
+        ry,
+        rz,
+        ux,
+        uy,
+        uz,
+        bx,
+        by,
+        bz,
+        tanx,
+        tany,
+        W,
+        H,
+      );
       if (d !== -1) return d;
       resetRect();
       return addSphere(px, py, pz, Math.hypot(sx, sy, sz), cx, cy, cz, rx, ry, rz, ux, uy, uz, bx, by, bz, tanx, tany, W, H);
@@ -294,13 +398,44 @@ function projectBounds(
       if (above <= 0) return Infinity;
       // Nearest depth of the plane inside the view: depth = above / (-n·d) with d = (u, v, -1) in
       // camera axes; -n·d is affine in (u, v), so its maximum over the image is at a corner.
-      const nr = zx * rx + zy * ry + zz * rz, nu = zx * ux + zy * uy + zz * uz, nb = zx * bx + zy * by + zz * bz;
+      const nr = zx * rx + zy * ry + zz * rz,
+        nu = zx * ux + zy * uy + zz * uz,
+        nb = zx * bx + zy * by + zz * bz;
       const down = Math.abs(nr) * tanx + Math.abs(nu) * tany + nb; // max over corners of -(n·d)
       if (down <= 0) return Infinity; // every ray in the image runs parallel to or away from it
       const frustumNear = above / down;
       if (sx > 0 && sy > 0) {
-        const d = addBoxCorners(px, py, pz, ax * sx, ay * sx, az * sx, ex * sy, ey * sy, ez * sy, 0, 0, 0, 4,
-          cx, cy, cz, rx, ry, rz, ux, uy, uz, bx, by, bz, tanx, tany, W, H);
+        const d = addBoxCorners(
+          px,
+          py,
+          pz,
+          ax * sx,
+          ay * sx,
+          az * sx,
+          ex * sy,
+          ey * sy,
+          ez * sy,
+          0,
+          0,
+          0,
+          4,
+          cx,
+          cy,
+          cz,
+          rx,
+          ry,
+          rz,
+          ux,
+          uy,
+          uz,
+          bx,
+          by,
+          bz,
+          tanx,
+          tany,
+          W,
+          H,
+        );
         if (d !== -1) return Math.max(d, frustumNear);
       }
       fullRect(W, H);
@@ -312,11 +447,17 @@ function projectBounds(
 }
 
 function resetRect(): void {
-  rect[0] = Infinity; rect[1] = -Infinity; rect[2] = Infinity; rect[3] = -Infinity;
+  rect[0] = Infinity;
+  rect[1] = -Infinity;
+  rect[2] = Infinity;
+  rect[3] = -Infinity;
 }
 
 function fullRect(W: number, H: number): void {
-  rect[0] = -1; rect[1] = W; rect[2] = -1; rect[3] = H;
+  rect[0] = -1;
+  rect[1] = W;
+  rect[2] = -1;
+  rect[3] = H;
 }
 
 /** Ratio (x/z) → continuous pixel coordinate with pixel centres at integers. */
@@ -330,12 +471,30 @@ function toPixel(ratio: number, tan: number, size: number): number {
  * wholly behind the camera / off-axis beyond 90°.
  */
 function addSphere(
-  sx: number, sy: number, sz: number, r: number,
-  cx: number, cy: number, cz: number,
-  rx: number, ry: number, rz: number, ux: number, uy: number, uz: number, bx: number, by: number, bz: number,
-  tanx: number, tany: number, W: number, H: number,
+  sx: number,
+  sy: number,
+  sz: number,
+  r: number,
+  cx: number,
+  cy: number,
+  cz: number,
+  rx: number,
+  ry: number,
+  rz: number,
+  ux: number,
+  uy: number,
+  uz: number,
+  bx: number,
+  by: number,
+  bz: number,
+  tanx: number,
+  tany: number,
+  W: number,
+  H: number,
 ): number {
-  const qx = sx - cx, qy = sy - cy, qz = sz - cz;
+  const qx = sx - cx,
+    qy = sy - cy,
+    qz = sz - cz;
   const x = qx * rx + qy * ry + qz * rz;
   const y = qx * ux + qy * uy + qz * uz;
   const z = -(qx * bx + qy * by + qz * bz);
@@ -359,8 +518,10 @@ const range = new Float64Array(4); // angularRange outputs: [lo, hi] for slot 0 
 function angularRange(x: number, z: number, r: number, slot: 0 | 1): 0 | 1 | 2 {
   const d2 = x * x + z * z;
   if (d2 <= r * r) return 2;
-  const centre = Math.atan2(x, z), half = Math.asin(r / Math.sqrt(d2));
-  const lo = centre - half, hi = centre + half;
+  const centre = Math.atan2(x, z),
+    half = Math.asin(r / Math.sqrt(d2));
+  const lo = centre - half,
+    hi = centre + half;
   const quarter = Math.PI / 2;
   if (lo >= quarter || hi <= -quarter) return 0;
   if (lo <= -quarter || hi >= quarter) return 2; // one side unbounded: treat the whole axis as covered
@@ -376,15 +537,42 @@ function angularRange(x: number, z: number, r: number, slot: 0 | 1): 0 | 1 | 2 {
  * a bounding sphere).
  */
 function addBoxCorners(
-  px: number, py: number, pz: number,
-  ax: number, ay: number, az: number, ex: number, ey: number, ez: number, zx: number, zy: number, zz: number, count: 4 | 8,
-  cx: number, cy: number, cz: number,
-  rx: number, ry: number, rz: number, ux: number, uy: number, uz: number, bx: number, by: number, bz: number,
-  tanx: number, tany: number, W: number, H: number,
+  px: number,
+  py: number,
+  pz: number,
+  ax: number,
+  ay: number,
+  az: number,
+  ex: number,
+  ey: number,
+  ez: number,
+  zx: number,
+  zy: number,
+  zz: number,
+  count: 4 | 8,
+  cx: number,
+  cy: number,
+  cz: number,
+  rx: number,
+  ry: number,
+  rz: number,
+  ux: number,
+  uy: number,
+  uz: number,
+  bx: number,
+  by: number,
+  bz: number,
+  tanx: number,
+  tany: number,
+  W: number,
+  H: number,
 ): number {
-  let nearest = Infinity, behind = 0;
+  let nearest = Infinity,
+    behind = 0;
   for (let k = 0; k < count; k++) {
-    const sa = k & 1 ? 1 : -1, se = k & 2 ? 1 : -1, sz = k & 4 ? 1 : -1;
+    const sa = k & 1 ? 1 : -1,
+      se = k & 2 ? 1 : -1,
+      sz = k & 4 ? 1 : -1;
     corner[0] = px + sa * ax + se * ex + sz * zx - cx;
     corner[1] = py + sa * ay + se * ey + sz * zy - cy;
     corner[2] = pz + sa * az + se * ez + sz * zz - cz;
@@ -396,9 +584,12 @@ function addBoxCorners(
       continue;
     }
     nearest = Math.min(nearest, z);
-    const col = toPixel(x / z, tanx, W), row = toPixel(y / z, tany, H);
-    rect[0] = Math.min(rect[0]!, col); rect[1] = Math.max(rect[1]!, col);
-    rect[2] = Math.min(rect[2]!, row); rect[3] = Math.max(rect[3]!, row);
+    const col = toPixel(x / z, tanx, W),
+      row = toPixel(y / z, tany, H);
+    rect[0] = Math.min(rect[0]!, col);
+    rect[1] = Math.max(rect[1]!, col);
+    rect[2] = Math.min(rect[2]!, row);
+    rect[3] = Math.max(rect[3]!, row);
   }
   if (behind === count) return Infinity;
   if (behind > 0) return -1;

@@ -58,7 +58,9 @@ interface Merged {
 
 function mergedSightings(frame: Frame, cls: number): (Merged | undefined)[] {
   return sightings(frame, cls, 2).map((list, i) => {
-    let area = 0, cx = 0, cy = 0;
+    let area = 0,
+      cx = 0,
+      cy = 0;
     for (const s of list) {
       area += s.blob.area;
       cx += s.blob.area * s.blob.cx;
@@ -92,7 +94,8 @@ export function estimateCabinet(frame: Frame, targetCls: number): DoorEstimate |
   // Yaw: the direction of the row of leaves (least squares through their centroids); the plinth: their height.
   const mx = used.reduce((s, l) => s + l.point[0], 0) / used.length;
   const my = used.reduce((s, l) => s + l.point[1], 0) / used.length;
-  let sxx = 0, sxy = 0;
+  let sxx = 0,
+    sxy = 0;
   for (const l of used) {
     sxx += (l.point[0] - mx) ** 2;
     sxy += (l.point[0] - mx) * (l.point[1] - my);
@@ -135,7 +138,8 @@ export function estimateCabinet(frame: Frame, targetCls: number): DoorEstimate |
 /** The door's opening angle as the fingertips in its hook gap show it. */
 function angleFromTcp(layout: DoorLayout, slot: number, tcp: Vec3): number {
   const local = toLocal([layout.x, layout.y, layout.plinth], layout.yaw, tcp);
-  const dx = local[0] - (DOOR.hingeX0 + slot * DOOR.pitch), dy = local[1] - DOOR.hingeY;
+  const dx = local[0] - (DOOR.hingeX0 + slot * DOOR.pitch),
+    dy = local[1] - DOOR.hingeY;
   return Math.atan2(DOOR.gap.v, DOOR.gap.u) - Math.atan2(dy, dx);
 }
 

@@ -26,7 +26,10 @@ const FINGER = 0.045;
 const TCP_LOW: Vec3 = [-0.5, 0.4, 0.05 - FINGER - 0.0045];
 const TCP_HIGH: Vec3 = [0.5, 1.0, 0.5 - FINGER - 0.0045];
 /** Where drawers can be (generous): a sighting outside is something else. */
-const REGION: [Vec3, Vec3] = [[-0.55, 0.35, -0.02], [0.55, 1.02, 0.3]];
+const REGION: [Vec3, Vec3] = [
+  [-0.55, 0.35, -0.02],
+  [0.55, 1.02, 0.3],
+];
 
 /** Gripper geometry (data/scenes/base.xml): back (+y) plate centre with the fingers open, its outer face with them closed. */
 const BACK_PLATE_OPEN = 0.0485;
@@ -101,7 +104,8 @@ function plan(frame: Frame, memory: EpisodeMemory): Plan | undefined {
   const all = [...points.values()];
   let best: [Vec3, Vec3] = [all[0]!, all[1]!];
   for (const a of all) for (const b of all) if (xyDist(a, b) > xyDist(...best)) best = [a, b];
-  let dx = best[1][0] - best[0][0], dy = best[1][1] - best[0][1];
+  let dx = best[1][0] - best[0][0],
+    dy = best[1][1] - best[0][1];
   if (dx < 0) {
     dx = -dx;
     dy = -dy;

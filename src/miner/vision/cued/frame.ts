@@ -78,7 +78,8 @@ export function readCue(frame: Frame): number | undefined {
  * as table here, so the cue band — a palette colour where MetaWorld's wrist is dark — decides then).
  */
 export function looksCued(frame: Frame): boolean {
-  let table = 0, saturated = 0;
+  let table = 0,
+    saturated = 0;
   for (const v of frame.views) {
     const h = classHistogramOf(v.labels);
     table += h[CuedClass.Table]!;

@@ -52,15 +52,27 @@ const HOLE_BOXES = Float64Array.from(
 /** Ray entry parameter into box `b` of `boxes` (object frame), or Infinity when it misses. */
 function enter(ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, boxes: Float64Array, b: number): number {
   const o = 6 * b;
-  let tn = -Infinity, tf = Infinity, t1: number, t2: number, t: number;
-  const px = ox - boxes[o]!, py = oy - boxes[o + 1]!, pz = oz - boxes[o + 2]!;
-  const hx = boxes[o + 3]!, hy = boxes[o + 4]!, hz = boxes[o + 5]!;
+  let tn = -Infinity,
+    tf = Infinity,
+    t1: number,
+    t2: number,
+    t: number;
+  const px = ox - boxes[o]!,
+    py = oy - boxes[o + 1]!,
+    pz = oz - boxes[o + 2]!;
+  const hx = boxes[o + 3]!,
+    hy = boxes[o + 4]!,
+    hz = boxes[o + 5]!;
   if (dx > -1e-12 && dx < 1e-12) {
     if (px > hx || px < -hx) return Infinity;
   } else {
     t1 = (-hx - px) / dx;
     t2 = (hx - px) / dx;
-    if (t1 > t2) { t = t1; t1 = t2; t2 = t; }
+    if (t1 > t2) {
+      t = t1;
+      t1 = t2;
+      t2 = t;
+    }
     tn = t1;
     tf = t2;
   }
@@ -69,7 +81,11 @@ function enter(ox: number, oy: number, oz: number, dx: number, dy: number, dz: n
   } else {
     t1 = (-hy - py) / dy;
     t2 = (hy - py) / dy;
-    if (t1 > t2) { t = t1; t1 = t2; t2 = t; }
+    if (t1 > t2) {
+      t = t1;
+      t1 = t2;
+      t2 = t;
+    }
     if (t1 > tn) tn = t1;
     if (t2 < tf) tf = t2;
     if (tn > tf) return Infinity;
@@ -79,7 +95,11 @@ function enter(ox: number, oy: number, oz: number, dx: number, dy: number, dz: n
   } else {
     t1 = (-hz - pz) / dz;
     t2 = (hz - pz) / dz;
-    if (t1 > t2) { t = t1; t1 = t2; t2 = t; }
+    if (t1 > t2) {
+      t = t1;
+      t1 = t2;
+      t2 = t;
+    }
     if (t1 > tn) tn = t1;
     if (t2 < tf) tf = t2;
   }
@@ -88,7 +108,8 @@ function enter(ox: number, oy: number, oz: number, dx: number, dy: number, dz: n
 
 /** The hole (0–2) whose coloured parts a ray (object frame) meets first, or −1. */
 function holeHit(ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, firstOnly: boolean): number {
-  let best = -1, bestT = Infinity;
+  let best = -1,
+    bestT = Infinity;
   for (let h = 0; h < 3; h++) {
     const base = h * PARTS_PER_HOLE;
     if (enter(ox, oy, oz, dx, dy, dz, HOLE_BOXES, base) === Infinity) continue;
@@ -137,7 +158,8 @@ function evidenceOf(view: View): Evidence {
   const near = new Uint8Array(labels.length);
   for (let p = 0; p < labels.length; p++) {
     if (!PALETTE[labels[p]!]) continue;
-    const row = (p / width) | 0, col = p - row * width;
+    const row = (p / width) | 0,
+      col = p - row * width;
     for (let r = Math.max(0, row - 1); r <= Math.min(height - 1, row + 1); r++) {
       for (let c = Math.max(0, col - 1); c <= Math.min(width - 1, col + 1); c++) near[r * width + c] = 1;
     }
@@ -160,15 +182,21 @@ function evidenceOf(view: View): Evidence {
 
 /** Matched minus contradicted evidence pixels for one block pose. */
 function scoreBlock(evidence: readonly Evidence[], pose: Pose): number {
-  const c = Math.cos(pose.yaw), s = Math.sin(pose.yaw);
+  const c = Math.cos(pose.yaw),
+    s = Math.sin(pose.yaw);
   let score = 0;
   for (const e of evidence) {
-    const wx = e.origin[0] - pose.x, wy = e.origin[1] - pose.y, oz = e.origin[2] - pose.z;
-    const ox = c * wx + s * wy, oy = -s * wx + c * wy;
-    const dirs = e.dirs, sign = e.sign;
+    const wx = e.origin[0] - pose.x,
+      wy = e.origin[1] - pose.y,
+      oz = e.origin[2] - pose.z;
+    const ox = c * wx + s * wy,
+      oy = -s * wx + c * wy;
+    const dirs = e.dirs,
+      sign = e.sign;
     let view = 0;
     for (let i = 0; i < e.n; i++) {
-      const gx = dirs[3 * i]!, gy = dirs[3 * i + 1]!;
+      const gx = dirs[3 * i]!,
+        gy = dirs[3 * i + 1]!;
       const hit = holeHit(ox, oy, oz, c * gx + s * gy, -s * gx + c * gy, dirs[3 * i + 2]!, true) >= 0;
       if (sign[i]! > 0) view += hit ? 1 : -1;
       else if (hit) view--;
@@ -201,11 +229,29 @@ interface SearchState {
   done: boolean;
 }
 
-function startSearch(init: Pose, range: Partial<Record<Key, number>>, resolution: Record<Key, number>, limits: Partial<Record<Key, [number, number]>>): SearchState {
+function startSearch(
+  init: Pose,
+  range: Partial<Record<Key, number>>,
+  resolution: Record<Key, number>,
+  limits: Partial<Record<Key, [number, number]>>,
+): SearchState {
   const keys = (Object.keys(range) as Key[]).filter((k) => (range[k] ?? 0) > 0);
   const half: Record<Key, number> = { x: 0, y: 0, z: 0, yaw: 0 };
   for (const k of keys) half[k] = range[k]!;
-  return { keys, best: { ...init }, centre: { ...init }, half, resolution, limits, level: 0, index: 0, top: -Infinity, sum: { x: 0, y: 0, z: 0, yaw: 0 }, count: 0, done: keys.length === 0 };
+  return {
+    keys,
+    best: { ...init },
+    centre: { ...init },
+    half,
+    resolution,
+    limits,
+    level: 0,
+    index: 0,
+    top: -Infinity,
+    sum: { x: 0, y: 0, z: 0, yaw: 0 },
+    count: 0,
+    done: keys.length === 0,
+  };
 }
 
 function runSearch(st: SearchState, score: (p: Pose) => number, budget: number): void {
@@ -285,7 +331,9 @@ export function roughBlock(views: readonly View[]): { pose: Pose; colours: numbe
   const mean = [0, 1, 2].map((k) => points.reduce((a, p) => a + p[k]!, 0) / points.length) as Vec3;
   let yaw = facingYaw(mean[0]);
   if (points.length >= 2) {
-    let a = points[0]!, b = points[1]!, far = -1;
+    let a = points[0]!,
+      b = points[1]!,
+      far = -1;
     for (const p of points) {
       for (const q of points) {
         const d = Math.hypot(p[0] - q[0], p[1] - q[1]);
@@ -318,10 +366,15 @@ export function startBlockFit(views: readonly View[], rough: { pose: Pose; colou
   const mid = facingYaw(rough.pose.x);
   const init = { ...rough.pose, yaw: mid + Math.atan2(Math.sin(rough.pose.yaw - mid), Math.cos(rough.pose.yaw - mid)) };
   const range = { x: 0.03, y: rough.colours >= 3 ? 0.03 : 0.1, z: 0.025, yaw: 0.12 };
-  const search = startSearch(init, range, { x: 0.001, y: 0.001, z: 0.001, yaw: 0.003 }, {
-    z: [PEG.holeAbovePlinth - 0.005, PEG.holeAbovePlinth + PEG.plinth[1] + 0.005],
-    yaw: [mid - PEG.yawJitter - 0.03, mid + PEG.yawJitter + 0.03],
-  });
+  const search = startSearch(
+    init,
+    range,
+    { x: 0.001, y: 0.001, z: 0.001, yaw: 0.003 },
+    {
+      z: [PEG.holeAbovePlinth - 0.005, PEG.holeAbovePlinth + PEG.plinth[1] + 0.005],
+      yaw: [mid - PEG.yawJitter - 0.03, mid + PEG.yawJitter + 0.03],
+    },
+  );
   return { evidence, positives, search };
 }
 
@@ -338,24 +391,33 @@ export function stepBlockFit(fit: BlockFit, budget: number): { done: boolean; po
  */
 export function holeOfColour(views: readonly View[], pose: Pose, cls: number): number | undefined {
   const votes = [0, 0, 0];
-  const c = Math.cos(pose.yaw), s = Math.sin(pose.yaw);
+  const c = Math.cos(pose.yaw),
+    s = Math.sin(pose.yaw);
   for (const v of views) {
-    const wx = v.camera.centre[0] - pose.x, wy = v.camera.centre[1] - pose.y, oz = v.camera.centre[2] - pose.z;
-    const ox = c * wx + s * wy, oy = -s * wx + c * wy;
+    const wx = v.camera.centre[0] - pose.x,
+      wy = v.camera.centre[1] - pose.y,
+      oz = v.camera.centre[2] - pose.z;
+    const ox = c * wx + s * wy,
+      oy = -s * wx + c * wy;
     const dirs = v.camera.directions();
     for (let p = 0; p < v.labels.length; p++) {
       if (v.labels[p] !== cls) continue;
-      const gx = dirs[3 * p]!, gy = dirs[3 * p + 1]!;
+      const gx = dirs[3 * p]!,
+        gy = dirs[3 * p + 1]!;
       const h = holeHit(ox, oy, oz, c * gx + s * gy, -s * gx + c * gy, dirs[3 * p + 2]!, false);
       if (h >= 0) votes[h]!++;
     }
   }
   const order = [0, 1, 2].sort((a, b) => votes[b]! - votes[a]!);
-  const top = votes[order[0]!]!, second = votes[order[1]!]!;
+  const top = votes[order[0]!]!,
+    second = votes[order[1]!]!;
   return top >= 3 && top >= 2 * second ? order[0] : undefined;
 }
 
-const PEG_MODEL = { name: 'peg', primitives: [{ kind: 'box' as const, centre: [0, 0, 0] as Vec3, half: [PEG.pegHalfLength, PEG.pegHalfWidth, PEG.pegHalfWidth] as Vec3 }] };
+const PEG_MODEL = {
+  name: 'peg',
+  primitives: [{ kind: 'box' as const, centre: [0, 0, 0] as Vec3, half: [PEG.pegHalfLength, PEG.pegHalfWidth, PEG.pegHalfWidth] as Vec3 }],
+};
 
 /**
  * The peg's centre on the table: dark pixels whose rays land on the peg's half of the table (away from
@@ -363,7 +425,8 @@ const PEG_MODEL = { name: 'peg', primitives: [{ kind: 'box' as const, centre: [0
  */
 export function locatePeg(frame: Frame, views: readonly View[], block: Pose): Vec3 | undefined {
   const pegSide = Math.cos(block.yaw) > 0 ? 1 : -1; // the mouths face the peg
-  const xs: number[] = [], ys: number[] = [];
+  const xs: number[] = [],
+    ys: number[] = [];
   const hand = frame.hand;
   for (const v of views) {
     const dirs = v.camera.directions();
@@ -384,7 +447,12 @@ export function locatePeg(frame: Frame, views: readonly View[], block: Pose): Ve
   if (xs.length < 3) return undefined;
   const median = (a: number[]) => a.sort((u, v) => u - v)[a.length >> 1]!;
   const init: Pose = { x: median(xs), y: median(ys), z: PEG.pegHalfWidth, yaw: block.yaw };
-  const fit = fitPose(views, PEG_MODEL, { target: [CuedClass.Dark], against: [CuedClass.Table] }, { init, range: { x: 0.06, y: 0.03 }, resolution: { x: 0.003, y: 0.002 } });
+  const fit = fitPose(
+    views,
+    PEG_MODEL,
+    { target: [CuedClass.Dark], against: [CuedClass.Table] },
+    { init, range: { x: 0.06, y: 0.03 }, resolution: { x: 0.003, y: 0.002 } },
+  );
   return fit && fit.explained >= 3 ? [fit.pose.x, fit.pose.y, PEG.pegHalfWidth] : undefined;
 }
 
@@ -406,7 +474,21 @@ const LOOK_POSE: Vec3 = [0.3, 0.7, 0.45];
 const GRASP_FROM_CENTRE = 0.03;
 
 /** Lateral and vertical offsets (block frame, metres) tried in turn when the head meets the face. */
-const SEARCH = [[0, 0], [0.008, 0], [-0.008, 0], [0, 0.008], [0, -0.008], [0.008, 0.008], [-0.008, -0.008], [0.008, -0.008], [-0.008, 0.008], [0.016, 0], [-0.016, 0], [0, 0.016], [0, -0.016]] as const;
+const SEARCH = [
+  [0, 0],
+  [0.008, 0],
+  [-0.008, 0],
+  [0, 0.008],
+  [0, -0.008],
+  [0.008, 0.008],
+  [-0.008, -0.008],
+  [0.008, -0.008],
+  [-0.008, 0.008],
+  [0.016, 0],
+  [-0.016, 0],
+  [0, 0.016],
+  [0, -0.016],
+] as const;
 
 interface PegMemory {
   rough?: { pose: Pose; colours: number };

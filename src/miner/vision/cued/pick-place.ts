@@ -5,6 +5,10 @@
 import { cyanFix, puckSkill } from './pucks.ts';
 
 export const pickPlaceSkill = puckSkill({
-  goal: (frame) => cyanFix(frame, [[-0.45, 0.38, 0.07], [0.45, 0.92, 0.37]]),
+  goal: (frame) =>
+    cyanFix(frame, [
+      [-0.45, 0.38, 0.07],
+      [0.45, 0.92, 0.37],
+    ]),
   puckGoal: (goal) => goal,
 });

@@ -33,7 +33,10 @@ const CARRY_Z = 0.12;
 const EMPTY_CLOSURE = 0.85;
 
 /** Where pucks and goals can be (a margin round the generator's area). */
-const PUCK_REGION: [Vec3, Vec3] = [[-0.42, 0.38, -0.01], [0.42, 0.92, 0.06]];
+const PUCK_REGION: [Vec3, Vec3] = [
+  [-0.42, 0.38, -0.01],
+  [0.42, 0.92, 0.06],
+];
 
 type Phase = 'find' | 'approach' | 'descend' | 'close' | 'lift' | 'carry' | 'place';
 
@@ -49,7 +52,11 @@ export interface PuckSkillOptions {
   puckGoal(goal: Vec3): Vec3;
 }
 
-const hand = (frame: Frame, tcp: Vec3): Vec3 => [tcp[0] + frame.hand[0] - frame.tcp[0], tcp[1] + frame.hand[1] - frame.tcp[1], tcp[2] + frame.hand[2] - frame.tcp[2]];
+const hand = (frame: Frame, tcp: Vec3): Vec3 => [
+  tcp[0] + frame.hand[0] - frame.tcp[0],
+  tcp[1] + frame.hand[1] - frame.tcp[1],
+  tcp[2] + frame.hand[2] - frame.tcp[2],
+];
 const steer = (frame: Frame, tcp: Vec3, effort: number, gain = 10): Command => {
   const h = hand(frame, tcp);
   return { move: [gain * (h[0] - frame.hand[0]), gain * (h[1] - frame.hand[1]), gain * (h[2] - frame.hand[2])], effort };

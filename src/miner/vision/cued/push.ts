@@ -6,6 +6,14 @@
 import { cyanFix, puckSkill } from './pucks.ts';
 
 export const pushSkill = puckSkill({
-  goal: (frame) => cyanFix(frame, [[-0.45, 0.38, -0.03], [0.45, 0.92, 0.04]], 0.001),
+  goal: (frame) =>
+    cyanFix(
+      frame,
+      [
+        [-0.45, 0.38, -0.03],
+        [0.45, 0.92, 0.04],
+      ],
+      0.001,
+    ),
   puckGoal: (goal) => [goal[0], goal[1], 0.02],
 });

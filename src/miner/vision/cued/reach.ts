@@ -22,7 +22,8 @@ export const reachSkill: CuedSkill = (frame, memory) => {
     return { move: toward(frame.hand, hand([tcp[0], tcp[1], SAFE_TCP_Z]), 10), effort: -1 };
   }
   let waypoint: Vec3;
-  if (xyDist(tcp, goal) > 0.02) waypoint = tcp[2] < SAFE_TCP_Z - 0.02 && xyDist(tcp, goal) > 0.05 ? [tcp[0], tcp[1], SAFE_TCP_Z] : [goal[0], goal[1], SAFE_TCP_Z];
+  if (xyDist(tcp, goal) > 0.02)
+    waypoint = tcp[2] < SAFE_TCP_Z - 0.02 && xyDist(tcp, goal) > 0.05 ? [tcp[0], tcp[1], SAFE_TCP_Z] : [goal[0], goal[1], SAFE_TCP_Z];
   else waypoint = goal;
   return { move: toward(frame.hand, hand(waypoint), 10), effort: -1 };
 };
