@@ -80,6 +80,8 @@ test('no public route, metric or log line carries seeds, instance material, endp
       '/v1/miners/1/history',
       '/v1/miners/2/history',
       '/v1/appliance',
+      '/v1/spot-checks',
+      '/v1/cycles/1/spot-checks',
       '/metrics',
     ];
     for (const route of routes) pages[route] = (await get(`${base}${route}`)).text;
