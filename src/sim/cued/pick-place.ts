@@ -8,19 +8,14 @@
 import type { Judgement } from '../binding.ts';
 import type { RandomSource } from '../drbg.ts';
 import { tolerance } from '../rewards.ts';
-import { colourRgb, GOAL_COLOUR } from './palette.ts';
 import { dist, drawUntil, type Vec3 } from './geometry.ts';
 import type { CuedEnvModule } from './module.ts';
 import {
-  at,
   carryOracle,
   drawAreaPoint,
   drawPucks,
-  measurePucks,
-  PUCKS,
   pucksLayoutSchema,
-  pucksMassBodies,
-  pucksRequiredNames,
+  pucksModuleBase,
   pucksValid,
   wrongPuckViolation,
   type PucksLayout,
@@ -44,11 +39,9 @@ export const PICK_PLACE = {
 export type PickPlaceLayout = PucksLayout;
 
 export const pickPlaceModule: CuedEnvModule<PickPlaceLayout, PucksState> = {
+  ...pucksModuleBase,
   scene: 'pick-place',
-  candidates: PUCKS.candidates,
   layoutSchema: pucksLayoutSchema([0.1, 0.35]),
-  massBodies: pucksMassBodies,
-  requiredNames: pucksRequiredNames,
 
   generate(rng: RandomSource): PickPlaceLayout {
     const drawn = drawUntil(
@@ -58,17 +51,6 @@ export const pickPlaceModule: CuedEnvModule<PickPlaceLayout, PucksState> = {
     );
     return { pucks: drawn.pucks, goal: [drawn.goal[0], drawn.goal[1], drawn.z] };
   },
-
-  handInit: () => PUCKS.handInit,
-  candidateGeoms: (i) => [`puck_${i}`],
-
-  place(env, layout) {
-    layout.pucks.forEach((p, i) => env.setFreeBody(`puck_${i}_free`, at(p)));
-    env.setStaticBodyPose('goal', layout.goal);
-    env.setGeomRgb('goal', colourRgb(GOAL_COLOUR));
-  },
-
-  measure: (env) => measurePucks(env),
 
   judge(now, start, layout, target, hand): Judgement {
     const puck = now.pucks[target]!;

@@ -12,7 +12,8 @@ import type { HandState } from '../binding.ts';
 import type { RandomSource } from '../drbg.ts';
 import { bounded } from '../randomization.ts';
 import { toward, xyDist, xySegmentDistance, type Vec3 } from './geometry.ts';
-import type { CuedOracleView, OracleCommand } from './module.ts';
+import type { CuedEnvModule, CuedOracleView, OracleCommand } from './module.ts';
+import { colourRgb, GOAL_COLOUR } from './palette.ts';
 
 export const PUCKS = {
   candidates: 3,
@@ -214,3 +215,21 @@ export function carryOracle(view: CuedOracleView<PucksLayout, PucksState>, memor
 export function clearPaths(pucks: readonly Vec2[], goal: Vec2, clearance: number): boolean {
   return pucks.every((a, i) => pucks.every((b, j) => j === i || xySegmentDistance(at(b), at(a), at(goal)) >= clearance));
 }
+
+/**
+ * The module members push and pick-place have in common: the three pucks, how they and the goal are
+ * placed and measured. Each module adds its own layout rules, goal height and success predicate.
+ */
+export const pucksModuleBase = {
+  candidates: PUCKS.candidates,
+  massBodies: pucksMassBodies,
+  requiredNames: pucksRequiredNames,
+  handInit: () => PUCKS.handInit,
+  candidateGeoms: (i: number) => [`puck_${i}`],
+  place(env, layout) {
+    layout.pucks.forEach((p, i) => env.setFreeBody(`puck_${i}_free`, at(p)));
+    env.setStaticBodyPose('goal', layout.goal);
+    env.setGeomRgb('goal', colourRgb(GOAL_COLOUR));
+  },
+  measure: (env) => measurePucks(env),
+} satisfies Partial<CuedEnvModule<PucksLayout, PucksState>>;

@@ -8,20 +8,16 @@
 import type { Judgement } from '../binding.ts';
 import type { RandomSource } from '../drbg.ts';
 import { tolerance } from '../rewards.ts';
-import { colourRgb, GOAL_COLOUR } from './palette.ts';
 import { dist, drawUntil, xyDist, type Vec3 } from './geometry.ts';
 import type { CuedEnvModule } from './module.ts';
 import {
-  at,
   carryOracle,
   clearPaths,
   drawAreaPoint,
   drawPucks,
-  measurePucks,
   PUCKS,
   pucksLayoutSchema,
-  pucksMassBodies,
-  pucksRequiredNames,
+  pucksModuleBase,
   pucksValid,
   wrongPuckViolation,
   type PucksLayout,
@@ -46,11 +42,9 @@ export const PUSH = {
 export type PushLayout = PucksLayout;
 
 export const pushModule: CuedEnvModule<PushLayout, PucksState> = {
+  ...pucksModuleBase,
   scene: 'push',
-  candidates: PUCKS.candidates,
   layoutSchema: pucksLayoutSchema([0, 0.01]),
-  massBodies: pucksMassBodies,
-  requiredNames: pucksRequiredNames,
 
   generate(rng: RandomSource): PushLayout {
     const drawn = drawUntil(
@@ -63,17 +57,6 @@ export const pushModule: CuedEnvModule<PushLayout, PucksState> = {
     );
     return { pucks: drawn.pucks, goal: [drawn.goal[0], drawn.goal[1], PUSH.discZ] };
   },
-
-  handInit: () => PUCKS.handInit,
-  candidateGeoms: (i) => [`puck_${i}`],
-
-  place(env, layout) {
-    layout.pucks.forEach((p, i) => env.setFreeBody(`puck_${i}_free`, at(p)));
-    env.setStaticBodyPose('goal', layout.goal);
-    env.setGeomRgb('goal', colourRgb(GOAL_COLOUR));
-  },
-
-  measure: (env) => measurePucks(env),
 
   judge(now, start, layout, target, hand): Judgement {
     const puck = now.pucks[target]!;
