@@ -18,9 +18,6 @@ import { executorLabels } from './executor-labels.ts';
 import { cycleDetailJson, cycleJson, minerScoreJson, minerSummary, spotCheckJson, statsJson, taskDetailJson, taskJson, weightsJson } from './shapes.ts';
 import { VERSION } from '../version.ts';
 
-/** The version `/health` reports (package.json's). */
-export const API_VERSION = VERSION;
-
 export interface ApiOptions extends AuthConfig {
   store: Store;
   logger?: Logger;
@@ -62,7 +59,7 @@ export function createApiApp(options: ApiOptions): Koa {
   const auth = requireApiKey(options);
 
   router.get('/health', (ctx) => {
-    ctx.body = { status: 'ok', version: API_VERSION, database: store.ping() ? 'connected' : 'disconnected' };
+    ctx.body = { status: 'ok', version: VERSION, database: store.ping() ? 'connected' : 'disconnected' };
   });
 
   router.get('/v1/status', (ctx) => {

@@ -7,20 +7,15 @@
  * Every start has a deadline, and every process is killed when the test process ends, so a failing
  * test never leaves a node behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { WsProvider } from '@polkadot/api';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { SubnetHyperparams } from '../../src/chain/types.ts';
-import { ROOT } from './cli.ts';
+import { killOnTestExit, ROOT } from './cli.ts';
 
 export const RAONET_SPEC = path.join(ROOT, 'test', 'fixtures', 'chain', 'raonet.json');
 const CHOPSTICKS_BIN = path.join(ROOT, 'node_modules', '@acala-network', 'chopsticks', 'chopsticks.cjs');
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 export interface Chopsticks {
   readonly url: string;
@@ -73,10 +68,9 @@ export async function startChopsticks(options: StartOptions = {}): Promise<Chops
     // The readiness line is logged at info level.
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
   );
-  running.add(child);
+  killOnTestExit(child);
   let out = '';
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  child.once('close', () => running.delete(child));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`chopsticks did not start within ${deadlineMs} ms; output:\n${out.slice(-4000)}`)), deadlineMs);
     const onData = (d: Buffer) => {

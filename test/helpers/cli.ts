@@ -33,11 +33,17 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
 }
 
 // Children still running when the test process ends (a test that failed before its own cleanup) are
-// killed, so a failed test never leaves an executor or an appliance polling in the background.
+// killed, so a failed test never leaves an executor, an appliance or a chain node behind.
 const liveChildren = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
+
+/** Kills `child` when the test process exits, unless it has exited by then. */
+export function killOnTestExit(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+}
 
 /** Starts a long-running command; `output()` returns what it has printed so far. */
 export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): { child: ChildProcess; output: () => string } {
@@ -49,8 +55,7 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
+  killOnTestExit(child);
   return { child, output: () => out };
 }
 
