@@ -354,22 +354,23 @@ export async function startAppliance(
       });
     }
 
-    const spotChecker = spot
-      ? new SpotChecker(
-          store,
-          {
-            ...DEFAULT_SPOT_CHECK_SETTINGS,
-            fraction: spot.fraction,
-            consequence: spot.consequence,
-            cacheDir: path.join(path.dirname(path.resolve(config.db)), 'spot-check-cache'),
-            hub: { hubUrl: spot.hubUrl, ...(spot.hubToken ? { accessToken: spot.hubToken } : {}) },
-          },
-          new BubblewrapSandbox(),
-          logger,
-        )
-      : null;
-    if (spotChecker) {
-      const unavailable = await new BubblewrapSandbox().probe();
+    let spotChecker: SpotChecker | null = null;
+    if (spot) {
+      // One sandbox: its probe (Python + bubblewrap) runs once here and is cached for every check.
+      const sandbox = new BubblewrapSandbox();
+      spotChecker = new SpotChecker(
+        store,
+        {
+          ...DEFAULT_SPOT_CHECK_SETTINGS,
+          fraction: spot.fraction,
+          consequence: spot.consequence,
+          cacheDir: path.join(path.dirname(path.resolve(config.db)), 'spot-check-cache'),
+          hub: { hubUrl: spot.hubUrl, ...(spot.hubToken ? { accessToken: spot.hubToken } : {}) },
+        },
+        sandbox,
+        logger,
+      );
+      const unavailable = await sandbox.probe();
       if (unavailable) logger.warn({ reason: unavailable }, 'spot checks will report every miner unverifiable');
     }
     const measuredPool = pool;
