@@ -14,7 +14,8 @@ import { labelInstance } from './helpers/instances.ts';
 import { startPolicyServer } from './helpers/policy-server.ts';
 import { waitFor } from './helpers/store.ts';
 
-const config = { actTimeoutMs: 2000, resetTimeoutMs: 5000, connections: 4 };
+// Deadlines far above a loaded box's worst scheduling delay: this file tests the thread's plumbing, not timing.
+const config = { actTimeoutMs: 20_000, resetTimeoutMs: 20_000, connections: 4 };
 const obs = JSON.stringify({ ...emptyObservation(), extra: { episode_id: 'e1' } });
 
 test('calls go through the thread: reset with the episode id, timed actions, the declared capacity', async (t) => {
@@ -27,7 +28,7 @@ test('calls go through the thread: reset with the episode id, timed actions, the
     t.deepEqual(server.resets, [{ task_config: { env_id: 'metaworld/reach-v3', env_name: 'metaworld', task_name: 'reach-v3', episode_id: 'e1' } }]);
     const answer = await port.timedAct(obs, 0);
     t.deepEqual(answer.action, { eeTwist: [0.1, 0, 0, 0, 0, 0], gripper: 0 });
-    t.true(answer.latencyMs > 0 && answer.latencyMs < 2000);
+    t.true(answer.latencyMs > 0);
     t.is(answer.stalled, false);
     t.deepEqual(server.actEpisodeIds, ['e1']);
     t.deepEqual(await port.health(), { maxConcurrentEpisodes: 6 });

@@ -247,12 +247,31 @@ function startClaimer(file: string, id: string) {
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
-  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const nextMessage = (expected: string) =>
+    new Promise<void>((resolve) => {
+      const onMessage = (m: unknown) => {
+        if (m !== expected) return;
+        child.off('message', onMessage);
+        resolve();
+      };
+      child.on('message', onMessage);
+    });
+  const ready = nextMessage('ready');
   const done = new Promise<string[]>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`claimer exited ${code}`))));
   });
-  return { ready, done, go: () => child.send('go') };
+  // go: claim a first batch (resolves once it is held); race: claim the rest against the other process.
+  return {
+    ready,
+    done,
+    go: () => {
+      const claimed = nextMessage('claimed');
+      child.send('go');
+      return claimed;
+    },
+    race: () => child.send('race'),
+  };
 }
 
 test('two processes claiming concurrently never get the same task', async (t) => {
@@ -261,7 +280,8 @@ test('two processes claiming concurrently never get the same task', async (t) =>
     const { uuids } = seedCycle(ts.store, { uids: [1, 2, 3, 4, 5], envIds: ['metaworld/reach-v3', 'metaworld/push-v3'], episodes: 300 });
     const claimers = [startClaimer(ts.file, 'p1'), startClaimer(ts.file, 'p2')];
     await Promise.all(claimers.map((c) => c.ready));
-    for (const c of claimers) c.go();
+    await Promise.all(claimers.map((c) => c.go()));
+    for (const c of claimers) c.race();
     const [a, b] = await Promise.all(claimers.map((c) => c.done));
     const all = [...a, ...b];
     t.is(all.length, uuids.length, 'every task claimed');
