@@ -104,12 +104,13 @@ test('kinitro db init/status work on a file and refuse a non-database', async (t
 });
 
 test('kinitro api serves, reads its key from .env, and shuts down on SIGTERM', async (t) => {
+  t.timeout(180_000); // a cold CLI start (tsx transform) on a loaded CI box; a passing run returns at once
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, '.env'), 'KINITRO_API_KEY=from-dotenv\n');
   const port = 20000 + Math.floor(Math.random() * 20000);
   const proc = spawnCli(['api', '--db', path.join(dir, 'k.sqlite'), '--port', String(port), '--host', '127.0.0.1'], { cwd: dir });
   try {
-    await waitFor(() => proc.output().includes('API listening'), { timeoutMs: 30_000, what: 'API start' });
+    await waitFor(() => proc.output().includes('API listening'), { timeoutMs: 120_000, what: 'API start' });
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     t.is(health.status, 200);
     const fetchTasks = (key: string) =>

@@ -135,6 +135,7 @@ test.serial('the same seed reproduces the same episodes, on fresh and on reused 
 });
 
 test.serial("the appliance's in-process executors run a cycle from the store", async (t) => {
+  t.timeout(180_000);
   const server = await startPolicyServer('normal');
   const ts = tempStore();
   try {
@@ -148,7 +149,7 @@ test.serial("the appliance's in-process executors run a cycle from the store", a
     });
     t.true(pool.executorId.startsWith(LOCAL_EXECUTOR_PREFIX));
     try {
-      await waitFor(() => ts.store.tasks.isCycleDone(cycle.id), { timeoutMs: 30_000, what: 'cycle done' });
+      await waitFor(() => ts.store.tasks.isCycleDone(cycle.id), { timeoutMs: 120_000, what: 'cycle done' });
     } finally {
       await pool.stop();
     }

@@ -11,7 +11,7 @@ test('kinitro eval --endpoint evaluates a policy server written in Python for th
   try {
     let out = '';
     miner.stdout!.on('data', (d) => (out += d));
-    const port = Number(await waitFor(() => out.trim().split('\n')[0], { timeoutMs: 20_000, what: 'python miner port' }));
+    const port = Number(await waitFor(() => out.trim().split('\n')[0], { timeoutMs: 60_000, what: 'python miner port' }));
     const r = await runCli(['eval', '--endpoint', `http://127.0.0.1:${port}`, '--env', 'all', '--episodes', '1', '--max-steps', '15', '--json'], {
       timeoutMs: 150_000,
     });

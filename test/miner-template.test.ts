@@ -67,6 +67,7 @@ test('init-miner refuses a path that is a file, and names projects npm-safely', 
 });
 
 test('the generated server answers the miner protocol the way the executor expects (npm start)', async (t) => {
+  t.timeout(180_000);
   const dir = projectWithModules();
   // detached: npm runs the server in a child; stopping the group stops both.
   const child = spawn('npm', ['start', '--silent'], {
@@ -78,7 +79,7 @@ test('the generated server answers the miner protocol the way the executor expec
   t.teardown(() => {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
-  const m = await waitForOutput(child, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, 20_000);
+  const m = await waitForOutput(child, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, 60_000);
   const url = m[1]!;
 
   const health = (await (await fetch(`${url}/health`)).json()) as {
@@ -143,7 +144,7 @@ test('the generated server answers the miner protocol the way the executor expec
   t.is((await fetch(`${url}/nope`)).status, 404);
 
   // SIGTERM to the group: the server says goodbye and exits; npm itself ends by the signal.
-  const said = waitForOutput(child, /"message":"shutting down"/, 10_000);
+  const said = waitForOutput(child, /"message":"shutting down"/, 30_000);
   process.kill(-child.pid!, 'SIGTERM');
   await t.notThrowsAsync(said);
 });

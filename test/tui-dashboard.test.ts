@@ -42,7 +42,7 @@ function open(cols: number, rows: number, options: Partial<DashboardOptions> & {
   return { dashboard, input, output, source, written: () => raw, text: () => dashboard.screenText().join('\n'), quits: () => quits };
 }
 
-const until = (what: string, fn: () => boolean) => waitFor(fn, { timeoutMs: 5000, what });
+const until = (what: string, fn: () => boolean) => waitFor(fn, { timeoutMs: 30_000, what });
 
 test('100×30: header, cycle progress, env table, weights, history and log are all on screen', async (t) => {
   const term = open(100, 30);

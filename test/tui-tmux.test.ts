@@ -87,6 +87,7 @@ function seed(a: TestApi) {
 }
 
 async function runInTmux(t: ExecutionContext, cols: number, rows: number) {
+  t.timeout(180_000); // a cold CLI start under tmux on a loaded CI box; a passing run returns at once
   const api = await startTestApi();
   const dir = tempDir('kinitro-tui-tmux-');
   const exitFile = path.join(dir, 'exit-code');
@@ -121,7 +122,7 @@ async function runInTmux(t: ExecutionContext, cols: number, rows: number) {
         const text = capture();
         return text.includes('─ scores · cycle #1') && text.includes('chain #') === false && /│ +3 5Hk3/.test(text) && text.includes('updated') ? text : null;
       },
-      { timeoutMs: 20_000, intervalMs: 100, what: 'the dashboard' },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'the dashboard' },
     ).catch((err: Error) => {
       t.log(capture());
       throw err;
@@ -141,13 +142,13 @@ async function runInTmux(t: ExecutionContext, cols: number, rows: number) {
 
     // A miner's details, then back.
     tmux('send-keys', '-t', session, 'Enter');
-    await waitFor(() => capture().includes('miner uid 3'), { timeoutMs: 5000, what: 'miner details' });
+    await waitFor(() => capture().includes('miner uid 3'), { timeoutMs: 30_000, what: 'miner details' });
     t.regex(capture(), /won \d+ of 255 subsets/);
     tmux('send-keys', '-t', session, 'q');
-    await waitFor(() => !capture().includes('miner uid 3'), { timeoutMs: 5000, what: 'details closed' });
+    await waitFor(() => !capture().includes('miner uid 3'), { timeoutMs: 30_000, what: 'details closed' });
 
     tmux('send-keys', '-t', session, 'q');
-    const code = await waitFor(() => (fs.existsSync(exitFile) ? fs.readFileSync(exitFile, 'utf8').trim() : null), { timeoutMs: 10_000, what: 'exit' });
+    const code = await waitFor(() => (fs.existsSync(exitFile) ? fs.readFileSync(exitFile, 'utf8').trim() : null), { timeoutMs: 30_000, what: 'exit' });
     t.is(code, '0');
     t.false(/[┌│└]/.test(capture()), 'the terminal is back to normal after quitting');
   } finally {

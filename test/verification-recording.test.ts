@@ -29,7 +29,7 @@ test('one episode opening per miner and cycle is recorded, as the miner saw and 
       settings: { maxSteps: 40, actTimeoutMs: 3000, resetTimeoutMs: 5000, allowPrivateEndpoints: true, endOnSuccess: false },
     });
     try {
-      await waitFor(() => ts.store.tasks.isCycleDone(cycle.id), { timeoutMs: 60_000, what: 'cycle done' });
+      await waitFor(() => ts.store.tasks.isCycleDone(cycle.id), { timeoutMs: 120_000, what: 'cycle done' });
     } finally {
       await pool.stop();
     }
