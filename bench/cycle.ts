@@ -25,8 +25,8 @@ import { startInProcessExecutors, type EpisodeOutcome, type ExecutorPool, type P
 import { ExecutorPool as Pool } from '../src/executor/pool.ts';
 import { ListTaskSource } from '../src/executor/task-source.ts';
 import type { ExecutorTask } from '../src/executor/types.ts';
-import { CapacityMonitor, type ExecutorMeasures } from '../src/cron/capacity-monitor.ts';
-import { minerEpisodesPerHour, minersPerBoxHour } from '../src/cron/capacity.ts';
+import { CapacityMonitor, type ExecutorMeasures } from '../src/cycle/capacity-monitor.ts';
+import { minerEpisodesPerHour, minersPerBoxHour } from '../src/cycle/capacity.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import { benchFamily, benchInstance, familiesLine, loadLine, warnIfLoaded } from './instances.ts';
 

@@ -98,7 +98,7 @@ export interface MinerMeasure {
   peak: number;
 }
 
-/** The inputs of the capacity model (src/cron/capacity.ts) as this pool measures them. */
+/** The inputs of the capacity model (src/cycle/capacity.ts) as this pool measures them. */
 export interface PoolCapacityInputs {
   workers: number;
   maxPerWorker: number;

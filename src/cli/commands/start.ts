@@ -9,7 +9,7 @@ import { CANCELLED_EXIT_CODE, exitPromptlyAfterCancel, untilSignal } from '../li
 import { apiOptions } from './api.ts';
 import { defaultWorkers, startAppliance, StartupCancelled, type ApplianceConfig } from '../../appliance.ts';
 import { resolveEnvSelection } from '../../sim/registry.ts';
-import { validateCron } from '../../cron/scheduler.ts';
+import { validateCron } from '../../cycle/scheduler.ts';
 import { createLogger } from '../../log.ts';
 import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS, type Randomization } from '../../sim/instance.ts';
 import { MAX_DEMO_MINERS } from '../../miner/demo-keys.ts';
