@@ -25,8 +25,9 @@ import { startInProcessExecutors, type EpisodeOutcome, type ExecutorPool, type P
 import { ExecutorPool as Pool } from '../src/executor/pool.ts';
 import { ListTaskSource } from '../src/executor/task-source.ts';
 import type { ExecutorTask } from '../src/executor/types.ts';
-import { CapacityMonitor, type ExecutorMeasures } from '../src/cron/capacity-monitor.ts';
-import { minerEpisodesPerHour, minersPerBoxHour } from '../src/cron/capacity.ts';
+import { CapacityMonitor } from '../src/cycle/capacity-monitor.ts';
+import { executorMeasuresOf } from '../src/appliance/services.ts';
+import { minerEpisodesPerHour, minersPerBoxHour } from '../src/cycle/capacity.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import { benchFamily, benchInstance, familiesLine, loadLine, warnIfLoaded } from './instances.ts';
 
@@ -118,19 +119,6 @@ const numbers = (s: string) =>
     .map(Number)
     .filter((x) => Number.isFinite(x));
 
-function measuresOf(pool: ExecutorPool): ExecutorMeasures {
-  const m = pool.capacityInputs();
-  return {
-    cores: m.workers,
-    cpuPerStepMs: m.cpuPerStepMs,
-    slots: m.workers * m.maxPerWorker,
-    miner: (endpoint) => {
-      const x = m.miners.get(endpoint);
-      return x ? { latencyMs: x.latencyMs, stepMs: x.stepMs, concurrency: x.limit } : null;
-    },
-  };
-}
-
 interface CycleRun {
   /** performance.now() when the cycle's tasks were enqueued. */
   startedAt: number;
@@ -170,7 +158,7 @@ async function runCycle(store: Store, pool: ExecutorPool, urls: string[], episod
       }
     }
   }
-  const monitor = new CapacityMonitor(store, () => measuresOf(pool), { maxSteps: steps });
+  const monitor = new CapacityMonitor(store, () => executorMeasuresOf(pool), { maxSteps: steps });
   sink.length = 0;
   const start = pool.stats();
   const cpu0 = performance.eventLoopUtilization();

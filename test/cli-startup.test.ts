@@ -14,7 +14,7 @@ import { tempDir } from './helpers/store.ts';
 import { closedPort } from './helpers/policy-server.ts';
 import { resolveOptions } from '../src/cli/command.ts';
 import { startCommand } from '../src/cli/commands/start.ts';
-import { runWithDashboard } from '../src/tui/appliance-dashboard.ts';
+import { runWithDashboard } from '../src/cli/run-appliance.ts';
 import { createLogger } from '../src/log.ts';
 import type { ApplianceConfig } from '../src/appliance.ts';
 import { SCHEMA_VERSION } from '../src/store/db.ts';

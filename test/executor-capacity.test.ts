@@ -2,7 +2,7 @@
 import test from 'ava';
 import { admits, defaultAdmission, demand, nextLagFactor } from '../src/executor/admission.ts';
 import { declaredCapacity, MAX_DECLARED_CAPACITY } from '../src/executor/miner-client.ts';
-import { estimateCycle, minerEpisodesPerHour, minerSeconds, minersPerBoxHour, type MinerWorkload } from '../src/cron/capacity.ts';
+import { estimateCycle, minerEpisodesPerHour, minerSeconds, minersPerBoxHour, type MinerWorkload } from '../src/cycle/capacity.ts';
 
 const settings = defaultAdmission(500, 16);
 

@@ -227,7 +227,7 @@ test('the evaluation path cannot reach the training server: no evaluation module
       else if (/\.(ts|mjs)$/.test(entry.name) && /from '[^']*training\//.test(fs.readFileSync(p, 'utf8'))) offenders.push(path.relative(root, p));
     }
   };
-  for (const area of ['executor', 'miner', 'validator', 'api', 'cron', 'scoring', 'sim', 'chain', 'store']) walk(path.join(root, area));
+  for (const area of ['executor', 'miner', 'validator', 'api', 'cycle', 'scoring', 'sim', 'chain', 'store']) walk(path.join(root, area));
   t.deepEqual(offenders, []);
 });
 

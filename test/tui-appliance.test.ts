@@ -3,7 +3,7 @@ import test from 'ava';
 import path from 'node:path';
 import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { runWithDashboard } from '../src/tui/appliance-dashboard.ts';
+import { runWithDashboard } from '../src/cli/run-appliance.ts';
 import { createLogger } from '../src/log.ts';
 import type { ApplianceConfig } from '../src/appliance.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';

@@ -483,7 +483,7 @@ export class TaskPool {
 
   /**
    * Per miner of a cycle: tasks in all and unfinished, and from the finished ones' results the
-   * summed steps and `/act` latency (the capacity model's inputs; src/cron/capacity.ts).
+   * summed steps and `/act` latency (the capacity model's inputs; src/cycle/capacity.ts).
    */
   minerProgress(cycleId: number): MinerProgress[] {
     const rows = this.db

@@ -5,11 +5,12 @@ import { CryptoError, readPrivateKeyFile } from '../../chain/crypto.ts';
 import { expandHome, readSecretFile, writeSecretFile } from '../../secret-file.ts';
 import { CliUsageError, defineCommand, opt } from '../command.ts';
 import { dbOption, logLevelOption } from '../shared-options.ts';
-import { CANCELLED_EXIT_CODE, exitPromptlyAfterCancel, untilSignal } from '../lifecycle.ts';
+import { CANCELLED_EXIT_CODE, exitPromptlyAfterCancel } from '../lifecycle.ts';
 import { apiOptions } from './api.ts';
-import { defaultWorkers, startAppliance, StartupCancelled, type ApplianceConfig } from '../../appliance.ts';
+import { defaultWorkers, type ApplianceConfig } from '../../appliance.ts';
+import { runHeadless, runWithDashboard } from '../run-appliance.ts';
 import { resolveEnvSelection } from '../../sim/registry.ts';
-import { validateCron } from '../../cron/scheduler.ts';
+import { validateCron } from '../../cycle/scheduler.ts';
 import { createLogger } from '../../log.ts';
 import { DEFAULT_RANDOMIZATION, RANDOMIZATIONS, type Randomization } from '../../sim/instance.ts';
 import { MAX_DEMO_MINERS } from '../../miner/demo-keys.ts';
@@ -154,30 +155,9 @@ export const startCommand = defineCommand({
       spotCheck: { fraction: options.spotCheckFraction, consequence: options.spotCheckConsequence, hubUrl: options.hubUrl, hubToken: options.hfToken ?? null },
     };
 
-    if (options.noTui || !process.stdout.isTTY) {
-      // Listening from the very start: a signal during start-up cancels it (what is started is stopped
-      // in order) instead of killing the process mid-way or waiting for start-up to finish.
-      const stop = untilSignal();
-      const cancel = new AbortController();
-      void stop.then(() => cancel.abort());
-      const logger = createLogger({ level: options.logLevel });
-      let appliance;
-      try {
-        appliance = await startAppliance(config, logger, { signal: cancel.signal });
-      } catch (err) {
-        if (!(err instanceof StartupCancelled)) throw err;
-        logger.info('start-up cancelled; everything started so far has been stopped');
-        exitPromptlyAfterCancel(CANCELLED_EXIT_CODE);
-        return CANCELLED_EXIT_CODE;
-      }
-      if (generatedKey) appliance.logger.info(generatedKeyMessage);
-      const signal = await stop;
-      appliance.logger.info({ signal }, 'shutting down');
-      await appliance.stop();
-      return 0;
-    }
-    const { runWithDashboard } = await import('../../tui/appliance-dashboard.ts');
-    const code = await runWithDashboard(config, { generatedKeyMessage: generatedKey ? generatedKeyMessage : null, createLogger });
+    const deps = { generatedKeyMessage: generatedKey ? generatedKeyMessage : null, createLogger };
+    if (options.noTui || !process.stdout.isTTY) return runHeadless(config, deps);
+    const code = await runWithDashboard(config, deps);
     if (code === CANCELLED_EXIT_CODE) exitPromptlyAfterCancel(code);
     return code;
   },

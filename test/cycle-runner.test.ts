@@ -1,13 +1,13 @@
 import test from 'ava';
-import { CycleRunner, DEFAULT_CYCLE_SETTINGS, type ChainReader, type CycleSettings } from '../src/cron/cycle.ts';
-import { Scheduler } from '../src/cron/scheduler.ts';
-import { buildTaskSet, taskSeed } from '../src/cron/task-set.ts';
-import { assessCoverage, attributeExecutorFaults } from '../src/cron/coverage.ts';
+import { CycleRunner, DEFAULT_CYCLE_SETTINGS, type ChainReader, type CycleSettings } from '../src/cycle/cycle.ts';
+import { Scheduler } from '../src/cycle/scheduler.ts';
+import { buildTaskSet, taskSeed } from '../src/cycle/task-set.ts';
+import { assessCoverage, attributeExecutorFaults } from '../src/cycle/coverage.ts';
 import { buildCommitment, buildPublicKeyCommitment } from '../src/chain/commitment.ts';
 import type { Store } from '../src/store/index.ts';
 import { tempStore, waitFor, type TempStore } from './helpers/store.ts';
 import { parseInstance } from '../src/sim/instance.ts';
-import { CapacityMonitor, type EstimateReport, type ExecutorMeasures } from '../src/cron/capacity-monitor.ts';
+import { CapacityMonitor, type EstimateReport, type ExecutorMeasures } from '../src/cycle/capacity-monitor.ts';
 import { createLogger } from '../src/log.ts';
 
 const ENVS = ['metaworld/reach-v3', 'metaworld/push-v3'];

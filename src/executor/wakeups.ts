@@ -1,0 +1,24 @@
+/** The pool's event wait: its loops sleep until something happens (a result, a ready worker, a wake-up) or a timeout. */
+export class Wakeups {
+  private readonly waiters = new Set<() => void>();
+
+  /** Wakes everything waiting in `next` (a result arrived, a worker became ready, …). */
+  signal(): void {
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiting) w();
+  }
+
+  /** Resolves at the next `signal`, or after `timeoutMs`. */
+  next(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+    });
+  }
+}
