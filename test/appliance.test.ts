@@ -72,11 +72,13 @@ test('kinitro start publishes weights on its embedded local chain and stops clea
 });
 
 test('killed with SIGKILL mid-cycle, the appliance resumes the cycle: no result lost, none counted twice', async (t) => {
-  t.timeout(300_000);
+  // Covers both waits below: a passing run returns as soon as the resumed cycle ends.
+  t.timeout(480_000);
   const dir = tempDir();
   const db = path.join(dir, 'k.sqlite');
   const port = await closedPort();
-  const args = startArgs(db, port, ['--episodes-per-env', '8', '--max-steps', '150']);
+  // 32 tasks of at most 60 steps: long enough to kill it mid-cycle, short enough for a loaded 2-core box.
+  const args = startArgs(db, port, ['--episodes-per-env', '8', '--max-steps', '60']);
   const first = spawnCli(args, { cwd: dir });
   let before: { task_uuid: string; status: string; completed_at: string | null }[] = [];
   try {

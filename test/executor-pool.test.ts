@@ -233,6 +233,7 @@ const hostile: [Behaviour | 'refused', RegExp][] = [
 ];
 
 test.serial('hostile miners each fail their own episodes within their deadlines, and a good miner beside them still succeeds', async (t) => {
+  t.timeout(120_000);
   const servers: PolicyServer[] = [];
   const tasks: ExecutorTask[] = [];
   const expected = new Map<string, RegExp>();
@@ -241,7 +242,7 @@ test.serial('hostile miners each fail their own episodes within their deadlines,
       let url: string;
       if (behaviour === 'refused') url = `http://127.0.0.1:${await closedPort()}`;
       else {
-        const server = await startPolicyServer(behaviour, { action: forward, slowMs: 5000 });
+        const server = await startPolicyServer(behaviour, { action: forward, slowMs: 30_000 });
         servers.push(server);
         url = server.url;
       }
@@ -254,8 +255,9 @@ test.serial('hostile miners each fail their own episodes within their deadlines,
     servers.push(good);
     tasks.push(...tasksFor(good.url, 4, { prefix: 'good' }));
 
-    // Deadlines well above what the good miner needs on a loaded box and well below the slow one's 5 s.
-    const { source } = await runAll(tasks, { settings: { maxSteps: 40, actTimeoutMs: 1500, resetTimeoutMs: 3000 } });
+    // Deadlines well above what the good miner (and the huge one's 5 MB reply) needs on a loaded box
+    // and well below the slow one's 30 s (at 1.5 s the huge reply once missed its deadline at load 14).
+    const { source } = await runAll(tasks, { settings: { maxSteps: 40, actTimeoutMs: 5000, resetTimeoutMs: 8000 } });
     t.is(source.outcomes.size, tasks.length);
     for (const [uuid, message] of expected) {
       const o = source.outcomes.get(uuid)!;
