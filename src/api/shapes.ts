@@ -1,5 +1,19 @@
-/** Store rows → the original's JSON shapes (docs/original.md §1.2, §1.6–1.9, §1.12). */
+/**
+ * Store rows → the original's JSON shapes (docs/original.md §1.2, §1.6–1.9, §1.12). Each presenter
+ * `satisfies` its schema's type in contract.ts, the source of truth for the wire format.
+ */
 import type { CycleRow, MinerScoreRow, TaskPoolStats, SpotCheckRecord, TaskRow, WeightsRow } from '../store/index.ts';
+import type {
+  CycleDetailJson,
+  CycleJson,
+  MinerScoreJson,
+  ScoresJson,
+  SpotCheckJson,
+  TaskDetailJson,
+  TaskJson,
+  TaskStatsJson,
+  WeightsResponse,
+} from './contract.ts';
 
 export function cycleJson(c: CycleRow) {
   return {
@@ -11,12 +25,18 @@ export function cycleJson(c: CycleRow) {
     n_miners: c.nMiners,
     n_environments: c.nEnvironments,
     duration_seconds: c.durationSeconds,
-  };
+  } satisfies CycleJson;
 }
 
 /** Our extended cycle view (GET /v1/cycles): the original's fields plus what operators asked for. */
 export function cycleDetailJson(c: CycleRow) {
-  return { ...cycleJson(c), block_hash: c.blockHash, error_message: c.errorMessage, env_ids: c.envIds, episodes_per_env: c.episodesPerEnv };
+  return {
+    ...cycleJson(c),
+    block_hash: c.blockHash,
+    error_message: c.errorMessage,
+    env_ids: c.envIds,
+    episodes_per_env: c.episodesPerEnv,
+  } satisfies CycleDetailJson;
 }
 
 export function minerScoreJson(s: MinerScoreRow) {
@@ -28,11 +48,11 @@ export function minerScoreJson(s: MinerScoreRow) {
     mean_reward: s.meanReward,
     episodes_completed: s.episodesCompleted,
     episodes_failed: s.episodesFailed,
-  };
+  } satisfies MinerScoreJson;
 }
 
-export function minerSummary(scores: readonly MinerScoreRow[]): Record<string, Record<string, number>> {
-  const summary: Record<string, Record<string, number>> = {};
+export function minerSummary(scores: readonly MinerScoreRow[]): ScoresJson['miner_summary'] {
+  const summary: ScoresJson['miner_summary'] = {};
   for (const s of scores) (summary[String(s.uid)] ??= {})[s.envId] = s.successRate;
   return summary;
 }
@@ -49,7 +69,7 @@ export function weightsJson(w: WeightsRow, cycle: CycleRow | undefined) {
       n_environments: cycle?.nEnvironments ?? null,
       evaluation_duration_seconds: cycle?.durationSeconds ?? null,
     },
-  };
+  } satisfies WeightsResponse;
 }
 
 /**
@@ -71,7 +91,7 @@ export function taskJson(t: TaskRow) {
     instance: t.instance,
     status: t.status,
     created_at: t.createdAt,
-  };
+  } satisfies TaskJson;
 }
 
 /**
@@ -127,7 +147,7 @@ export function taskDetailJson(t: TaskRow) {
     fault: t.fault,
     attempts: t.attempts,
     last_error: publicError(t.lastError),
-  };
+  } satisfies TaskDetailJson;
 }
 
 /** `label` turns an executor id into its public label (see executor-labels.ts). */
@@ -140,7 +160,7 @@ export function statsJson(s: TaskPoolStats, scope: number | null, label: (ids: r
     failed_tasks: s.failedTasks,
     active_executors: label(s.activeExecutorIds),
     current_cycle_id: scope,
-  };
+  } satisfies TaskStatsJson;
 }
 
 /** A deployment spot check (docs/verification.md). */
@@ -157,5 +177,5 @@ export function spotCheckJson(c: SpotCheckRecord) {
     steps_compared: c.stepsCompared,
     max_difference: c.maxDifference === null || Number.isFinite(c.maxDifference) ? c.maxDifference : null,
     checked_at: c.checkedAt,
-  };
+  } satisfies SpotCheckJson;
 }

@@ -2,9 +2,11 @@
  * REST API bodies (docs/original.md §1 plus our extensions) → a DashboardSnapshot. Both sources go through
  * here: the remote one with what it fetched, the in-process one with the same JSON built from the
  * store, so the two can never drift. Parsing is lenient — a server that lacks a field or an
- * endpoint degrades that part of the screen, it never breaks the dashboard.
+ * endpoint degrades that part of the screen, it never breaks the dashboard — but every field's type
+ * comes from the REST contract (src/api/contract.ts).
  */
 import { z } from 'zod';
+import * as contract from '../api/contract.ts';
 import type {
   ApplianceInfo,
   ChainSubmission,
@@ -40,128 +42,139 @@ export interface ApiBodies {
   warnings?: string[];
 }
 
-const num = z
-  .number()
-  .nullish()
-  .transform((v) => v ?? null);
-const int = z
-  .number()
-  .int()
-  .nullish()
-  .transform((v) => v ?? null);
-const str = z
-  .string()
-  .nullish()
-  .transform((v) => v ?? null);
-const bool = z
-  .boolean()
-  .nullish()
-  .transform((v) => v ?? null);
+/** Missing or null → null: a server that lacks a field degrades that value only. */
+const orNull = <T extends z.ZodType>(t: T) => t.nullish().transform((v) => v ?? null);
+const str = orNull(z.string());
 
+// The readers below take each field's type from the contract (src/api/contract.ts) and loosen only
+// what older or newer servers may lack; unknown fields are ignored.
+const c = contract.cycleDetail.shape;
 const cycleSchema = z.object({
-  id: z.number().int(),
-  block_number: z.number().int(),
-  block_hash: str,
-  started_at: z.string(),
-  completed_at: str,
+  id: c.id,
+  block_number: c.block_number,
+  block_hash: orNull(c.block_hash),
+  started_at: c.started_at,
+  completed_at: orNull(c.completed_at),
+  // Free text, so a status a newer server adds still displays.
   status: z.string(),
-  n_miners: int,
-  n_environments: int,
-  duration_seconds: num,
-  error_message: str,
-  env_ids: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? null),
-  episodes_per_env: int,
+  n_miners: orNull(c.n_miners),
+  n_environments: orNull(c.n_environments),
+  duration_seconds: orNull(c.duration_seconds),
+  error_message: orNull(c.error_message),
+  env_ids: orNull(c.env_ids),
+  episodes_per_env: orNull(c.episodes_per_env),
 });
 
-const estimateSchema = z.object({
-  cycle_id: z.number().int(),
-  estimated_seconds: z.number(),
-  remaining_seconds: z.number(),
-  timeout_seconds: z.number(),
-  fits: z.boolean(),
-  bottleneck: z.string(),
+const estimateSchema = contract.cycleEstimate.pick({
+  cycle_id: true,
+  estimated_seconds: true,
+  remaining_seconds: true,
+  timeout_seconds: true,
+  fits: true,
+  bottleneck: true,
 });
 
+const st = contract.status.shape;
 const statusSchema = z.object({
   current_cycle: cycleSchema.nullish(),
   // An extension; an unexpected shape only drops the estimate (catch), never the status.
   cycle_estimate: estimateSchema.nullish().catch(null),
   last_completed_cycle: cycleSchema.nullish(),
-  total_cycles: z.number().int().nullish(),
-  environments: z.array(z.string()).nullish(),
+  total_cycles: st.total_cycles.nullish(),
+  environments: st.environments.nullish(),
 });
 
+const ts = contract.taskStats.shape;
 const statsSchema = z.object({
-  total_tasks: z.number(),
-  pending_tasks: z.number(),
-  assigned_tasks: z.number(),
-  completed_tasks: z.number(),
-  failed_tasks: z.number(),
+  total_tasks: ts.total_tasks,
+  pending_tasks: ts.pending_tasks,
+  assigned_tasks: ts.assigned_tasks,
+  completed_tasks: ts.completed_tasks,
+  failed_tasks: ts.failed_tasks,
   // A list of opaque labels (the original's shape, ids there); a count from older appliances.
-  active_executors: z.union([z.array(z.string()), z.number()]).nullish(),
-  current_cycle_id: int,
+  active_executors: z.union([ts.active_executors, z.number()]).nullish(),
+  current_cycle_id: orNull(ts.current_cycle_id),
 });
 
+const sc = contract.minerScore.shape;
 const scoreSchema = z.object({
-  uid: z.number().int(),
-  hotkey: z.string(),
-  env_id: z.string(),
-  success_rate: z.number(),
-  mean_reward: z.number().nullish(),
-  episodes_completed: z.number().nullish(),
-  episodes_failed: z.number().nullish(),
+  uid: sc.uid,
+  hotkey: sc.hotkey,
+  env_id: sc.env_id,
+  success_rate: sc.success_rate,
+  mean_reward: sc.mean_reward.nullish(),
+  episodes_completed: sc.episodes_completed.nullish(),
+  episodes_failed: sc.episodes_failed.nullish(),
 });
 
 const scoresSchema = z.object({ cycle: cycleSchema, scores: z.array(scoreSchema) });
-const spotChecksSchema = z.array(z.object({ uid: z.number().int(), outcome: z.enum(['verified', 'mismatch', 'unverifiable']), reason: str }));
+const spotChecksSchema = z.array(contract.spotCheck.pick({ uid: true, outcome: true }).extend({ reason: orNull(contract.spotCheck.shape.reason) }));
 
+const wr = contract.weightsResponse.shape;
 const weightsSchema = z.object({
-  cycle_id: z.number().int(),
-  block_number: z.number().int(),
-  timestamp: str,
-  weights: z.record(z.string(), z.number()),
-  weights_u16: z.object({ uids: z.array(z.number()), values: z.array(z.number()) }).nullish(),
+  cycle_id: wr.cycle_id,
+  block_number: wr.block_number,
+  timestamp: orNull(wr.timestamp),
+  weights: wr.weights,
+  weights_u16: wr.weights_u16.nullish(),
 });
 
-const cyclesListSchema = z.object({ total: z.number().int().nullish(), cycles: z.array(cycleSchema) });
+const cyclesListSchema = z.object({ total: contract.cyclesPage.shape.total.nullish(), cycles: z.array(cycleSchema) });
 
-const environmentsSchema = z.array(z.object({ env_id: z.string() }));
+const environmentsSchema = z.array(contract.environments.element.pick({ env_id: true }));
 
 const detailSchema = z.object({
-  points: z.record(z.string(), z.number()).nullish(),
+  points: contract.cycleView.shape.points.nullish(),
   explanation: z.unknown().optional(),
 });
 
+const td = contract.taskDetail.shape;
 const taskSchema = z.object({
-  task_uuid: z.string(),
-  cycle_id: z.number().int(),
-  miner_uid: z.number().int(),
-  env_id: z.string(),
-  episode_index: int,
-  completed_at: str,
-  last_error: str,
+  task_uuid: td.task_uuid,
+  cycle_id: td.cycle_id,
+  miner_uid: td.miner_uid,
+  env_id: td.env_id,
+  episode_index: orNull(td.episode_index),
+  completed_at: orNull(td.completed_at),
+  last_error: orNull(td.last_error),
+  // Only the error is read; the rest of a result (contract.publicTaskResult) passes through.
   result: z.object({ error: str }).passthrough().nullish(),
 });
-const taskPageSchema = z.object({ total: z.number().int().nullish(), tasks: z.array(taskSchema) });
+const taskPageSchema = z.object({ total: contract.tasksPage.shape.total.nullish(), tasks: z.array(taskSchema) });
 
+const ls = contract.lastSubmission.shape;
 const submissionSchema = z.object({
-  block: int,
-  at: str,
-  uids: z.array(z.number()).nullish(),
-  values: z.array(z.number()).nullish(),
-  outcome: str,
-  error: str,
+  block: orNull(ls.block),
+  at: orNull(ls.at),
+  uids: ls.uids.nullish(),
+  values: ls.values.nullish(),
+  outcome: orNull(ls.outcome),
+  error: orNull(ls.error),
 });
 
 // The appliance extension is parsed section by section: a section in an unexpected shape (a newer
 // server, say) only blanks that section, not the whole header.
-const chainSchema = z.object({ mode: str, endpoint: str, netuid: int, block: int, block_hash: str });
-const validatorSchema = z.object({ enabled: z.boolean().nullish(), hotkey: str, last_submission: z.unknown().optional() });
-const executorsSchema = z.object({ in_process_workers: int, active_episodes: int, steps_per_second: num, remote_executors: int });
-const schedulerSchema = z.object({ cron: str, next_run: str, running: bool });
+const ap = contract.applianceStatus.shape;
+const ch = ap.chain.shape;
+// `mode` is free text here, so a chain kind a newer server adds still displays.
+const chainSchema = z.object({
+  mode: str,
+  endpoint: orNull(ch.endpoint),
+  netuid: orNull(ch.netuid),
+  block: orNull(ch.block),
+  block_hash: orNull(ch.block_hash),
+});
+const va = ap.validator.shape;
+const validatorSchema = z.object({ enabled: va.enabled.nullish(), hotkey: orNull(va.hotkey), last_submission: z.unknown().optional() });
+const ex = ap.executors.shape;
+const executorsSchema = z.object({
+  in_process_workers: orNull(ex.in_process_workers),
+  active_episodes: orNull(ex.active_episodes),
+  steps_per_second: orNull(ex.steps_per_second),
+  remote_executors: orNull(ex.remote_executors),
+});
+const sd = ap.scheduler.shape;
+const schedulerSchema = z.object({ cron: orNull(sd.cron), next_run: orNull(sd.next_run), running: orNull(sd.running) });
 
 function toCycle(c: z.infer<typeof cycleSchema>): CycleSummary {
   return {

@@ -38,7 +38,7 @@ const COUNTED = new Set<TickOutcome['kind']>(['applied', 'committed', 'rejected'
 
 export function latestWeightsFromStore(store: Store): WeightsResponse | null {
   const row = store.results.latestWeights();
-  return row ? (weightsJson(row, store.cycles.get(row.cycleId)) as WeightsResponse) : null;
+  return row ? weightsJson(row, store.cycles.get(row.cycleId)) : null;
 }
 
 export async function startInProcessValidator(options: InProcessValidatorOptions): Promise<InProcessValidator> {

@@ -1,21 +1,17 @@
 /**
  * Where the validator gets the weights to set: the backend's `GET /v1/weights/latest`
- * (WeightsResponse, docs/original.md §1.6) over HTTP for a standalone validator, or a function the appliance
- * provides in-process. Both go through the same schema.
+ * (WeightsResponse, docs/original.md §1.6; its schema is the REST contract's, src/api/contract.ts) over
+ * HTTP for a standalone validator, or a function the appliance provides in-process. Both go through
+ * the same schema.
  */
 import { z } from 'zod';
+import { weightsResponse } from '../api/contract.ts';
 
-export const WeightsResponseSchema = z.object({
-  cycle_id: z.number().int(),
-  block_number: z.number().int().nonnegative(),
-  timestamp: z.string(),
-  weights: z.record(z.string(), z.number().finite()),
-  weights_u16: z.object({
-    uids: z.array(z.number().int().min(0).max(65535)),
-    values: z.array(z.number().int().min(0).max(65535)),
-  }),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
-});
+/**
+ * The contract's WeightsResponse, except `metadata`: the original's backend fills it freely (or leaves
+ * it out), and nothing the validator does depends on it.
+ */
+export const WeightsResponseSchema = weightsResponse.extend({ metadata: z.record(z.string(), z.unknown()).nullish() });
 
 export type WeightsResponse = z.infer<typeof WeightsResponseSchema>;
 
