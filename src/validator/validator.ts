@@ -11,90 +11,33 @@
  * reveal sent in the reveal epoch (`RevealTooEarly` = wait); timelocked commits (the chain reveals
  * them at a drand round) are used when opted in (`timelockedCommits`), and a subnet that only accepts
  * them is otherwise reported as such. Before a submission is treated as done, the chain is asked
- * (LastUpdate, the commit queues): a reset chain or a fork never leaves weights "already submitted". Each chain/backend call has a hard deadline, and a watchdog reconnects
- * when the chain head stops advancing.
+ * (LastUpdate, the commit queues): a reset chain or a fork never leaves weights "already submitted".
+ * Each chain/backend call has a hard deadline, and a watchdog reconnects when the head stops advancing.
+ * Attempts with an open outcome are followed in open-submissions.ts; the vector is weight-vector.ts.
  */
-import type { Database } from 'better-sqlite3';
-import type { Logger } from '../log.ts';
-import { silentLogger } from '../log.ts';
-import type { ChainClient } from '../chain/client.ts';
+import { silentLogger, type Logger } from '../log.ts';
 import { systemClock, AbortedError, type ChainClock } from '../chain/clock.ts';
-import { ChainModuleError, isTransientChainError } from '../chain/errors.ts';
+import { ChainModuleError } from '../chain/errors.ts';
 import { withTimeout } from '../chain/timeout.ts';
-import type { HotkeySigner, ValidatorView } from '../chain/types.ts';
+import type { ValidatorView } from '../chain/types.ts';
 import { checkWeightsVector, commitHashV2, nextAllowedBlock, randomSalt, revealWindow } from '../chain/weights.ts';
 import { encodeWeightsTlockPayload, revealRoundFor, tlockEncrypt } from '../chain/tlock.ts';
 import { blake2AsHex, decodeAddress } from '@polkadot/util-crypto';
-import { SubmissionLog, type Submission, type SubmissionKey } from '../store/submissions.ts';
-import { WeightsResponseSchema, type WeightsResponse, type WeightsSource } from './weights-source.ts';
+import { SubmissionLog, type SubmissionKey } from '../store/submissions.ts';
+import { WeightsResponseSchema, type WeightsResponse } from './weights-source.ts';
+import { OpenSubmissions } from './open-submissions.ts';
+import type { TickOutcome, ValidatorOptions, ValidatorStatus } from './types.ts';
+import { prepareWeightVector } from './weight-vector.ts';
 
-export interface ValidatorOptions {
-  chain: ChainClient;
-  netuid: number;
-  hotkey: HotkeySigner;
-  /** Latest published weights (HTTP `GET /v1/weights/latest`, or the appliance's store). */
-  weights: WeightsSource;
-  /** The store's database: the submission log lives there. */
-  db: Database;
-  logger?: Logger;
-  clock?: ChainClock;
-  /** Pause between ticks when there is nothing to wait for (default 60 s, as the original). */
-  pollIntervalMs?: number;
-  /** Deadline for a read from the chain or the backend (default 60 s). */
-  readTimeoutMs?: number;
-  /** Deadline for a transaction until inclusion (default 180 s). */
-  txTimeoutMs?: number;
-  /** Reconnect when the head has not advanced for this long (default 300 s). */
-  stallTimeoutMs?: number;
-  /** Block time used to turn block counts into waits (default 12 s). */
-  blockMs?: number;
-  /** A sent transaction not seen on chain after this many blocks is considered lost (default 64, the era). */
-  lostAfterBlocks?: number;
-  /** Warn when no new weights have been set for this many blocks (default 3000 ≈ 10 h). */
-  staleWarnBlocks?: number;
-  /** Override the version key (default: the subnet's WeightsVersionKey). */
-  versionKey?: number;
-  /**
-   * Commit weights timelocked to a drand round (`commit_timelocked_weights`) when the subnet uses
-   * commit-reveal and the runtime takes timelocked commits. Off by default: the encryption matches the
-   * reference's published facts and layout but could not be proven against a decryptable reference
-   * vector (docs/chain.md); without it, hash commit-reveal is used where the runtime still has it.
-   */
-  timelockedCommits?: boolean;
-  /** The beacon's public key for timelocked commits (default drand quicknet; tests use a beacon of their own). */
-  beaconPublicKey?: Uint8Array;
-  /** Called after every tick (the TUI / status endpoint can show it). */
-  onOutcome?: (outcome: TickOutcome) => void;
-}
-
-export type TickOutcome =
-  | { kind: 'no-weights' }
-  | { kind: 'up-to-date'; sourceBlock: number; blocksSinceUpdate?: number }
-  | { kind: 'not-registered'; hotkey: string }
-  | { kind: 'rate-limited'; sourceBlock: number; block: number; nextBlock: number }
-  | { kind: 'applied'; sourceBlock: number; block: number | null; via: 'set_weights' | 'reveal' | 'timelocked' }
-  | { kind: 'committed'; sourceBlock: number; block: number; revealFrom: number | null }
-  | { kind: 'reveal-wait'; sourceBlock: number; block: number; revealFrom: number | null }
-  | { kind: 'awaiting-outcome'; sourceBlock: number; block: number }
-  | { kind: 'skipped'; sourceBlock: number; reason: string }
-  | { kind: 'rejected'; sourceBlock: number | null; error: string }
-  | { kind: 'unsupported'; reason: string }
-  | { kind: 'transient-error'; error: string };
+export type { TickOutcome, ValidatorOptions, ValidatorStatus } from './types.ts';
+export { prepareWeightVector } from './weight-vector.ts';
 
 /** Outcomes after which `runOnce` stops. */
 const TERMINAL = new Set<TickOutcome['kind']>(['no-weights', 'up-to-date', 'not-registered', 'applied', 'skipped', 'rejected', 'unsupported']);
 
-export interface ValidatorStatus {
-  running: boolean;
-  lastOutcome: TickOutcome | null;
-  lastTickAt: string | null;
-  chainBlock: number | null;
-  uid: number | null;
-  lastAppliedSourceBlock: number | null;
-}
-
 export class Validator {
   readonly log: SubmissionLog;
+  private readonly submissions: OpenSubmissions;
   private readonly opts: Required<Omit<ValidatorOptions, 'logger' | 'clock' | 'versionKey' | 'onOutcome' | 'beaconPublicKey'>> &
     Pick<ValidatorOptions, 'versionKey' | 'onOutcome' | 'beaconPublicKey'>;
 
@@ -129,6 +72,16 @@ export class Validator {
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? silentLogger).child({ component: 'validator', netuid: options.netuid, hotkey: options.hotkey.address });
     this.log = new SubmissionLog(options.db, () => new Date(this.clock.now()));
+    this.submissions = new OpenSubmissions({
+      log: this.log,
+      key: () => this.key(),
+      chain: this.opts.chain,
+      netuid: this.opts.netuid,
+      hotkey: this.opts.hotkey,
+      lostAfterBlocks: this.opts.lostAfterBlocks,
+      logger: this.logger,
+      write: (work, what) => this.write(work, what),
+    });
     this.lastBlockChangeMs = this.clock.now();
   }
 
@@ -216,13 +169,13 @@ export class Validator {
     this.lastView = view;
     await this.watchdog(view.block);
 
-    const pending = await this.resolveOpen(view);
+    const pending = await this.submissions.resolveOpen(view);
     if (pending) return pending;
 
     const latest = await this.latestWeights();
     if (!latest) return { kind: 'no-weights' };
     const source = latest.block_number;
-    const settledRow = this.confirmedSettled(view);
+    const settledRow = this.submissions.confirmedSettled(view);
     const settled = settledRow?.sourceBlock ?? null;
     if (settled !== null && source <= settled) {
       // The original went silent when cycles stopped producing weights; say so instead.
@@ -314,7 +267,7 @@ export class Validator {
       this.log.update(row.id, { status: 'applied', appliedBlock: receipt.block });
       return { kind: 'applied', sourceBlock: row.sourceBlock, block: receipt.block, via: 'set_weights' };
     } catch (err) {
-      return this.submitFailed(row, err, view);
+      return this.submissions.submitFailed(row, err, view);
     }
   }
 
@@ -341,7 +294,7 @@ export class Validator {
       const window = revealWindow(receipt.block, this.opts.netuid, view.hyperparams);
       return { kind: 'committed', sourceBlock: row.sourceBlock, block: receipt.block, revealFrom: window.firstBlock };
     } catch (err) {
-      return this.submitFailed(row, err, view);
+      return this.submissions.submitFailed(row, err, view);
     }
   }
 
@@ -389,172 +342,7 @@ export class Validator {
       const window = revealWindow(receipt.block, netuid, view.hyperparams);
       return { kind: 'committed', sourceBlock: row.sourceBlock, block: receipt.block, revealFrom: window.firstBlock };
     } catch (err) {
-      return this.submitFailed(row, err, view);
-    }
-  }
-
-  /**
-   * A timelocked commit is revealed by the chain: while it is queued, wait; once it is gone, the
-   * weights were applied if LastUpdate moved past the commit (the reveal sets weights), otherwise the
-   * chain dropped it (it could not decrypt it, or the pulse never came) and it is made again.
-   */
-  private awaitTimelockedReveal(row: Submission, view: ValidatorView): TickOutcome {
-    const queued = view.pendingTimelocked.find((c) => c.hash === row.commitHash);
-    if (queued) {
-      const window = revealWindow(queued.commitBlock, this.opts.netuid, view.hyperparams);
-      return { kind: 'reveal-wait', sourceBlock: row.sourceBlock, block: view.block, revealFrom: window.firstBlock };
-    }
-    const commitBlock = row.commitBlock ?? row.sentAtBlock ?? 0;
-    if (view.lastUpdate > commitBlock) {
-      this.log.update(row.id, { status: 'applied', appliedBlock: view.lastUpdate, error: null });
-      return { kind: 'applied', sourceBlock: row.sourceBlock, block: view.lastUpdate, via: 'timelocked' };
-    }
-    const error = `the chain dropped the timelocked commit of block ${commitBlock} (round ${row.revealRound}) without applying it`;
-    this.log.update(row.id, { status: 'failed', error });
-    return { kind: 'rejected', sourceBlock: row.sourceBlock, error };
-  }
-
-  private submitFailed(row: Submission, err: unknown, view: ValidatorView): TickOutcome {
-    if (err instanceof ChainModuleError) {
-      this.log.update(row.id, { status: 'failed', error: err.message });
-      if (err.error === 'SettingWeightsTooFast' || err.error === 'CommittingWeightsTooFast') {
-        return { kind: 'rate-limited', sourceBlock: row.sourceBlock, block: view.block, nextBlock: view.block + 1 };
-      }
-      return { kind: 'rejected', sourceBlock: row.sourceBlock, error: err.message };
-    }
-    if (isTransientChainError(err)) {
-      // The transaction may still land: the row stays `sending` and is resolved from chain state.
-      this.log.update(row.id, { error: `outcome unknown: ${(err as Error).message}` });
-      throw err;
-    }
-    this.log.update(row.id, { status: 'failed', error: (err as Error).message });
-    return { kind: 'rejected', sourceBlock: row.sourceBlock, error: (err as Error).message };
-  }
-
-  /**
-   * The newest settled attempt, after confirming on chain that it is still there: our record is not
-   * trusted over the chain. A chain that was reset (a dev chain restarted from genesis) or a fork that
-   * dropped the block leaves `LastUpdate` of our uid below the block the weights landed in (or the head
-   * below it); such an attempt is marked failed, so the weights are submitted again.
-   */
-  private confirmedSettled(view: ValidatorView): Submission | undefined {
-    for (;;) {
-      const row = this.log.lastSettled(this.key());
-      if (!row || row.status === 'skipped') return row;
-      // A commit sets LastUpdate; a reveal need not (the runtime applies it without the rate limit).
-      const landed = (row.mode === 'set' ? row.appliedBlock : row.commitBlock) ?? row.appliedBlock ?? row.sentAtBlock ?? 0;
-      if (view.uid !== null && view.block >= landed && view.lastUpdate >= landed) return row;
-      const error = `no longer on chain: LastUpdate is ${view.uid === null ? 'unset (hotkey not registered)' : view.lastUpdate} at block ${view.block}, the weights landed in block ${landed} (chain reset or fork)`;
-      this.logger.warn(
-        { sourceBlock: row.sourceBlock, landed, lastUpdate: view.lastUpdate, block: view.block },
-        'recorded weights are not on chain any more; submitting again',
-      );
-      this.log.update(row.id, { status: 'failed', error });
-    }
-  }
-
-  /** Resolves attempts whose outcome is open; returns an outcome when they must be waited for. */
-  private async resolveOpen(view: ValidatorView): Promise<TickOutcome | null> {
-    for (const row of this.log.open(this.key())) {
-      if (row.status === 'sending') {
-        const resolved = this.resolveSending(row, view);
-        if (resolved) return resolved;
-      }
-    }
-    const open = this.log.open(this.key()).filter((r) => r.status === 'committed');
-    // The chain reveals timelocked commits itself; each is followed until it is applied or dropped.
-    let revealed: TickOutcome | null = null;
-    for (const row of open.filter((r) => r.mode === 'timelocked')) {
-      const outcome = this.awaitTimelockedReveal(row, view);
-      if (outcome.kind !== 'applied') return outcome;
-      revealed = outcome;
-    }
-    if (revealed) return revealed;
-    const committed = open.filter((r) => r.mode === 'commit-reveal');
-    // Only the newest commit matters: revealing it drops older ones from the chain's queue.
-    for (const old of committed.slice(0, -1)) this.log.update(old.id, { status: 'expired', error: 'superseded by a newer commit' });
-    const current = committed.at(-1);
-    return current ? this.reveal(current, view) : null;
-  }
-
-  private resolveSending(row: Submission, view: ValidatorView): TickOutcome | null {
-    const sentAt = row.sentAtBlock ?? 0;
-    if (view.block < sentAt) {
-      // The head is below the block we sent at: the chain was reset or reorganised. Waiting for the
-      // era to pass would take until the new chain reaches the old height.
-      this.log.update(row.id, { status: 'failed', error: `the chain head (${view.block}) is below the block it was sent at (${sentAt}); chain reset?` });
-      return null;
-    }
-    if (row.mode === 'set') {
-      if (view.lastUpdate > sentAt) {
-        this.log.update(row.id, { status: 'applied', appliedBlock: view.lastUpdate, error: null });
-        this.logger.info({ sourceBlock: row.sourceBlock, block: view.lastUpdate }, 'earlier set_weights with unknown outcome is on chain');
-        return { kind: 'applied', sourceBlock: row.sourceBlock, block: view.lastUpdate, via: 'set_weights' };
-      }
-    } else if (row.mode === 'timelocked') {
-      const onChain = view.pendingTimelocked.find((c) => c.hash === row.commitHash);
-      if (onChain) {
-        this.log.update(row.id, { status: 'committed', commitBlock: onChain.commitBlock, error: null });
-        return null;
-      }
-    } else {
-      const onChain = view.pendingCommits.find((c) => c.hash === row.commitHash);
-      if (onChain) {
-        this.log.update(row.id, { status: 'committed', commitBlock: onChain.commitBlock, error: null });
-        return null;
-      }
-    }
-    if (view.block > sentAt + this.opts.lostAfterBlocks) {
-      this.log.update(row.id, { status: 'failed', error: `not on chain ${this.opts.lostAfterBlocks} blocks after sending; presumed lost` });
-      return null;
-    }
-    return { kind: 'awaiting-outcome', sourceBlock: row.sourceBlock, block: view.block };
-  }
-
-  private async reveal(row: Submission, view: ValidatorView): Promise<TickOutcome> {
-    const commit = view.pendingCommits.find((c) => c.hash === row.commitHash);
-    if (!commit) {
-      // Gone from the queue: our reveal landed (if we sent one) or the commit expired.
-      if (row.revealAttempts > 0) {
-        this.log.update(row.id, { status: 'applied', error: null });
-        return { kind: 'applied', sourceBlock: row.sourceBlock, block: null, via: 'reveal' };
-      }
-      this.log.update(row.id, { status: 'expired', error: 'the commit is no longer on chain' });
-      return { kind: 'transient-error', error: 'commit vanished before its reveal; it will be made again' };
-    }
-    const window =
-      commit.firstRevealBlock !== null && commit.lastRevealBlock !== null
-        ? { firstBlock: commit.firstRevealBlock, lastBlock: commit.lastRevealBlock }
-        : revealWindow(commit.commitBlock, this.opts.netuid, view.hyperparams);
-    const landsAt = view.block + 1;
-    if (landsAt < window.firstBlock) return { kind: 'reveal-wait', sourceBlock: row.sourceBlock, block: view.block, revealFrom: window.firstBlock };
-    if (commit.lastRevealBlock !== null && landsAt > commit.lastRevealBlock) {
-      this.log.update(row.id, { status: 'expired', error: `reveal window ${window.firstBlock}–${commit.lastRevealBlock} passed` });
-      return { kind: 'transient-error', error: 'the reveal window passed; the weights will be committed again' };
-    }
-    this.log.update(row.id, { revealAttempts: row.revealAttempts + 1 });
-    this.logger.info({ sourceBlock: row.sourceBlock, commitBlock: commit.commitBlock, block: view.block }, 'revealing weights');
-    try {
-      const receipt = await this.write(
-        this.opts.chain.revealWeights(this.opts.netuid, this.opts.hotkey, { uids: row.uids, values: row.values, salt: row.salt!, versionKey: row.versionKey }),
-        'reveal_weights',
-      );
-      this.log.update(row.id, { status: 'applied', appliedBlock: receipt.block, error: null });
-      return { kind: 'applied', sourceBlock: row.sourceBlock, block: receipt.block, via: 'reveal' };
-    } catch (err) {
-      if (!(err instanceof ChainModuleError)) throw err;
-      switch (err.error) {
-        case 'RevealTooEarly':
-          return { kind: 'reveal-wait', sourceBlock: row.sourceBlock, block: view.block, revealFrom: null };
-        case 'ExpiredWeightCommit':
-        case 'NoWeightsCommitFound':
-        case 'InvalidRevealCommitHashNotMatch':
-          this.log.update(row.id, { status: 'expired', error: err.message });
-          return { kind: 'transient-error', error: `${err.message}; the weights will be committed again` };
-        default:
-          this.log.update(row.id, { status: 'failed', error: err.message });
-          return { kind: 'rejected', sourceBlock: row.sourceBlock, error: err.message };
-      }
+      return this.submissions.submitFailed(row, err, view);
     }
   }
 
@@ -644,32 +432,4 @@ export class Validator {
         return pollIntervalMs;
     }
   }
-}
-
-/**
- * The vector to submit: `weights_u16` as published (uids sorted, uids beyond the subnet dropped), or —
- * for a backend that sends only floats — the floats max-upscaled to u16.
- */
-export function prepareWeightVector(response: WeightsResponse, subnetN: number): { uids: number[]; values: number[]; dropped: number[] } | { skip: string } {
-  let { uids, values } = response.weights_u16;
-  if (uids.length !== values.length) return { skip: 'weights_u16 has different numbers of uids and values' };
-  if (uids.length === 0 && Object.keys(response.weights).length > 0) {
-    const entries = Object.entries(response.weights).map(([k, v]) => [Number(k), v] as const);
-    if (entries.some(([k, v]) => !Number.isInteger(k) || k < 0 || v < 0)) return { skip: 'weights has invalid uids or negative values' };
-    uids = entries.map(([k]) => k);
-    values = maxUpscaleFloats(entries.map(([, v]) => v));
-  }
-  if (new Set(uids).size !== uids.length) return { skip: 'the published weights list a uid twice' };
-  const dropped = uids.filter((u) => u >= subnetN);
-  const pairs = uids
-    .map((u, i) => [u, values[i]!] as const)
-    .filter(([u]) => u < subnetN)
-    .sort((a, b) => a[0] - b[0]);
-  if (pairs.length === 0 || pairs.every(([, v]) => v === 0)) return { skip: 'no non-zero weights to set' };
-  return { uids: pairs.map(([u]) => u), values: pairs.map(([, v]) => v), dropped };
-}
-
-function maxUpscaleFloats(values: number[]): number[] {
-  const max = Math.max(...values);
-  return max <= 0 ? values.map(() => 0) : values.map((v) => Math.round((v / max) * 65535));
 }
