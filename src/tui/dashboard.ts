@@ -9,10 +9,10 @@
  *   an uncaught exception (via `uncaughtExceptionMonitor`, which leaves the process's crash
  *   behaviour as it was).
  */
-import blessed from 'blessed';
+import type blessed from 'blessed';
 import { ProgressTracker } from './progress.ts';
 import { computeLayout, type Layout, type Rect } from './layout.ts';
-import { ASCII_GLYPHS, UNICODE_GLYPHS, type Glyphs } from './format.ts';
+import { BORDER, BORDER_FOCUS, FOCUS_ORDER, bindPageKeys, createWidgets, openScreen, placeWidgets, screenText, type Panel } from './dashboard-widgets.ts';
 import { formatLogChunk } from './log-format.ts';
 import { cycleLines, footerLine, headerLines, historyLines, minerDetailLines, minerRows, scoreTable, weightsLines } from './view-model.ts';
 import type { DashboardSnapshot, DashboardSource } from './types.ts';
@@ -60,12 +60,8 @@ export interface Dashboard {
   screenText(): string[];
 }
 
-type Panel = 'table' | 'weights' | 'history' | 'log';
-const FOCUS_ORDER: readonly Panel[] = ['table', 'weights', 'history', 'log'];
-const BORDER = 'gray';
 /** Log lines kept in the pane while it follows the tail. */
 const LOG_TAIL = 200;
-const BORDER_FOCUS = 'cyan';
 
 export function startDashboard(options: DashboardOptions): Dashboard {
   const source = options.source;
@@ -76,72 +72,9 @@ export function startDashboard(options: DashboardOptions): Dashboard {
   const clock = options.clock ?? Date.now;
   const handleProcess = options.handleProcessEvents ?? true;
 
-  const screen = blessed.screen({
-    input: options.input as NodeJS.ReadableStream | undefined,
-    output: options.output as NodeJS.WritableStream | undefined,
-    terminal: options.terminal,
-    smartCSR: true,
-    fullUnicode: true,
-    autoPadding: true,
-    warnings: false,
-    title,
-    sendFocus: false,
-    ignoreLocked: ['C-c'],
-  } as blessed.Widgets.IScreenOptions);
-  const tput = (screen as unknown as { tput: { unicode: boolean; brokenACS: boolean } }).tput;
-  const unicode = options.unicode ?? tput.unicode;
-  // Draw box characters as plain UTF-8 instead of the ACS charset, which tmux and many terminals
-  // show as "lqqk" (the NCURSES_NO_UTF8_ACS=1 behaviour, without touching the environment).
-  if (unicode) tput.brokenACS = true;
-  const glyphs: Glyphs = unicode ? UNICODE_GLYPHS : ASCII_GLYPHS;
-
-  // ── widgets ──
-  const panelStyle = { border: { fg: BORDER }, label: { fg: 'white', bold: true } };
-  const header = blessed.box({ parent: screen, tags: true, wrap: false });
-  const cycle = blessed.box({ parent: screen, tags: true, wrap: false, border: { type: 'line' }, label: ' cycle ', style: structuredClone(panelStyle) });
-  const tablePanel = blessed.box({ parent: screen, tags: true, border: { type: 'line' }, label: ' scores ', style: structuredClone(panelStyle) });
-  const tableHeader = blessed.box({ parent: tablePanel, top: 0, left: 0, height: 1, tags: true, wrap: false });
-  const tableList = blessed.list({
-    parent: tablePanel,
-    top: 1,
-    left: 0,
-    tags: true,
-    keys: true,
-    mouse: false,
-    wrap: false,
-    style: { selected: { bg: 'blue', bold: true }, item: {} },
-  } as blessed.Widgets.ListOptions<blessed.Widgets.ListElementStyle>);
-  const scrollBox = (label: string, wrap = false) =>
-    blessed.box({
-      parent: screen,
-      tags: true,
-      wrap,
-      border: { type: 'line' },
-      label,
-      scrollable: true,
-      alwaysScroll: true,
-      keys: true,
-      style: structuredClone(panelStyle),
-    } as blessed.Widgets.BoxOptions);
-  const weights = scrollBox(' weights ');
-  const history = scrollBox(' cycles ');
-  const log = scrollBox(' log ', true);
-  const footer = blessed.box({ parent: screen, tags: true, wrap: false });
-  const detail = blessed.box({
-    parent: screen,
-    tags: true,
-    wrap: false,
-    hidden: true,
-    border: { type: 'line' },
-    label: ' miner ',
-    scrollable: true,
-    alwaysScroll: true,
-    keys: true,
-    style: { border: { fg: BORDER_FOCUS }, label: { fg: 'white', bold: true }, bg: 'black' },
-  } as blessed.Widgets.BoxOptions);
-
-  const focusTargets: Record<Panel, blessed.Widgets.BlessedElement> = { table: tableList, weights, history, log };
-  const borders: Record<Panel, blessed.Widgets.BlessedElement> = { table: tablePanel, weights, history, log };
+  const { screen, glyphs } = openScreen({ input: options.input, output: options.output, terminal: options.terminal, title, unicode: options.unicode });
+  const widgets = createWidgets(screen);
+  const { header, cycle, tablePanel, tableHeader, tableList, weights, history, log, footer, detail, focusTargets, borders } = widgets;
 
   // ── state ──
   let snapshot: DashboardSnapshot | null = null;
@@ -171,28 +104,12 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     shown.set(el, text);
     el.setContent(text);
   };
-  const place = (el: blessed.Widgets.BlessedElement, r: Rect) => {
-    el.top = r.top;
-    el.left = r.left;
-    el.width = r.width;
-    el.height = r.height;
-  };
 
   function applyLayout(): void {
     const next = computeLayout(screen.width as number, screen.height as number, minerCount);
     if (layout && JSON.stringify(layout) === JSON.stringify(next)) return;
     layout = next;
-    place(header, next.header);
-    place(cycle, next.cycle);
-    place(tablePanel, next.table);
-    tableHeader.width = Math.max(1, next.table.width - 2);
-    tableList.width = Math.max(1, next.table.width - 2);
-    tableList.height = Math.max(1, next.table.height - 3);
-    place(weights, next.weights);
-    place(history, next.history);
-    place(log, next.log);
-    place(footer, next.footer);
-    place(detail, next.detail);
+    placeWidgets(widgets, next);
     // Widths changed: everything is re-rendered from the view model.
     shown.clear();
   }
@@ -373,23 +290,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     const top = (log as unknown as { childBase: number }).childBase ?? 0;
     logFollow = top + (log.height as number) - 2 >= log.getScrollHeight();
   });
-  // Page keys (blessed only maps them in vi mode).
-  for (const box of [weights, history, log, detail]) {
-    box.key(['pageup', 'pagedown', 'home', 'end'], (_ch: string, key: { name: string }) => {
-      const page = Math.max(1, (box.height as number) - 3);
-      if (key.name === 'pageup') box.scroll(-page);
-      else if (key.name === 'pagedown') box.scroll(page);
-      else if (key.name === 'home') box.setScroll(0);
-      else box.setScrollPerc(100);
-    });
-  }
-  tableList.key(['pageup', 'pagedown', 'home', 'end'], (_ch: string, key: { name: string }) => {
-    const page = Math.max(1, (tableList.height as number) - 1);
-    const last = Math.max(0, tableUids.length - 1);
-    const at = (tableList as unknown as { selected: number }).selected;
-    const target = key.name === 'pageup' ? at - page : key.name === 'pagedown' ? at + page : key.name === 'home' ? 0 : last;
-    tableList.select(Math.min(last, Math.max(0, target)));
-  });
+  bindPageKeys(widgets, () => tableUids.length);
   screen.on('keypress', (_ch: string, key: { name?: string }) => {
     if (focus === 'log' && detailUid === null && logFollow && (key.name === 'up' || key.name === 'pageup' || key.name === 'home')) {
       // Leaving the tail: put the whole scrollback under the view, at the bottom, before the
@@ -482,14 +383,6 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     },
     stop: () => stop('stop'),
     stopped,
-    screenText() {
-      const lines = (screen as unknown as { lines: [unknown, string][][] }).lines;
-      return lines.map((row) =>
-        row
-          .map((c) => c[1])
-          .join('')
-          .replace(/\s+$/, ''),
-      );
-    },
+    screenText: () => screenText(screen),
   };
 }
