@@ -6,12 +6,12 @@
 import test, { type ExecutionContext } from 'ava';
 import type { z } from 'zod';
 import * as contract from '../src/api/contract.ts';
-import { computeWeights } from '../src/scoring/compute.ts';
 import { WeightsResponseSchema } from '../src/validator/weights-source.ts';
 import { latestWeightsFromStore } from '../src/validator/in-process.ts';
 import type { Store } from '../src/store/index.ts';
 import { startTestApi } from './helpers/api.ts';
 import { seedCycle } from './helpers/store.ts';
+import { publishScores } from './helpers/scoring.ts';
 
 const ENVS = ['metaworld/reach-v3', 'metaworld/push-v3'];
 
@@ -42,30 +42,7 @@ function completeCycle(store: Store) {
     { taskUuid: tasks[2]!.taskUuid, success: false, score: 0, total_reward: 0, timesteps: 0, error: 'sandbox died', fault: 'executor' },
     ...tasks.slice(3).map((t) => ({ taskUuid: t.taskUuid, success: true, score: 1, total_reward: 1, timesteps: 30, error: null })),
   ]);
-  const miners = [1, 2].map((uid, k) => ({ uid, firstBlock: 50 + k, scores: Object.fromEntries(ENVS.map((e, j) => [e, ((uid * 3 + j * 5) % 7) / 6])) }));
-  const res = computeWeights({ environments: ENVS, episodesPerEnv: 2, miners });
-  store.transaction(() => {
-    store.results.save(cycle.id, {
-      scores: miners.flatMap((m) =>
-        ENVS.map((envId) => ({
-          uid: m.uid,
-          hotkey: `hk${m.uid}`,
-          envId,
-          successRate: m.scores[envId]!,
-          meanReward: 0.5,
-          episodesCompleted: 2,
-          episodesFailed: 0,
-        })),
-      ),
-      weights: res.weights,
-      weightsU16: res.weightsU16,
-      blockNumber: 777,
-      points: res.points,
-      explanation: res.explanation,
-    });
-    store.cycles.setMinerCount(cycle.id, 2);
-    store.cycles.complete(cycle.id);
-  });
+  publishScores(store, cycle.id, [1, 2], ENVS);
   store.spotChecks.save({
     cycleId: cycle.id,
     minerUid: 1,

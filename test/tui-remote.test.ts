@@ -8,11 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { createApiApp } from '../src/api/server.ts';
 import { RemoteDashboardSource, ApiRequestError } from '../src/tui/remote-source.ts';
 import { StoreDashboardSource } from '../src/tui/store-source.ts';
-import { computeWeights } from '../src/scoring/compute.ts';
 import { ENV_IDS } from '../src/sim/registry.ts';
 import type { Store } from '../src/store/index.ts';
 import type { DashboardSnapshot } from '../src/tui/types.ts';
 import { seedCycle, tempStore, waitFor, type TempStore } from './helpers/store.ts';
+import { publishScores } from './helpers/scoring.ts';
 
 interface Server extends TempStore {
   url: string;
@@ -69,32 +69,7 @@ function completeCycle(store: Store, cycleId: number, uids: number[]) {
     'ex',
     mine.map((t, i) => ({ taskUuid: t.taskUuid, success: i % 3 !== 0, score: 1, total_reward: 2, timesteps: 40, error: i % 3 === 0 ? `timeout #${i}` : null })),
   );
-  const envIds = [...ENV_IDS];
-  const miners = uids.map((uid, k) => ({ uid, firstBlock: 50 + k, scores: Object.fromEntries(envIds.map((e, j) => [e, ((uid * 3 + j * 5) % 7) / 6])) }));
-  const res = computeWeights({ environments: envIds, episodesPerEnv: 2, miners });
-  store.transaction(() => {
-    store.results.save(cycleId, {
-      scores: miners.flatMap((m) =>
-        envIds.map((envId) => ({
-          uid: m.uid,
-          hotkey: `hk${m.uid}`,
-          envId,
-          successRate: m.scores[envId]!,
-          meanReward: 0,
-          episodesCompleted: 2,
-          episodesFailed: 0,
-        })),
-      ),
-      weights: Object.fromEntries(Object.entries(res.weights)),
-      weightsU16: res.weightsU16,
-      blockNumber: 777,
-      points: Object.fromEntries(Object.entries(res.points)),
-      explanation: res.explanation,
-    });
-    store.cycles.setMinerCount(cycleId, uids.length);
-    store.cycles.complete(cycleId);
-  });
-  return res;
+  return publishScores(store, cycleId, uids, [...ENV_IDS]);
 }
 
 async function withServer(fn: (s: Server) => Promise<void>, options?: { appliance?: boolean }) {

@@ -186,22 +186,17 @@ export const publicTaskResult = z.union([
 ]);
 
 /** Our public per-task view (`GET /v1/cycles/{id}/tasks`): no seed, instance, endpoint or executor. */
-export const taskDetail = z.object({
-  task_uuid: z.string(),
-  cycle_id: z.number().int(),
-  miner_uid: z.number().int(),
-  miner_hotkey: z.string(),
-  env_id: z.string(),
-  episode_index: z.number().int(),
-  status: taskStatus,
-  created_at: z.string(),
-  assigned_at: z.string().nullable(),
-  completed_at: z.string().nullable(),
-  result: publicTaskResult.nullable(),
-  fault: z.enum(['miner', 'executor', 'cancelled']).nullable(),
-  attempts: z.number().int(),
-  last_error: z.string().nullable(),
-});
+export const taskDetail = task
+  .pick({ task_uuid: true, cycle_id: true, miner_uid: true, miner_hotkey: true, env_id: true, status: true, created_at: true })
+  .extend({
+    episode_index: z.number().int(),
+    assigned_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+    result: publicTaskResult.nullable(),
+    fault: z.enum(['miner', 'executor', 'cancelled']).nullable(),
+    attempts: z.number().int(),
+    last_error: z.string().nullable(),
+  });
 
 const page = z.object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 /** `GET /v1/cycles`, newest first. */
