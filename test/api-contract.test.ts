@@ -6,11 +6,13 @@
 import test, { type ExecutionContext } from 'ava';
 import type { z } from 'zod';
 import * as contract from '../src/api/contract.ts';
+import { startApi } from '../src/api/server.ts';
+import { estimateJson, type CycleEstimate } from '../src/cycle/capacity.ts';
 import { WeightsResponseSchema } from '../src/validator/weights-source.ts';
 import { latestWeightsFromStore } from '../src/validator/in-process.ts';
 import type { Store } from '../src/store/index.ts';
 import { startTestApi } from './helpers/api.ts';
-import { seedCycle } from './helpers/store.ts';
+import { seedCycle, tempStore } from './helpers/store.ts';
 import { publishScores } from './helpers/scoring.ts';
 
 const ENVS = ['metaworld/reach-v3', 'metaworld/push-v3'];
@@ -127,5 +129,38 @@ test('every response body of a real cycle parses with its contract schema, uncha
     conforms(t, WeightsResponseSchema, inProcess, 'the validator’s WeightsResponse');
   } finally {
     await a.close();
+  }
+});
+
+test("the appliance's status extension (a real cycle estimate) parses with the contract's status schema, unchanged", async (t) => {
+  const ts = tempStore();
+  const running = seedCycle(ts.store, { uids: [1], envIds: ENVS, episodes: 1, block: 120 }).cycle;
+  const estimate: CycleEstimate = {
+    totalSeconds: 812.34,
+    remainingSeconds: 401.06,
+    timeoutSeconds: 3600,
+    fits: true,
+    bottleneck: 'miner',
+    slowestMiner: { uid: 1, seconds: 388.88 },
+    executorCpuSeconds: 12.34,
+    executorSlotSeconds: 50,
+    remainingEpisodes: 2,
+    remainingSteps: 240,
+  };
+  const api = await startApi({
+    store: ts.store,
+    host: '127.0.0.1',
+    port: 0,
+    apiKey: null,
+    authDisabled: true,
+    statusExtension: () => ({ cycle_estimate: estimateJson(running.id, 'running', new Date(), estimate) }),
+  });
+  try {
+    const body: unknown = await (await fetch(`${api.url}/v1/status`)).json();
+    conforms(t, contract.status, body, '/v1/status with cycle_estimate');
+    t.not((body as contract.StatusJson).cycle_estimate, null);
+  } finally {
+    await api.close();
+    ts.cleanup();
   }
 });
