@@ -6,6 +6,8 @@
  * a new cycle has completed — that cycle's scores, explanation and failures, which never change
  * afterwards and are cached. 404s are normal states (no cycle yet, no appliance extension).
  */
+import { z } from 'zod';
+import * as contract from '../api/contract.ts';
 import { snapshotFromApi, type ApiBodies } from './api-snapshot.ts';
 import type { DashboardSnapshot, DashboardSource } from './types.ts';
 
@@ -36,9 +38,18 @@ interface LatestCache {
   spotChecks: unknown;
 }
 
+// What the source itself reads to decide what to fetch, typed by the contract (src/api/contract.ts);
+// anything else in a body is snapshotFromApi's to read. A part in another shape is just unknown.
+const cycleRef = z.object({ id: contract.cycle.shape.id }).nullish().catch(null);
+const statusRefs = z.object({ current_cycle: cycleRef, last_completed_cycle: cycleRef });
+const pageSize = z.object({
+  total: contract.tasksPage.shape.total.nullish().catch(null),
+  tasks: z.array(z.unknown()).nullish().catch(null),
+});
+
 function cycleIdOf(statusBody: unknown, key: 'current_cycle' | 'last_completed_cycle'): number | null {
-  const c = (statusBody as Record<string, unknown> | null)?.[key] as { id?: unknown } | null | undefined;
-  return c && typeof c.id === 'number' && Number.isSafeInteger(c.id) ? c.id : null;
+  const r = statusRefs.safeParse(statusBody);
+  return r.success ? (r.data[key]?.id ?? null) : null;
 }
 
 export class RemoteDashboardSource implements DashboardSource {
@@ -106,11 +117,12 @@ export class RemoteDashboardSource implements DashboardSource {
     const limit = this.failuresPerCycle;
     const page = async (offset: number) => this.optional(`/v1/cycles/${cycleId}/tasks?status=failed&limit=${limit}&offset=${offset}`, warnings);
     let offset = Math.max(0, (this.failedTotals.get(cycleId) ?? 0) - limit);
-    let body = (await page(offset)) as { total?: unknown; tasks?: unknown[] } | null;
-    const total = typeof body?.total === 'number' ? body.total : null;
-    if (body && total !== null && total > offset + (body.tasks?.length ?? 0)) {
+    let body = await page(offset);
+    const first = pageSize.safeParse(body);
+    const total = first.success ? (first.data.total ?? null) : null;
+    if (first.success && total !== null && total > offset + (first.data.tasks?.length ?? 0)) {
       offset = Math.max(0, total - limit);
-      body = (await page(offset)) as typeof body;
+      body = await page(offset);
     }
     if (total !== null) this.failedTotals.set(cycleId, total);
     return body;
