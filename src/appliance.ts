@@ -12,6 +12,8 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import { createLogger, type Logger } from './log.ts';
 import { Store } from './store/index.ts';
+import { storeClock } from './store/clock.ts';
+import { systemClock } from './clock.ts';
 import { startApi, type RunningApi } from './api/server.ts';
 import { ApplianceMetrics } from './metrics.ts';
 import type { ChainClient } from './chain/client.ts';
@@ -54,14 +56,15 @@ export async function startAppliance(
 ): Promise<RunningAppliance> {
   const startup = cancellableStartup(options.signal, logger);
   const { cancelled, step } = startup;
+  const clock = options.clock ?? systemClock;
   try {
-    const store = Store.open(path.resolve(config.db));
+    const store = Store.open(path.resolve(config.db), { clock: storeClock(clock) });
     startup.started('store', () => store.close());
     // Tasks our own executors held when the last process died can never be submitted: return them.
     const reclaimed = store.tasks.reclaimAssignedTo(LOCAL_EXECUTOR_PREFIX);
     if (reclaimed > 0) logger.info({ reclaimed }, 'returned tasks held by the previous process to the pool');
 
-    const metrics = new ApplianceMetrics(store);
+    const metrics = new ApplianceMetrics(store, { clock });
     const chain = await step(openApplianceChain(config, store, logger), (c) => c.close());
     startup.started('chain', () => chain.close());
     const operator = config.hotkeyUri ? await step(hotkeyFromUri(config.hotkeyUri)) : null;
@@ -103,7 +106,7 @@ export async function startAppliance(
 
     if (config.workers > 0) pool = await startExecutorPool(config, store, metrics, [...demo.endpoints.values()], startup, logger);
     const spotChecker = await createSpotChecker(config, store, logger);
-    const cycle = createCycleServices({ config, store, chain, metrics, operator, pool, demoEndpoints: demo.endpoints, spotChecker, logger }, startup);
+    const cycle = createCycleServices({ config, store, chain, metrics, operator, pool, demoEndpoints: demo.endpoints, spotChecker, logger, clock }, startup);
     runner = cycle.runner;
     scheduler = cycle.scheduler;
 

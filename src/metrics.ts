@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from './store/index.ts';
+import { systemClock, type Clock } from './clock.ts';
 
 export interface EpisodeSample {
   envId: string;
@@ -19,12 +20,15 @@ export interface EpisodeSample {
 /** Evaluated env steps per second over a sliding window. */
 class StepRate {
   private readonly buckets: { at: number; steps: number }[] = [];
-  constructor(private readonly windowMs = 10_000) {}
-  add(steps: number, now = Date.now()): void {
+  constructor(
+    private readonly clock: Clock,
+    private readonly windowMs = 10_000,
+  ) {}
+  add(steps: number, now = this.clock.now()): void {
     this.buckets.push({ at: now, steps });
     this.prune(now);
   }
-  rate(now = Date.now()): number {
+  rate(now = this.clock.now()): number {
     this.prune(now);
     const total = this.buckets.reduce((a, b) => a + b.steps, 0);
     return total / (this.windowMs / 1000);
@@ -36,7 +40,7 @@ class StepRate {
 
 export class ApplianceMetrics {
   readonly registry = new Registry();
-  private readonly steps = new StepRate();
+  private readonly steps: StepRate;
   readonly cycles: Counter<'outcome'>;
   readonly episodes: Counter<'env_id' | 'outcome'>;
   readonly episodeDuration: Histogram<'env_id'>;
@@ -46,7 +50,9 @@ export class ApplianceMetrics {
   readonly cycleEstimatedSeconds: Gauge;
   readonly cycleOverrunExpected: Gauge;
 
-  constructor(store: Store | null, options: { defaultMetrics?: boolean } = {}) {
+  /** `clock` times the steps-per-second window (default: the system clock). */
+  constructor(store: Store | null, options: { defaultMetrics?: boolean; clock?: Clock } = {}) {
+    this.steps = new StepRate(options.clock ?? systemClock);
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'kinitro_process_' });
     this.cycles = new Counter({ name: 'kinitro_cycles_total', help: 'Evaluation cycles by outcome', labelNames: ['outcome'], registers });

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { Logger } from '../log.ts';
+import type { Clock } from '../clock.ts';
 import type { Store } from '../store/index.ts';
 import type { ApplianceMetrics } from '../metrics.ts';
 import type { ChainClient } from '../chain/client.ts';
@@ -118,11 +119,13 @@ export interface CycleServicesInput extends CoreServices {
   demoEndpoints: ReadonlyMap<string, string>;
   spotChecker: SpotChecker | null;
   logger: Logger;
+  /** The clock the store reads too: the cycle's deadline is measured from its stored start. */
+  clock: Clock;
 }
 
 /** The cycle runner and its scheduler (not started); the scheduler is registered with start-up for stopping. */
 export function createCycleServices(i: CycleServicesInput, startup: Startup): { runner: CycleRunner; scheduler: Scheduler } {
-  const { config, store, chain, metrics, operator, pool, demoEndpoints, logger } = i;
+  const { config, store, chain, metrics, operator, pool, demoEndpoints, logger, clock } = i;
   const runner = new CycleRunner(
     store,
     { snapshot: () => withTimeout(chain.snapshot(config.netuid), 60_000, 'chain snapshot') },
@@ -138,7 +141,7 @@ export function createCycleServices(i: CycleServicesInput, startup: Startup): { 
       // Only the demo miners this process registered may sit on loopback, unless the operator said otherwise.
       allowPrivateEndpoint: config.allowPrivateEndpoints ? true : (hotkey, endpoint) => demoEndpoints.get(hotkey) === endpoint,
     },
-    store.clock,
+    clock,
     logger.child({ component: 'scheduler' }),
     {
       capacity: new CapacityMonitor(store, () => (pool ? executorMeasuresOf(pool) : null), { maxSteps: config.maxSteps }),

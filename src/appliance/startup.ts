@@ -4,6 +4,7 @@
  * failed step, or on a normal stop.
  */
 import type { Logger } from '../log.ts';
+import type { Clock } from '../clock.ts';
 
 /** Start-up was cancelled (`q` or a signal while starting): everything started so far has been stopped. */
 export class StartupCancelled extends Error {
@@ -16,6 +17,11 @@ export class StartupCancelled extends Error {
 export interface StartOptions {
   /** Aborting cancels start-up: the step in progress is cut short and what was started is stopped. */
   signal?: AbortSignal;
+  /**
+   * The clock the store, the metrics and the cycle runner read (default: the system clock). The
+   * in-process executor pool keeps its own default (the system clock) until its factory takes one.
+   */
+  clock?: Clock;
 }
 
 interface Closer {

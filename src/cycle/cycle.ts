@@ -7,7 +7,8 @@
  * `resume()` on the next start instead of being cancelled (docs/original.md §13.10).
  */
 import type { Store, CycleRow } from '../store/index.ts';
-import type { Clock } from '../store/clock.ts';
+import type { Cancel, Clock } from '../clock.ts';
+import { asClock, type Clock as StoreClock } from '../store/clock.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { discoverMiners } from '../chain/discovery.ts';
 import type { ChainSnapshot } from '../chain/types.ts';
@@ -88,15 +89,22 @@ export class CycleRunner {
   private readonly log: Logger;
   private latest: EstimateReport | null = null;
   private lastOverrunWarning = -Infinity;
+  private readonly clock: Clock;
 
+  /**
+   * `clock` drives the deadline, the housekeeping timer and the estimates. A store clock (the
+   * store's `now(): Date` view, until the store takes the one clock) is read for the time and
+   * keeps real timers; it should be the store's own, as the cycle's start time comes from the store.
+   */
   constructor(
     private readonly store: Store,
     private readonly chain: ChainReader,
     private readonly settings: CycleSettings,
-    private readonly clock: Clock,
+    clock: Clock | StoreClock,
     logger: Logger = silentLogger,
     private readonly options: CycleRunnerOptions = {},
   ) {
+    this.clock = asClock(clock);
     this.log = logger;
   }
 
@@ -112,7 +120,7 @@ export class CycleRunner {
     if (!monitor) return;
     let report: EstimateReport;
     try {
-      report = monitor.estimate(cycle, this.settings.cycleTimeoutSeconds, phase, this.clock.now());
+      report = monitor.estimate(cycle, this.settings.cycleTimeoutSeconds, phase, this.clock.date());
     } catch (err) {
       log.warn({ err }, 'could not estimate the cycle duration');
       return;
@@ -130,7 +138,7 @@ export class CycleRunner {
       remainingEpisodes: e.remainingEpisodes,
     };
     if (!e.fits) {
-      const now = this.clock.now().getTime();
+      const now = this.clock.now();
       if (wasFitting || phase === 'start' || now - this.lastOverrunWarning >= OVERRUN_WARNING_INTERVAL_MS) {
         this.lastOverrunWarning = now;
         log.warn(fields, 'the cycle is estimated not to finish before its timeout');
@@ -261,14 +269,14 @@ export class CycleRunner {
   private waitForTasks(cycle: CycleRow, signal?: AbortSignal): Promise<'done' | 'timeout' | 'interrupted'> {
     const deadline = Date.parse(cycle.startedAt) + this.settings.cycleTimeoutSeconds * 1000;
     const log = this.log.child({ cycle: cycle.id, block: cycle.blockNumber });
-    let lastEstimate = this.clock.now().getTime();
+    let lastEstimate = this.clock.now();
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let cancelTimer: Cancel | undefined;
       let settled = false;
       const finish = (result: 'done' | 'timeout' | 'interrupted') => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        cancelTimer?.();
         unsubscribe();
         signal?.removeEventListener('abort', onAbort);
         resolve(result);
@@ -277,7 +285,7 @@ export class CycleRunner {
         if (settled) return;
         if (signal?.aborted) return finish('interrupted');
         if (this.store.tasks.isCycleDone(cycle.id)) return finish('done');
-        if (this.clock.now().getTime() >= deadline) return finish('timeout');
+        if (this.clock.now() >= deadline) return finish('timeout');
       };
       // These run from timers and store notifications, where a throw would be an uncaught exception:
       // a store error (e.g. a busy database) is logged and the next housekeeping tick tries again.
@@ -294,12 +302,12 @@ export class CycleRunner {
           this.store.tasks.reclaimStale(this.settings.staleTaskSeconds, this.settings.maxTaskAttempts);
           check();
         });
-        const now = this.clock.now().getTime();
+        const now = this.clock.now();
         if (!settled && now - lastEstimate >= this.settings.estimateIntervalMs) {
           lastEstimate = now;
           this.estimate(cycle, 'running', log);
         }
-        if (!settled) timer = setTimeout(housekeeping, this.settings.housekeepingMs);
+        if (!settled) cancelTimer = this.clock.setTimeout(housekeeping, this.settings.housekeepingMs);
       };
       const onAbort = () => finish('interrupted');
       // Completions wake the wait at once; the timer only drives reclaim and the deadline.

@@ -1,5 +1,6 @@
 /** The executor pool's options, and what it reports about itself (stats, capacity-model inputs). */
 import type { Logger } from '../log.ts';
+import type { Clock } from '../clock.ts';
 import type { EpisodeOutcome, EpisodeSettings, ExecutorTask } from './types.ts';
 import type { TaskSource } from './task-source.ts';
 import type { AdmissionSettings } from './admission.ts';
@@ -42,6 +43,8 @@ export interface ExecutorPoolOptions {
   /** Module exporting `createBackend` (default: the MuJoCo simulator). */
   backendUrl?: string;
   logger?: Logger;
+  /** Times the poll, back-off and report waits, the lease heartbeat and the drain (default: the system clock). */
+  clock?: Clock;
   /** Called for every final outcome, in the main thread. */
   onOutcome?: (outcome: EpisodeOutcome, task: ExecutorTask) => void;
   /** Test-only fault injection. */

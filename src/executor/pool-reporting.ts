@@ -4,12 +4,14 @@
  * and flushed a last time at shutdown.
  */
 import type { Logger } from '../log.ts';
+import type { Cancel, Clock } from '../clock.ts';
 import type { EpisodeOutcome } from './types.ts';
 import type { TaskSource } from './task-source.ts';
 
 export interface ReporterOptions {
   source: TaskSource;
   logger: Logger;
+  clock: Clock;
   /** Results per report call (default 32); a partial batch is sent after `reportDelayMs` (default 200). */
   reportBatchSize?: number;
   reportDelayMs?: number;
@@ -23,7 +25,7 @@ export interface ReporterOptions {
 
 export class ResultReporter {
   private unreported: EpisodeOutcome[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private cancelArmed: Cancel | undefined;
   private reporting: Promise<void> | null = null;
 
   constructor(private readonly options: ReporterOptions) {}
@@ -53,17 +55,20 @@ export class ResultReporter {
   }
 
   cancelTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelArmed?.();
   }
 
   /** Flushes after `ms` unless a flush is already scheduled. */
   private arm(ms: number, options: { unref?: boolean } = {}): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush(false);
-    }, ms);
-    if (options.unref) this.timer.unref();
+    if (this.cancelArmed) return;
+    this.cancelArmed = this.options.clock.setTimeout(
+      () => {
+        this.cancelArmed = undefined;
+        void this.flush(false);
+      },
+      ms,
+      options,
+    );
   }
 
   /** Sends buffered outcomes; on failure keeps them for the next attempt (or gives up when final). */
@@ -74,9 +79,9 @@ export class ResultReporter {
       this.options.onNothingToReport();
       return;
     }
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.cancelArmed) {
+      this.cancelArmed();
+      this.cancelArmed = undefined;
     }
     const batch = this.unreported;
     this.unreported = [];

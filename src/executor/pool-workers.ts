@@ -154,6 +154,7 @@ export async function terminateWorkers(slots: readonly Slot[]): Promise<void> {
       s.ready = false;
       const message: ToWorker = { type: 'shutdown' };
       worker.postMessage(message);
+      // Real time, not the pool's clock: this is a grace period for an OS thread to exit.
       const timer = setTimeout(() => void worker.terminate(), 5000);
       await s.exited;
       clearTimeout(timer);

@@ -20,6 +20,7 @@
  */
 import os from 'node:os';
 import { silentLogger, type Logger } from '../log.ts';
+import { systemClock, type Cancel, type Clock } from '../clock.ts';
 import { DEFAULT_EPISODE_SETTINGS, executorFault, type EpisodeOutcome, type EpisodeSettings, type ExecutorTask } from './types.ts';
 import type { TaskSource } from './task-source.ts';
 import { defaultAdmission, type AdmissionSettings } from './admission.ts';
@@ -61,6 +62,7 @@ const MAX_WAITING_ON_MINER_BATCHES = 4;
 export class ExecutorPool {
   private readonly source: TaskSource;
   private readonly logger: Logger;
+  private readonly clock: Clock;
   private readonly settings: EpisodeSettings;
   private readonly maxConcurrent: number;
   private readonly maxPerMiner: number;
@@ -73,9 +75,9 @@ export class ExecutorPool {
   private readonly counters = { episodes: 0, successes: 0, minerFaults: 0, executorFaults: 0, workerRestarts: 0 };
   private stopping = false;
   private stopped = false;
-  private readonly wakeups = new Wakeups();
+  private readonly wakeups: Wakeups;
   private pumpDone: Promise<void> = Promise.resolve();
-  private heartbeat: NodeJS.Timeout | undefined;
+  private stopHeartbeat: Cancel = () => {};
   private drainedWaiters: (() => void)[] = [];
   private fatal: Error | null = null;
   private drainDeadline = Infinity;
@@ -84,6 +86,8 @@ export class ExecutorPool {
   private constructor(private readonly options: ExecutorPoolOptions) {
     this.source = options.source;
     this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.wakeups = new Wakeups(this.clock);
     this.settings = { ...DEFAULT_EPISODE_SETTINGS, ...options.settings };
     this.maxConcurrent = options.maxConcurrentPerWorker ?? DEFAULT_MAX_CONCURRENT_PER_WORKER;
     this.maxPerMiner = options.maxEpisodesPerMiner ?? DEFAULT_MAX_EPISODES_PER_MINER;
@@ -93,6 +97,7 @@ export class ExecutorPool {
     this.reporter = new ResultReporter({
       source: this.source,
       logger: this.logger,
+      clock: this.clock,
       reportBatchSize: options.reportBatchSize,
       reportDelayMs: options.reportDelayMs,
       errorBackoffMs: options.errorBackoffMs,
@@ -116,8 +121,7 @@ export class ExecutorPool {
       await terminateWorkers(pool.slots);
       throw new Error(`no executor worker could start: ${((outcomes[0] as PromiseRejectedResult).reason as Error).message}`);
     }
-    pool.heartbeat = setInterval(() => void pool.renewLeases(), options.heartbeatIntervalMs ?? 60_000);
-    pool.heartbeat.unref();
+    pool.stopHeartbeat = pool.clock.setInterval(() => void pool.renewLeases(), options.heartbeatIntervalMs ?? 60_000, { unref: true });
     pool.pumpDone = pool.pump().catch((err: unknown) => {
       pool.fatal = err as Error;
       pool.logger.error({ err }, 'executor claim loop failed');
@@ -169,7 +173,7 @@ export class ExecutorPool {
    */
   stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     // A later call (e.g. a second SIGINT) can only shorten the grace period of one in progress.
-    this.drainDeadline = Math.min(this.drainDeadline, Date.now() + (options.drainTimeoutMs ?? 30_000));
+    this.drainDeadline = Math.min(this.drainDeadline, this.clock.now() + (options.drainTimeoutMs ?? 30_000));
     this.stopping = true;
     this.wakeups.signal();
     this.stopDone ??= this.shutdown();
@@ -178,10 +182,10 @@ export class ExecutorPool {
 
   private async shutdown(): Promise<void> {
     await this.pumpDone;
-    while (this.runningCount() > 0 && Date.now() < this.drainDeadline) {
-      await this.wakeups.next(Math.max(1, Math.min(1000, this.drainDeadline - Date.now())));
+    while (this.runningCount() > 0 && this.clock.now() < this.drainDeadline) {
+      await this.wakeups.next(Math.max(1, Math.min(1000, this.drainDeadline - this.clock.now())));
     }
-    clearInterval(this.heartbeat);
+    this.stopHeartbeat();
     // From here on, results from workers are ignored: what is still running is abandoned.
     this.stopped = true;
     const abandoned = [...this.queue.map((q) => q.task.taskUuid), ...this.slots.flatMap((s) => [...s.running.keys()])];
@@ -232,7 +236,7 @@ export class ExecutorPool {
       const m = this.miners.get(endpoint);
       m.probing = false;
       m.declared = capacity;
-      m.declaredAt = Date.now();
+      m.declaredAt = this.clock.now();
       this.wakeups.signal();
     },
     exit: (slot, code, error) => this.onWorkerExit(slot, code, error),
@@ -268,10 +272,14 @@ export class ExecutorPool {
     slot.consecutiveFailures += 1;
     this.counters.workerRestarts += 1;
     const delay = restartDelayMs(wasReady, slot.consecutiveFailures);
-    setTimeout(() => {
-      if (this.stopping) return;
-      this.spawn(slot.index).catch((err: unknown) => this.logger.error({ err, worker: slot.index }, 'executor worker failed to restart'));
-    }, delay).unref();
+    this.clock.setTimeout(
+      () => {
+        if (this.stopping) return;
+        this.spawn(slot.index).catch((err: unknown) => this.logger.error({ err, worker: slot.index }, 'executor worker failed to restart'));
+      },
+      delay,
+      { unref: true },
+    );
     this.wakeups.signal();
   }
 
@@ -372,7 +380,7 @@ export class ExecutorPool {
     if (miner.running > miner.peak) miner.peak = miner.running;
     const batch = batches.get(slot) ?? { tasks: [], probe: [] };
     batch.tasks.push(task);
-    if (needsProbe(miner, this.miners.assumeCapacity, Date.now())) {
+    if (needsProbe(miner, this.miners.assumeCapacity, this.clock.now())) {
       miner.probing = true;
       slot.probing.add(task.minerEndpoint);
       batch.probe.push(task.minerEndpoint);
