@@ -104,7 +104,7 @@ export async function startAppliance(
     );
     startup.started('api', () => api.close());
 
-    if (config.workers > 0) pool = await startExecutorPool(config, store, metrics, [...demo.endpoints.values()], startup, logger);
+    if (config.workers > 0) pool = await startExecutorPool(config, store, metrics, [...demo.endpoints.values()], startup, logger, clock);
     const spotChecker = await createSpotChecker(config, store, logger);
     const cycle = createCycleServices({ config, store, chain, metrics, operator, pool, demoEndpoints: demo.endpoints, spotChecker, logger, clock }, startup);
     runner = cycle.runner;

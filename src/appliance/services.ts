@@ -32,6 +32,7 @@ export async function startExecutorPool(
   trustedEndpoints: string[],
   startup: Startup,
   logger: Logger,
+  clock: Clock,
 ): Promise<ExecutorPool> {
   const pool = await startup.step(
     startInProcessExecutors({
@@ -44,6 +45,7 @@ export async function startExecutorPool(
       trustedEndpoints,
       recordSteps: spotCheckSettings(config) ? DEFAULT_SPOT_CHECK_SETTINGS.recordSteps : 0,
       logger: logger.child({ component: 'executor' }),
+      clock,
       onOutcome: (o, task) =>
         metrics.recordEpisode({
           envId: task.envId,

@@ -18,8 +18,8 @@ export interface StartOptions {
   /** Aborting cancels start-up: the step in progress is cut short and what was started is stopped. */
   signal?: AbortSignal;
   /**
-   * The clock the store, the metrics and the cycle runner read (default: the system clock). The
-   * in-process executor pool keeps its own default (the system clock) until its factory takes one.
+   * The one clock the store, the metrics, the cycle runner and the in-process executor pool read
+   * (default: the system clock).
    */
   clock?: Clock;
 }

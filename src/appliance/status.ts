@@ -1,4 +1,5 @@
 /** The appliance's status (`GET /v1/appliance`, the TUI's header): chain head, validator, executors, scheduler. */
+import type { ApplianceStatusJson, LastSubmission } from '../api/contract.ts';
 import type { ChainClient } from '../chain/client.ts';
 import { withTimeout } from '../chain/timeout.ts';
 import type { Scheduler } from '../cycle/scheduler.ts';
@@ -7,13 +8,8 @@ import type { InProcessValidator } from '../validator/in-process.ts';
 import { VERSION } from '../version.ts';
 import type { CoreServices } from './services.ts';
 
-export interface ApplianceStatus {
-  version: string;
-  chain: { mode: 'local' | 'subtensor'; endpoint: string; netuid: number; block: number | null; block_hash: string | null };
-  validator: { enabled: boolean; hotkey: string | null; last_submission: unknown };
-  executors: { in_process_workers: number; active_episodes: number; steps_per_second: number; remote_executors: number };
-  scheduler: { cron: string; next_run: string | null; running: boolean };
-}
+/** The body of `GET /v1/appliance` (src/api/contract.ts). */
+export type ApplianceStatus = ApplianceStatusJson;
 
 /** The services the status reads; those not (yet) started are null. */
 export interface StatusSources extends CoreServices {
@@ -22,7 +18,7 @@ export interface StatusSources extends CoreServices {
 }
 
 /** The validator's last submission in the shape the status endpoint and the TUI show. */
-async function lastValidatorSubmission(v: InProcessValidator, chain: ChainClient, netuid: number, hotkey: string): Promise<unknown> {
+async function lastValidatorSubmission(v: InProcessValidator, chain: ChainClient, netuid: number, hotkey: string): Promise<LastSubmission> {
   const status = v.lastSubmission();
   let chainId: string;
   try {

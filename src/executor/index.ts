@@ -7,6 +7,7 @@ import type { Store } from '../store/index.ts';
 import { ExecutorPool, type ExecutorPoolOptions } from './pool.ts';
 import { StoreTaskSource, localExecutorId, type TaskSource } from './task-source.ts';
 import type { EpisodeSettings, ExecutorTask } from './types.ts';
+import type { Clock } from '../clock.ts';
 
 export { ExecutorPool, type ExecutorPoolOptions, type PoolStats } from './pool.ts';
 export { ApiTaskSource, ListTaskSource, StoreTaskSource, localExecutorId, type TaskSource } from './task-source.ts';
@@ -39,6 +40,8 @@ export interface InProcessExecutorOptions {
   onOutcome?: ExecutorPoolOptions['onOutcome'];
   /** Opening steps recorded from one episode per miner and cycle for the spot check (default 0: none). */
   recordSteps?: number;
+  /** The appliance's one clock (leases, polls, back-off); the system clock by default. */
+  clock?: Clock;
 }
 
 /** A source whose tasks for the given endpoints skip the endpoint policy; everything else passes through. */
@@ -79,5 +82,6 @@ export function startInProcessExecutors(options: InProcessExecutorOptions): Prom
     ...(options.settings ? { settings: options.settings } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
 }
