@@ -16,6 +16,7 @@ import { BORDER, BORDER_FOCUS, FOCUS_ORDER, bindPageKeys, createWidgets, openScr
 import { formatLogChunk } from './log-format.ts';
 import { cycleLines, footerLine, headerLines, historyLines, minerDetailLines, minerRows, scoreTable, weightsLines } from './view-model.ts';
 import type { DashboardSnapshot, DashboardSource } from './types.ts';
+import { systemClock, type Cancel, type Clock } from '../clock.ts';
 
 export type StopReason = 'quit' | 'signal' | 'crash' | 'stop';
 
@@ -37,8 +38,8 @@ export interface DashboardOptions {
   terminal?: string;
   /** Restore the terminal on SIGINT/SIGTERM and uncaught exceptions (default true). */
   handleProcessEvents?: boolean;
-  /** Wall clock in ms (tests). */
-  clock?: () => number;
+  /** The one clock (src/clock.ts): render pacing, polls, "updated" times; tests inject a ManualClock. */
+  clock?: Clock;
   /** Minimum time between two redraws (default 100 ms). */
   renderIntervalMs?: number;
   /** Log lines kept for the log pane (default 1000). */
@@ -69,7 +70,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
   const refreshMs = Math.max(100, options.refreshMs ?? 2000);
   const renderInterval = Math.max(0, options.renderIntervalMs ?? 100);
   const scrollback = Math.max(10, options.logScrollback ?? 1000);
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const handleProcess = options.handleProcessEvents ?? true;
 
   const { screen, glyphs } = openScreen({ input: options.input, output: options.output, terminal: options.terminal, title, unicode: options.unicode });
@@ -122,20 +123,20 @@ export function startDashboard(options: DashboardOptions): Dashboard {
   }
 
   // ── rendering ──
-  let renderTimer: NodeJS.Timeout | null = null;
+  let renderTimer: Cancel | null = null;
   let lastRender = 0;
   let tableMemo: { snapshot: DashboardSnapshot | null; width: number; view: ReturnType<typeof scoreTable> } | null = null;
 
   function renderNow(): void {
     if (renderTimer) {
-      clearTimeout(renderTimer);
+      renderTimer();
       renderTimer = null;
     }
     if (stoppedFlag) return;
-    lastRender = clock();
+    lastRender = clock.now();
     applyLayout();
     const L = layout!;
-    const now = clock();
+    const now = clock.now();
     const inner = (r: Rect) => Math.max(1, r.width - 2);
     const base = { nowMs: now, glyphs };
 
@@ -190,19 +191,18 @@ export function startDashboard(options: DashboardOptions): Dashboard {
 
   function scheduleRender(): void {
     if (stoppedFlag || renderTimer) return;
-    const wait = Math.max(0, lastRender + renderInterval - clock());
-    renderTimer = setTimeout(renderNow, wait);
-    renderTimer.unref?.();
+    const wait = Math.max(0, lastRender + renderInterval - clock.now());
+    renderTimer = clock.setTimeout(renderNow, wait, { unref: true });
   }
 
   // ── polling ──
-  let pollTimer: NodeJS.Timeout | null = null;
+  let pollTimer: Cancel | null = null;
   let inFlight: Promise<void> | null = null;
 
   function poll(): Promise<void> {
     if (inFlight) return inFlight;
     if (pollTimer) {
-      clearTimeout(pollTimer);
+      pollTimer();
       pollTimer = null;
     }
     inFlight = (async () => {
@@ -212,7 +212,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
         if (stoppedFlag) return;
         snapshot = snap;
         minerCount = Math.max(1, minerRows(snap).length);
-        updatedAt = clock();
+        updatedAt = clock.now();
         if (lastError !== null) note(30, `connected again to ${source.label ?? snap.origin}`);
         lastError = null;
         const warned = snap.warnings.join('; ');
@@ -228,8 +228,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
       } finally {
         inFlight = null;
         if (!stoppedFlag) {
-          pollTimer = setTimeout(() => void poll(), refreshMs);
-          pollTimer.unref?.();
+          pollTimer = clock.setTimeout(() => void poll(), refreshMs, { unref: true });
           scheduleRender();
         }
       }
@@ -325,14 +324,12 @@ export function startDashboard(options: DashboardOptions): Dashboard {
     process.on('exit', onExit);
   }
 
-  let clockTimer: NodeJS.Timeout | null = setInterval(() => scheduleRender(), 1000);
-  clockTimer.unref?.();
+  let clockTimer: Cancel | null = clock.setInterval(() => scheduleRender(), 1000, { unref: true });
 
   function stop(reason: StopReason = 'stop'): void {
     if (stoppedFlag) return;
     stoppedFlag = true;
-    for (const t of [renderTimer, pollTimer]) if (t) clearTimeout(t);
-    if (clockTimer) clearInterval(clockTimer);
+    for (const cancel of [renderTimer, pollTimer, clockTimer]) cancel?.();
     renderTimer = pollTimer = clockTimer = null;
     if (handleProcess) {
       for (const s of signals) process.off(s, onSignal);
@@ -359,12 +356,12 @@ export function startDashboard(options: DashboardOptions): Dashboard {
 
   /** The dashboard's own events (connection lost/back) go to its log pane, in pino's shape. */
   function note(level: number, msg: string): void {
-    appendLog(JSON.stringify({ level, time: clock(), component: 'tui', msg }));
+    appendLog(JSON.stringify({ level, time: clock.now(), component: 'tui', msg }));
   }
 
   function appendLog(chunk: string): void {
     if (stoppedFlag) return;
-    const now = clock();
+    const now = clock.now();
     for (const f of formatLogChunk(chunk, now)) logLines.push(f.text);
     if (logLines.length > scrollback) logLines.splice(0, logLines.length - scrollback);
     logDirty = true;
