@@ -3,28 +3,19 @@
  * with a Bearer key, so executors on other machines can serve one appliance.
  */
 import { z } from 'zod';
+import * as contract from '../api/contract.ts';
 import { instanceKeySchema } from '../sim/instance.ts';
 
-export const wireTask = z.object({
-  task_uuid: z.string(),
-  cycle_id: z.number().int(),
-  miner_uid: z.number().int(),
-  miner_hotkey: z.string(),
-  miner_endpoint: z.string(),
-  miner_repo: z.string().nullable(),
-  miner_revision: z.string().nullable(),
-  env_id: z.string(),
-  seed: z.number().int(),
-  // Our extension: the secret instance key (the original's `seed` seeds nothing here). An API without
-  // it is not a kinitro appliance; this executor cannot run its tasks.
-  instance: instanceKeySchema,
-  status: z.string(),
-  created_at: z.string(),
-});
+/**
+ * A task as this executor reads it: the API contract's Task (src/api/contract.ts), with the status
+ * read as free text (an appliance of another version may add statuses) and the secret instance key
+ * validated — our extension: the original's `seed` seeds nothing here, and an API without a valid
+ * `instance` is not a kinitro appliance, so this executor cannot run its tasks.
+ */
+export const wireTask = contract.task.extend({ instance: instanceKeySchema, status: z.string() });
 export type WireTask = z.infer<typeof wireTask>;
 
-const fetchResponse = z.object({ tasks: z.array(wireTask), total_pending: z.number().int() });
-const submitResponse = z.object({ accepted: z.number().int(), rejected: z.number().int(), errors: z.array(z.string()) });
+const fetchResponse = contract.taskFetchResponse.extend({ tasks: z.array(wireTask) });
 
 export interface WireTaskResult {
   task_uuid: string;
@@ -83,13 +74,13 @@ export class TaskApiClient {
   }
 
   submit(executorId: string, results: readonly WireTaskResult[]) {
-    return this.post('/v1/tasks/submit', { executor_id: executorId, results }, submitResponse);
+    return this.post('/v1/tasks/submit', { executor_id: executorId, results }, contract.taskSubmitResponse);
   }
 
   /** Extends the lease on tasks still running (kinitro extension; original APIs answer 404, which is ignored). */
   async heartbeat(executorId: string, taskUuids: readonly string[]): Promise<number> {
     try {
-      const r = await this.post('/v1/tasks/heartbeat', { executor_id: executorId, task_uuids: taskUuids }, z.object({ renewed: z.number().int() }));
+      const r = await this.post('/v1/tasks/heartbeat', { executor_id: executorId, task_uuids: taskUuids }, contract.taskHeartbeatResponse);
       return r.renewed;
     } catch (err) {
       if (/HTTP 404/.test((err as Error).message)) return 0;
@@ -103,7 +94,7 @@ export class TaskApiClient {
    */
   async release(executorId: string, taskUuids: readonly string[]): Promise<number | null> {
     try {
-      const r = await this.post('/v1/tasks/release', { executor_id: executorId, task_uuids: taskUuids }, z.object({ released: z.number().int() }));
+      const r = await this.post('/v1/tasks/release', { executor_id: executorId, task_uuids: taskUuids }, contract.taskReleaseResponse);
       return r.released;
     } catch (err) {
       if (/HTTP 404/.test((err as Error).message)) return null;
