@@ -11,6 +11,7 @@ import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.
 import { loadMujoco } from '../src/sim/mujoco.ts';
 import { Rng } from '../src/sim/rng.ts';
 import { generateTask, parseTaskConfig, type CuedTaskConfig } from '../src/sim/tasks.ts';
+import { stepOracle } from './helpers/cued.ts';
 
 const ENV = 'metaworld/button-press-v3' as const;
 const SUCCESS_DEPTH = BUTTON.successFraction * BUTTON.travel;
@@ -29,14 +30,7 @@ function depths(env: ManipulationEnv): number[] {
 
 /** One step of the button oracle acting for `target` (which may be a wrong button). */
 function oracleStep(env: ManipulationEnv, target: number, memory: Record<string, unknown> = {}) {
-  const p = env.privileged();
-  const cued = p.cued!;
-  const hand = { hand: p.hand, tcp: p.tcp, gripperDistance: p.gripperDistance, leftPad: p.leftPad, rightPad: p.rightPad, effort: p.effort };
-  const command = buttonModule.oracle(
-    { hand, mocap: p.mocap, steps: p.steps, layout: cued.layout as ButtonLayout, target, state: cued.state as ButtonState, start: cued.start as ButtonState },
-    memory,
-  );
-  return env.step(fromNativeAction(command.move, command.effort));
+  return stepOracle(env, buttonModule, target, memory);
 }
 
 /** One step of a scripted controller that drives the fingertips toward `tcpGoal` (closed fingers). */

@@ -14,6 +14,7 @@ import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.
 import { loadMujoco } from '../src/sim/mujoco.ts';
 import { Rng } from '../src/sim/rng.ts';
 import { generateTask, parseTaskConfig, type CuedTaskConfig } from '../src/sim/tasks.ts';
+import { stepOracle } from './helpers/cued.ts';
 
 const ENV = 'metaworld/door-open-v3' as const;
 
@@ -31,14 +32,7 @@ function doorState(env: ManipulationEnv): DoorState {
 
 /** One step of the door oracle acting for `target` (which may be a wrong door). */
 function oracleStep(env: ManipulationEnv, target: number, memory: Record<string, unknown>) {
-  const p = env.privileged();
-  const cued = p.cued!;
-  const hand = { hand: p.hand, tcp: p.tcp, gripperDistance: p.gripperDistance, leftPad: p.leftPad, rightPad: p.rightPad, effort: p.effort };
-  const command = doorModule.oracle(
-    { hand, mocap: p.mocap, steps: p.steps, layout: cued.layout as DoorLayout, target, state: cued.state as DoorState, start: cued.start as DoorState },
-    memory,
-  );
-  return env.step(fromNativeAction(command.move, command.effort));
+  return stepOracle(env, doorModule, target, memory);
 }
 
 /** One step of a scripted controller that drives the fingertips toward `tcpGoal` (closed fingers). */

@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import test from 'ava';
 import { fromNativeAction } from '../src/sim/action.ts';
 import { chestFootprint, DRAWER, drawerCloseModule, drawerOpenModule, handlePoint, type DrawerLayout, type DrawerState } from '../src/sim/cued/drawer.ts';
-import type { CuedOracleView, OracleCommand } from '../src/sim/cued/module.ts';
 import type { CuedTaskConfig } from '../src/sim/cued/tasks.ts';
 import { ManipulationEnv, type StepResult } from '../src/sim/env.ts';
 import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.ts';
 import { SCENES_DIR } from '../src/sim/scene.ts';
 import { generateTask } from '../src/sim/tasks.ts';
+import { stepOracle } from './helpers/cued.ts';
 
 const OPEN = 'metaworld/drawer-open-v3' as const;
 const CLOSE = 'metaworld/drawer-close-v3' as const;
@@ -24,19 +24,7 @@ const layoutOf = (config: CuedTaskConfig) => config.layout as DrawerLayout;
 
 /** One control step driven by the module's oracle, aimed at `aim` (the target, or a wrong drawer on purpose). */
 function oracleStep(env: ManipulationEnv, envId: DrawerEnv, aim: number, memory: Record<string, unknown>): StepResult {
-  const p = env.privileged();
-  const cued = p.cued!;
-  const view: CuedOracleView<DrawerLayout, DrawerState> = {
-    hand: { hand: p.hand, tcp: p.tcp, gripperDistance: p.gripperDistance, leftPad: p.leftPad, rightPad: p.rightPad, effort: p.effort },
-    mocap: p.mocap,
-    steps: p.steps,
-    layout: cued.layout as DrawerLayout,
-    target: aim,
-    state: cued.state as DrawerState,
-    start: cued.start as DrawerState,
-  };
-  const command: OracleCommand = MODULES[envId].oracle(view, memory);
-  return env.step(fromNativeAction(command.move, command.effort));
+  return stepOracle(env, MODULES[envId], aim, memory);
 }
 
 /** HSV saturation of an RGB colour. */

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { u8aConcat, u8aToHex, hexToU8a, stringToU8a } from '@polkadot/util';
+import { u8aConcat, u8aToHex, stringToU8a } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady, decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
@@ -27,18 +27,18 @@ import type { ChainClient } from './client.ts';
 import { systemClock, type ChainClock } from './clock.ts';
 import { commitmentBytesToText, commitmentTextToBytes, MAX_COMMITMENT_BYTES } from './commitment.ts';
 import { ChainModuleError, ChainSubmitError, UnsupportedRuntimeError } from './errors.ts';
-import type { Purpose } from './runtime-schema.ts';
 import {
-  checkWeightsVector,
-  commitHashV2,
-  epochIndex,
-  MAX_UNREVEALED_COMMITS,
-  maxUpscaleU16,
-  nextAllowedBlock,
-  rateLimitAllows,
-  revealWindow,
-  U16_MAX,
-} from './weights.ts';
+  applyCommitWeights,
+  applyRevealWeights,
+  applySetCommitment,
+  applySetWeights,
+  checkNetuid,
+  extendHashes,
+  toHyperparams,
+  validateHyperparams,
+} from './local-chain-rules.ts';
+import type { Purpose } from './runtime-schema.ts';
+import { U16_MAX } from './weights.ts';
 import type {
   BlockRef,
   ChainSnapshot,
@@ -61,9 +61,6 @@ export const LOCAL_BLOCK_MS = 12_000;
 /** The LocalChain's "runtime" version, reported by `runtime()`. */
 const LOCAL_SPEC_VERSION = 1;
 const CHECKPOINT_EVERY = 256;
-/** Subtensor's commitment space budget per (netuid, hotkey) per epoch, and the minimum charge per call. */
-const COMMITMENT_MAX_SPACE = 3100;
-const ZERO32 = new Uint8Array(32);
 const SS58_PREFIX = 42;
 
 /** Defaults for a new local subnet. Commit-reveal is off (Subtensor's default is on) to keep demos simple. */
@@ -161,34 +158,13 @@ export class LocalChain implements ChainClient {
       const head = this.headNumber();
       const latest = this.store.latestCheckpoint()!;
       if (latest.number >= head) return head;
-      const hash = this.extendHashes(latest.number, latest.hash, head, (n, h) => {
+      const hash = extendHashes(this.store, latest.number, latest.hash, head, (n, h) => {
         if (n % CHECKPOINT_EVERY === 0) this.store.putCheckpoint(n, h);
       });
       this.store.putCheckpoint(head, hash);
       if (latest.number % CHECKPOINT_EVERY !== 0) this.store.deleteCheckpoint(latest.number);
       return head;
     });
-  }
-
-  private extendHashes(from: number, fromHash: string, to: number, visit?: (n: number, hash: HexString) => void): HexString {
-    const digests = new Map<number, Uint8Array[]>();
-    for (const row of this.store.extrinsicDigests(from, to)) {
-      const list = digests.get(row.block) ?? [];
-      list.push(row.digest);
-      digests.set(row.block, list);
-    }
-    // parent(32) ‖ u32le(number) ‖ root(32), hashed in place: sealing a long offline gap stays fast.
-    const buf = new Uint8Array(68);
-    const view = new DataView(buf.buffer);
-    buf.set(hexToU8a(fromHash), 0);
-    for (let n = from + 1; n <= to; n++) {
-      const list = digests.get(n);
-      view.setUint32(32, n, true);
-      buf.set(list ? blake2AsU8a(u8aConcat(...list), 256) : ZERO32, 36);
-      buf.set(blake2AsU8a(buf, 256), 0);
-      if (visit) visit(n, u8aToHex(buf.subarray(0, 32)) as HexString);
-    }
-    return u8aToHex(buf.subarray(0, 32)) as HexString;
   }
 
   /** The hash of block `n` (≤ head). */
@@ -204,7 +180,7 @@ export class LocalChain implements ChainClient {
    */
   private sealedHash(n: number): HexString {
     const cp = this.store.checkpointAtOrBelow(n)!;
-    return cp.number === n ? (cp.hash as HexString) : this.extendHashes(cp.number, cp.hash, n);
+    return cp.number === n ? (cp.hash as HexString) : extendHashes(this.store, cp.number, cp.hash, n);
   }
 
   private async waitForBlock(n: number): Promise<void> {
@@ -418,44 +394,20 @@ export class LocalChain implements ChainClient {
       throw new ChainSubmitError(`the commitment is ${bytes.length} bytes; a Raw field holds at most ${MAX_COMMITMENT_BYTES}`, false);
     }
     return this.submit(signer, 'Commitments.set_commitment', { netuid, data }, (n, who) => {
-      const subnet = this.store.subnet(netuid);
-      if (!subnet || !this.store.neuronByHotkey(netuid, who, n)) {
-        throw new ChainModuleError('Commitments', 'AccountNotAllowedCommit', `${who} is not registered on netuid ${netuid}`);
-      }
-      const epoch = epochIndex(n, netuid, subnet.tempo);
-      const epochStart = Math.max(0, epoch * (subnet.tempo + 1) - netuid - 1);
-      const used = this.store.commitmentBytesBetween(netuid, who, epochStart, n);
-      if (used + Math.max(100, bytes.length) > COMMITMENT_MAX_SPACE) {
-        throw new ChainModuleError('Commitments', 'SpaceLimitExceeded', `${used} of ${COMMITMENT_MAX_SPACE} bytes used this epoch`);
-      }
-      this.store.putCommitment(netuid, who, n, bytes);
+      applySetCommitment(this.store, netuid, who, n, bytes);
     });
   }
 
   async setWeights(netuid: number, signer: HotkeySigner, payload: WeightsPayload): Promise<TxReceipt> {
     return this.submit(signer, 'SubtensorModule.set_weights', { netuid, ...payload }, (n, who) => {
-      const subnet = this.requireSubnetAt(netuid);
-      if (subnet.commitRevealEnabled) throw new ChainModuleError('SubtensorModule', 'CommitRevealEnabled', `netuid ${netuid}`);
-      this.internalSetWeights(subnet, who, payload, n, true);
+      applySetWeights(this.store, netuid, who, n, payload);
     });
   }
 
   async commitWeights(netuid: number, signer: HotkeySigner, commitHash: HexString): Promise<TxReceipt> {
     if (!/^0x[0-9a-fA-F]{64}$/.test(commitHash)) throw new ChainSubmitError('the commit hash must be 32 bytes of hex', false);
     return this.submit(signer, 'SubtensorModule.commit_weights', { netuid, commitHash }, (n, who) => {
-      const subnet = this.requireSubnetAt(netuid);
-      if (!subnet.commitRevealEnabled) throw new ChainModuleError('SubtensorModule', 'CommitRevealDisabled', `netuid ${netuid}`);
-      const neuron = this.store.neuronByHotkey(netuid, who, n);
-      if (!neuron) throw new ChainModuleError('SubtensorModule', 'HotKeyNotRegisteredInSubNet', `${who} on netuid ${netuid}`);
-      const last = this.store.lastUpdate(netuid, neuron.uid, n);
-      if (!rateLimitAllows(last, n, subnet.weightsRateLimit)) {
-        throw new ChainModuleError('SubtensorModule', 'CommittingWeightsTooFast', rateLimitContext(last, n, subnet.weightsRateLimit));
-      }
-      const queue = this.dropExpired(subnet, who, n).queue;
-      if (queue.length >= MAX_UNREVEALED_COMMITS) throw new ChainModuleError('SubtensorModule', 'TooManyUnrevealedCommits');
-      const window = revealWindow(n, netuid, subnet);
-      this.store.insertWeightCommit(netuid, who, commitHash.toLowerCase(), n, window.firstBlock, window.lastBlock);
-      this.store.putLastUpdate(netuid, neuron.uid, n);
+      applyCommitWeights(this.store, netuid, who, n, commitHash);
     });
   }
 
@@ -477,111 +429,13 @@ export class LocalChain implements ChainClient {
 
   async revealWeights(netuid: number, signer: HotkeySigner, payload: RevealPayload): Promise<TxReceipt> {
     return this.submit(signer, 'SubtensorModule.reveal_weights', { netuid, ...payload }, (n, who) => {
-      const subnet = this.requireSubnetAt(netuid);
-      if (!subnet.commitRevealEnabled) throw new ChainModuleError('SubtensorModule', 'CommitRevealDisabled', `netuid ${netuid}`);
-      if (this.store.weightCommits(netuid, who, n).length === 0) throw new ChainModuleError('SubtensorModule', 'NoWeightsCommitFound');
-      const { queue, expiredHashes } = this.dropExpired(subnet, who, n);
-      const provided = commitHashV2({ hotkey: who, netuidIndex: netuid, ...payload });
-      const position = queue.findIndex((c) => c.hash === provided);
-      if (position < 0) {
-        throw new ChainModuleError('SubtensorModule', expiredHashes.includes(provided) ? 'ExpiredWeightCommit' : 'InvalidRevealCommitHashNotMatch');
-      }
-      const commit = queue[position]!;
-      if (epochIndex(n, netuid, subnet.tempo) !== epochIndex(commit.commitBlock, netuid, subnet.tempo) + subnet.revealPeriodEpochs) {
-        throw new ChainModuleError(
-          'SubtensorModule',
-          'RevealTooEarly',
-          `reveal window is blocks ${commit.firstRevealBlock}–${commit.lastRevealBlock}; now ${n}`,
-        );
-      }
-      queue.slice(0, position + 1).forEach((c, i) => this.store.removeWeightCommit(c.id, n, i === position ? 'revealed' : 'superseded'));
-      this.internalSetWeights(subnet, who, payload, n, false);
+      applyRevealWeights(this.store, netuid, who, n, payload);
     });
-  }
-
-  /** Removes expired commits from the front of the queue (as the runtime does before commit/reveal). */
-  private dropExpired(subnet: SubnetRow, who: string, n: number) {
-    const queue = this.store.weightCommits(subnet.netuid, who, n);
-    const expiredHashes: string[] = [];
-    const current = epochIndex(n, subnet.netuid, subnet.tempo);
-    while (queue.length > 0 && current > epochIndex(queue[0]!.commitBlock, subnet.netuid, subnet.tempo) + subnet.revealPeriodEpochs) {
-      const expired = queue.shift()!;
-      expiredHashes.push(expired.hash);
-      this.store.removeWeightCommit(expired.id, n, 'expired');
-    }
-    return { queue, expiredHashes };
-  }
-
-  private requireSubnetAt(netuid: number): SubnetRow {
-    if (netuid === 0) throw new ChainModuleError('SubtensorModule', 'CanNotSetRootNetworkWeights');
-    const row = this.store.subnet(netuid);
-    if (!row) throw new ChainModuleError('SubtensorModule', 'MechanismDoesNotExist', `netuid ${netuid}`);
-    return row;
-  }
-
-  /** `do_set_weights` in Subtensor's order of checks. */
-  private internalSetWeights(subnet: SubnetRow, who: string, payload: WeightsPayload, n: number, checkRateLimit: boolean): void {
-    const { uids, values, versionKey } = payload;
-    const netuid = subnet.netuid;
-    if (uids.length !== values.length) throw new ChainModuleError('SubtensorModule', 'WeightVecNotEqualSize');
-    if (values.some((v) => !Number.isInteger(v) || v < 0 || v > U16_MAX)) throw new ChainSubmitError('weight values must be integers in 0..65535', false);
-    const subnetN = this.store.neurons(netuid, n).length;
-    if (uids.length > subnetN) throw new ChainModuleError('SubtensorModule', 'UidsLengthExceedUidsInSubNet', `${uids.length} weights, ${subnetN} neurons`);
-    const neuron = this.store.neuronByHotkey(netuid, who, n);
-    if (!neuron) throw new ChainModuleError('SubtensorModule', 'HotKeyNotRegisteredInSubNet', `${who} on netuid ${netuid}`);
-    if (subnet.weightsVersionKey !== 0 && versionKey < subnet.weightsVersionKey) {
-      throw new ChainModuleError('SubtensorModule', 'IncorrectWeightVersionKey', `sent ${versionKey}, the subnet requires ≥ ${subnet.weightsVersionKey}`);
-    }
-    if (checkRateLimit) {
-      const last = this.store.lastUpdate(netuid, neuron.uid, n);
-      if (!rateLimitAllows(last, n, subnet.weightsRateLimit)) {
-        throw new ChainModuleError('SubtensorModule', 'SettingWeightsTooFast', rateLimitContext(last, n, subnet.weightsRateLimit));
-      }
-    }
-    const problem = checkWeightsVector({ uids, values, selfUid: neuron.uid, subnetN, hyperparams: subnet });
-    if (problem) throw new ChainModuleError('SubtensorModule', problem);
-    const upscaled = maxUpscaleU16(values);
-    this.store.putWeights(
-      netuid,
-      neuron.uid,
-      n,
-      uids.map((u, i) => [u, upscaled[i]!]),
-    );
-    if (checkRateLimit) this.store.putLastUpdate(netuid, neuron.uid, n);
   }
 
   async reconnect(): Promise<void> {}
 
   async close(): Promise<void> {}
-}
-
-function rateLimitContext(last: number, n: number, limit: number): string {
-  return `last update at block ${last}, WeightsSetRateLimit ${limit}, next allowed at block ${nextAllowedBlock(last, limit)}, now ${n}`;
-}
-
-function toHyperparams(row: SubnetRow): SubnetHyperparams {
-  const { netuid: _netuid, createdBlock: _createdBlock, ...hyperparams } = row;
-  return hyperparams;
-}
-
-function validateHyperparams(hp: SubnetHyperparams): SubnetHyperparams {
-  const int = (name: keyof SubnetHyperparams, min: number, max: number) => {
-    const v = hp[name] as number;
-    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${v}`);
-  };
-  int('tempo', 0, U16_MAX);
-  int('weightsRateLimit', 0, Number.MAX_SAFE_INTEGER);
-  int('weightsVersionKey', 0, Number.MAX_SAFE_INTEGER);
-  int('revealPeriodEpochs', 1, 100);
-  int('maxAllowedUids', 1, U16_MAX);
-  int('minAllowedWeights', 0, U16_MAX);
-  int('maxWeightsLimit', 0, U16_MAX);
-  return { ...hp, commitRevealEnabled: Boolean(hp.commitRevealEnabled) };
-}
-
-function checkNetuid(netuid: number): void {
-  if (!Number.isInteger(netuid) || netuid < 1 || netuid > U16_MAX)
-    throw new RangeError(`netuid must be an integer in 1..65535 (0 is the root network), got ${netuid}`);
 }
 
 /** Accepts any SS58 address or hex public key; returns the prefix-42 SS58 form the chain shows. */

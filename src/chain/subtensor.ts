@@ -17,30 +17,36 @@
  *   misread. `requireRuntime(purposes)` refuses a runtime that lacks what a command needs.
  */
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import type { ApiDecoration } from '@polkadot/api/types';
 import type { ProviderInterface } from '@polkadot/rpc-provider/types';
-import type { DispatchError } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
-import { hexToU8a, stringUpperFirst, u8aToHex } from '@polkadot/util';
-import { blake2AsHex } from '@polkadot/util-crypto';
-import { z } from 'zod';
+import { u8aToHex } from '@polkadot/util';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { ChainClient } from './client.ts';
-import { commitmentBytesToText, commitmentTextToBytes, MAX_COMMITMENT_BYTES } from './commitment.ts';
-import { ChainConnectionError, ChainModuleError, ChainSubmitError, ChainTimeoutError, UnsupportedRuntimeError } from './errors.ts';
+import { commitmentTextToBytes, MAX_COMMITMENT_BYTES } from './commitment.ts';
+import { ChainConnectionError, ChainSubmitError, ChainTimeoutError, UnsupportedRuntimeError } from './errors.ts';
 import { extensionProblems, SUBTENSOR_SIGNED_EXTENSIONS } from './extensions.ts';
 import { apiNames, checkRuntimeSchema, itemId, problemsFor, RUNTIME_SCHEMA, type Purpose, type SchemaReport } from './runtime-schema.ts';
+import {
+  commitsAt,
+  hyperparamsAt,
+  requireSubnet,
+  snapshotAt,
+  timelockedCommitsAt,
+  uidAt,
+  validatorViewAt,
+  weightsAt,
+  type At,
+  type StoragePort,
+} from './subtensor-storage.ts';
+import { inclusion, toChainError } from './subtensor-submit.ts';
 import { withTimeout } from './timeout.ts';
 import { redactUrl } from '../redact.ts';
 import type {
   BlockRef,
-  ChainCommitment,
   ChainSnapshot,
-  CommitRevealMode,
   HexString,
   HotkeySigner,
-  Neuron,
   NeuronWeights,
   RevealPayload,
   RuntimeInfo,
@@ -48,7 +54,6 @@ import type {
   SubnetHyperparams,
   TimelockedCommitInfo,
   TimelockedPayload,
-  TimelockSupport,
   TxReceipt,
   ValidatorView,
   WeightCommitInfo,
@@ -80,8 +85,6 @@ export interface SubtensorChainOptions {
   readAt?: 'finalized' | 'best';
 }
 
-type At = ApiDecoration<'promise'>;
-
 export class SubtensorChain implements ChainClient {
   readonly kind = 'subtensor' as const;
   readonly description: string;
@@ -99,6 +102,13 @@ export class SubtensorChain implements ChainClient {
   private closed = false;
   private consecutiveFailures = 0;
   private reconnecting: Promise<void> | null = null;
+  /** The storage reads' access to this client (subtensor-storage.ts). */
+  private readonly port: StoragePort = {
+    storage: (at, pallet, name) => this.storage(at, pallet, name),
+    entries: (at, pallet, name, prefix, what) => this.entries(at, pallet, name, prefix, what),
+    itemStatus: (kind, pallet, name) => this.itemStatus(kind, pallet, name),
+    call: (work, what) => this.call(work, what),
+  };
 
   private constructor(private readonly options: SubtensorChainOptions) {
     if (!options.url && !options.providerFactory) throw new Error('SubtensorChain needs a url or a providerFactory');
@@ -282,202 +292,39 @@ export class SubtensorChain implements ChainClient {
     return (await this.pin(this.readAt)).ref;
   }
 
-  private async requireSubnet(at: At, netuid: number): Promise<void> {
-    const added = this.storage(at, 'SubtensorModule', 'NetworksAdded');
-    if (!added) return;
-    const exists = decode(await this.call(added(netuid), 'NetworksAdded'), z.boolean(), 'NetworksAdded');
-    if (!exists) throw new ChainModuleError('SubtensorModule', 'SubnetNotExists', `netuid ${netuid}`);
-  }
-
-  /** A numeric storage value (ValueQuery, or OptionQuery read as `fallback` when empty). */
-  private async readNumber(at: At, name: string, args: unknown[], fallback: number): Promise<number> {
-    const fn = this.storage(at, 'SubtensorModule', name);
-    if (!fn) return fallback;
-    const value = decode(await this.call(fn(...args), name), UINT.nullable(), name);
-    return value === null ? fallback : safeNumber(value, name);
-  }
-
-  private async hyperparamsAt(at: At, netuid: number): Promise<SubnetHyperparams> {
-    const read = (name: string, fallback: number) => this.readNumber(at, name, [netuid], fallback);
-    const crFn = this.storage(at, 'SubtensorModule', 'CommitRevealWeightsEnabled');
-    const [tempo, weightsRateLimit, weightsVersionKey, revealPeriodEpochs, maxAllowedUids, minAllowedWeights, maxWeightsLimit, cr] = await Promise.all([
-      read('Tempo', 360),
-      read('WeightsSetRateLimit', 100),
-      read('WeightsVersionKey', 0),
-      read('RevealPeriodEpochs', 1),
-      read('MaxAllowedUids', 256),
-      read('MinAllowedWeights', 0),
-      read('MaxWeightsLimit', 65535),
-      crFn ? this.call(crFn(netuid), 'CommitRevealWeightsEnabled').then((v) => decode(v, z.boolean(), 'CommitRevealWeightsEnabled')) : Promise.resolve(false),
-    ]);
-    return { tempo, weightsRateLimit, weightsVersionKey, commitRevealEnabled: cr, revealPeriodEpochs, maxAllowedUids, minAllowedWeights, maxWeightsLimit };
-  }
-
-  private hasCall(pallet: string, name: string): boolean {
-    return this.itemStatus('call', pallet, name) === 'ok';
-  }
-
-  /** How weights can be set while commit-reveal is on: hash commits when the runtime has them. */
-  private commitRevealMode(hp: SubnetHyperparams): CommitRevealMode {
-    if (!hp.commitRevealEnabled) return 'off';
-    return this.hasCall('SubtensorModule', 'commit_weights') && this.hasCall('SubtensorModule', 'reveal_weights') ? 'v2' : 'timelocked-only';
-  }
-
-  /** Timelocked commits: available when the runtime has the call and says which version it expects. */
-  private async timelockAt(at: At): Promise<TimelockSupport | null> {
-    if (!this.hasCall('SubtensorModule', 'commit_timelocked_weights')) return null;
-    const fn = this.storage(at, 'SubtensorModule', 'CommitRevealWeightsVersion');
-    if (!fn) return null;
-    const version = decode(await this.call(fn(), 'CommitRevealWeightsVersion'), UINT, 'CommitRevealWeightsVersion');
-    return { version: safeNumber(version, 'CommitRevealWeightsVersion') };
-  }
-
   async hyperparams(netuid: number): Promise<SubnetHyperparams> {
     const { at } = await this.pin('best');
-    await this.requireSubnet(at, netuid);
-    return this.hyperparamsAt(at, netuid);
-  }
-
-  private async neuronsAt(at: At, netuid: number): Promise<Neuron[]> {
-    const [size, entries] = await Promise.all([
-      this.readNumber(at, 'SubnetworkN', [netuid], 0),
-      this.entries(at, 'SubtensorModule', 'Keys', [netuid], 'Keys.entries'),
-    ]);
-    return entries
-      .map(({ args, value }) => ({ uid: safeNumber(decodeJson(args[1], UINT, 'Keys uid'), 'uid'), hotkey: decode(value, ACCOUNT, 'Keys') }))
-      .filter((x) => x.uid < size)
-      .sort((a, b) => a.uid - b.uid);
+    await requireSubnet(this.port, at, netuid);
+    return hyperparamsAt(this.port, at, netuid);
   }
 
   async snapshot(netuid: number, atRef?: BlockRef): Promise<ChainSnapshot> {
     this.requireRuntime(['discover']);
     const { at, ref } = await this.pin(atRef ?? this.readAt);
-    await this.requireSubnet(at, netuid);
-    const [neurons, entries, hyperparams] = await Promise.all([
-      this.neuronsAt(at, netuid),
-      this.entries(at, 'Commitments', 'CommitmentOf', [netuid], 'CommitmentOf.entries'),
-      this.hyperparamsAt(at, netuid),
-    ]);
-    const uidByHotkey = new Map(neurons.map((x) => [x.hotkey, x.uid]));
-    const commitments: ChainCommitment[] = [];
-    for (const { args, value } of entries) {
-      const hotkey = decodeJson(args[1], ACCOUNT, 'CommitmentOf key');
-      const uid = uidByHotkey.get(hotkey);
-      const reg = decode(value, REGISTRATION.nullable(), 'CommitmentOf');
-      if (uid === undefined || reg === null) continue;
-      commitments.push({ uid, hotkey, data: commitmentFieldText(reg.info.fields[0]), block: safeNumber(reg.block, 'Registration.block') });
-    }
-    commitments.sort((a, b) => a.uid - b.uid);
-    return { netuid, block: ref.number, blockHash: ref.hash, neurons, commitments, hyperparams, commitReveal: this.commitRevealMode(hyperparams) };
+    await requireSubnet(this.port, at, netuid);
+    return snapshotAt(this.port, at, ref, netuid);
   }
 
   async uidOf(netuid: number, hotkey: Ss58): Promise<number | null> {
     const { at } = await this.pin('best');
-    return this.uidAt(at, netuid, hotkey);
-  }
-
-  private async uidAt(at: At, netuid: number, hotkey: Ss58): Promise<number | null> {
-    const fn = this.storage(at, 'SubtensorModule', 'Uids')!;
-    const uid = decode(await this.call(fn(netuid, hotkey), 'Uids'), UINT.nullable(), 'Uids');
-    return uid === null ? null : safeNumber(uid, 'uid');
-  }
-
-  private async lastUpdatesAt(at: At, netuid: number): Promise<number[]> {
-    const fn = this.storage(at, 'SubtensorModule', 'LastUpdate');
-    if (!fn) return [];
-    return decode(await this.call(fn(netuid), 'LastUpdate'), z.array(UINT), 'LastUpdate').map((v) => safeNumber(v, 'LastUpdate'));
+    return uidAt(this.port, at, netuid, hotkey);
   }
 
   async validatorView(netuid: number, hotkey: Ss58): Promise<ValidatorView> {
     const { at, ref } = await this.pin('best');
-    await this.requireSubnet(at, netuid);
-    const [uid, subnetN, lastUpdates, hyperparams, pendingCommits, timelock, pendingTimelocked] = await Promise.all([
-      this.uidAt(at, netuid, hotkey),
-      this.readNumber(at, 'SubnetworkN', [netuid], 0),
-      this.lastUpdatesAt(at, netuid),
-      this.hyperparamsAt(at, netuid),
-      this.commitsAt(at, netuid, hotkey),
-      this.timelockAt(at),
-      this.timelockedCommitsAt(at, netuid, hotkey),
-    ]);
-    const lastUpdate = uid === null || uid >= lastUpdates.length ? 0 : lastUpdates[uid]!;
-    return {
-      block: ref.number,
-      blockHash: ref.hash,
-      uid,
-      lastUpdate,
-      subnetN,
-      hyperparams,
-      commitReveal: this.commitRevealMode(hyperparams),
-      timelock,
-      pendingCommits,
-      pendingTimelocked,
-    };
-  }
-
-  private async commitsAt(at: At, netuid: number, hotkey: Ss58): Promise<WeightCommitInfo[]> {
-    const fn = this.storage(at, 'SubtensorModule', 'WeightCommits');
-    if (!fn) return [];
-    const queue = decode(await this.call(fn(netuid, hotkey), 'WeightCommits'), z.array(z.tuple([HASH, UINT, UINT, UINT])).nullable(), 'WeightCommits');
-    if (queue === null) return [];
-    // The tuple's meaning is not in the metadata: runtimes with a stateful SubnetEpochIndex store
-    // (hash, commit_epoch, commit_block, 0); older ones (hash, commit_block, first_reveal_block, last_reveal_block).
-    const stateful = this.itemStatus('storage', 'SubtensorModule', 'SubnetEpochIndex') === 'ok';
-    return queue.map(([hash, a, b, c]) => ({
-      hash,
-      commitBlock: safeNumber(stateful ? b : a, 'commit_block'),
-      firstRevealBlock: stateful ? null : safeNumber(b, 'first_reveal_block'),
-      lastRevealBlock: stateful ? null : safeNumber(c, 'last_reveal_block'),
-    }));
-  }
-
-  /** This hotkey's timelocked commits still waiting for their reveal (any epoch), oldest first. */
-  private async timelockedCommitsAt(at: At, netuid: number, hotkey: Ss58): Promise<TimelockedCommitInfo[]> {
-    if (this.itemStatus('storage', 'SubtensorModule', 'TimelockedWeightCommits') === 'missing') return [];
-    const entries = await this.entries(at, 'SubtensorModule', 'TimelockedWeightCommits', [netuid], 'TimelockedWeightCommits.entries');
-    const out: TimelockedCommitInfo[] = [];
-    for (const { args, value } of entries) {
-      const epoch = safeNumber(decodeJson(args[1], UINT, 'TimelockedWeightCommits epoch'), 'epoch');
-      for (const [who, commitBlock, commit, round] of decode(value, z.array(z.tuple([ACCOUNT, UINT, HEX, UINT])), 'TimelockedWeightCommits')) {
-        if (who !== hotkey) continue;
-        out.push({
-          hash: blake2AsHex(hexToU8a(commit), 256) as HexString,
-          commitBlock: safeNumber(commitBlock, 'commit_block'),
-          epoch,
-          revealRound: safeNumber(round, 'reveal_round'),
-        });
-      }
-    }
-    return out.sort((a, b) => a.commitBlock - b.commitBlock);
+    await requireSubnet(this.port, at, netuid);
+    return validatorViewAt(this.port, at, ref, netuid, hotkey);
   }
 
   async weightCommits(netuid: number, hotkey: Ss58): Promise<WeightCommitInfo[]> {
     const { at } = await this.pin('best');
-    return this.commitsAt(at, netuid, hotkey);
+    return commitsAt(this.port, at, netuid, hotkey);
   }
 
   async weights(netuid: number): Promise<NeuronWeights[]> {
     const { at } = await this.pin(this.readAt);
-    await this.requireSubnet(at, netuid);
-    const [neurons, entries, lastUpdates] = await Promise.all([
-      this.neuronsAt(at, netuid),
-      this.entries(at, 'SubtensorModule', 'Weights', [netuid], 'Weights.entries'),
-      this.lastUpdatesAt(at, netuid),
-    ]);
-    const hotkeys = new Map(neurons.map((x) => [x.uid, x.hotkey]));
-    return entries
-      .map(({ args, value }) => {
-        const uid = safeNumber(decodeJson(args[1], UINT, 'Weights uid'), 'uid');
-        const pairs = decode(value, z.array(z.tuple([UINT, UINT])), 'Weights');
-        return {
-          uid,
-          hotkey: hotkeys.get(uid) ?? '',
-          lastUpdate: lastUpdates[uid] ?? 0,
-          weights: pairs.map(([u, v]) => ({ uid: safeNumber(u, 'uid'), value: safeNumber(v, 'weight') })),
-        };
-      })
-      .filter((w) => w.weights.length > 0)
-      .sort((a, b) => a.uid - b.uid);
+    await requireSubnet(this.port, at, netuid);
+    return weightsAt(this.port, at, netuid);
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -513,7 +360,7 @@ export class SubtensorChain implements ChainClient {
 
   async timelockedCommits(netuid: number, hotkey: Ss58): Promise<TimelockedCommitInfo[]> {
     const { at } = await this.pin('best');
-    return this.timelockedCommitsAt(at, netuid, hotkey);
+    return timelockedCommitsAt(this.port, at, netuid, hotkey);
   }
 
   /** The submittable of a call whose arguments have the shapes kinitro encodes. */
@@ -536,52 +383,11 @@ export class SubtensorChain implements ChainClient {
 
   private async send(signer: HotkeySigner, label: string, tx: ReturnType<ReturnType<SubtensorChain['requireTx']>>): Promise<TxReceipt> {
     const nonce = await this.call(this.api.rpc.system.accountNextIndex(signer.address), 'system_accountNextIndex');
-    const blockHash = await new Promise<HexString>((resolve, reject) => {
-      let settled = false;
-      let unsubscribe: (() => void) | undefined;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        unsubscribe?.();
-        fn();
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new ChainTimeoutError(`${label} was not included within ${this.inclusionTimeoutMs} ms`))),
-        this.inclusionTimeoutMs,
-      );
-      tx.signAndSend(signer, { nonce, era: this.eraPeriod, tip: 0 }, (result) => {
-        const status = result.status;
-        if (status.isInBlock || status.isFinalized) {
-          const hash = (status.isInBlock ? status.asInBlock : status.asFinalized).toHex();
-          const dispatchError = result.dispatchError;
-          finish(() => (dispatchError ? reject(this.dispatchError(dispatchError)) : resolve(hash)));
-        } else if (status.isInvalid || status.isDropped || status.isUsurped) {
-          finish(() => reject(new ChainSubmitError(`${label}: the node reported the transaction ${status.type}`, true)));
-        }
-      })
-        .then((unsub) => {
-          unsubscribe = unsub;
-          if (settled) unsub();
-        })
-        .catch((err: unknown) => finish(() => reject(toChainError(err))));
-    });
+    const blockHash = await inclusion(tx, signer, { label, nonce, era: this.eraPeriod, timeoutMs: this.inclusionTimeoutMs, registry: () => this.api.registry });
     const header = await this.call(this.api.rpc.chain.getHeader(blockHash), 'chain_getHeader');
     const block = header.number.toNumber();
     this.log.info({ call: label, signer: signer.address, block, blockHash }, 'extrinsic included');
     return { block, blockHash };
-  }
-
-  private dispatchError(err: DispatchError): Error {
-    if (err.isModule) {
-      try {
-        const meta = this.api.registry.findMetaError(err.asModule);
-        return new ChainModuleError(stringUpperFirst(meta.section), meta.name);
-      } catch {
-        return new ChainModuleError('Unknown', err.asModule.toString());
-      }
-    }
-    return new ChainModuleError('System', err.type);
   }
 
   /** Rebuilds the connection; concurrent callers (watchdog, background recovery) share one rebuild. */
@@ -606,69 +412,4 @@ export class SubtensorChain implements ChainClient {
     this.closed = true;
     await this.api.disconnect().catch(() => undefined);
   }
-}
-
-// ---- decoding ---------------------------------------------------------------------------------
-// @polkadot/api decodes storage from the metadata into codecs; their JSON form (numbers, or hex for
-// integers beyond 2^52; SS58 for accounts; hex for bytes; `{variantName: value}` for enums; null for an
-// empty Option) is validated here, so every value reaches kinitro typed and checked.
-
-const UINT = z.union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/)]).transform((v) => BigInt(v));
-const HEX = z.string().regex(/^0x([0-9a-fA-F]{2})*$/);
-const HASH = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{64}$/)
-  .transform((v) => v.toLowerCase() as HexString);
-const ACCOUNT = z.string().min(1);
-/** One commitment field (`Data`): `{raw56: '0x…'}`, `{bigRaw: '0x…'}`, `{none: null}`, `{sha256: …}` … */
-const DATA = z.record(z.string(), z.unknown());
-const REGISTRATION = z.object({ deposit: UINT, block: UINT, info: z.object({ fields: z.array(DATA) }) });
-
-function decodeJson<T>(json: unknown, schema: z.ZodType<T, unknown>, what: string): T {
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const shown = JSON.stringify(json) ?? String(json);
-    throw new UnsupportedRuntimeError(
-      `${what}: the runtime returned ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}, which kinitro cannot read (${parsed.error.issues[0]?.message})`,
-    );
-  }
-  return parsed.data;
-}
-
-function decode<T>(value: Codec, schema: z.ZodType<T, unknown>, what: string): T {
-  return decodeJson(value.toJSON(), schema, what);
-}
-
-function safeNumber(value: bigint, what: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new UnsupportedRuntimeError(`${what} = ${value} does not fit a JavaScript number`);
-  return Number(value);
-}
-
-/** The first commitment field as text: `Raw*`/`BigRaw` bytes as UTF-8, anything else ''. */
-function commitmentFieldText(field: Record<string, unknown> | undefined): string {
-  const entries = field ? Object.entries(field) : [];
-  if (entries.length !== 1) return '';
-  const [variant, value] = entries[0]!;
-  if (!/^raw\d+$/i.test(variant) && !/^bigRaw$/i.test(variant)) return '';
-  const bytes = HEX.safeParse(value);
-  return bytes.success ? commitmentBytesToText(hexToU8a(bytes.data)) : '';
-}
-
-const TRANSIENT_SUBMIT = /stale|future|priority|pool|temporarily|exhausts|1014|1016|Immediately Dropped/i;
-
-/** Classifies errors thrown by the provider / RPC layer. */
-function toChainError(err: unknown): Error {
-  if (
-    err instanceof ChainTimeoutError ||
-    err instanceof ChainModuleError ||
-    err instanceof ChainSubmitError ||
-    err instanceof UnsupportedRuntimeError ||
-    err instanceof ChainConnectionError
-  ) {
-    return err;
-  }
-  const message = (err as Error)?.message ?? String(err);
-  if (/^\s*-?10\d\d:/.test(message) || /Invalid Transaction|bad signature/i.test(message)) return new ChainSubmitError(message, TRANSIENT_SUBMIT.test(message));
-  if (/disconnect|not connected|socket|ECONNREFUSED|ECONNRESET|closed/i.test(message)) return new ChainConnectionError(message);
-  return err instanceof Error ? err : new Error(message);
 }

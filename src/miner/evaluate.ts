@@ -1,17 +1,16 @@
 /**
  * Local evaluation of a miner policy in-process, with camera images: the simulator's episode loop
- * (src/sim/episode.ts) on environments whose observations carry the two corner images, exactly as a
- * validator would send them. Used by the miner benchmark and tests; `kinitro eval` is the CLI.
+ * (`runEpisodeLoop` in src/sim/episode.ts, shared with `kinitro eval`) on environments whose
+ * observations carry the two corner images, exactly as a validator would send them. Used by the miner benchmark and tests; `kinitro eval` is the CLI.
  */
-import { ManipulationEnv, type ImageHook } from '../sim/env.ts';
-import { episodeInstance, episodePolicySeed, runEpisode, type InstancePlan } from '../sim/episode.ts';
-import { DEFAULT_RANDOMIZATION, type Randomization } from '../sim/instance.ts';
+import type { ImageHook } from '../sim/env.ts';
+import { instancePlan, runEpisodeLoop } from '../sim/episode.ts';
+import type { Randomization } from '../sim/instance.ts';
 import { rendererImageHook } from '../sim/evaluation.ts';
 import { loadMujoco } from '../sim/mujoco.ts';
 import type { Policy } from '../sim/policies.ts';
 import type { EnvId } from '../sim/registry.ts';
 import { CameraRenderer } from '../sim/render/index.ts';
-import { generateTask } from '../sim/tasks.ts';
 
 /** An image hook drawing the miner cameras with the TypeScript ray caster. */
 export function cameraImageHook(renderer = new CameraRenderer({ backend: 'ts' })): ImageHook {
@@ -69,22 +68,23 @@ export async function evaluateMinerPolicy(options: MinerEvaluationOptions): Prom
   const samples: number[] = [];
   const policy = timed(options.policy, samples);
   const episodes: MinerEpisode[] = [];
-  const plan: InstancePlan = { randomization: options.randomization ?? DEFAULT_RANDOMIZATION, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
   try {
-    for (const envId of options.envIds) {
-      const env = new ManipulationEnv(mujoco, envId, { randomization: plan.randomization, maxSteps: options.maxSteps ?? 500, images: true, imageHook: hook });
-      try {
-        for (let i = 0; i < options.episodes; i++) {
-          const task = generateTask(envId, episodeInstance(plan, i));
-          const result = await runEpisode(env, policy, task, episodePolicySeed(plan, i, envId));
-          const episode = { envId, index: i, success: result.success, violation: result.violation, steps: result.steps, successStep: result.successStep };
-          episodes.push(episode);
-          options.onEpisode?.(episode);
-        }
-      } finally {
-        env.close();
-      }
-    }
+    await runEpisodeLoop(mujoco, {
+      envIds: options.envIds,
+      episodes: options.episodes,
+      plan: instancePlan(options),
+      env: { maxSteps: options.maxSteps ?? 500, images: true, imageHook: hook },
+      policyFor: () => policy,
+      // A benchmark of the miner's own policy: any failure is a bug to surface, and the policy is the caller's.
+      recordFailures: false,
+      closePolicies: false,
+      onEpisode: (envId, index, { run }) => {
+        const result = run!;
+        const episode = { envId, index, success: result.success, violation: result.violation, steps: result.steps, successStep: result.successStep };
+        episodes.push(episode);
+        options.onEpisode?.(episode);
+      },
+    });
   } finally {
     renderer.destroy();
   }

@@ -6,7 +6,8 @@
  * on one MuJoCo module. Life cycle: `await ManipulationEnv.create(envId, { randomization })`, then any
  * number of `reset(generateTask(envId, instance))` / `step(action)` episodes, then `close()` (frees
  * the wasm objects). Which objects exist, where they go and how an episode is judged belong to the
- * randomization family's binding (binding.ts; `cued/` by default, `metaworld/`).
+ * randomization family's binding (binding.ts; `cued/` by default, `metaworld/`). The compiled scene
+ * itself (wasm objects, name lookups, the model fields a reset writes) is `SceneModel` (scene-model.ts).
  *
  * Control step (MetaWorld order): mocap += clip(a, −1, 1) · 1 cm, clipped to the hand box; finger
  * servos get the effort; 5 physics substeps of 2.5 ms; the visual arm follows the hand; kinematics is
@@ -17,15 +18,16 @@
  */
 import { armPose, type Vec3 } from './arm.ts';
 import { ACTION_SCALE, toNativeAction } from './action.ts';
-import type { EpisodeJudge, HandState, SceneAccess, SceneBinding } from './binding.ts';
-import { cuedBinding, type CuedPrivileged } from './cued/binding.ts';
-import { yawQuat } from './cued/geometry.ts';
+import type { EpisodeJudge, HandState } from './binding.ts';
+import type { CuedPrivileged } from './cued/binding.ts';
 import { DEFAULT_RANDOMIZATION, type Randomization } from './instance.ts';
-import { metaworldBinding } from './metaworld/binding.ts';
-import { compileModel, loadMujoco, requireId, type MjData, type MjModel, type Mujoco } from './mujoco.ts';
+import { loadMujoco, type MjData, type MjModel, type Mujoco } from './mujoco.ts';
 import { emptyObservation, type Observation } from './protocol.ts';
 import { ENV_IDS, type EnvId } from './registry.ts';
+import { SceneModel } from './scene-model.ts';
 import { parseTaskConfig, type TaskConfig } from './tasks.ts';
+
+export { liveEnvironmentCount, sceneXmlFor } from './scene-model.ts';
 
 export const DEFAULT_MAX_STEPS = 500;
 /** Physics substeps per control step (MetaWorld's frame_skip). */
@@ -111,98 +113,18 @@ export interface PrivilegedState {
   successStreak: number;
 }
 
-// ---------- live views into MjData ----------
-
-/**
- * Typed-array views into the wasm heap are live across steps but detach (length 0) when the heap
- * grows, e.g. when another env in the same thread allocates. `ensure()` re-fetches them then.
- */
-class DataViews {
-  qpos!: Float64Array;
-  qvel!: Float64Array;
-  ctrl!: Float64Array;
-  mocapPos!: Float64Array;
-  mocapQuat!: Float64Array;
-  xpos!: Float64Array;
-  xquat!: Float64Array;
-  xmat!: Float64Array;
-  siteXpos!: Float64Array;
-
-  constructor(private readonly data: MjData) {
-    this.refresh();
-  }
-
-  refresh(): void {
-    const d = this.data;
-    this.qpos = d.qpos;
-    this.qvel = d.qvel;
-    this.ctrl = d.ctrl;
-    this.mocapPos = d.mocap_pos;
-    this.mocapQuat = d.mocap_quat;
-    this.xpos = d.xpos;
-    this.xquat = d.xquat;
-    this.xmat = d.xmat;
-    this.siteXpos = d.site_xpos;
-  }
-
-  ensure(): void {
-    if (this.qpos.length === 0) this.refresh();
-  }
-}
-
-/** Copies of the model fields that resets overwrite, taken right after compiling. */
-interface Nominal {
-  geomFriction: Float64Array;
-  geomRgba: Float32Array;
-  dofDamping: Float64Array;
-  bodyMass: Float64Array;
-  bodyInertia: Float64Array;
-  bodyPos: Float64Array;
-  bodyQuat: Float64Array;
-  lightDiffuse: Float32Array;
-  lightDir: Float64Array;
-  camFovy: Float64Array;
-}
-
-let liveEnvironments = 0;
-
-/** Number of environments created in this thread and not yet closed (each owns one MjModel + MjData). */
-export function liveEnvironmentCount(): number {
-  return liveEnvironments;
-}
-
 export class EpisodeOverError extends Error {
   override name = 'EpisodeOverError';
 }
 
 const IDENTITY_QUAT: [number, number, number, number] = [1, 0, 0, 0];
 
-function bindingFor(envId: EnvId, randomization: Randomization): SceneBinding {
-  return randomization === 'cued' ? cuedBinding(envId) : metaworldBinding(envId);
-}
-
-/** The complete MJCF text of an environment's scene in a family (tests, tools). */
-export function sceneXmlFor(envId: EnvId, randomization: Randomization): string {
-  return bindingFor(envId, randomization).xml;
-}
-
-export class ManipulationEnv implements SimView, SceneAccess {
-  readonly envId: EnvId;
-  readonly randomization: Randomization;
+/** An environment: the episode (control step, judging, observation) on its compiled scene. */
+export class ManipulationEnv extends SceneModel implements SimView {
   readonly maxSteps: number;
   readonly endOnSuccess: boolean;
   images: boolean;
   private imageHook: ImageHook | undefined;
-
-  private readonly mj: Mujoco;
-  private modelHandle: MjModel | undefined;
-  private dataHandle: MjData | undefined;
-  private readonly views: DataViews;
-  private readonly nominal: Nominal;
-  private readonly binding: SceneBinding;
-  private readonly names = new Map<string, number>();
-  /** Copy of the model's jnt_qposadr (reading the model field builds a new view each time). */
-  private readonly jointQposAdr: Int32Array;
 
   // Fixed indices.
   private readonly handQposAdr: number;
@@ -241,29 +163,13 @@ export class ManipulationEnv implements SimView, SceneAccess {
     if (!ENV_IDS.includes(envId)) throw new Error(`unknown environment ${envId}`);
     const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new RangeError(`maxSteps must be a positive integer, got ${maxSteps}`);
-    this.envId = envId;
-    this.randomization = options.randomization ?? DEFAULT_RANDOMIZATION;
+    super(mujoco, envId, options.randomization ?? DEFAULT_RANDOMIZATION);
     this.maxSteps = maxSteps;
     this.endOnSuccess = options.endOnSuccess ?? true;
     this.images = options.images ?? true;
     this.imageHook = options.imageHook;
-    this.mj = mujoco;
-    this.binding = bindingFor(envId, this.randomization);
-
-    const model = compileModel(mujoco, this.binding.xml, `${this.randomization} ${envId}`);
-    let data: MjData;
     try {
-      data = new mujoco.MjData(model);
-    } catch (err) {
-      model.delete();
-      throw err;
-    }
-    this.modelHandle = model;
-    this.dataHandle = data;
-    liveEnvironments++;
-    try {
-      const m = model;
-      this.jointQposAdr = Int32Array.from(m.jnt_qposadr as Int32Array);
+      const m = this.model;
       const handJoint = this.id('joint', 'hand_free');
       this.handQposAdr = this.jointQposAdr[handJoint]!;
       this.handDofAdr = (m.jnt_dofadr as Int32Array)[handJoint]!;
@@ -283,26 +189,6 @@ export class ManipulationEnv implements SimView, SceneAccess {
       const bodyPos = m.body_pos as Float64Array;
       const mocapBody = this.id('body', 'mocap');
       this.handFromMocap = [0, 1, 2].map((k) => bodyPos[3 * this.handBody + k]! - bodyPos[3 * mocapBody + k]!) as Vec3;
-      // The family's fixed look is part of the nominal colours, so every reset starts from it.
-      const rgba = m.geom_rgba as Float32Array;
-      for (const [name, colour] of Object.entries(this.binding.look ?? {})) rgba.set(colour, 4 * this.id('geom', name));
-      this.nominal = {
-        geomFriction: Float64Array.from(m.geom_friction as Float64Array),
-        geomRgba: Float32Array.from(rgba),
-        dofDamping: Float64Array.from(m.dof_damping as Float64Array),
-        bodyMass: Float64Array.from(m.body_mass as Float64Array),
-        bodyInertia: Float64Array.from(m.body_inertia as Float64Array),
-        bodyPos: Float64Array.from(bodyPos),
-        bodyQuat: Float64Array.from(m.body_quat as Float64Array),
-        lightDiffuse: Float32Array.from(m.light_diffuse as Float32Array),
-        lightDir: Float64Array.from(m.light_dir as Float64Array),
-        camFovy: Float64Array.from(m.cam_fovy as Float64Array),
-      };
-      // Resolve every name the binding uses now, so a broken scene fails at construction.
-      for (const name of this.binding.massBodies) this.id('body', name);
-      for (const name of this.binding.tableGeoms) this.id('geom', name);
-      for (const { kind, name } of this.binding.requiredNames) this.id(kind, name);
-      this.views = new DataViews(data);
     } catch (err) {
       this.close();
       throw err;
@@ -310,24 +196,6 @@ export class ManipulationEnv implements SimView, SceneAccess {
   }
 
   // ---------- read-only access for the renderer and tests ----------
-
-  get mujoco(): Mujoco {
-    return this.mj;
-  }
-
-  get model(): MjModel {
-    if (!this.modelHandle) throw new Error('environment is closed');
-    return this.modelHandle;
-  }
-
-  get data(): MjData {
-    if (!this.dataHandle) throw new Error('environment is closed');
-    return this.dataHandle;
-  }
-
-  get closed(): boolean {
-    return this.modelHandle === undefined;
-  }
 
   get steps(): number {
     return this.stepCount;
@@ -359,15 +227,9 @@ export class ManipulationEnv implements SimView, SceneAccess {
     this.imageHook = hook;
   }
 
-  /** Frees the MjData and MjModel. Idempotent. */
-  close(): void {
-    if (this.dataHandle) this.dataHandle.delete();
-    if (this.modelHandle) {
-      this.modelHandle.delete();
-      liveEnvironments--;
-    }
-    this.dataHandle = undefined;
-    this.modelHandle = undefined;
+  /** Frees the MjData and MjModel (idempotent); an episode in progress is over. */
+  override close(): void {
+    super.close();
     this.finished = true;
   }
 
@@ -495,74 +357,7 @@ export class ManipulationEnv implements SimView, SceneAccess {
     };
   }
 
-  // ---------- SceneAccess: helpers used by bindings ----------
-
-  /** Cached name → id lookup. */
-  id(kind: 'body' | 'joint' | 'geom' | 'site' | 'actuator' | 'camera' | 'light', name: string): number {
-    const key = `${kind}:${name}`;
-    let id = this.names.get(key);
-    if (id === undefined) {
-      id = requireId(this.mj, this.model, kind, name);
-      this.names.set(key, id);
-    }
-    return id;
-  }
-
-  bodyPos(name: string): Vec3 {
-    const i = 3 * this.id('body', name);
-    const x = this.views.xpos;
-    return [x[i]!, x[i + 1]!, x[i + 2]!];
-  }
-
-  bodyQuat(name: string): [number, number, number, number] {
-    const i = 4 * this.id('body', name);
-    const q = this.views.xquat;
-    return [q[i]!, q[i + 1]!, q[i + 2]!, q[i + 3]!];
-  }
-
-  sitePos(name: string): Vec3 {
-    return this.siteById(this.id('site', name));
-  }
-
-  jointQpos(name: string): number {
-    return this.views.qpos[this.jointQposAdr[this.id('joint', name)]!]!;
-  }
-
-  setJointQpos(name: string, value: number): void {
-    this.views.qpos[this.jointQposAdr[this.id('joint', name)]!] = value;
-  }
-
-  setFreeBody(jointName: string, position: Vec3, yaw = 0): void {
-    const adr = this.jointQposAdr[this.id('joint', jointName)]!;
-    this.views.qpos.set([position[0], position[1], position[2], ...yawQuat(yaw)], adr);
-  }
-
-  setStaticBodyPose(name: string, position: readonly number[], yaw = 0): void {
-    const b = this.id('body', name);
-    (this.model.body_pos as Float64Array).set(position.slice(0, 3), 3 * b);
-    (this.model.body_quat as Float64Array).set(yawQuat(yaw), 4 * b);
-  }
-
-  setGeomRgb(name: string, rgb: readonly number[]): void {
-    const g = 4 * this.id('geom', name);
-    const rgba = this.model.geom_rgba as Float32Array;
-    for (let k = 0; k < 3; k++) rgba[g + k] = Math.min(1, Math.max(0, rgb[k]!));
-  }
-
-  tintGeom(name: string, factors: readonly number[]): void {
-    const g = 4 * this.id('geom', name);
-    this.setGeomRgb(
-      name,
-      [0, 1, 2].map((k) => this.nominal.geomRgba[g + k]! * factors[k]!),
-    );
-  }
-
   // ---------- internals ----------
-
-  private siteById(id: number): Vec3 {
-    const s = this.views.siteXpos;
-    return [s[3 * id]!, s[3 * id + 1]!, s[3 * id + 2]!];
-  }
 
   private tcp(): Vec3 {
     const r = this.siteById(this.rightTipSite);
@@ -575,50 +370,6 @@ export class ManipulationEnv implements SimView, SceneAccess {
     const r = 3 * this.rightFingerBody;
     const l = 3 * this.leftFingerBody;
     return Math.hypot(x[r]! - x[l]!, x[r + 1]! - x[l + 1]!, x[r + 2]! - x[l + 2]!);
-  }
-
-  /** Restores every randomized model field to nominal, then applies the task's physics and lighting. */
-  private applyRandomization(config: TaskConfig): void {
-    const m = this.model;
-    const n = this.nominal;
-    const { friction, damping, mass_scale } = config.physics_params;
-    const dr = config.domain_randomization;
-
-    const geomFriction = m.geom_friction as Float64Array;
-    for (let i = 0; i < geomFriction.length; i++) geomFriction[i] = n.geomFriction[i]! * friction;
-    const dofDamping = m.dof_damping as Float64Array;
-    for (let i = 0; i < dofDamping.length; i++) dofDamping[i] = n.dofDamping[i]! * damping;
-
-    const bodyMass = m.body_mass as Float64Array;
-    const bodyInertia = m.body_inertia as Float64Array;
-    bodyMass.set(n.bodyMass);
-    bodyInertia.set(n.bodyInertia);
-    for (const name of this.binding.massBodies) {
-      const b = this.id('body', name);
-      bodyMass[b] = n.bodyMass[b]! * mass_scale;
-      for (let k = 0; k < 3; k++) bodyInertia[3 * b + k] = n.bodyInertia[3 * b + k]! * mass_scale;
-    }
-    (m.body_pos as Float64Array).set(n.bodyPos);
-    (m.body_quat as Float64Array).set(n.bodyQuat);
-
-    (m.geom_rgba as Float32Array).set(n.geomRgba);
-    for (const name of this.binding.tableGeoms) this.tintGeom(name, dr.table_tint);
-
-    const diffuse = m.light_diffuse as Float32Array;
-    for (let i = 0; i < diffuse.length; i++) diffuse[i] = n.lightDiffuse[i]! * dr.light_intensity;
-    const lightDir = m.light_dir as Float64Array;
-    for (let l = 0; l < m.nlight; l++) {
-      const dir = [0, 1, 2].map((k) => n.lightDir[3 * l + k]! + dr.light_dir_jitter[k]!);
-      const len = Math.hypot(dir[0]!, dir[1]!, dir[2]!) || 1;
-      for (let k = 0; k < 3; k++) lightDir[3 * l + k] = dir[k]! / len;
-    }
-
-    const fovy = m.cam_fovy as Float64Array;
-    fovy.set(n.camFovy);
-    for (const [camera, delta] of Object.entries(dr.camera_fovy_jitter_deg)) {
-      const c = this.mj.mj_name2id(m, this.mj.mjtObj.mjOBJ_CAMERA.value, camera);
-      if (c >= 0) fovy[c] = n.camFovy[c]! + delta;
-    }
   }
 
   /** Poses the visual arm from the hand position in qpos (no kinematics needed). */

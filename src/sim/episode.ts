@@ -1,14 +1,16 @@
 /**
- * Runs episodes: one environment, one policy, one task at a time. Used by `kinitro eval`, the tests
- * and the benchmark; the executor can use it for in-process policies as well.
+ * Runs episodes: one environment, one policy, one task at a time, and the loop over environments and
+ * episodes that the in-process evaluations (`kinitro eval`, the miner's local evaluation) share. Used
+ * by those, the tests and the benchmark; the executor can use it for in-process policies as well.
  */
 import { randomInt } from 'node:crypto';
-import type { ManipulationEnv } from './env.ts';
-import { devInstance, freshInstance, type Randomization } from './instance.ts';
+import { ManipulationEnv, type EnvOptions } from './env.ts';
+import { DEFAULT_RANDOMIZATION, devInstance, freshInstance, type Randomization } from './instance.ts';
+import type { Mujoco } from './mujoco.ts';
 import type { Policy } from './policies.ts';
-import { describeEnvironment } from './registry.ts';
+import { describeEnvironment, type EnvId } from './registry.ts';
 import { hashString, mixSeeds } from './rng.ts';
-import type { TaskConfig } from './tasks.ts';
+import { generateTask, type TaskConfig } from './tasks.ts';
 
 /** One in-process episode as it ran (scoring's per-episode input is `EpisodeResult` in src/scoring). */
 export interface EpisodeRun {
@@ -35,6 +37,11 @@ export interface InstancePlan {
   seed?: number;
 }
 
+/** The plan of a run with these options: the cued family by default, development instances when seeded. */
+export function instancePlan(options: { randomization?: Randomization; seed?: number }): InstancePlan {
+  return { randomization: options.randomization ?? DEFAULT_RANDOMIZATION, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
+}
+
 export function episodeInstance(plan: InstancePlan, index: number): string {
   return plan.seed === undefined ? freshInstance(plan.randomization) : devInstance(plan.seed, index, plan.randomization);
 }
@@ -58,5 +65,59 @@ export async function runEpisode(env: ManipulationEnv, policy: Policy, task: Tas
     observation = result.observation;
     if (result.done)
       return { envId: env.envId, instance: task.instance, steps: result.steps, success: result.success, successStep, violation: result.violation, totalReward };
+  }
+}
+
+/** How one episode of a loop ended: it ran (`run`), or it threw after `steps` control steps (`error`). */
+export type EpisodeOutcome = { run: EpisodeRun; error?: undefined } | { run?: undefined; error: Error; steps: number };
+
+export interface EpisodeLoop {
+  envIds: readonly EnvId[];
+  /** Episodes per environment. */
+  episodes: number;
+  plan: InstancePlan;
+  /** How every environment is built (its randomization comes from the plan). */
+  env: Omit<EnvOptions, 'randomization'>;
+  /** The policy for one environment (called once per environment, before it is built). */
+  policyFor(envId: EnvId): Policy;
+  /**
+   * Whether a failure is part of the result rather than the end of the run: an episode that throws is
+   * handed to `onEpisode` as an error and the next one runs; an environment that fails outside an
+   * episode (building it, generating a task) goes to `onEnvironmentError` and the next environment
+   * runs. Without it, the first failure ends the loop.
+   */
+  recordFailures: boolean;
+  /** Whether the loop closes each environment's policy after it (it does when `policyFor` makes one per environment). */
+  closePolicies: boolean;
+  onEpisode(envId: EnvId, index: number, outcome: EpisodeOutcome): void;
+  onEnvironmentError?(envId: EnvId, error: Error): void;
+}
+
+/**
+ * Runs `episodes` episodes of each environment in turn, episode i on the plan's instance i with the
+ * plan's policy seed, one environment (one MjModel + MjData) alive at a time.
+ */
+export async function runEpisodeLoop(mujoco: Mujoco, loop: EpisodeLoop): Promise<void> {
+  for (const envId of loop.envIds) {
+    const policy = loop.policyFor(envId);
+    let env: ManipulationEnv | undefined;
+    try {
+      env = new ManipulationEnv(mujoco, envId, { randomization: loop.plan.randomization, ...loop.env });
+      for (let i = 0; i < loop.episodes; i++) {
+        const task = generateTask(envId, episodeInstance(loop.plan, i));
+        try {
+          loop.onEpisode(envId, i, { run: await runEpisode(env, policy, task, episodePolicySeed(loop.plan, i, envId)) });
+        } catch (err) {
+          if (!loop.recordFailures) throw err;
+          loop.onEpisode(envId, i, { error: err as Error, steps: env.steps });
+        }
+      }
+    } catch (err) {
+      if (!loop.recordFailures) throw err;
+      loop.onEnvironmentError?.(envId, err as Error);
+    } finally {
+      env?.close();
+      if (loop.closePolicies) await policy.close?.();
+    }
   }
 }

@@ -4,13 +4,12 @@
  * a run seed, episode i uses the development instance of (seed, i) and policy seed g(seed, i, env), so
  * the same run seed gives the same numbers.
  */
-import { ManipulationEnv, type ImageHook } from './env.ts';
-import { episodeInstance, episodePolicySeed, runEpisode, type InstancePlan } from './episode.ts';
-import { DEFAULT_RANDOMIZATION, type Randomization } from './instance.ts';
+import type { ImageHook } from './env.ts';
+import { instancePlan, runEpisodeLoop } from './episode.ts';
+import type { Randomization } from './instance.ts';
 import { loadMujoco, type Mujoco } from './mujoco.ts';
 import type { Policy } from './policies.ts';
 import type { EnvId } from './registry.ts';
-import { generateTask } from './tasks.ts';
 import { CameraRenderer } from './render/index.ts';
 
 export interface EnvSummary {
@@ -70,56 +69,54 @@ export async function evaluatePolicy(options: EvaluationOptions): Promise<Evalua
 }
 
 async function evaluateWith(mujoco: Mujoco, imageHook: ImageHook | undefined, options: EvaluationOptions, started: number): Promise<EvaluationSummary> {
-  const envs: Record<string, EnvSummary> = {};
-  const plan: InstancePlan = { randomization: options.randomization ?? DEFAULT_RANDOMIZATION, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
-  let totalSteps = 0;
+  // One tally per environment in run order; the loop reports on the latest one.
+  const tallies: { envId: EnvId; successes: number; errors: number; violations: number; rewardSum: number; stepSum: number }[] = [];
+  const current = () => tallies[tallies.length - 1]!;
   let policyName = '';
-  for (const envId of options.envIds) {
-    const policy = options.policyFor(envId);
-    policyName = policy.name;
-    let successes = 0;
-    let errors = 0;
-    let violations = 0;
-    let rewardSum = 0;
-    let stepSum = 0;
-    let env: ManipulationEnv | undefined;
-    try {
-      env = new ManipulationEnv(mujoco, envId, {
-        randomization: plan.randomization,
-        maxSteps: options.maxSteps,
-        images: options.images,
-        endOnSuccess: options.endOnSuccess,
-        imageHook,
-      });
-      for (let i = 0; i < options.episodes; i++) {
-        const task = generateTask(envId, episodeInstance(plan, i));
-        try {
-          const result = await runEpisode(env, policy, task, episodePolicySeed(plan, i, envId));
-          if (result.success) successes++;
-          if (result.violation !== null) violations++;
-          rewardSum += result.totalReward;
-          stepSum += result.steps;
-          options.onEpisode?.(envId, i, {
-            success: result.success,
-            steps: result.steps,
-            ...(result.violation !== null ? { violation: result.violation } : {}),
-          });
-        } catch (err) {
-          errors++;
-          stepSum += env.steps;
-          options.onEpisode?.(envId, i, { success: false, steps: env.steps, error: (err as Error).message });
-        }
+  await runEpisodeLoop(mujoco, {
+    envIds: options.envIds,
+    episodes: options.episodes,
+    plan: instancePlan(options),
+    env: { maxSteps: options.maxSteps, images: options.images, endOnSuccess: options.endOnSuccess, imageHook },
+    policyFor: (envId) => {
+      const policy = options.policyFor(envId);
+      policyName = policy.name;
+      tallies.push({ envId, successes: 0, errors: 0, violations: 0, rewardSum: 0, stepSum: 0 });
+      return policy;
+    },
+    // Failures are results here: an episode that throws counts as a failed one, and so does every
+    // episode of an environment that could not be built.
+    recordFailures: true,
+    closePolicies: true,
+    onEpisode: (envId, index, outcome) => {
+      const t = current();
+      if (outcome.run) {
+        const result = outcome.run;
+        if (result.success) t.successes++;
+        if (result.violation !== null) t.violations++;
+        t.rewardSum += result.totalReward;
+        t.stepSum += result.steps;
+        options.onEpisode?.(envId, index, {
+          success: result.success,
+          steps: result.steps,
+          ...(result.violation !== null ? { violation: result.violation } : {}),
+        });
+      } else {
+        t.errors++;
+        t.stepSum += outcome.steps;
+        options.onEpisode?.(envId, index, { success: false, steps: outcome.steps, error: outcome.error.message });
       }
-    } catch (err) {
-      // The environment itself could not be built: every episode is an error.
-      errors = options.episodes;
-      options.onEpisode?.(envId, -1, { success: false, steps: 0, error: (err as Error).message });
-    } finally {
-      env?.close();
-      await policy.close?.();
-    }
+    },
+    onEnvironmentError: (envId, err) => {
+      current().errors = options.episodes;
+      options.onEpisode?.(envId, -1, { success: false, steps: 0, error: err.message });
+    },
+  });
+  const envs: Record<string, EnvSummary> = {};
+  let totalSteps = 0;
+  const n = options.episodes;
+  for (const { envId, successes, errors, violations, rewardSum, stepSum } of tallies) {
     totalSteps += stepSum;
-    const n = options.episodes;
     envs[envId] = {
       episodes: n,
       successes,

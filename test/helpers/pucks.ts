@@ -3,7 +3,6 @@
  * ManipulationEnv with scripted commands that read the privileged state, and record what happened.
  */
 import { fromNativeAction } from '../../src/sim/action.ts';
-import type { CuedPrivileged } from '../../src/sim/cued/binding.ts';
 import { toward, type Vec3 } from '../../src/sim/cued/geometry.ts';
 import type { CuedOracleView, OracleCommand } from '../../src/sim/cued/module.ts';
 import { PUCKS, type PucksLayout, type PucksState } from '../../src/sim/cued/pucks.ts';
@@ -16,23 +15,14 @@ import { generateTask } from '../../src/sim/tasks.ts';
 import type { HandState } from '../../src/sim/binding.ts';
 import { CommandTracker, type BlindCommand, type BlindObservation } from '../../src/miner/blind/common.ts';
 import type { Observation } from '../../src/sim/protocol.ts';
+import { oracleView } from './cued.ts';
 import { CameraRenderer, projectPoint } from '../../src/sim/render/index.ts';
 
 export type PucksView = CuedOracleView<PucksLayout, PucksState>;
 
 /** The oracle's view of the env now (what CUED_MODULES[..].oracle receives). */
 export function viewOf(p: PrivilegedState): PucksView {
-  const cued = p.cued as CuedPrivileged;
-  const hand: HandState = { hand: p.hand, tcp: p.tcp, gripperDistance: p.gripperDistance, leftPad: p.leftPad, rightPad: p.rightPad, effort: p.effort };
-  return {
-    hand,
-    mocap: p.mocap,
-    steps: p.steps,
-    layout: cued.layout as PucksLayout,
-    target: cued.target,
-    state: cued.state as PucksState,
-    start: cued.start as PucksState,
-  };
+  return oracleView<PucksLayout, PucksState>(p);
 }
 
 export interface Run {

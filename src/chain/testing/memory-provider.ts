@@ -19,15 +19,16 @@ import { TypeRegistry } from '@polkadot/types';
 import { Metadata } from '@polkadot/types/metadata';
 import { decorateStorage } from '@polkadot/types/metadata/decorate';
 import type { ProviderInterface, ProviderInterfaceCallback, ProviderInterfaceEmitCb, ProviderInterfaceEmitted } from '@polkadot/rpc-provider/types';
-import { compactFromU8a, compactStripLength, compactToU8a, hexToU8a, u8aConcat, u8aToHex, u8aToU8a } from '@polkadot/util';
-import { blake2AsHex, blake2AsU8a, encodeAddress, signatureVerify } from '@polkadot/util-crypto';
+import { compactStripLength, compactToU8a, hexToU8a, u8aConcat, u8aToHex, u8aToU8a } from '@polkadot/util';
+import { blake2AsHex } from '@polkadot/util-crypto';
 import type { LocalChain } from '../local-chain.ts';
-import { ChainModuleError, ChainSubmitError } from '../errors.ts';
+import { ChainModuleError } from '../errors.ts';
 import { SUBTENSOR_SIGNED_EXTENSIONS } from '../extensions.ts';
-import { commitmentBytesToText } from '../commitment.ts';
 import type { HexString } from '../types.ts';
 import { buildSyntheticMetadata, type SyntheticMetadataOptions } from './synthetic-metadata.ts';
 import { capturedMetadataHex, SPEC218 } from './captured-metadata.ts';
+import { dispatchCall, eventRecord, parseAndVerify, type ParsedExtrinsic } from './memory-extrinsics.ts';
+import { putSubtensorState } from './memory-storage.ts';
 
 export interface MemoryProviderOptions extends SyntheticMetadataOptions {
   /** The chain whose state is served and into which extrinsics are dispatched. */
@@ -339,54 +340,11 @@ export class MemoryProvider implements ProviderInterface {
         u8aToHex(u8aConcat(compactToU8a(record.events.length), ...record.events)) as HexString,
       );
     }
-    for (const subnet of store.subnets()) {
-      const netuid = subnet.netuid;
-      const neurons = store.neurons(netuid, n);
-      put('subtensorModule', 'networksAdded', [netuid], true);
-      put('subtensorModule', 'subnetworkN', [netuid], neurons.length);
-      put('subtensorModule', 'tempo', [netuid], subnet.tempo);
-      put('subtensorModule', 'weightsSetRateLimit', [netuid], subnet.weightsRateLimit);
-      put('subtensorModule', 'weightsVersionKey', [netuid], subnet.weightsVersionKey);
-      put('subtensorModule', 'commitRevealWeightsEnabled', [netuid], subnet.commitRevealEnabled);
-      put('subtensorModule', 'revealPeriodEpochs', [netuid], subnet.revealPeriodEpochs);
-      put('subtensorModule', 'maxAllowedUids', [netuid], subnet.maxAllowedUids);
-      put('subtensorModule', 'minAllowedWeights', [netuid], subnet.minAllowedWeights);
-      put('subtensorModule', 'maxWeightsLimit', [netuid], subnet.maxWeightsLimit);
-      const lastUpdates = store.lastUpdates(netuid, n);
-      put(
-        'subtensorModule',
-        'lastUpdate',
-        [netuid],
-        neurons.map((x) => lastUpdates.get(x.uid) ?? 0),
-      );
-      for (const neuron of neurons) {
-        put('subtensorModule', 'keys', [netuid, neuron.uid], neuron.hotkey);
-        put('subtensorModule', 'uids', [netuid, neuron.hotkey], neuron.uid);
-        const commits = store.weightCommits(netuid, neuron.hotkey, n);
-        if (commits.length) {
-          put(
-            'subtensorModule',
-            'weightCommits',
-            [netuid, neuron.hotkey],
-            commits.map((c) => [c.hash, c.commitBlock, c.firstRevealBlock, c.lastRevealBlock]),
-          );
-        }
-      }
-      for (const w of store.weights(netuid, n))
-        put('subtensorModule', 'weights', [netuid, w.uid], this.driftedWeights ? w.weights.map((p) => [...p, 0]) : w.weights);
-      for (const c of store.commitments(netuid, n)) {
-        put('commitments', 'commitmentOf', [netuid, c.hotkey], {
-          deposit: 0,
-          block: c.block,
-          info: { fields: [{ [`Raw${c.data.length}`]: u8aToHex(c.data) }] },
-        });
-        put('commitments', 'lastCommitment', [netuid, c.hotkey], c.block);
-      }
-    }
+    putSubtensorState(put, store, n, this.driftedWeights);
     return out;
   }
 
-  // ---- extrinsics -----------------------------------------------------------------------------
+  // ---- extrinsics (parsing, dispatch and events: memory-extrinsics.ts) -------------------------
 
   private async watchExtrinsic(hex: HexString, status: (s: unknown) => void): Promise<void> {
     this.submitted.push(hex);
@@ -398,7 +356,7 @@ export class MemoryProvider implements ProviderInterface {
     let error: ChainModuleError | null = null;
     let block: number;
     try {
-      block = (await this.dispatch(parsed.signer, parsed.call)).block;
+      block = (await dispatchCall(this.registry, this.chain, parsed.signer, parsed.call)).block;
     } catch (err) {
       if (!(err instanceof ChainModuleError)) throw err;
       error = err;
@@ -407,7 +365,7 @@ export class MemoryProvider implements ProviderInterface {
     const record = this.blocks.get(block) ?? { extrinsics: [], events: [] };
     const index = record.extrinsics.length;
     record.extrinsics.push(hex);
-    record.events.push(this.eventRecord(index, error));
+    record.events.push(eventRecord(this.metadata, this.registry, index, error));
     this.blocks.set(block, record);
     // Blocks at or after this one may have been hashed before their extrinsics were known.
     for (const [n, h] of [...this.headerHashes]) {
@@ -423,132 +381,16 @@ export class MemoryProvider implements ProviderInterface {
     });
   }
 
-  /**
-   * An EventRecord, encoded by hand: phase ApplyExtrinsic(index), then System.ExtrinsicSuccess(info) or
-   * System.ExtrinsicFailed(Module{index, error}, info), then no topics. The dispatch info is weight
-   * (two compact zeros), class Normal, pays No; pallet and error indices come from the metadata.
-   */
-  private eventRecord(index: number, error: ChainModuleError | null): Uint8Array {
-    const system = this.metadata.asLatest.pallets.find((p) => p.name.toString() === 'System')!.index.toNumber();
-    const phase = u8aConcat(new Uint8Array([0]), u32le(index));
-    const info = new Uint8Array([0, 0, 0, 1]);
-    if (!error) return u8aConcat(phase, new Uint8Array([system, 0]), info, new Uint8Array([0]));
-    const [pallet, position] = moduleErrorIndex(this.metadata, this.registry, error.pallet, error.error);
-    return u8aConcat(phase, new Uint8Array([system, 1, 3, pallet, position, 0, 0, 0]), info, new Uint8Array([0]));
-  }
-
   /** Hand-parses a signed v4 extrinsic and verifies its signature; throws the node's 1010 errors. */
-  parseAndVerify(hex: HexString): { signer: string; nonce: number; tip: bigint; era: Uint8Array; call: Uint8Array } {
-    const bytes = hexToU8a(hex);
-    const [lenBytes] = compactFromU8a(bytes);
-    let p = lenBytes;
-    const version = bytes[p++]!;
-    if (version !== 0x84) throw new Error('1010: Invalid Transaction: only signed v4 extrinsics are accepted');
-    if (bytes[p++] !== 0) throw new Error('1010: Invalid Transaction: address must be MultiAddress::Id');
-    const signer = bytes.slice(p, p + 32);
-    p += 32;
-    const sigType = bytes[p]!;
-    const sigLen = sigType === 2 ? 65 : 64;
-    const signature = bytes.slice(p, p + 1 + sigLen);
-    p += 1 + sigLen;
-    const explicitStart = p;
-    let era = new Uint8Array([0]);
-    let nonce = 0;
-    let tip = 0n;
-    let mode = 0;
-    for (const id of this.extensionIds) {
-      if (id === 'CheckMortality' || id === 'CheckEra') {
-        era = bytes.slice(p, p + (bytes[p] === 0 ? 1 : 2));
-        p += era.length;
-      } else if (id === 'CheckNonce') {
-        const [n, v] = compactFromU8a(bytes.subarray(p));
-        nonce = v.toNumber();
-        p += n;
-      } else if (id === 'ChargeTransactionPayment' || id === 'ChargeTransactionPaymentWrapper') {
-        const [n, v] = compactFromU8a(bytes.subarray(p));
-        tip = BigInt(v.toString());
-        p += n;
-      } else if (id === 'CheckMetadataHash') {
-        mode = bytes[p++]!;
-      }
-    }
-    const explicit = bytes.slice(explicitStart, p);
-    const call = bytes.slice(p);
-    const implicit: Uint8Array[] = [];
-    for (const id of this.extensionIds) {
-      if (id === 'CheckSpecVersion') implicit.push(u32le(this.specVersion));
-      else if (id === 'CheckTxVersion') implicit.push(u32le(this.transactionVersion));
-      else if (id === 'CheckGenesis') implicit.push(hexToU8a(this.hashOf(0)));
-      else if (id === 'CheckMortality' || id === 'CheckEra') implicit.push(hexToU8a(this.hashOf(eraBirth(era, this.head()))));
-      else if (id === 'CheckMetadataHash') implicit.push(new Uint8Array([0]));
-    }
-    if (mode !== 0) throw new Error('1010: Invalid Transaction: metadata-hash mode is not supported here');
-    let payload = u8aConcat(call, explicit, ...implicit);
-    if (payload.length > 256) payload = blake2AsU8a(payload, 256);
-    const address = encodeAddress(signer, 42);
-    if (!signatureVerify(payload, signature, address).isValid) throw new Error('1010: Invalid Transaction: Transaction has a bad signature');
-    return { signer: address, nonce, tip, era, call };
+  parseAndVerify(hex: HexString): ParsedExtrinsic {
+    return parseAndVerify(hex, {
+      extensionIds: this.extensionIds,
+      specVersion: this.specVersion,
+      transactionVersion: this.transactionVersion,
+      hashOf: (n) => this.hashOf(n),
+      head: () => this.head(),
+    });
   }
-
-  private async dispatch(signer: string, callBytes: Uint8Array): Promise<{ block: number }> {
-    const call = this.registry.createType('Call', callBytes);
-    const who = { address: signer } as never;
-    const a = call.args as unknown as { toJSON(): unknown; toU8a(bare?: boolean): Uint8Array; toNumber(): number }[];
-    const numbers = (i: number) => (a[i]!.toJSON() as number[]).map(Number);
-    const key = `${call.section}.${call.method}`;
-    try {
-      switch (key) {
-        case 'commitments.setCommitment': {
-          const info = call.args[1] as unknown as { fields: { type: string; value: { toU8a(bare: boolean): Uint8Array } }[] };
-          const field = info.fields[0];
-          const data = field && /^Raw\d+$/.test(field.type) ? commitmentBytesToText(field.value.toU8a(true)) : '';
-          return await this.chain.setCommitment(a[0]!.toNumber(), who, data);
-        }
-        case 'subtensorModule.setWeights':
-          return await this.chain.setWeights(a[0]!.toNumber(), who, { uids: numbers(1), values: numbers(2), versionKey: Number(a[3]!.toJSON()) });
-        case 'subtensorModule.commitWeights':
-          return await this.chain.commitWeights(a[0]!.toNumber(), who, u8aToHex(a[1]!.toU8a()) as HexString);
-        case 'subtensorModule.revealWeights':
-          return await this.chain.revealWeights(a[0]!.toNumber(), who, {
-            uids: numbers(1),
-            values: numbers(2),
-            salt: numbers(3),
-            versionKey: Number(a[4]!.toJSON()),
-          });
-        default:
-          throw new ChainModuleError('System', 'CallFiltered');
-      }
-    } catch (err) {
-      if (err instanceof ChainSubmitError) throw new ChainModuleError('System', 'Other', err.message);
-      throw err;
-    }
-  }
-}
-
-function u32le(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n, true);
-  return out;
-}
-
-/** The block a mortal era's checkpoint refers to (immortal: genesis). */
-function eraBirth(era: Uint8Array, current: number): number {
-  if (era.length === 1) return 0;
-  const encoded = era[0]! | (era[1]! << 8);
-  const period = 2 << (encoded % (1 << 4));
-  const quantize = Math.max(period >> 12, 1);
-  const phase = (encoded >> 4) * quantize;
-  return Math.floor((Math.max(current, phase) - phase) / period) * period + phase;
-}
-
-/** The metadata's pallet index and error variant index of `Pallet.Error`. */
-function moduleErrorIndex(metadata: Metadata, registry: TypeRegistry, pallet: string, error: string): [number, number] {
-  const entry = metadata.asLatest.pallets.find((p) => p.name.toString() === pallet);
-  if (!entry || entry.errors.isNone) throw new Error(`MemoryProvider: the metadata has no errors for pallet ${pallet}`);
-  const def = registry.lookup.getSiType(entry.errors.unwrap().type).def;
-  const variant = def.isVariant ? def.asVariant.variants.find((v) => v.name.toString() === error) : undefined;
-  if (!variant) throw new Error(`MemoryProvider: the metadata has no error ${pallet}.${error}`);
-  return [entry.index.toNumber(), variant.index.toNumber()];
 }
 
 const RPC_METHODS = [

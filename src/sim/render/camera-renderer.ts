@@ -11,14 +11,16 @@
  *
  * Construction is cheap; a gpu.js kernel compiles on first use per batch size (~100-150 ms) and is
  * reused. All per-frame buffers are reused: only the wire objects (base64 strings, matrices) are new.
+ * The TypeScript path's cache of static pictures is static-pictures.ts.
  */
 import { GPU } from 'gpu.js';
 import { silentLogger, type Logger } from '../../log.ts';
 import { encodeImage, type EncodedImage } from '../protocol.ts';
 import { cameraExtrinsics, cameraIntrinsics } from './camera-model.ts';
 import { GpuRaycaster, isAsyncGpuMode, type GpuMode } from './gpu-kernel.ts';
-import { renderStaticBase, renderViewTs, type StaticBase } from './raycast-ts.ts';
-import { SNAP_CAM, SNAP_LIGHT, SNAP_PRIM, SceneSnapshot, type RenderScene } from './scene-snapshot.ts';
+import { renderViewTs } from './raycast-ts.ts';
+import { SNAP_CAM, SceneSnapshot, type RenderScene } from './scene-snapshot.ts';
+import { sameValues, StaticPictures } from './static-pictures.ts';
 import { ViewBatch, prepareView } from './view-batch.ts';
 
 export type RenderBackend = 'auto' | 'ts' | 'gpu';
@@ -127,9 +129,8 @@ export class CameraRenderer {
   private readonly asynchronous: boolean;
   /** Serializes asynchronous renders: they share the pixel buffer. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** Static pictures per scene (keyed by its MjData) and camera; see `staticCache`. */
-  private readonly statics: WeakMap<object, StaticView[]> | null;
-  private scratchKey = new Float64Array(256);
+  /** Static pictures per scene and camera; see `staticCache`. */
+  private readonly statics: StaticPictures | null;
   /** Scenes of the current call (the TS path reads them while casting). */
   private current: readonly RenderScene[] = [];
   /** Calibration JSON per scene (keyed by its MjData); see `calibrationJson`. */
@@ -138,8 +139,6 @@ export class CameraRenderer {
   /** Static pictures reused / redrawn (diagnostics, tests). */
   readonly staticStats = { reused: 0, redrawn: 0 };
   private readonly restingFrames: number;
-  /** Per scene (keyed by its MjData): last frame's primitive records and how long each has been unchanged. */
-  private readonly resting = new WeakMap<object, RestingState>();
 
   constructor(options: CameraRendererOptions = {}) {
     this.width = checkSize('width', options.width ?? DEFAULT_IMAGE_SIZE);
@@ -155,11 +154,11 @@ export class CameraRenderer {
     this.backend = requested === 'auto' ? (options.gpuMode || hasRealGpu() ? 'gpu' : 'ts') : requested;
     if (this.backend === 'gpu') this.gpu = new GpuRaycaster(options.gpuMode);
     this.asynchronous = this.backend === 'gpu' && isAsyncGpuMode(options.gpuMode);
-    this.statics = this.backend === 'ts' && (options.staticCache ?? true) ? new WeakMap() : null;
     const restingFrames = options.restingFrames ?? 4;
     if (!Number.isInteger(restingFrames) || restingFrames < 0 || restingFrames > 255)
       throw new Error(`restingFrames must be an integer in 0..255, got ${restingFrames}`);
     this.restingFrames = restingFrames;
+    this.statics = this.backend === 'ts' && (options.staticCache ?? true) ? new StaticPictures(this.width, this.height, restingFrames, this.staticStats) : null;
     (options.logger ?? silentLogger).debug(
       { backend: this.backend, gpuMode: this.gpu?.mode, width: this.width, height: this.height, cameras: this.cameras },
       'camera renderer ready',
@@ -234,7 +233,7 @@ export class CameraRenderer {
     let maxPrims = 0;
     for (let s = 0; s < scenes.length; s++) {
       const snap = this.snapshots[s]!.read(scenes[s]!, this.cameras, { sites: this.sites });
-      if (this.statics && this.restingFrames > 0) this.markResting(scenes[s]!, snap);
+      if (this.statics && this.restingFrames > 0) this.statics.markResting(scenes[s]!, snap);
       maxPrims = Math.max(maxPrims, snap.nPrims);
     }
     this.batch.ensure(views, maxPrims);
@@ -258,7 +257,7 @@ export class CameraRenderer {
       const s = Math.floor(v / nCam),
         c = v % nCam;
       const snap = this.snapshots[s]!;
-      const base = this.staticView(this.current[s]!, snap, c, v);
+      const base = this.statics?.view(this.current[s]!, snap, c, this.batch, v) ?? null;
       if (base) {
         prepareView(snap, c, this.batch, v, false, 'dynamic');
         renderViewTs(this.batch, v, this.pixels, v * imageBytes, undefined, base);
@@ -267,99 +266,6 @@ export class CameraRenderer {
         renderViewTs(this.batch, v, this.pixels, v * imageBytes);
       }
     }
-  }
-
-  /**
-   * The static picture of camera `c` of a scene: reused when its key (camera, lights, every static
-   * primitive's record) is unchanged, else redrawn into view slot `v`. Null when caching is off or
-   * the scene has no static primitives.
-   */
-  private staticView(scene: RenderScene, snap: SceneSnapshot, c: number, v: number): StaticBase | null {
-    if (!this.statics || snap.nStatic === 0) return null;
-    const owner = scene.data as object;
-    let perCamera = this.statics.get(owner);
-    if (!perCamera) this.statics.set(owner, (perCamera = []));
-    const key = this.staticKey(snap, c);
-    let entry = perCamera[c];
-    if (entry && entry.key.length === key.length && sameValues(entry.key, key)) {
-      this.staticStats.reused += 1;
-      return entry.base;
-    }
-    const N = this.width * this.height;
-    entry ??= { key: new Float64Array(0), base: { depth: new Float64Array(N), rgb: new Uint8Array(N * 3) } };
-    entry.key = key.slice();
-    perCamera[c] = entry;
-    prepareView(snap, c, this.batch, v, false, 'static');
-    renderStaticBase(this.batch, v, entry.base);
-    this.staticStats.redrawn += 1;
-    return entry.base;
-  }
-
-  /**
-   * Flags as static, for this frame, every primitive whose record has been unchanged for
-   * `restingFrames` frames of this scene (see the option). Only the flags change: what the static
-   * picture holds is still checked record by record in `staticKey`.
-   */
-  private markResting(scene: RenderScene, snap: SceneSnapshot): void {
-    const owner = scene.data as object;
-    const n = snap.nPrims,
-      size = n * SNAP_PRIM,
-      P = snap.prims;
-    let state = this.resting.get(owner);
-    if (!state || state.prev.length !== size) {
-      state = { prev: P.slice(0, size), still: new Uint8Array(n), leaves: new Uint8Array(n) };
-      this.resting.set(owner, state);
-      return;
-    }
-    const prev = state.prev,
-      still = state.still,
-      leaves = state.leaves,
-      flags = snap.isStatic;
-    for (let p = 0, i = 0; p < n; p++) {
-      // Each time a primitive leaves the picture it must rest twice as long to rejoin (up to 255
-      // frames): a policy that stops and starts the arm on purpose cannot make us redraw often.
-      const need = Math.min(255, this.restingFrames * 2 ** leaves[p]!);
-      const wasResting = still[p]! >= need;
-      let same = true;
-      for (const end = i + SNAP_PRIM; i < end; i++) {
-        const x = P[i]!;
-        // the same test as the key's (!==): a NaN never counts as unchanged
-        if (x !== prev[i]) {
-          same = false;
-          prev[i] = x;
-        }
-      }
-      if (!same && wasResting && leaves[p]! < 8) leaves[p] = leaves[p]! + 1;
-      still[p] = same ? Math.min(still[p]! + 1, 255) : 0;
-      if (flags[p] === 0 && still[p]! >= need) {
-        flags[p] = 1;
-        snap.nStatic++;
-      }
-    }
-  }
-
-  /** Everything a static picture depends on, flattened (a view of a reused scratch array). */
-  private staticKey(snap: SceneSnapshot, c: number): Float64Array {
-    const size = 2 + SNAP_CAM + 9 + snap.nLights * SNAP_LIGHT + snap.nStatic * SNAP_PRIM;
-    if (this.scratchKey.length < size) this.scratchKey = new Float64Array(2 * size);
-    const k = this.scratchKey;
-    let o = 0;
-    k[o++] = snap.nStatic;
-    k[o++] = snap.nLights;
-    for (let i = 0; i < SNAP_CAM; i++) k[o++] = snap.cams[c * SNAP_CAM + i]!;
-    for (let i = 0; i < 3; i++) {
-      k[o++] = snap.ambient[i]!;
-      k[o++] = snap.background[i]!;
-      k[o++] = snap.headlightDiffuse[i]!;
-    }
-    for (let i = 0; i < snap.nLights * SNAP_LIGHT; i++) k[o++] = snap.lights[i]!;
-    const P = snap.prims,
-      flags = snap.isStatic;
-    for (let p = 0; p < snap.nPrims; p++) {
-      if (flags[p] !== 1) continue;
-      for (let i = p * SNAP_PRIM, end = i + SNAP_PRIM; i < end; i++) k[o++] = P[i]!;
-    }
-    return k.subarray(0, o);
   }
 
   private images(sceneCount: number): RenderedImages {
@@ -433,24 +339,6 @@ export class CameraRenderer {
     this.gpu?.destroy();
     this.gpu = undefined;
   }
-}
-
-interface RestingState {
-  prev: Float64Array;
-  /** Frames each primitive's record has been unchanged (capped at 255). */
-  still: Uint8Array;
-  /** How often each primitive has left the static picture (doubles the rest it needs to rejoin). */
-  leaves: Uint8Array;
-}
-
-interface StaticView {
-  key: Float64Array;
-  base: StaticBase;
-}
-
-function sameValues(a: Float64Array, b: Float64Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function checkSize(name: string, value: number): number {
