@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import { nextLagFactor, type AdmissionSettings } from './admission.ts';
 import type { EpisodeOutcome, ExecutorTask } from './types.ts';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerStats } from './worker-protocol.ts';
+import type { PoolStats } from './pool-options.ts';
 
 const BOOTSTRAP_URL = new URL('./worker-bootstrap.mjs', import.meta.url);
 
@@ -196,6 +197,23 @@ export function workerTotals(slots: readonly Slot[]): WorkerCounters {
   let totals = countersOf(null);
   for (const s of slots) totals = addCounters(totals, addCounters(s.retired, countersOf(s.stats)));
   return totals;
+}
+
+/** Episodes running across the workers. */
+export function runningTotal(slots: readonly Slot[]): number {
+  let n = 0;
+  for (const s of slots) n += s.running.size;
+  return n;
+}
+
+/** Each worker's admission figures, for `PoolStats.admission`. */
+export function admissionStats(slots: readonly Slot[]): PoolStats['admission'] {
+  return slots.map((s) => ({
+    running: s.running.size,
+    cpuPerStepMs: s.stats?.cpuPerStepMs ?? null,
+    ioLagP99Ms: s.stats?.ioLagP99Ms ?? null,
+    lagFactor: s.lagFactor,
+  }));
 }
 
 /** Mean measured CPU per step of a worker and its miner I/O thread (ms); null until measured. */

@@ -27,11 +27,13 @@ import { defaultAdmission, type AdmissionSettings } from './admission.ts';
 import type { WorkerConfig, WorkerStats } from './worker-protocol.ts';
 import {
   addCounters,
+  admissionStats,
   countersOf,
   meanCpuPerStepMs,
   newSlot,
   recordWorkerStats,
   restartDelayMs,
+  runningTotal,
   sendRuns,
   startWorker,
   terminateWorkers,
@@ -143,16 +145,11 @@ export class ExecutorPool {
     return {
       workers: this.slots.length,
       readyWorkers: this.slots.filter((s) => s.ready).length,
-      running: this.runningCount(),
+      running: runningTotal(this.slots),
       queued: this.queue.length,
       ...this.counters,
       ...workerTotals(this.slots),
-      admission: this.slots.map((s) => ({
-        running: s.running.size,
-        cpuPerStepMs: s.stats?.cpuPerStepMs ?? null,
-        ioLagP99Ms: s.stats?.ioLagP99Ms ?? null,
-        lagFactor: s.lagFactor,
-      })),
+      admission: admissionStats(this.slots),
     };
   }
 
@@ -182,7 +179,7 @@ export class ExecutorPool {
 
   private async shutdown(): Promise<void> {
     await this.pumpDone;
-    while (this.runningCount() > 0 && this.clock.now() < this.drainDeadline) {
+    while (runningTotal(this.slots) > 0 && this.clock.now() < this.drainDeadline) {
       await this.wakeups.next(Math.max(1, Math.min(1000, this.drainDeadline - this.clock.now())));
     }
     this.stopHeartbeat();
@@ -286,12 +283,6 @@ export class ExecutorPool {
   // --------------------------------------------------------------------------------------------
   // claim / dispatch loop
 
-  private runningCount(): number {
-    let n = 0;
-    for (const s of this.slots) n += s.running.size;
-    return n;
-  }
-
   /** Queued tasks that could start as soon as a worker admits them (placement.ts). */
   private placeableQueued(): number {
     return placeableCount(this.queue, (endpoint) => this.miners.room(endpoint));
@@ -307,7 +298,7 @@ export class ExecutorPool {
       // a bound on such tasks so one executor does not hoard a slow miner's share of the cycle.
       const placeable = this.placeableQueued();
       const waitingOnMiner = this.queue.length - placeable;
-      const room = workersRoom(this.slots, this.maxConcurrent) + this.batchSize - (this.runningCount() + placeable);
+      const room = workersRoom(this.slots, this.maxConcurrent) + this.batchSize - (runningTotal(this.slots) + placeable);
       const exhausted = this.source.exhausted?.() ?? false;
       if (room > 0 && placeable < this.batchSize && waitingOnMiner < MAX_WAITING_ON_MINER_BATCHES * this.batchSize && !exhausted) {
         try {
@@ -449,7 +440,7 @@ export class ExecutorPool {
   // drained
 
   private isDrained(): boolean {
-    return this.fatal !== null || ((this.source.exhausted?.() ?? false) && this.queue.length === 0 && this.runningCount() === 0 && this.reporter.idle());
+    return this.fatal !== null || ((this.source.exhausted?.() ?? false) && this.queue.length === 0 && runningTotal(this.slots) === 0 && this.reporter.idle());
   }
 
   private checkDrained(): void {
