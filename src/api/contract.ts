@@ -17,7 +17,7 @@ export const spotCheckOutcome = z.enum(['verified', 'mismatch', 'unverifiable'])
 /** `GET /health`. */
 export const health = z.object({ status: z.literal('ok'), version: z.string(), database: z.enum(['connected', 'disconnected']) });
 
-/** The original's Cycle (§1.2), as `/v1/status` and `/v1/scores` carry it. */
+/** The original's Cycle (docs/original.md §1.2), as `/v1/status` and `/v1/scores` carry it. */
 export const cycle = z.object({
   id: z.number().int(),
   block_number: z.number().int(),
@@ -69,7 +69,7 @@ export const u16Vector = z.object({
   values: z.array(z.number().int().min(0).max(65535)),
 });
 
-/** The original's WeightsResponse (§1.6): `GET /v1/weights/latest` and `/v1/weights/{block}`. */
+/** The original's WeightsResponse (docs/original.md §1.6): `GET /v1/weights/latest` and `/v1/weights/{block}`. */
 export const weightsResponse = z.object({
   cycle_id: z.number().int(),
   block_number: z.number().int().nonnegative(),
