@@ -11,7 +11,7 @@ import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.
 import { loadMujoco } from '../src/sim/mujoco.ts';
 import { Rng } from '../src/sim/rng.ts';
 import { generateTask, parseTaskConfig, type CuedTaskConfig } from '../src/sim/tasks.ts';
-import { stepOracle } from './helpers/cued.ts';
+import { stepOracle, touchReader } from './helpers/cued.ts';
 
 const ENV = 'metaworld/button-press-v3' as const;
 const SUCCESS_DEPTH = BUTTON.successFraction * BUTTON.travel;
@@ -96,39 +96,14 @@ test('the layout depends only on the layout stream; the variant picks target and
 test('the three buttons are identical to touch (bodies, caps, slides differ only by their place in the row)', async (t) => {
   const env = await makeEnv();
   try {
-    const m = env.model as unknown as Record<string, ArrayLike<number>>;
-    const slice = (field: string, index: number, width: number) => Array.from({ length: width }, (_, k) => m[field]![index * width + k]!);
+    const { m, slice, joint, geoms } = touchReader(env.model);
     const fingerprint = (k: number) => {
       const body = env.id('body', `button_${k}`);
-      const joint = env.id('joint', `button_slide_${k}`);
-      const dof = m.jnt_dofadr![joint]!;
-      const geoms = Array.from({ length: m.geom_bodyid!.length }, (_, g) => g).filter((g) => m.geom_bodyid![g] === body);
+      const slide = env.id('joint', `button_slide_${k}`);
       return {
         body: { mass: m.body_mass![body], inertia: slice('body_inertia', body, 3), yz: slice('body_pos', body, 3).slice(1), quat: slice('body_quat', body, 4) },
-        joint: {
-          type: m.jnt_type![joint],
-          axis: slice('jnt_axis', joint, 3),
-          range: slice('jnt_range', joint, 2),
-          solref: slice('jnt_solref', joint, 2),
-          solimp: slice('jnt_solimp', joint, 5),
-          stiffness: m.jnt_stiffness![joint],
-          springref: m.qpos_spring![m.jnt_qposadr![joint]!],
-          damping: m.dof_damping![dof],
-          armature: m.dof_armature![dof],
-          frictionloss: m.dof_frictionloss![dof],
-        },
-        geoms: geoms.map((g) => ({
-          type: m.geom_type![g],
-          size: slice('geom_size', g, 3),
-          pos: slice('geom_pos', g, 3),
-          friction: slice('geom_friction', g, 3),
-          solref: slice('geom_solref', g, 2),
-          solimp: slice('geom_solimp', g, 5),
-          condim: m.geom_condim![g],
-          contype: m.geom_contype![g],
-          conaffinity: m.geom_conaffinity![g],
-          margin: m.geom_margin![g],
-        })),
+        joint: { ...joint(slide), springref: m.qpos_spring![m.jnt_qposadr![slide]!] },
+        geoms: geoms(body),
       };
     };
     const first = fingerprint(0);

@@ -14,7 +14,7 @@ import { devInstance, formatInstance, parseInstance } from '../src/sim/instance.
 import { loadMujoco } from '../src/sim/mujoco.ts';
 import { Rng } from '../src/sim/rng.ts';
 import { generateTask, parseTaskConfig, type CuedTaskConfig } from '../src/sim/tasks.ts';
-import { stepOracle } from './helpers/cued.ts';
+import { stepOracle, touchReader } from './helpers/cued.ts';
 
 const ENV = 'metaworld/door-open-v3' as const;
 
@@ -91,13 +91,9 @@ test('the layout depends only on the layout stream; the variant picks target and
 test('the three doors are identical to touch (bodies, geoms, hinges differ only by their bay offset)', async (t) => {
   const env = await makeEnv();
   try {
-    const m = env.model as unknown as Record<string, ArrayLike<number>>;
-    const slice = (field: string, index: number, width: number) => Array.from({ length: width }, (_, k) => m[field]![index * width + k]!);
+    const { m, slice, joint, geoms } = touchReader(env.model);
     const fingerprint = (k: number) => {
       const body = env.id('body', `door_${k}`);
-      const joint = env.id('joint', `door_hinge_${k}`);
-      const dof = m.jnt_dofadr![joint]!;
-      const geoms = Array.from({ length: (m.geom_bodyid as ArrayLike<number>).length }, (_, g) => g).filter((g) => m.geom_bodyid![g] === body);
       return {
         body: {
           mass: m.body_mass![body],
@@ -106,30 +102,8 @@ test('the three doors are identical to touch (bodies, geoms, hinges differ only 
           y: slice('body_pos', body, 3).slice(1),
           quat: slice('body_quat', body, 4),
         },
-        joint: {
-          type: m.jnt_type![joint],
-          axis: slice('jnt_axis', joint, 3),
-          range: slice('jnt_range', joint, 2),
-          solref: slice('jnt_solref', joint, 2),
-          solimp: slice('jnt_solimp', joint, 5),
-          stiffness: m.jnt_stiffness![joint],
-          damping: m.dof_damping![dof],
-          armature: m.dof_armature![dof],
-          frictionloss: m.dof_frictionloss![dof],
-        },
-        geoms: geoms.map((g) => ({
-          type: m.geom_type![g],
-          size: slice('geom_size', g, 3),
-          pos: slice('geom_pos', g, 3),
-          quat: slice('geom_quat', g, 4),
-          friction: slice('geom_friction', g, 3),
-          solref: slice('geom_solref', g, 2),
-          solimp: slice('geom_solimp', g, 5),
-          condim: m.geom_condim![g],
-          contype: m.geom_contype![g],
-          conaffinity: m.geom_conaffinity![g],
-          margin: m.geom_margin![g],
-        })),
+        joint: joint(env.id('joint', `door_hinge_${k}`)),
+        geoms: geoms(body),
       };
     };
     const first = fingerprint(0);
