@@ -79,8 +79,10 @@ export async function runWithDashboard(config: ApplianceConfig, deps: RunWithDas
   const finished = new AbortController();
   const stop = Promise.race([quitRequested.then(() => 'quit' as const), untilSignal(finished.signal)]);
   const cancel = new AbortController();
+  // Only while starting: once the appliance runs, `q` or a signal is a shutdown, not a cancellation.
+  let starting = true;
   void stop.then((reason) => {
-    if (!cancel.signal.aborted) {
+    if (starting && !cancel.signal.aborted) {
       logger.info({ reason }, 'cancelling start-up');
       cancel.abort();
     }
@@ -100,6 +102,7 @@ export async function runWithDashboard(config: ApplianceConfig, deps: RunWithDas
     logger.info(CANCELLED_MESSAGE);
     return CANCELLED_EXIT_CODE;
   }
+  starting = false;
   const running = appliance;
   dashboard.show(
     new StoreDashboardSource(running.store, {
